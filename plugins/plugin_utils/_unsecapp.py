@@ -1,0 +1,201 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Plan and report HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault (pure, no I/O)."""
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within this collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+REGISTRY_VALUE = "unsecapp_access_control_default"
+REGISTRY_PATH = "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault"
+DESIRED_VALUE = {"enabled": 1, "disabled": 0}
+WRITE_TYPES = {"dword": "REG_DWORD", "string": "REG_SZ"}
+STRING_TYPES = ("REG_SZ", "REG_EXPAND_SZ")
+
+PRE_2000_CALLERS_WARNING = (
+    "UnsecAppAccessControlDefault=1 makes unsecapp.exe accept only authenticated callbacks. If this server runs "
+    "asynchronous WMI scripts against pre-Windows 2000 machines (NT 4.0 and earlier), their callbacks now fail: "
+    "LocalSystem there has no network identity to authenticate with. Make those scripts semisynchronous first."
+)
+
+
+@dataclass(frozen=True)
+class ValueState:
+    """The registry value as read, with its normalised number (absent counts as 0, None = not a number)."""
+
+    exists: bool
+    type: str | None
+    data: t.Any
+    value: int | None
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {"exists": self.exists, "type": self.type, "data": self.data, "value": self.value}
+
+    def wire(self) -> dict[str, t.Any]:
+        """The 'expected' argument of a registry_write: this state in the contract's string form."""
+        if not self.exists:
+            return {"exists": False}
+        return {"exists": True, "type": self.type, "data": data_as_string(self.data)}
+
+    def describe(self) -> str:
+        if not self.exists:
+            return f"{REGISTRY_PATH} is absent (counts as 0)\n"
+        return f"{REGISTRY_PATH} = {self.data!r} ({self.type})\n"
+
+
+@dataclass(frozen=True)
+class UnsecappPlan:
+    before: ValueState
+    after: ValueState
+    desired: int
+    write_type: str
+    needs_write: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def write_operation(self) -> dict[str, t.Any]:
+        return {
+            "op": "registry_write",
+            "value": REGISTRY_VALUE,
+            "data": str(self.desired),
+            "value_type": self.write_type,
+            "expected": self.before.wire(),
+        }
+
+
+def data_as_string(data: t.Any) -> str:
+    # Same text wmi_state compares with: PowerShell's "$($value)" of an int, a string, or a string array.
+    if isinstance(data, list):
+        return " ".join(str(item) for item in data)
+    if isinstance(data, bool):
+        return str(int(data))
+    return str(data)
+
+
+def normalise(read: t.Mapping[str, t.Any]) -> ValueState:
+    """Read result (registry_read or a registry_write's before/after) -> ValueState."""
+    exists = bool(read.get("exists"))
+    reg_type = read.get("type") if exists else None
+    data = read.get("data") if exists else None
+    value: int | None
+    if not exists:
+        value = 0
+    elif reg_type in ("REG_DWORD", "REG_QWORD") and isinstance(data, int) and not isinstance(data, bool):
+        value = data
+    elif reg_type in STRING_TYPES and isinstance(data, str) and data.strip().isdigit():
+        # Microsoft's own sample writes the value with StdRegProv.SetStringValue (REG_SZ "1").
+        value = int(data.strip())
+    else:
+        value = None
+    return ValueState(exists=exists, type=reg_type, data=data, value=value)
+
+
+def plan(read: t.Mapping[str, t.Any], state: str, value_type: str) -> UnsecappPlan:
+    """Decide whether to write, and predict the value after the write."""
+    before = normalise(read)
+    desired = DESIRED_VALUE[state]
+    auto_type = "string" if before.type in STRING_TYPES else "dword"
+    write_type = auto_type if value_type == "auto" else value_type
+    warnings: list[str] = []
+    if before.exists and before.value is None:
+        warnings.append(
+            f"{REGISTRY_PATH} holds {before.data!r} ({before.type}), which is not a number; it is treated as "
+            "non-compliant and replaced."
+        )
+    # An explicit value_type converts a value of the other type; 'auto' never rewrites for the type alone.
+    wrong_type = value_type != "auto" and before.exists and before.type != WRITE_TYPES[write_type]
+    needs_write = before.value != desired or wrong_type
+    if needs_write:
+        data: t.Any = desired if write_type == "dword" else str(desired)
+        after = ValueState(exists=True, type=WRITE_TYPES[write_type], data=data, value=desired)
+        if desired == 1:
+            warnings.append(PRE_2000_CALLERS_WARNING)
+    else:
+        after = before
+    return UnsecappPlan(before, after, desired, write_type, needs_write, warnings)
+
+
+def diff(before: ValueState, after: ValueState) -> dict[str, str]:
+    return {
+        "before_header": REGISTRY_PATH,
+        "after_header": REGISTRY_PATH,
+        "before": before.describe(),
+        "after": after.describe(),
+    }
+
+
+class _Caller(t.Protocol):
+    check_mode: bool
+    diff_mode: bool
+
+    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]: ...
+
+    def op_value(self, result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]: ...
+
+
+def run_unsecapp_lockdown(caller: _Caller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The whole module: read (1 round trip), and write only when needed (1 more)."""
+    from ._os_profile import PRE_2003_MITIGATIONS, host_facts, os_profile
+
+    facts_result, read_result = caller.wmi_call([{"op": "facts"}, {"op": "registry_read", "value": REGISTRY_VALUE}])
+    facts = caller.op_value(facts_result, "reading the host's OS facts")
+    profile = os_profile(facts)
+    os_facts = {**host_facts(facts), "family": profile.family, "pre_2003": profile.pre_2003}
+    read = caller.op_value(read_result, f"reading {REGISTRY_PATH}")
+    current = normalise(read)
+    result: dict[str, t.Any] = {
+        "changed": False,
+        "os": os_facts,
+        "before": current.to_dict(),
+        "after": current.to_dict(),
+        "observed_type": current.type,
+        "written_type": None,
+    }
+    if profile.pre_2003:
+        return {
+            **result,
+            "applicable": False,
+            "compliant": False,
+            "msg": f"Not applicable on {profile.family}. {PRE_2003_MITIGATIONS}",
+        }
+
+    decision = plan(read, params["state"], params["value_type"])
+    result.update(applicable=True, warnings=list(decision.warnings))
+    if not decision.needs_write:
+        return {**result, "compliant": True, "msg": f"UnsecAppAccessControlDefault is already {decision.desired}."}
+
+    result.update(changed=True, after=decision.after.to_dict(), written_type=WRITE_TYPES[decision.write_type])
+    if caller.diff_mode:
+        result["diff"] = diff(decision.before, decision.after)
+    if caller.check_mode:
+        return {
+            **result,
+            "compliant": False,
+            "msg": f"UnsecAppAccessControlDefault would be set to "
+            f"{decision.desired} ({WRITE_TYPES[decision.write_type]}).",
+        }
+
+    (write_result,) = caller.wmi_call([decision.write_operation()])
+    written = caller.op_value(write_result, f"writing {REGISTRY_PATH}")
+    after = normalise(written["after"])
+    result.update(after=after.to_dict())
+    if caller.diff_mode:
+        result["diff"] = diff(normalise(written["before"]), after)
+    if after.value != decision.desired:
+        return {
+            **result,
+            "failed": True,
+            "compliant": False,
+            "msg": f"{REGISTRY_PATH} reads {after.data!r} after writing {decision.desired}.",
+        }
+    return {
+        **result,
+        "compliant": True,
+        "msg": f"UnsecAppAccessControlDefault set to {decision.desired} ({after.type}).",
+    }

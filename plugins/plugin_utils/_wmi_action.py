@@ -1,0 +1,180 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The base class every winsec.wmi action plugin shares.
+
+It validates the task's arguments on the controller against the module's own DOCUMENTATION (one spec, shared by
+code and docs), refuses non-Windows connections, calls the target primitive winsec.wmi.wmi_state (one
+``_execute_module`` call per round trip), turns the target's errors into named errors, and restores the user's
+``invocation.module_args``. Subclasses implement ``run_wmi`` and only plan and shape results.
+"""
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within this collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+from __future__ import annotations
+
+import abc
+import copy
+import typing as t
+
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
+from ansible.plugins.action import ActionBase
+
+from ._wmi_errors import WmiError, describe_error
+
+WMI_STATE = "winsec.wmi.wmi_state"
+
+# DOCUMENTATION option keys that are also argument-spec keys (sub-options are 'options' in an argument spec).
+_SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log", "apply_defaults")
+
+
+def argspec_from_options(options: t.Mapping[str, t.Any]) -> dict[str, dict[str, t.Any]]:
+    """Build an argument spec from the 'options' of a module's DOCUMENTATION."""
+    spec: dict[str, dict[str, t.Any]] = {}
+    for name, doc in options.items():
+        entry = {key: copy.deepcopy(doc[key]) for key in _SPEC_KEYS if key in doc}
+        entry.setdefault("type", "str")
+        if "suboptions" in doc:
+            entry["options"] = argspec_from_options(doc["suboptions"])
+        spec[name] = entry
+    return spec
+
+
+def argspec_from_doc(documentation: str) -> dict[str, dict[str, t.Any]]:
+    """The argument spec of a module, read from its DOCUMENTATION YAML."""
+    return argspec_from_options(yaml.safe_load(documentation).get("options") or {})
+
+
+class WmiActionError(Exception):
+    """Ends the task as failed with msg and extra result keys; never a traceback for an expected failure."""
+
+    def __init__(self, msg: str, **result: t.Any) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result
+
+    def to_result(self) -> dict[str, t.Any]:
+        return {"changed": False, **self.result, "failed": True, "msg": self.msg}
+
+
+class WmiOperationError(WmiActionError):
+    """One wmi_state operation failed; carries the named error."""
+
+    def __init__(self, context: str, error: WmiError, **result: t.Any) -> None:
+        super().__init__(error.sentence(context), error=error.to_dict(), **result)
+        self.error = error
+
+
+class WmiAction(ActionBase, metaclass=abc.ABCMeta):
+    """Base of the winsec.wmi action plugins (a microsoft.ad-style private base class)."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    # The module's DOCUMENTATION (YAML text); its options are the argument spec.
+    DOCUMENTATION: t.ClassVar[str] = ""
+    MUTUALLY_EXCLUSIVE: t.ClassVar[list[list[str]]] = []
+    REQUIRED_ONE_OF: t.ClassVar[list[list[str]]] = []
+    REQUIRED_IF: t.ClassVar[list[tuple[str, t.Any, list[str]]]] = []
+    REQUIRED_TOGETHER: t.ClassVar[list[list[str]]] = []
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        self._supports_check_mode = True
+        # Async would wrap wmi_state in async_wrapper.ps1 and poll with ansible.windows.async_status, a dependency
+        # this collection does not have; the calls are short, so async is refused outright.
+        self._supports_async = False
+        result = super().run(tmp, task_vars)
+        del tmp
+        self._wmi_task_vars = task_vars or {}
+        self.round_trips = 0
+        self._target_warnings: list[str] = []
+
+        user_args = dict(self._task.args)
+        validated, no_log_values, error = self._validate(user_args)
+        invocation_args = remove_values(validated if error is None else user_args, no_log_values)
+        try:
+            if error is not None:
+                raise WmiActionError(error)
+            if not getattr(self._connection._shell, "_IS_WINDOWS", False):
+                raise WmiActionError(
+                    f"{self._task.action} manages Windows hosts only: connect with ansible.builtin.winrm or "
+                    "ansible.builtin.psrp (or ssh with the powershell shell); this connection's shell is not Windows."
+                )
+            module_result = self.run_wmi(validated)
+        except WmiActionError as failure:
+            module_result = failure.to_result()
+        module_result.setdefault("changed", False)
+
+        warnings = list(module_result.pop("warnings", [])) + self._target_warnings
+        result.update(module_result)
+        if warnings:
+            result["warnings"] = warnings
+        # The user's arguments, not the wmi_state operations that carried them (cf. ansible.windows win_powershell).
+        result["invocation"] = {"module_args": invocation_args}
+        return result
+
+    def _validate(self, args: dict[str, t.Any]) -> tuple[dict[str, t.Any], set[str], str | None]:
+        validator = ArgumentSpecValidator(
+            argspec_from_doc(self.DOCUMENTATION),
+            mutually_exclusive=self.MUTUALLY_EXCLUSIVE or None,
+            required_together=self.REQUIRED_TOGETHER or None,
+            required_one_of=self.REQUIRED_ONE_OF or None,
+            required_if=self.REQUIRED_IF or None,
+        )
+        outcome = validator.validate(args)
+        no_log_values = set(outcome._no_log_values)
+        if outcome.error_messages:
+            msg = outcome.errors.msg
+            if isinstance(outcome.errors[0], UnsupportedError):
+                msg = f"Unsupported parameters for ({self._task.action}) module: {msg}"
+            return args, no_log_values, msg
+        return outcome.validated_parameters, no_log_values, None
+
+    @property
+    def check_mode(self) -> bool:
+        return bool(self._task.check_mode)
+
+    @property
+    def diff_mode(self) -> bool:
+        return bool(self._task.diff)
+
+    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        """One round trip: run the operations with winsec.wmi.wmi_state and return one result per operation."""
+        self.round_trips += 1
+        reply = self._execute_module(
+            module_name=WMI_STATE,
+            module_args={"operations": operations},
+            task_vars=self._wmi_task_vars,
+        )
+        reply.pop("invocation", None)
+        self._target_warnings.extend(reply.get("warnings") or [])
+        results = reply.get("results")
+        if reply.get("failed") or not isinstance(results, list):
+            detail = {key: reply[key] for key in ("exception", "module_stdout", "module_stderr", "rc") if key in reply}
+            raise WmiActionError(
+                f"{WMI_STATE} failed on the host: {reply.get('msg') or 'no result returned'}",
+                target_result=detail,
+            )
+        if len(results) != len(operations):
+            raise WmiActionError(
+                f"{WMI_STATE} returned {len(results)} results for {len(operations)} operations",
+                target_result={"results": results},
+            )
+        return results
+
+    @staticmethod
+    def op_value(result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]:
+        """The result of one operation, or a named failure."""
+        if result.get("failed"):
+            raise WmiOperationError(context, describe_error(result.get("error")))
+        return result
+
+    @abc.abstractmethod
+    def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Plan, call the target through wmi_call, and return the module result."""
