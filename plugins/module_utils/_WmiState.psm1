@@ -70,4 +70,4 @@ function Get-ScriptFile($Operation) {
     @{ files = $files }
 }
 
-Export-ModuleMember -Function Format-OpError, ConvertTo-OpError, Get-EventSubscription, Get-ScriptFile
+Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'Get-EventSubscription', 'Get-ScriptFile')
