@@ -13,6 +13,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+from ._wmi_action import WmiCaller
+
 REGISTRY_VALUE = "unsecapp_access_control_default"
 REGISTRY_PATH = "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault"
 DESIRED_VALUE = {"enabled": 1, "disabled": 0}
@@ -130,16 +132,7 @@ def diff(before: ValueState, after: ValueState) -> dict[str, str]:
     }
 
 
-class _Caller(t.Protocol):
-    check_mode: bool
-    diff_mode: bool
-
-    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]: ...
-
-    def op_value(self, result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]: ...
-
-
-def run_unsecapp_lockdown(caller: _Caller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+def run_unsecapp_lockdown(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The whole module: read (1 round trip), and write only when needed (1 more)."""
     from ._os_profile import PRE_2003_MITIGATIONS, host_facts, os_profile
 

@@ -71,6 +71,20 @@ class WmiOperationError(WmiActionError):
         self.error = error
 
 
+class WmiCaller(t.Protocol):
+    """What the module logic in plugin_utils needs from the action plugin (WmiAction implements it)."""
+
+    @property
+    def check_mode(self) -> bool: ...
+
+    @property
+    def diff_mode(self) -> bool: ...
+
+    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]: ...
+
+    def op_value(self, result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]: ...
+
+
 class WmiAction(ActionBase, metaclass=abc.ABCMeta):
     """Base of the winsec.wmi action plugins (a microsoft.ad-style private base class)."""
 
