@@ -11,11 +11,11 @@ from __future__ import annotations
 import gzip
 import json
 import struct
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     SecurityDescriptorError,
     sd_equivalent,
@@ -112,8 +112,6 @@ def _without_slack(data: bytes) -> bytes:
     """Windows bytes with ACL slack removed, AclSize/offsets fixed and revision 2 (what our serializer writes)."""
     sd = sd_from_bytes(data)
     # Re-serialize the parsed model: the parser skips slack; the model keeps revision 4, so drop it to 2.
-    from dataclasses import replace
-
     dacl = replace(sd.dacl, revision=2) if sd.dacl is not None else None
     sacl = replace(sd.sacl, revision=2) if sd.sacl is not None else None
     return sd_to_bytes(replace(sd, dacl=dacl, sacl=sacl))
@@ -194,8 +192,10 @@ def test_windows_printer_roundtrip() -> None:
             with pytest.raises(SecurityDescriptorError):
                 sd_from_sddl(sddl, domain_sid)
             rejected_like_windows += 1
-    print(f"\nroundtrip: {printed_ok} printed exactly as Windows, {rejected_as_listed} deliberately rejected, "
-          f"{rejected_like_windows} rejected like Windows")
+    print(
+        f"\nroundtrip: {printed_ok} printed exactly as Windows, {rejected_as_listed} deliberately rejected, "
+        f"{rejected_like_windows} rejected like Windows"
+    )
     assert (printed_ok, rejected_as_listed, rejected_like_windows) == (66, 33, 1)
     assert set(DELIBERATELY_REJECTED) <= {e["sddl"] for e in entries}
 
