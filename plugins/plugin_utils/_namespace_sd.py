@@ -84,7 +84,8 @@ class NamespaceSdRefused(ValueError):
 
 
 def _where(index: int, ace: Ace) -> str:
-    return f"DACL ACE {index} ({principal_name(ace.sid)}, {ace.sid})"
+    name = principal_name(ace.sid)
+    return f"DACL ACE {index} ({name})" if name == str(ace.sid) else f"DACL ACE {index} ({name}, {ace.sid})"
 
 
 def _ace_problems(index: int, ace: Ace) -> list[NamespaceSdRefused]:
