@@ -55,8 +55,15 @@ class Target:
         return [[operation["op"] for operation in call] for call in self.calls]
 
 
-def make_action(module: t.Any, args: dict[str, t.Any], *, check_mode: bool = False, diff: bool = False,
-                windows: bool = True, action_name: str = "") -> t.Any:
+def make_action(
+    module: t.Any,
+    args: dict[str, t.Any],
+    *,
+    check_mode: bool = False,
+    diff: bool = False,
+    windows: bool = True,
+    action_name: str = "",
+) -> t.Any:
     task = MagicMock(Task)
     task.args = args
     task.check_mode = check_mode

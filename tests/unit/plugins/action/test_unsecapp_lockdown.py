@@ -4,9 +4,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-
 from ansible_collections.winsec.wmi.plugins.action import unsecapp_lockdown
-
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import W2000_FACTS, WS2022_FACTS
 
 
@@ -80,7 +78,9 @@ def test_reg_sz_zero_is_rewritten_as_reg_sz_with_auto(run_action):
 
 
 def test_explicit_dword_converts_reg_sz_one(run_action):
-    result, target = run_action(unsecapp_lockdown, {"value_type": "dword"}, [read_reply(True, "REG_SZ", "1"), write_reply])
+    result, target = run_action(
+        unsecapp_lockdown, {"value_type": "dword"}, [read_reply(True, "REG_SZ", "1"), write_reply]
+    )
     assert target.calls[1][0]["value_type"] == "dword"
     assert result["changed"] is True
     assert result["after"]["type"] == "REG_DWORD"

@@ -1,0 +1,18 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.winsec.wmi.plugins.modules.namespace_sd import DOCUMENTATION
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_plan import run_namespace_sd
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
+
+
+class ActionModule(WmiAction):
+    DOCUMENTATION = DOCUMENTATION
+    MUTUALLY_EXCLUSIVE: t.ClassVar[list[list[str]]] = [["sddl", "aces"]]
+    REQUIRED_ONE_OF: t.ClassVar[list[list[str]]] = [["sddl", "aces"]]
+
+    def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        return run_namespace_sd(self, params)

@@ -1,0 +1,200 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file holds the documentation only: the module is the action plugin plugins/action/namespace_sd.py,
+# which reads the options below as its argument spec and runs winsec.wmi.wmi_state on the host.
+
+DOCUMENTATION = r"""
+module: namespace_sd
+short_description: Apply an explicit security descriptor to a WMI namespace, never a NULL one
+version_added: 0.1.0
+description:
+  - Sets the explicit (non-inherited) DACL ACEs, and optionally the owner and group, of one WMI namespace with
+    C(__SystemSecurity.SetSD). Inherited ACEs come from the parent namespace; SetSD ignores them, and so does the
+    comparison.
+  - Give the ACEs as O(sddl) or as a list of O(aces) with principals by name or SID and rights by name.
+  - Refuses, with its own message and before contacting the host whenever the arguments alone decide it, a NULL
+    security descriptor (an empty O(sddl)), a descriptor without a DACL, a NULL DACL (C(D:NO_ACCESS_CONTROL)), an
+    empty DACL and a DACL that leaves neither Administrators nor SYSTEM with ReadSecurity and WriteSecurity (both
+    unless O(allow_lockout=true)), and everything SetSD would reject with C(WBEM_E_INVALID_PARAMETER) (FullWrite
+    without PartialWrite and ProviderWrite, InheritOnly without ContainerInherit, unknown rights, ACE flags or ACE
+    types, inherited ACEs). These refusals apply on every Windows version, including those before Server 2003
+    whose WMI would accept a NULL descriptor and silently give the namespace its parent's.
+  - Idempotent by meaning, not by bytes. Owner, group and the ordered explicit ACEs (type, inheritance flags, rights,
+    SID) are compared; layout, revision and inherited ACEs are not. ACEs are written in canonical order (explicit
+    deny before explicit allow).
+  - One round trip when nothing changes; two when it does (the write carries the descriptor read before and fails,
+    writing nothing, if the namespace changed in between; the descriptor is read back in the same call).
+options:
+  namespace:
+    description:
+      - The namespace. V(root/cimv2), V(root\cimv2) and V(ROOT\CIMV2) are the same namespace.
+    type: str
+    required: true
+  sddl:
+    description:
+      - The ACEs (and optionally owner C(O:) and group C(G:)) in SDDL, e.g.
+        V(O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA\)(A;CI;CCDCWP;;;S-1-5-21-1-2-3-1107\)).
+      - With O(mode=exact), C(D:P) makes the DACL protected (no inheritance from the parent).
+      - An owner or group left out keeps the namespace's current one.
+      - Mutually exclusive with O(aces).
+    type: str
+  aces:
+    description:
+      - The ACEs as a list. Mutually exclusive with O(sddl).
+    type: list
+    elements: dict
+    suboptions:
+      principal:
+        description:
+          - The account or group, by SID (V(S-1-5-21-...)), SDDL alias (V(BA), V(AU)), well-known name
+            (V(Authenticated Users), V(BUILTIN\Administrators)), or any name the host can translate
+            (V(CORP\wmi-readers), V(.\monitoring), a UPN). Names are translated to SIDs and matched by SID only.
+        type: str
+        required: true
+      rights:
+        description:
+          - Rights by name (V(Enable), V(MethodExecute), V(FullWrite), V(PartialWrite), V(ProviderWrite),
+            V(RemoteAccess), V(ReadSecurity), V(WriteSecurity); also V(FullControl)), or a mask (V(131107), V(0x20023)).
+          - Required with O(mode=exact) and O(mode=present). With O(mode=absent), the rights to take away; left out,
+            every ACE of the principal and type goes.
+        type: list
+        elements: str
+      type:
+        description: Whether the ACE allows or denies the rights.
+        type: str
+        choices: [allow, deny]
+        default: allow
+      inherit:
+        description:
+          - Where the ACE applies. V(this) is the namespace only; V(children) its descendants only;
+            V(this_and_children) both; V(this_and_immediate_children) the namespace and its direct children.
+          - Defaults to V(this_and_children) (how Windows' own namespace ACEs are set), except with O(mode=absent),
+            where leaving it out matches any inheritance.
+        type: str
+        choices: [this, children, this_and_children, this_and_immediate_children]
+  mode:
+    description:
+      - V(exact) makes the explicit ACEs exactly the ones given.
+      - V(present) adds the ACEs given, or widens the rights of an ACE of the same principal, type and inheritance;
+        other ACEs stay.
+      - V(absent) takes the rights given away from matching ACEs, and removes ACEs left without rights.
+    type: str
+    choices: [exact, present, absent]
+    default: exact
+  owner:
+    description: The owner to set, as a principal (see O(aces[].principal)). Left out, the current owner stays.
+    type: str
+  group:
+    description: The primary group to set, as a principal. Left out, the current group stays.
+    type: str
+  allow_lockout:
+    description:
+      - Allow an empty DACL, or one that leaves neither Administrators nor SYSTEM with ReadSecurity and WriteSecurity
+        on the namespace. Only the owner could then repair it.
+    type: bool
+    default: false
+notes:
+  - Writing a namespace's security descriptor needs WriteSecurity on it (Administrators, elevated, by default).
+    Errors are returned with the WMI HRESULT and its name, for example C(WBEM_E_ACCESS_DENIED (0x80041003\)).
+  - The lock-out check looks at the explicit ACEs only, so a child namespace whose administrator access comes only
+    from inheritance needs an explicit Administrators ACE, or O(allow_lockout=true).
+  - Domain-relative SDDL aliases (C(DA), C(DU), ...) need the full SID in O(sddl).
+seealso:
+  - module: winsec.wmi.namespace_sd_info
+  - module: winsec.wmi.wmi_state
+  - name: __SystemSecurity.SetSD
+    description: The WMI method this module calls, and its rules.
+    link: https://learn.microsoft.com/en-us/windows/win32/wmisdk/setsd-method-in-class---systemsecurity
+author:
+  - winsec.wmi developers
+attributes:
+  action:
+    support: full
+    description: The module runs as an action plugin on the controller and calls M(winsec.wmi.wmi_state) on the host.
+  async:
+    support: none
+  check_mode:
+    support: full
+    description: Check mode reads the descriptor and returns exactly what a real run would write; it never writes.
+  diff_mode:
+    support: full
+    description: The diff shows the SDDL and a readable ACL table before and after.
+  platform:
+    platforms: windows
+"""
+
+EXAMPLES = r"""
+- name: Let a monitoring group read root\cimv2 remotely (and keep everything else)
+  winsec.wmi.namespace_sd:
+    namespace: root/cimv2
+    mode: present
+    aces:
+      - principal: Performance Monitor Users
+        rights: [Enable, MethodExecute, RemoteAccess, ReadSecurity]
+
+- name: Take remote access away from Everyone
+  winsec.wmi.namespace_sd:
+    namespace: root\cimv2
+    mode: absent
+    aces:
+      - principal: Everyone
+        rights: [RemoteAccess]
+
+- name: Make the explicit ACEs of root\subscription exactly these
+  winsec.wmi.namespace_sd:
+    namespace: root\subscription
+    sddl: O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCLCSWRPWPRCWD;;;SY)
+  check_mode: true
+  diff: true
+  register: subscription_sd
+
+- name: Show what would change
+  ansible.builtin.debug:
+    var: subscription_sd.changes
+"""
+
+RETURN = r"""
+namespace:
+  description: The namespace as WMI spells it.
+  returned: success
+  type: str
+  sample: root\cimv2
+previous_sddl:
+  description: The descriptor before the task, in SDDL (explicit and inherited ACEs).
+  returned: success
+  type: str
+  sample: O:BAG:BAD:(A;CIID;CCDCLCSWRPWPRCWD;;;BA)(A;CIID;CCDCRP;;;NS)(A;CIID;CCDCRP;;;LS)(A;CIID;CCDCRP;;;AU)
+sddl:
+  description:
+    - The descriptor after the task, as read back from the host. In check mode, the descriptor a real run would
+      leave (explicit ACEs written, then the ones inherited from the parent).
+  returned: success
+  type: str
+  sample: O:BAG:BAD:(A;CI;CCDCWPRC;;;MU)(A;CIID;CCDCLCSWRPWPRCWD;;;BA)(A;CIID;CCDCRP;;;NS)(A;CIID;CCDCRP;;;LS)
+changes:
+  description: The changes in words (ACEs added and removed, owner, group); empty when nothing changes.
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - "added: allow BUILTIN\\Performance Monitor Users (S-1-5-32-558) Enable, MethodExecute, RemoteAccess,
+      ReadSecurity, inherit this_and_children"
+refusal:
+  description:
+    - Why the descriptor was refused, when it was. One of V(null_sd), V(no_dacl), V(null_dacl), V(empty_dacl),
+      V(lockout), V(no_owner_group), V(full_write_incomplete), V(inherit_only_without_container_inherit),
+      V(unknown_access_bits), V(unknown_ace_flags), V(unknown_ace_type), V(inherited_ace), V(invalid_principal)
+      or V(unknown_principal). Nothing was written.
+  returned: when refused
+  type: str
+  sample: null_dacl
+error:
+  description: The named target error (code, HRESULT and its name, message) when the host failed the call.
+  returned: failure
+  type: dict
+  sample: {code: WMI, hresult: 2147749891, hresult_hex: '0x80041003', name: WBEM_E_ACCESS_DENIED}
+os:
+  description: OS facts read in the same round trip (see M(winsec.wmi.unsecapp_lockdown)).
+  returned: success
+  type: dict
+"""
