@@ -101,7 +101,9 @@ def normalise_doc(options: dict[str, t.Any]) -> dict[str, t.Any]:
     """DOCUMENTATION options -> the keys an Ansible.Basic spec carries (suboptions -> options)."""
     spec = {}
     for name, doc in options.items():
-        entry = {key: doc[key] for key in ("type", "required", "default", "choices", "elements", "no_log") if key in doc}
+        entry = {
+            key: doc[key] for key in ("type", "required", "default", "choices", "elements", "no_log") if key in doc
+        }
         if entry.get("required") is False:
             del entry["required"]
         if "suboptions" in doc:
