@@ -1,0 +1,81 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared base: argument specs come from the modules' own DOCUMENTATION, and the docs render."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.winsec.wmi.plugins.modules import namespace_sd, namespace_sd_info, unsecapp_lockdown
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+ACTION_MODULES = {
+    "unsecapp_lockdown": unsecapp_lockdown,
+    "namespace_sd": namespace_sd,
+    "namespace_sd_info": namespace_sd_info,
+}
+
+
+def test_argspec_from_doc_maps_suboptions():
+    spec = argspec_from_doc(namespace_sd.DOCUMENTATION)
+    assert spec["namespace"] == {"type": "str", "required": True}
+    assert spec["aces"]["options"]["type"] == {"type": "str", "choices": ["allow", "deny"], "default": "allow"}
+    assert spec["aces"]["elements"] == "dict"
+    assert spec["allow_lockout"] == {"type": "bool", "default": False}
+
+
+@pytest.mark.parametrize("name", sorted(ACTION_MODULES))
+def test_every_action_module_spec_validates_its_defaults(name):
+    spec = argspec_from_doc(ACTION_MODULES[name].DOCUMENTATION)
+    required = {key: "root" for key, option in spec.items() if option.get("required")}
+    outcome = ArgumentSpecValidator(spec).validate(required)
+    assert not outcome.error_messages
+
+
+@pytest.mark.parametrize("name", sorted(ACTION_MODULES))
+def test_docs_examples_and_return_are_yaml(name):
+    module = ACTION_MODULES[name]
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    assert doc["module"] == name
+    assert doc["attributes"]["check_mode"]["support"] == "full"
+    tasks = yaml.safe_load(module.EXAMPLES)
+    assert all(
+        any(key.startswith("winsec.wmi.") or key.startswith("ansible.builtin.") for key in task) for task in tasks
+    )
+    assert yaml.safe_load(module.RETURN)
+
+
+@pytest.fixture(scope="module")
+def collections_path(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    path = tmp_path_factory.mktemp("collections")
+    (path / "ansible_collections" / "winsec").mkdir(parents=True)
+    (path / "ansible_collections" / "winsec" / "wmi").symlink_to(ROOT)
+    return path
+
+
+@pytest.mark.parametrize("name", [*sorted(ACTION_MODULES), "wmi_state"])
+def test_ansible_doc_renders(name, collections_path):
+    ansible_doc = pathlib.Path(sys.executable).parent / "ansible-doc"
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections_path), "ANSIBLE_NOCOLOR": "1"}
+    rendered = subprocess.run(
+        [str(ansible_doc), f"winsec.wmi.{name}"], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    assert f"winsec.wmi.{name}" in rendered.stdout
+    assert "EXAMPLES" in rendered.stdout and "RETURN VALUES" in rendered.stdout
+    assert "ERROR" not in rendered.stderr and "WARNING" not in rendered.stderr, rendered.stderr
+    as_json = subprocess.run(
+        [str(ansible_doc), "--json", f"winsec.wmi.{name}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    assert f"winsec.wmi.{name}" in as_json.stdout
