@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Gate: ansible-lint, production profile (.ansible-lint: no skip list), on the content users run: roles/ and
+# playbooks/. git keeps no empty directories, so in a checkout without roles or playbooks yet there is nothing to
+# lint; that is said, not hidden. (galaxy-importer's gate also runs ansible-lint over the whole built collection.)
+set -euo pipefail
+export PATH="$(pwd)/${GATES_VENV:-.venv/gates}/bin:$PATH"
+targets=()
+for dir in roles playbooks; do
+    if [ -d "$dir" ] && [ -n "$(find "$dir" -type f -print -quit)" ]; then
+        targets+=("$dir/")
+    else
+        echo "ansible-lint: $dir/ has no files yet; nothing to lint there"
+    fi
+done
+if [ "${#targets[@]}" -eq 0 ]; then
+    exit 0
+fi
+ansible-lint --profile production --nocolor "${targets[@]}"
