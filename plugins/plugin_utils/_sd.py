@@ -1069,6 +1069,8 @@ def _acl_to_sddl(
         if control & bit:
             out += token
     if acl is None:
+        # Windows prints a NULL ACL as NO_ACCESS_CONTROL (D:NO_ACCESS_CONTROL on FAT volumes, notes §1.10); the
+        # flags go first as they do before ACEs - the flags+NULL combination is not verified on Windows.
         return out + _NO_ACCESS_CONTROL
     where = "DACL" if prefix == "D:" else "SACL"
     return out + "".join(_ace_to_sddl(ace, domain, where, i) for i, ace in enumerate(acl.aces))
