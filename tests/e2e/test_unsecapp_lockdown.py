@@ -1,0 +1,131 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""winsec.wmi.unsecapp_lockdown end to end: real ansible-playbook over WinRM against the simulated small fleet.
+
+Fleet (simulator/fleets/small.yml): ws2022 REG_DWORD 1 (compliant), ws2016 absent (drift), ws2003 REG_SZ "1"
+(compliant, Microsoft's sample type), w2000 (Windows 2000: not applicable).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+KEY = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\WBEM\\CIMOM"
+ENABLE = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {"state": "enabled"}}]
+
+
+def unsecapp_value(fleet, host):
+    return fleet.state(host)["registry"].get(KEY, {}).get("UnsecAppAccessControlDefault")
+
+
+def executions(fleet, host):
+    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
+
+
+def test_four_steps_with_round_trips_and_zero_writes_in_check_mode(fleet, run_playbook):
+    # 1. check mode: drift reported, nothing written, one round trip per host
+    run = run_playbook(fleet, ENABLE, check=True, diff=True)
+    assert run.rc == 0, run.stdout
+    drift = run.result("ws2016", "unsecapp")
+    assert drift["changed"] is True and drift["compliant"] is False and drift["applicable"] is True
+    assert drift["before"] == {"exists": False, "type": None, "data": None, "value": 0}
+    assert drift["after"]["value"] == 1 and drift["written_type"] == "REG_DWORD"
+    assert "is absent (counts as 0)" in drift["diff"]["before"]
+    assert "would be set to 1" in drift["msg"]
+    for host in ("ws2022", "ws2003"):
+        assert run.result(host, "unsecapp")["changed"] is False
+        assert run.result(host, "unsecapp")["compliant"] is True
+    assert run.result("ws2003", "unsecapp")["observed_type"] == "REG_SZ"
+    for host in fleet.hosts:
+        assert fleet.counters(host)["writes"] == 0
+        assert executions(fleet, host) == 1
+    assert unsecapp_value(fleet, "ws2016") is None
+
+    # 2. apply: the drifting host is fixed in two round trips (read, then write + read-back)
+    fleet.reset_counters()
+    run = run_playbook(fleet, ENABLE)
+    assert run.rc == 0, run.stdout
+    fixed = run.result("ws2016", "unsecapp")
+    assert fixed["changed"] is True and fixed["compliant"] is True
+    assert fixed["after"] == {"exists": True, "type": "REG_DWORD", "data": 1, "value": 1}
+    assert any("pre-Windows 2000" in warning for warning in fixed["warnings"])
+    assert unsecapp_value(fleet, "ws2016") == {"type": "REG_DWORD", "data": 1}
+    assert executions(fleet, "ws2016") == 2
+    assert fleet.counters("ws2016")["writes_by_kind"] == {"registry": 1}
+    for host in ("ws2022", "ws2003", "w2000"):
+        assert executions(fleet, host) == 1
+        assert fleet.counters(host)["writes"] == 0
+    assert unsecapp_value(fleet, "ws2003") == {"type": "REG_SZ", "data": "1"}  # auto never rewrites a good REG_SZ
+
+    # 3. idempotent re-run: nothing changes, one round trip per host
+    fleet.reset_counters()
+    run = run_playbook(fleet, ENABLE)
+    assert run.rc == 0, run.stdout
+    for host in fleet.hosts:
+        assert run.result(host, "unsecapp")["changed"] is False
+        assert executions(fleet, host) == 1
+        assert fleet.counters(host)["writes"] == 0
+
+    # 4. check mode again: compliant, nothing to do, nothing written
+    fleet.reset_counters()
+    run = run_playbook(fleet, ENABLE, check=True)
+    assert run.rc == 0, run.stdout
+    for host in ("ws2022", "ws2016", "ws2003"):
+        assert run.result(host, "unsecapp")["changed"] is False
+        assert run.result(host, "unsecapp")["compliant"] is True
+    assert all(fleet.counters(host)["writes"] == 0 for host in fleet.hosts)
+
+
+def test_pre_2003_host_is_not_applicable_never_compliant(fleet, run_playbook):
+    run = run_playbook(fleet, ENABLE, hosts="w2000")
+    assert run.rc == 0, run.stdout
+    result = run.result("w2000", "unsecapp")
+    assert result["applicable"] is False and result["compliant"] is False and result["changed"] is False
+    assert "semisynchronous" in result["msg"] and "administrative context" in result["msg"]
+    assert result["os"]["pre_2003"] is True and result["os"]["os_version"].startswith("5.0")
+    assert fleet.counters("w2000")["writes"] == 0
+
+
+def test_reg_sz_is_converted_only_when_asked(fleet, run_playbook):
+    tasks = [{"name": "dword", "winsec.wmi.unsecapp_lockdown": {"state": "enabled", "value_type": "dword"}}]
+    run = run_playbook(fleet, tasks, hosts="ws2003")
+    assert run.rc == 0, run.stdout
+    assert run.result("ws2003", "dword")["changed"] is True
+    assert run.result("ws2003", "dword")["before"]["type"] == "REG_SZ"
+    assert unsecapp_value(fleet, "ws2003") == {"type": "REG_DWORD", "data": 1}
+
+
+def test_disable_keeps_reg_sz(fleet, run_playbook):
+    tasks = [{"name": "off", "winsec.wmi.unsecapp_lockdown": {"state": "disabled"}}]
+    run = run_playbook(fleet, tasks, hosts="ws2003")
+    assert run.rc == 0, run.stdout
+    assert run.result("ws2003", "off")["after"] == {"exists": True, "type": "REG_SZ", "data": "0", "value": 0}
+    assert "warnings" not in run.result("ws2003", "off")
+    assert unsecapp_value(fleet, "ws2003") == {"type": "REG_SZ", "data": "0"}
+
+
+def test_bad_input_is_refused_before_contact(fleet, run_playbook):
+    tasks = [{"name": "bad", "winsec.wmi.unsecapp_lockdown": {"state": "on"}}]
+    run = run_playbook(fleet, tasks, hosts="ws2016")
+    assert run.status("ws2016", "bad") == "failed"
+    assert "value of state must be one of: enabled, disabled" in run.result("ws2016", "bad")["msg"]
+    assert executions(fleet, "ws2016") == 0
+    assert unsecapp_value(fleet, "ws2016") is None
+
+
+def test_non_admin_caller_gets_a_named_error_and_no_write(fleet, run_playbook):
+    tasks = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {"state": "enabled"}}]
+    run = run_playbook(
+        fleet, tasks, hosts="ws2016", extra_vars={"ansible_user": "simuser", "ansible_password": "Sim-User-Pass1"}
+    )
+    result = run.result("ws2016", "unsecapp")
+    assert run.status("ws2016", "unsecapp") == "failed", result
+    assert "compliant" not in result
+    assert result["error"]["name"] in ("E_ACCESSDENIED", "WBEM_E_ACCESS_DENIED", "ACCESS_DENIED"), result
+    assert unsecapp_value(fleet, "ws2016") is None
+
+
+def test_the_invocation_shows_the_users_arguments(fleet, run_playbook):
+    run = run_playbook(fleet, ENABLE, hosts="ws2022")
+    assert run.result("ws2022", "unsecapp")["invocation"] == {"module_args": {"state": "enabled", "value_type": "auto"}}
