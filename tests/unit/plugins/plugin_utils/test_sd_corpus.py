@@ -149,21 +149,24 @@ def _check_pairs(name: str, domain_sid: str) -> dict[str, Any]:
     return counts
 
 
-def test_short_ordinary_acls() -> None:
+def test_short_ordinary_acls(record_property: Any) -> None:
     counts = _check_pairs("short-ordinary-acls.json.gz", CORPUS_DOMAIN_SID)
+    record_property("corpus_counts", counts)
     # 8 of the 7,140 are the "oversize" ACLs Windows pads (notes §1.4 counts 8 such vectors in the corpus).
     assert counts == {"entries": 7140, "byte_exact": 7132, "oversize": 8, "semantic": 7140}
 
 
-def test_registry_object_rights() -> None:
+def test_registry_object_rights(record_property: Any) -> None:
     # KA/KR/KW/KX tokens, which Samba cannot parse (notes §2.3).
     counts = _check_pairs("registry-object-rights.json", CORPUS_DOMAIN_SID)
+    record_property("corpus_counts", counts)
     assert counts == {"entries": 11, "byte_exact": 11, "oversize": 0, "semantic": 11}
 
 
-def test_oversize_acls() -> None:
+def test_oversize_acls(record_property: Any) -> None:
     # The corpus README says 4 entries; the file holds 9 (the same 2 families, more repetitions).
     counts = _check_pairs("oversize-acls.json", CORPUS_DOMAIN_SID)
+    record_property("corpus_counts", counts)
     assert counts == {"entries": 9, "byte_exact": 0, "oversize": 9, "semantic": 9}
 
 
