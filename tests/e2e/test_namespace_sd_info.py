@@ -1,0 +1,95 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""winsec.wmi.namespace_sd_info end to end over WinRM against the simulated small fleet.
+
+ws2016 carries the drift: Everyone with write and remote access on root\\cimv2, and an ACE for a deleted account
+(an orphaned SID). The others keep Windows' defaults.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+READ_ALL = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["root"], "recurse": True}}]
+
+
+def executions(fleet, host):
+    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check", "run"])
+def test_whole_tree_in_one_round_trip_per_host(fleet, run_playbook, check):
+    run = run_playbook(fleet, READ_ALL, check=check)
+    assert run.rc == 0, run.stdout
+    for host in fleet.hosts:
+        result = run.result(host, "sd")
+        assert result["changed"] is False
+        names = [entry["namespace"].lower() for entry in result["namespaces"]]
+        assert names[0] == "root" and "root\\cimv2" in names and len(names) == len(set(names)) > 3
+        assert executions(fleet, host) == 1
+        assert fleet.counters(host)["writes"] == 0
+    clean = run.result("ws2022", "sd")
+    assert clean["findings"] == [] and clean["finding_count"] == 0
+    root = clean["namespaces"][0]
+    assert root["owner"]["name"] == "BUILTIN\\Administrators"
+    assert {ace["principal"] for ace in root["aces"]} >= {
+        "BUILTIN\\Administrators",
+        "NT AUTHORITY\\Authenticated Users",
+    }
+
+
+def test_drift_findings_with_names_and_orphans(fleet, run_playbook):
+    run = run_playbook(fleet, READ_ALL, hosts="ws2016")
+    assert run.rc == 0, run.stdout
+    result = run.result("ws2016", "sd")
+    cimv2 = next(entry for entry in result["namespaces"] if entry["namespace"].lower() == "root\\cimv2")
+    everyone = cimv2["explicit_aces"][0]
+    assert everyone["principal"] == "Everyone" and "RemoteAccess" in everyone["rights"]
+    assert everyone["inherit"] == "this_and_children" and everyone["inherited"] is False
+    cimv2_ids = {finding["id"] for finding in cimv2["findings"]}
+    assert {"broad_write", "broad_remote_access", "orphaned_sid"} <= cimv2_ids
+    orphan = next(finding for finding in cimv2["findings"] if finding["id"] == "orphaned_sid")
+    assert orphan["sid"].startswith("S-1-5-21-") and orphan["sid"].endswith("-1109")
+    orphan_ace = next(ace for ace in cimv2["aces"] if ace["sid"] == orphan["sid"])
+    assert orphan_ace["principal"] == orphan["sid"]  # shown as the SID, never breaks the read
+    # Children of root\cimv2 inherit Everyone's ACE; it is reported once, where it is explicit.
+    everyone_findings = [f for f in result["findings"] if f.get("sid") == "S-1-1-0"]
+    assert {f["namespace"].lower() for f in everyone_findings} == {"root\\cimv2"}
+
+
+def test_namespace_spellings_and_pre_2003(fleet, run_playbook):
+    tasks = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["ROOT/CIMV2", "root\\subscription"]}}]
+    run = run_playbook(fleet, tasks, hosts="w2000:ws2003")
+    assert run.rc == 0, run.stdout
+    for host in ("w2000", "ws2003"):
+        result = run.result(host, "sd")
+        assert [entry["namespace"].lower() for entry in result["namespaces"]] == ["root\\cimv2", "root\\subscription"]
+        assert all(entry["sddl"].startswith("O:") for entry in result["namespaces"])
+    assert run.result("w2000", "sd")["os"]["pre_2003"] is True
+
+
+def test_missing_namespace_is_named(fleet, run_playbook):
+    tasks = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["root/nope"]}}]
+    run = run_playbook(fleet, tasks, hosts="ws2022")
+    result = run.result("ws2022", "sd")
+    assert run.status("ws2022", "sd") == "failed"
+    assert "WBEM_E_INVALID_NAMESPACE (0x8004100E)" in result["msg"]
+
+
+def test_non_admin_caller_gets_access_denied_by_name(fleet, run_playbook):
+    run = run_playbook(
+        fleet, READ_ALL, hosts="ws2022", extra_vars={"ansible_user": "simuser", "ansible_password": "Sim-User-Pass1"}
+    )
+    result = run.result("ws2022", "sd")
+    assert run.status("ws2022", "sd") == "failed"
+    assert "WBEM_E_ACCESS_DENIED (0x80041003)" in result["msg"]
+    assert result["error"]["name"] == "WBEM_E_ACCESS_DENIED" and "compliant" not in result
+
+
+def test_bad_namespace_is_refused_before_contact(fleet, run_playbook):
+    tasks = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["cimv2"]}}]
+    run = run_playbook(fleet, tasks, hosts="ws2022")
+    assert run.status("ws2022", "sd") == "failed"
+    assert "must start with root" in run.result("ws2022", "sd")["msg"]
+    assert executions(fleet, "ws2022") == 0
