@@ -468,8 +468,9 @@ def _parse_acl(data: bytes, offset: int, where: str) -> tuple[Acl, int]:
     if offset + 8 > len(data):
         raise _err(f"{where} at offset {offset:#x} is truncated (ACL header needs 8 bytes, {len(data) - offset} left)")
     revision, _sbz1, size, count, _sbz2 = struct.unpack_from("<BBHHH", data, offset)
+    # IsValidAcl accepts MIN_ACL_REVISION (2) .. MAX_ACL_REVISION (4); Windows itself writes 2 or 4 (notes §1.4).
     if revision not in (2, 3, 4):
-        raise _err(f"{where} at offset {offset:#x} has ACL revision {revision}; expected 2 or 4")
+        raise _err(f"{where} at offset {offset:#x} has ACL revision {revision}; expected 2, 3 or 4")
     if size < 8:
         raise _err(f"{where} at offset {offset:#x} has AclSize {size}; the header alone is 8 bytes")
     end = offset + size
