@@ -80,6 +80,10 @@ class TestSid:
         assert data[:8] == bytes([1, 2, 0, 0x01, 0x2A, 0x05, 0xF2, 0x00])
         assert Sid.from_bytes(data, 0) == (sid, len(data))
 
+    def test_rid(self) -> None:
+        assert Sid.parse("S-1-5-21-1-2-3-512").rid == 512
+        assert Sid.parse("S-1-5").rid is None
+
     def test_from_bytes_bounds(self) -> None:
         data = BA.to_bytes()
         with pytest.raises(SecurityDescriptorError, match="runs past"):
@@ -242,7 +246,7 @@ class TestBinaryStrictness:
             (lambda b: b.__setitem__(0x14, 7), r"ACL revision 7"),
         ],
     )
-    def test_rejects(self, patch, message: str) -> None:  # type: ignore[no-untyped-def]
+    def test_rejects(self, patch, message: str) -> None:
         data = self._valid()
         patch(data)
         with pytest.raises(SecurityDescriptorError, match=message):

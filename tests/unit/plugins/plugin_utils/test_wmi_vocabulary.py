@@ -55,13 +55,13 @@ class TestRights:
         ],
     )
     def test_rights_to_mask(self, value: object, mask: int) -> None:
-        assert rights_to_mask(value) == mask  # type: ignore[arg-type]
+        assert rights_to_mask(value) == mask
 
     def test_unknown_right_is_named(self) -> None:
         with pytest.raises(SecurityDescriptorError, match=r"unknown WMI access right 'Enabel'; known rights: Enable"):
             rights_to_mask(["Enable", "Enabel"])
         with pytest.raises(SecurityDescriptorError):
-            rights_to_mask(True)  # type: ignore[arg-type]
+            rights_to_mask(True)
         with pytest.raises(SecurityDescriptorError):
             rights_to_mask(-1)
 
@@ -207,7 +207,7 @@ class TestAclView:
     )
     def test_errors(self, view: object, message: str) -> None:
         with pytest.raises(SecurityDescriptorError, match=message):
-            sd_from_view(view)  # type: ignore[arg-type]
+            sd_from_view(view)
 
     def test_names_mapping(self) -> None:
         sd = sd_from_view(
