@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--inventory", type=Path, help="write an Ansible inventory for the fleet here")
     serve.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
     serve.add_argument("--record", action="store_true", help="keep every module call (GET /_control/records)")
+    serve.add_argument("--record-wire", type=Path, metavar="DIR", help="write every WS-Man request/response to DIR")
     args = parser.parse_args(argv)
 
     # The SD codec is imported from <repo>/collections/ansible_collections/winsec/wmi, the tree pytest-ansible uses.
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     from .server import FleetServer
 
     fleet = load_fleet(args.fleet)
-    server = FleetServer(fleet, args.port, verbose=args.verbose, record=args.record)
+    server = FleetServer(fleet, args.port, verbose=args.verbose, record=args.record, wire_dir=args.record_wire)
     if args.inventory:
         write_inventory(fleet, server.port, args.inventory)
 

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -100,6 +101,14 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _reply(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        wire_dir = self.server.wire_dir
+        if wire_dir is not None and self.path.startswith("/wsman/"):
+            # --record-wire: keep each exchange as sent, for protocol tests and debugging.
+            with self.server.wire_lock:
+                self.server.wire_count += 1
+                stem = wire_dir / f"{self.server.wire_count:05d}"
+            stem.with_suffix(".request.xml").write_bytes(getattr(self, "_request_body", b""))
+            stem.with_suffix(f".response-{status}.xml").write_bytes(body)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -135,6 +144,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self._body()
+        self._request_body = body
         match = _HOST_PATH.match(self.path)
         if match:
             self._wsman(unquote(match.group(1)), body)
@@ -380,8 +390,15 @@ class FleetServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, fleet: Fleet, port: int = 0, *, verbose: bool = False, record: bool = False) -> None:
+    def __init__(
+        self, fleet: Fleet, port: int = 0, *, verbose: bool = False, record: bool = False, wire_dir: Path | None = None
+    ) -> None:
         self.state = FleetState(fleet)
+        self.wire_dir = wire_dir
+        self.wire_lock = threading.Lock()
+        self.wire_count = 0
+        if wire_dir is not None:
+            wire_dir.mkdir(parents=True, exist_ok=True)
         self.verbose = verbose
         self.record: list[dict[str, Any]] | None = [] if record else None
         super().__init__(("127.0.0.1", port), Handler)

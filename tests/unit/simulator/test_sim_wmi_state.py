@@ -1,0 +1,300 @@
+"""winsec.wmi.wmi_state on the host model: each op of plugins/modules/wmi_state.yml, argspec checks, check mode."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from simulator.dispatch import execute
+from simulator.fleet import Fleet
+from simulator.host import Caller, Host
+from simulator.payload import ModuleCall
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
+
+
+def admin(host: Host) -> Caller:
+    return next(c for c in host.callers.values() if c.admin)
+
+
+def user(host: Host) -> Caller:
+    return next(c for c in host.callers.values() if not c.admin)
+
+
+def run(
+    host: Host, operations: list[dict[str, Any]], *, check: bool = False, caller: Caller | None = None, **extra: Any
+) -> dict[str, Any]:
+    args = {
+        "operations": operations,
+        "_ansible_check_mode": check,
+        "_ansible_module_name": "winsec.wmi.wmi_state",
+        **extra,
+    }
+    call = ModuleCall(module="winsec.wmi.wmi_state", args=args, payload_format="exec_manifest")
+    return execute(host, caller or admin(host), call).result
+
+
+def b64(sddl: str) -> str:
+    return base64.b64encode(sd_to_bytes(sd_from_sddl(sddl))).decode()
+
+
+def sddl_of(entry_sd: str) -> str:
+    return sd_to_sddl(sd_from_bytes(base64.b64decode(entry_sd)))
+
+
+def test_facts_and_registry_reads(small_fleet: Fleet) -> None:
+    ws2003 = small_fleet.hosts["ws2003"]
+    facts, unsecapp, dcom = run(
+        ws2003,
+        [
+            {"op": "facts"},
+            {"op": "registry_read", "value": "unsecapp_access_control_default"},
+            {"op": "registry_read", "value": "dcom_require_integrity_activation_authentication_level"},
+        ],
+    )["results"]
+    assert facts == {
+        "op": "facts",
+        "failed": False,
+        "os_caption": "Microsoft(R) Windows(R) Server 2003, Enterprise Edition",
+        "os_version": "5.2.3790",
+        "os_build": 3790,
+        "product_type": 3,
+        "computer_name": "WS2003",
+        "dns_host_name": "ws2003",
+        "domain": "WORKGROUP",
+        "part_of_domain": False,
+        "ps_version": "2.0",
+    }
+    assert unsecapp == {
+        "op": "registry_read",
+        "failed": False,
+        "key_exists": True,
+        "exists": True,
+        "type": "REG_SZ",
+        "data": "1",
+    }
+    assert dcom["key_exists"] is False and dcom["exists"] is False  # no Ole\AppCompat before Vista/2008
+    ws2022 = small_fleet.hosts["ws2022"]
+    facts = run(ws2022, [{"op": "facts"}])["results"][0]
+    assert facts["part_of_domain"] is True and facts["dns_host_name"] == "ws2022.corp.example.com"
+
+
+def test_argspec_mismatch_fails_loudly(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2022"]
+    result = run(host, [{"op": "facts", "bogus": 1}])
+    assert result["failed"] and result["msg"].startswith("SIMULATOR ARGSPEC MISMATCH")
+    result = run(host, [{"op": "registry_read", "value": "HKLM\\anything"}])
+    assert result["msg"].startswith("SIMULATOR ARGSPEC MISMATCH") and "value" in result["msg"]
+    result = run(host, [{"op": "facts"}], unexpected_top_level=True)
+    assert result["msg"].startswith("SIMULATOR ARGSPEC MISMATCH")
+    assert host.counters.argspec_mismatches == 3
+
+
+def test_per_op_required_parameters_are_a_contract_violation(small_fleet: Fleet) -> None:
+    result = run(small_fleet.hosts["ws2022"], [{"op": "sd_set", "namespace": "root", "sd": "AAAA"}])
+    assert result["failed"] and result["msg"].startswith("SIMULATOR CONTRACT VIOLATION")
+    assert "expected_sd" in result["msg"]
+
+
+def test_registry_write_round_trip_changed_since_read_and_check_mode(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2016"]
+    write = {
+        "op": "registry_write",
+        "value": "unsecapp_access_control_default",
+        "data": "1",
+        "value_type": "dword",
+        "expected": {"exists": False},
+    }
+    refused = run(host, [write], check=True)["results"][0]
+    assert refused["failed"] and refused["error"]["code"] == "CHECK_MODE"
+    assert host.counters.writes["registry"] == 0
+    done = run(host, [write])
+    assert done["changed"] is True
+    assert done["results"][0]["before"] == {"exists": False, "type": None, "data": None}
+    assert done["results"][0]["after"] == {"exists": True, "type": "REG_DWORD", "data": 1}
+    stale = run(host, [write, {"op": "registry_read", "value": "unsecapp_access_control_default"}])["results"]
+    assert stale[0]["error"]["code"] == "CHANGED_SINCE_READ"
+    assert stale[1]["failed"] is False  # reads still run after a failed write
+    retyped = run(
+        host,
+        [
+            {
+                **write,
+                "data": "1",
+                "value_type": "string",
+                "expected": {"exists": True, "type": "REG_DWORD", "data": "1"},
+            }
+        ],
+    )["results"][0]
+    assert retyped["after"] == {"exists": True, "type": "REG_SZ", "data": "1"}
+    assert host.counters.writes["registry"] == 2
+
+
+def test_failed_write_skips_later_writes(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2022"]
+    bad = {
+        "op": "registry_write",
+        "value": "unsecapp_access_control_default",
+        "data": "0",
+        "value_type": "dword",
+        "expected": {"exists": False},
+    }
+    second = {
+        "op": "registry_write",
+        "value": "dcom_raise_activation_authentication_level",
+        "data": "1",
+        "value_type": "dword",
+        "expected": {"exists": False},
+    }
+    results = run(host, [bad, second])["results"]
+    assert results[0]["error"]["code"] == "CHANGED_SINCE_READ"
+    assert results[1]["error"]["code"] == "SKIPPED"
+    assert host.registry.get("HKLM\\SOFTWARE\\Microsoft\\Ole\\AppCompat", "RaiseActivationAuthenticationLevel") is None
+
+
+def test_registry_write_denied_for_non_admin(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2016"]
+    write = {
+        "op": "registry_write",
+        "value": "unsecapp_access_control_default",
+        "data": "1",
+        "value_type": "dword",
+        "expected": {"exists": False},
+    }
+    result = run(host, [write], caller=user(host))["results"][0]
+    assert result["error"] == {
+        "code": "WMI",
+        "hresult": 0x80070005,
+        "message": "Requested registry access is not allowed.",
+    }
+
+
+def test_sd_get_recurse_resolve_names_orphans_and_access(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2016"]
+    result = run(host, [{"op": "sd_get", "namespace": "ROOT\\CIMV2", "recurse": True, "resolve_names": True}])
+    op = result["results"][0]
+    paths = [e["namespace"] for e in op["namespaces"]]
+    assert paths[0] == "root\\cimv2" and "root\\cimv2\\Security" in paths
+    assert paths.index("root\\cimv2\\Security") < paths.index("root\\cimv2\\Security\\MicrosoftVolumeEncryption")
+    assert sddl_of(op["namespaces"][0]["sd"]).startswith("O:BAG:BAD:(A;CI;CCDCLCSWRPWP;;;WD)")
+    orphan = f"{host.lsa.machine_sid}-1109"
+    assert op["principals"][orphan] is None
+    assert op["principals"]["S-1-1-0"] == "Everyone"
+    assert op["principals"]["S-1-5-32-544"] == "BUILTIN\\Administrators"
+    denied = run(host, [{"op": "sd_get", "namespace": "root"}], caller=user(host))["results"][0]
+    assert denied["failed"] and denied["error"]["hresult"] == 0x80041003
+    missing = run(host, [{"op": "sd_get", "namespace": "root\\nothere"}])["results"][0]
+    assert missing["error"] == {"code": "WMI", "hresult": 0x8004100E, "message": "Invalid namespace"}
+
+
+def test_sd_set_guarded_by_expected_sd_and_refused_by_host_rules(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2022"]
+    current = run(host, [{"op": "sd_get", "namespace": "root\\cimv2"}])["results"][0]["namespaces"][0]["sd"]
+    new = b64("O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCWP;;;S-1-5-21-1-2-3-1001)")
+    in_check = run(host, [{"op": "sd_set", "namespace": "root\\cimv2", "sd": new, "expected_sd": current}], check=True)
+    assert in_check["results"][0]["error"]["code"] == "CHECK_MODE"
+    stale = run(host, [{"op": "sd_set", "namespace": "root\\cimv2", "sd": new, "expected_sd": new}])["results"][0]
+    assert stale["error"]["code"] == "CHANGED_SINCE_READ"
+    invalid = run(
+        host, [{"op": "sd_set", "namespace": "root\\cimv2", "sd": b64("D:(A;CI;CC;;;WD)"), "expected_sd": current}]
+    )["results"][0]
+    assert invalid["error"] == {"code": "WMI", "hresult": 0x80041008, "message": "Invalid parameter"}
+    assert host.events[-1]["reason"] == "owner and group missing"
+    assert host.counters.writes["namespace_sd"] == 0
+    done = run(host, [{"op": "sd_set", "namespace": "root\\cimv2", "sd": new, "expected_sd": current}])
+    assert done["changed"] and not done["results"][0]["failed"]
+    assert sddl_of(done["results"][0]["sd"]).startswith("O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCWP;")
+    assert host.counters.writes["namespace_sd"] == 1
+
+
+def test_sd_set_null_is_the_pre_2003_hole(small_fleet: Fleet) -> None:
+    for name, accepted in (("w2000", True), ("ws2003", False)):
+        host = small_fleet.hosts[name]
+        current = run(host, [{"op": "sd_get", "namespace": "root\\cimv2"}])["results"][0]["namespaces"][0]["sd"]
+        result = run(
+            host,
+            [
+                {
+                    "op": "sd_set",
+                    "namespace": "root\\cimv2",
+                    "sd": b64("O:BAG:BAD:NO_ACCESS_CONTROL"),
+                    "expected_sd": current,
+                }
+            ],
+        )["results"][0]
+        assert result["failed"] is not accepted, name
+
+
+def test_caller_rights_and_lookups(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2022"]
+    results = run(
+        host,
+        [
+            {"op": "caller_rights", "namespace": "root\\cimv2"},
+            {
+                "op": "sid_lookup",
+                "names": [
+                    "BUILTIN\\Administrators",
+                    "Everyone",
+                    "CORP\\svc_backup",
+                    "svc_backup@corp.example.com",
+                    "nobody",
+                    "S-1-5-21-1-2-3-4",
+                ],
+            },
+            {"op": "name_lookup", "sids": ["S-1-5-18", f"{host.lsa.machine_sid}-500", "S-1-5-21-7-7-7-1234"]},
+            {"op": "name_lookup", "sids": ["not-a-sid"]},
+        ],
+    )["results"]
+    assert results[0]["mask"] == 0x6003F
+    sids = [a["sid"] for a in results[1]["accounts"]]
+    assert sids[:2] == ["S-1-5-32-544", "S-1-1-0"]
+    assert sids[2] == sids[3] and sids[2].startswith(host.lsa.domain_sid)
+    assert sids[4] is None and sids[5] == "S-1-5-21-1-2-3-4"
+    assert [a["name"] for a in results[2]["accounts"]] == ["NT AUTHORITY\\SYSTEM", "WS2022\\Administrator", None]
+    assert results[3]["error"]["code"] == "LOOKUP"
+    assert run(host, [{"op": "caller_rights", "namespace": "root"}], caller=user(host))["results"][0]["mask"] == 0x13
+
+
+def test_event_subscriptions(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2016"]
+    op = run(host, [{"op": "event_subscriptions"}])["results"][0]
+    consumers = {c["name"]: c for c in op["consumers"]}
+    assert consumers["SCM Event Log Consumer"]["class"] == "NTEventLogEventConsumer"
+    assert consumers["WindowsUpdateHealth"]["class"] == "CommandLineEventConsumer"
+    assert "-Enc" in consumers["WindowsUpdateHealth"]["command_line_template"]
+    assert {b["consumer"] for b in op["bindings"]} >= {'CommandLineEventConsumer.Name="WindowsUpdateHealth"'}
+    assert all(f["creator_sid"] for f in op["filters"])
+    only_default = run(host, [{"op": "event_subscriptions", "namespaces": ["root\\default"]}])["results"][0]
+    assert only_default["consumers"] == []
+    missing = run(host, [{"op": "event_subscriptions", "namespaces": ["root\\gone"]}])["results"][0]
+    assert missing["error"]["hresult"] == 0x8004100E
+
+
+def test_script_files(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2016"]
+    op = run(host, [{"op": "script_files", "paths": ["C:\\Scripts", "C:\\missing.vbs"], "max_bytes": 400}])
+    files = {f["path"]: f for f in op["results"][0]["files"]}
+    assert "C:\\Scripts\\readme.txt" not in files  # default patterns: script types only
+    inventory = base64.b64decode(files["C:\\Scripts\\inventory.vbs"]["content"]).decode("cp1252")
+    assert "WMIObjectPath" in inventory and "GetWMIObject" in inventory
+    js = base64.b64decode(files["C:\\Scripts\\async_procs.js"]["content"])
+    assert js.startswith(b"\xff\xfe") and "InstancesOfAsync" in js.decode("utf-16")
+    big = [f for f in files.values() if f["truncated"]]
+    assert big and all(f["content"] is None for f in big)
+    assert files["C:\\missing.vbs"]["error"]["code"] == "NOT_FOUND"
+
+
+def test_invocation_follows_the_controllers_request(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2022"]
+    assert "invocation" in run(host, [{"op": "facts"}])
+    assert "invocation" not in run(host, [{"op": "facts"}], _ansible_inject_invocation=False)
+
+
+@pytest.mark.parametrize("module", ["ansible.windows.win_shell", "community.windows.win_x"])
+def test_modules_the_host_lacks_fail_like_a_missing_cmdlet(small_fleet: Fleet, module: str) -> None:
+    host = small_fleet.hosts["ws2022"]
+    call = ModuleCall(module=module, args={"_ansible_module_name": module}, payload_format="exec_manifest")
+    result = execute(host, admin(host), call).result
+    assert result["failed"] and "is not recognized as the name of a cmdlet" in result["msg"]
