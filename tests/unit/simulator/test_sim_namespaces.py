@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+    Ace,
+    Acl,
+    SecurityDescriptor,
+    Sid,
+    sd_from_sddl,
+    sd_to_bytes,
+)
 
 from simulator.namespaces import (
     ROOT_DEFAULT_SDDL,
@@ -14,14 +22,6 @@ from simulator.namespaces import (
     NsAce,
     WmiError,
     inherit_to_child,
-)
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
-    Ace,
-    Acl,
-    SecurityDescriptor,
-    Sid,
-    sd_from_sddl,
-    sd_to_bytes,
 )
 
 BA = "S-1-5-32-544"
