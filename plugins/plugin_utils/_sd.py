@@ -12,6 +12,9 @@
 The codec represents everything Windows can represent (no DACL, NULL DACL, empty DACL, a header-only SD);
 deciding what may be written to a WMI namespace is the job of ``_namespace_sd``.
 Facts cited as "notes §x" are in ../shared/notes/security-descriptors.md (MS-DTYP 2.4 and Windows measurements).
+
+Layout: ``_sd_model`` (constants, Sid/Ace/Acl/SecurityDescriptor), ``_sddl`` (SDDL parse/print) and this file
+(binary parse/serialize); import everything from here.
 """
 
 from __future__ import annotations
