@@ -15,10 +15,11 @@ description:
   - Refuses, with its own message and before contacting the host whenever the arguments alone decide it, a NULL
     security descriptor (an empty O(sddl)), a descriptor without a DACL, a NULL DACL (C(D:NO_ACCESS_CONTROL)), an
     empty DACL and a DACL that leaves neither Administrators nor SYSTEM with ReadSecurity and WriteSecurity (both
-    unless O(allow_lockout=true)), and everything SetSD would reject with C(WBEM_E_INVALID_PARAMETER) (FullWrite
-    without PartialWrite and ProviderWrite, InheritOnly without ContainerInherit, unknown rights, ACE flags or ACE
-    types, inherited ACEs). These refusals apply on every Windows version, including those before Server 2003
-    whose WMI would accept a NULL descriptor and silently give the namespace its parent's.
+    unless O(allow_lockout=true); see the notes), and everything SetSD would reject with
+    C(WBEM_E_INVALID_PARAMETER) (FullWrite without PartialWrite and ProviderWrite, InheritOnly without
+    ContainerInherit, unknown rights, ACE flags or ACE types, inherited ACEs). These refusals apply on every Windows
+    version, including those before Server 2003 whose WMI would accept a NULL descriptor and silently give the
+    namespace its parent's.
   - Idempotent by meaning, not by bytes. Owner, group and the ordered explicit ACEs (type, inheritance flags, rights,
     SID) are compared; layout, revision and inherited ACEs are not. ACEs are written in canonical order (explicit
     deny before explicit allow).
@@ -96,8 +97,10 @@ options:
 notes:
   - Writing a namespace's security descriptor needs WriteSecurity on it (Administrators, elevated, by default).
     Errors are returned with the WMI HRESULT and its name, for example C(WBEM_E_ACCESS_DENIED (0x80041003\)).
-  - The lock-out check looks at the explicit ACEs only, so a child namespace whose administrator access comes only
-    from inheritance needs an explicit Administrators ACE, or O(allow_lockout=true).
+  - Empty DACL and lock-out are judged on the namespace's effective DACL, the explicit ACEs written plus the ones it
+    keeps inheriting from its parent. On V(root), or with a protected DACL (C(D:P)), the arguments alone decide and
+    the refusal comes before any contact; on a child namespace it comes after the read, still before any write. So
+    O(sddl=O:BAG:BAD:) on V(root\cimv2) is accepted: it removes the explicit ACEs and leaves the inherited ones.
   - Domain-relative SDDL aliases (C(DA), C(DU), ...) need the full SID in O(sddl).
 seealso:
   - module: winsec.wmi.namespace_sd_info

@@ -16,7 +16,7 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._acl_view import acl_view
-from ._namespace_findings import decode_sd, normalise_namespace
+from ._namespace_findings import decode_sd, namespace_key, normalise_namespace
 from ._namespace_sd import (
     NamespaceSdRefused,
     canonical_order,
@@ -28,6 +28,7 @@ from ._principals import principal_name, principal_to_sid
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
     ACCESS_DENIED_ACE_TYPE,
+    INHERIT_ONLY_ACE,
     SE_DACL_PRESENT,
     SE_DACL_PROTECTED,
     Ace,
@@ -43,6 +44,9 @@ from ._wmi_action import WmiActionError, WmiCaller
 from ._wmi_rights import INHERIT_FLAGS, inherit_name, mask_to_rights, rights_to_mask
 
 ACE_TYPES = {"allow": ACCESS_ALLOWED_ACE_TYPE, "deny": ACCESS_DENIED_ACE_TYPE}
+ADMINISTRATORS = Sid(5, (32, 544))
+SYSTEM = Sid(5, (18,))
+READ_WRITE_SECURITY = 0x20000 | 0x40000  # ReadSecurity | WriteSecurity: needed to read and repair the SD
 DEFAULT_INHERIT = "this_and_children"  # what Windows' own namespace ACEs use (CI)
 _STATE_FLAGS = 0x0F  # OI CI NP IO: the flags that are state (ID, SA, FA are not set by clients)
 # Refusals that depend on the whole explicit DACL (decided after merging with the host's SD in present/absent
@@ -140,10 +144,6 @@ def parse_request(params: t.Mapping[str, t.Any]) -> Request:
             # Whole-SD problems of the request itself; ACE problems are checked below with the same rules.
             if problem.code in ("no_dacl", "null_dacl"):
                 raise NamespaceSdRefusal(problem, namespace, contacted=False)
-        if mode == "exact":
-            for problem in namespace_sd_problems(sd, allow_lockout=params["allow_lockout"]):
-                if problem.code not in ("no_owner_group",):
-                    raise NamespaceSdRefusal(problem, namespace, contacted=False)
         owner_sid = (str(sd.owner), sd.owner) if sd.owner else None
         group_sid = (str(sd.group), sd.group) if sd.group else None
         protected = bool(sd.control & SE_DACL_PROTECTED) if mode == "exact" else None
@@ -171,20 +171,42 @@ def parse_request(params: t.Mapping[str, t.Any]) -> Request:
     return request
 
 
+def _input_decides_access(request: Request) -> bool:
+    """Whether the request alone fixes the namespace's effective DACL: an exact SD on root (no parent to inherit
+    from) or a protected one. Otherwise inherited ACEs also count, and lock-out is decided after the read."""
+    return request.mode == "exact" and (namespace_key(request.namespace) == "root" or bool(request.protected))
+
+
 def _check_aces(request: Request, *, contacted: bool = False) -> None:
-    """The per-ACE SetSD rules (and, in exact mode with every SID known, lock-out) on the request's ACEs."""
+    """The per-ACE SetSD rules on the request's ACEs, and empty-DACL/lock-out when the request alone decides."""
     if request.mode == "absent":
         return  # removing ACEs can only be refused for the resulting whole SD (checked after the merge)
     placeholder = Sid(0, (0,))  # NULL SID: stands for principals the host still has to translate
     aces = tuple(Ace(a.type, a.flags or 0, a.mask or 0, a.sid or placeholder) for a in request.aces)
     sd = SecurityDescriptor(owner=Sid(5, (32, 544)), group=Sid(5, (32, 544)), dacl=Acl(aces))
-    unresolved = bool(request.lookups)
+    # A name the host translates may be Administrators (localized): lock-out waits for the lookup.
+    decides = _input_decides_access(request) and not request.lookups
     for problem in namespace_sd_problems(sd, allow_lockout=request.allow_lockout):
-        if problem.code in _WHOLE_SD_CODES and (request.mode != "exact" or problem.code == "no_owner_group"):
+        if problem.code in _WHOLE_SD_CODES and (problem.code == "no_owner_group" or not decides):
             continue
-        if problem.code == "lockout" and unresolved:
-            continue  # a name the host translates may be Administrators (localized); decided after the lookup
         raise NamespaceSdRefusal(problem, request.namespace, contacted=contacted)
+
+
+def keeps_security_access(aces: t.Sequence[Ace]) -> bool:
+    """Whether Administrators or SYSTEM keep ReadSecurity and WriteSecurity on the namespace itself, walking the
+    effective DACL (explicit and inherited ACEs) in order as AccessCheck does."""
+    for who in (ADMINISTRATORS, SYSTEM):
+        allowed = denied = 0
+        for ace in aces:
+            if ace.sid != who or ace.flags & INHERIT_ONLY_ACE:
+                continue
+            if ace.type == ACCESS_DENIED_ACE_TYPE:
+                denied |= ace.mask & ~allowed
+            elif ace.type == ACCESS_ALLOWED_ACE_TYPE:
+                allowed |= ace.mask & ~denied
+        if allowed & READ_WRITE_SECURITY == READ_WRITE_SECURITY:
+            return True
+    return False
 
 
 def resolve(request: Request, accounts: t.Iterable[t.Mapping[str, t.Any]]) -> Request:
@@ -262,15 +284,27 @@ def plan(request: Request, current: SecurityDescriptor) -> Plan:
     control = SE_DACL_PRESENT | (SE_DACL_PROTECTED if protected else 0)
     candidate = SecurityDescriptor(control=control, owner=owner, group=group, dacl=Acl(tuple(new_explicit)))
     changed = not same_explicit_state(current, candidate) or protected != bool(current.control & SE_DACL_PROTECTED)
-    if changed:
-        for problem in namespace_sd_problems(candidate, allow_lockout=request.allow_lockout):
-            raise NamespaceSdRefusal(problem, request.namespace, contacted=True)
     # What GetSD will return: the explicit ACEs written, then the ones inherited from the parent (unless protected).
     inherited = () if protected else tuple(ace for ace in (current.dacl.aces if current.dacl else ()) if ace.inherited)
     predicted_control = (current.control & ~SE_DACL_PROTECTED) | control
-    predicted = SecurityDescriptor(
-        control=predicted_control, owner=owner, group=group, dacl=Acl((*new_explicit, *inherited))
-    )
+    effective = (*new_explicit, *inherited)
+    predicted = SecurityDescriptor(control=predicted_control, owner=owner, group=group, dacl=Acl(effective))
+    if changed:
+        for problem in namespace_sd_problems(candidate, allow_lockout=request.allow_lockout):
+            # Empty DACL and lock-out are about the namespace's effective DACL: inherited ACEs the host keeps count.
+            if problem.code == "empty_dacl" and effective:
+                continue
+            if problem.code == "lockout":
+                if keeps_security_access(effective):
+                    continue
+                problem = NamespaceSdRefused(
+                    "lockout",
+                    f"after this change neither BUILTIN\\Administrators (S-1-5-32-544) nor NT AUTHORITY\\SYSTEM "
+                    f"(S-1-5-18) would keep ReadSecurity and WriteSecurity on {request.namespace} (explicit or "
+                    "inherited ACEs), so nobody could repair it. Add e.g. '(A;CI;CCDCLCSWRPWPRCWD;;;BA)', or force "
+                    "it explicitly (allow_lockout).",
+                )
+            raise NamespaceSdRefusal(problem, request.namespace, contacted=True)
     return Plan(current, candidate, predicted if changed else current, changed, describe_changes(current, candidate))
 
 
@@ -387,8 +421,8 @@ def run_namespace_sd(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[s
         decision = replace(decision, predicted=after)
     if caller.diff_mode and decision.changed:
         result["diff"] = {
-            "before_header": f"{request.namespace} (before)",
-            "after_header": f"{request.namespace} (after)",
+            "before_header": f"{result['namespace']} (before)",
+            "after_header": f"{result['namespace']} (after)",
             "before": acl_table(current, resolved),
             "after": acl_table(decision.predicted, resolved),
         }

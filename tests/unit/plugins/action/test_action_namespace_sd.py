@@ -158,15 +158,16 @@ REFUSALS = [
     ({"sddl": ""}, "null_sd"),
     ({"sddl": "O:BAG:BA"}, "no_dacl"),
     ({"sddl": "O:BAG:BAD:NO_ACCESS_CONTROL"}, "null_dacl"),
-    ({"sddl": "O:BAG:BAD:"}, "empty_dacl"),
-    ({"sddl": "O:BAG:BAD:(A;CI;CCDCRP;;;AU)"}, "lockout"),
+    ({"sddl": "O:BAG:BAD:", "namespace": "root"}, "empty_dacl"),
+    ({"sddl": "O:BAG:BAD:(A;CI;CCDCRP;;;AU)", "namespace": "root"}, "lockout"),
+    ({"sddl": "O:BAG:BAD:P(A;CI;CCDCRP;;;AU)"}, "lockout"),
     ({"sddl": "O:BAG:BAD:" + ADMIN_ACE + "(A;CI;LC;;;AU)"}, "full_write_incomplete"),
     ({"sddl": "O:BAG:BAD:" + ADMIN_ACE + "(A;IO;CC;;;AU)"}, "inherit_only_without_container_inherit"),
     ({"sddl": "O:BAG:BAD:" + ADMIN_ACE + "(A;CI;0x100000;;;AU)"}, "unknown_access_bits"),
     ({"sddl": "O:BAG:BAD:" + ADMIN_ACE + "(A;CISA;CC;;;AU)"}, "unknown_ace_flags"),
     ({"sddl": "O:BAG:BAD:" + ADMIN_ACE + "(OA;CI;CC;;;AU)"}, "unknown_ace_type"),
     ({"sddl": "O:BAG:BAD:" + ADMIN_ACE + "(A;CIID;CC;;;AU)"}, "inherited_ace"),
-    ({"aces": [{"principal": "AU", "rights": ["Enable"]}]}, "lockout"),
+    ({"aces": [{"principal": "AU", "rights": ["Enable"]}], "namespace": "root"}, "lockout"),
     (
         {"aces": [{"principal": "BA", "rights": ["FullControl"]}, {"principal": "AU", "rights": ["FullWrite"]}]},
         "full_write_incomplete",
@@ -251,3 +252,19 @@ def test_unparsable_sddl_is_refused_with_the_position(run_action):
     result, target = run_action(namespace_sd, args, [])
     assert target.calls == [] and result["failed"] is True
     assert result["msg"].startswith("sddl: ACE type 'AU' at position")
+
+
+@pytest.mark.parametrize("sddl", ["O:BAG:BAD:", "O:BAG:BAD:(A;CI;CCDCRP;;;AU)"])
+def test_child_namespace_keeps_inherited_admin_access(run_action, sddl):
+    host = FakeNamespace(CIMV2)
+    result, _ = run(run_action, {"namespace": "root\\cimv2", "sddl": sddl}, host, 2)
+    assert result["changed"] is False or host.writes == 1
+    assert "failed" not in result, result["msg"]
+    assert result["sddl"] == sddl + INHERITED
+
+
+def test_child_lockout_counts_inherited_denies(run_action):
+    host = FakeNamespace("O:BAG:BAD:(D;CI;WD;;;BA)(D;CI;WD;;;SY)" + ADMIN_ACE + INHERITED)
+    args = {"namespace": "root\\cimv2", "mode": "absent", "aces": [{"principal": "BA", "rights": ["WriteSecurity"]}]}
+    result, _ = run(run_action, args, host, 1)
+    assert result["refusal"] == "lockout" and "after reading" in result["msg"] and host.writes == 0

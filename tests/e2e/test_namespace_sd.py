@@ -1,0 +1,202 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""winsec.wmi.namespace_sd end to end over WinRM against the simulated small fleet."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "(A;CI;CCDCLCSWRPWPRCWD;;;BA)"
+MONITORING = "(A;CI;CCDCWPRC;;;S-1-5-32-558)"  # Performance Monitor Users: Enable, MethodExecute, Remote, ReadSecurity
+EXACT = {"namespace": "ROOT/CIMV2", "sddl": "O:BAG:BAD:" + ADMIN + MONITORING}
+
+
+def executions(fleet, host):
+    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
+
+
+def cimv2(fleet, host):
+    return fleet.state(host)["namespaces"]["root\\cimv2"]
+
+
+def test_four_steps_exact(fleet, run_playbook):
+    tasks = [{"name": "sd", "winsec.wmi.namespace_sd": EXACT}]
+    before = cimv2(fleet, "ws2016")
+    assert "WD)" in before  # Everyone has write and remote access on root\cimv2
+
+    # 1. check mode predicts, writes nothing, one round trip
+    checked = run_playbook(fleet, tasks, hosts="ws2016", check=True, diff=True)
+    assert checked.rc == 0, checked.stdout
+    predicted = checked.result("ws2016", "sd")
+    assert predicted["changed"] is True
+    assert predicted["previous_sddl"] == before
+    assert any(change.startswith("removed: allow Everyone (S-1-1-0)") for change in predicted["changes"])
+    assert any(change.startswith("added: allow BUILTIN\\Performance Monitor Users") for change in predicted["changes"])
+    assert predicted["diff"]["before"].startswith("sddl: " + before)
+    assert "BUILTIN\\Performance Monitor Users (S-1-5-32-558): Enable" in predicted["diff"]["after"]
+    assert "before: root\\cimv2 (before)" in checked.stdout, checked.stdout  # the default callback printed the diff
+    assert executions(fleet, "ws2016") == 1 and fleet.counters("ws2016")["writes"] == 0
+    assert cimv2(fleet, "ws2016") == before
+
+    # 2. apply: read, then write + read-back; the host ends where check mode said
+    fleet.reset_counters()
+    applied = run_playbook(fleet, tasks, hosts="ws2016")
+    assert applied.rc == 0, applied.stdout
+    result = applied.result("ws2016", "sd")
+    assert result["changed"] is True
+    assert result["sddl"] == predicted["sddl"] == cimv2(fleet, "ws2016")
+    assert executions(fleet, "ws2016") == 2
+    assert fleet.counters("ws2016")["writes_by_kind"] == {"namespace_sd": 1}
+
+    # 3. idempotent re-run and 4. check mode again: no change, one round trip, no write
+    for check in (False, True):
+        fleet.reset_counters()
+        again = run_playbook(fleet, tasks, hosts="ws2016", check=check)
+        assert again.rc == 0, again.stdout
+        assert again.result("ws2016", "sd")["changed"] is False
+        assert again.result("ws2016", "sd")["changes"] == []
+        assert executions(fleet, "ws2016") == 1 and fleet.counters("ws2016")["writes"] == 0
+
+
+def test_present_and_absent_with_names_and_orphans(fleet, run_playbook):
+    orphan = re.search(r"S-1-5-21-[0-9-]+-1109", cimv2(fleet, "ws2016")).group(0)
+    tasks = [
+        {
+            "name": "add",
+            "winsec.wmi.namespace_sd": {
+                "namespace": "root\\cimv2",
+                "mode": "present",
+                "aces": [
+                    {"principal": "BUILTIN\\Administrators", "rights": ["FullControl"]},
+                    {"principal": "Remote Management Users", "rights": ["Enable", "RemoteAccess"], "inherit": "this"},
+                ],
+            },
+        },
+        {
+            "name": "drop",
+            "winsec.wmi.namespace_sd": {
+                "namespace": "root\\cimv2",
+                "mode": "absent",
+                "aces": [{"principal": "Everyone"}, {"principal": orphan}],
+            },
+        },
+        {
+            "name": "again",
+            "winsec.wmi.namespace_sd": {
+                "namespace": "root\\cimv2",
+                "mode": "absent",
+                "aces": [{"principal": "Everyone"}, {"principal": orphan}],
+            },
+        },
+    ]
+    run = run_playbook(fleet, tasks, hosts="ws2016")
+    assert run.rc == 0, run.stdout
+    assert run.result("ws2016", "add")["changed"] is True
+    assert orphan in run.result("ws2016", "add")["sddl"]  # present keeps what it was not asked about
+    dropped = run.result("ws2016", "drop")
+    assert dropped["changed"] is True
+    assert any(orphan in change and change.startswith("removed:") for change in dropped["changes"])
+    assert run.result("ws2016", "again")["changed"] is False
+    final = cimv2(fleet, "ws2016")
+    assert "WD)" not in final.split("(A;CIID")[0] and orphan not in final
+    assert "(A;;CCWP;;;RM)" in final  # Remote Management Users, inherit: this
+
+
+REFUSALS = [
+    ({"sddl": ""}, "null_sd", "NULL security descriptor"),
+    ({"sddl": "O:BAG:BA"}, "no_dacl", "no DACL"),
+    ({"sddl": "O:BAG:BAD:NO_ACCESS_CONTROL"}, "null_dacl", "NULL (D:NO_ACCESS_CONTROL)"),
+    ({"sddl": "O:BAG:BAD:", "namespace": "root"}, "empty_dacl", "the DACL is empty"),
+    ({"sddl": "O:BAG:BAD:(A;CI;CCDCRP;;;AU)", "namespace": "ROOT"}, "lockout", "neither BUILTIN\\Administrators"),
+    ({"sddl": "O:BAG:BAD:P(A;CI;CCDCRP;;;AU)"}, "lockout", "neither BUILTIN\\Administrators"),
+    ({"sddl": "O:BAG:BAD:" + ADMIN + "(A;CI;CCLC;;;AU)"}, "full_write_incomplete", "FullWrite"),
+    ({"sddl": "O:BAG:BAD:" + ADMIN + "(A;IO;CC;;;AU)"}, "inherit_only_without_container_inherit", "Inherit-Only"),
+    ({"sddl": "O:BAG:BAD:" + ADMIN + "(A;CI;0x100000;;;AU)"}, "unknown_access_bits", "access bits 0x100000"),
+    ({"sddl": "O:BAG:BAD:" + ADMIN + "(A;CIFA;CC;;;AU)"}, "unknown_ace_flags", "ACE flags 0x80"),
+    ({"sddl": "O:BAG:BAD:" + ADMIN + "(OA;CI;CC;;;AU)"}, "unknown_ace_type", "ACE type"),
+    ({"sddl": "O:BAG:BAD:" + ADMIN + "(A;CIID;CC;;;AU)"}, "inherited_ace", "marked inherited"),
+]
+
+
+def test_each_refusal_before_any_contact_on_every_os(fleet, run_playbook):
+    before = {host: fleet.state(host)["namespaces"] for host in fleet.hosts}
+    tasks = [
+        {
+            "name": f"{index}-{code}",
+            "winsec.wmi.namespace_sd": {"namespace": "root\\cimv2", **args},
+            "ignore_errors": True,
+        }
+        for index, (args, code, _) in enumerate(REFUSALS)
+    ]
+    run = run_playbook(fleet, tasks)
+    for host in fleet.hosts:  # w2000's WMI would take a NULL SD or NULL DACL: refused there as well
+        for index, (_args, code, words) in enumerate(REFUSALS):
+            result = run.result(host, f"{index}-{code}")
+            assert run.status(host, f"{index}-{code}") == "failed", (host, code, result)
+            assert result["refusal"] == code, (host, code, result["msg"])
+            assert words in result["msg"] and "nothing written" in result["msg"]
+        assert executions(fleet, host) == 0
+        assert fleet.state(host)["namespaces"] == before[host]
+        assert fleet.state(host)["null_sd_namespaces"] == []
+
+
+def test_non_admin_caller_gets_access_denied_by_name(fleet, run_playbook):
+    tasks = [{"name": "sd", "winsec.wmi.namespace_sd": EXACT}]
+    before = cimv2(fleet, "ws2016")
+    run = run_playbook(
+        fleet, tasks, hosts="ws2016", extra_vars={"ansible_user": "simuser", "ansible_password": "Sim-User-Pass1"}
+    )
+    result = run.result("ws2016", "sd")
+    assert run.status("ws2016", "sd") == "failed"
+    assert "WBEM_E_ACCESS_DENIED (0x80041003)" in result["msg"], result["msg"]
+    assert cimv2(fleet, "ws2016") == before and fleet.counters("ws2016")["writes"] == 0
+
+
+def test_unknown_account_is_refused_after_the_lookup(fleet, run_playbook):
+    tasks = [
+        {
+            "name": "sd",
+            "winsec.wmi.namespace_sd": {
+                "namespace": "root\\cimv2",
+                "mode": "present",
+                "aces": [{"principal": "CORP\\nobody", "rights": ["Enable"]}],
+            },
+        }
+    ]
+    run = run_playbook(fleet, tasks, hosts="ws2022")
+    result = run.result("ws2022", "sd")
+    assert result["refusal"] == "unknown_principal" and "CORP\\\\nobody" in result["msg"]
+    assert executions(fleet, "ws2022") == 1 and fleet.counters("ws2022")["writes"] == 0
+
+
+def test_domain_account_by_name(fleet, run_playbook):
+    tasks = [
+        {
+            "name": "sd",
+            "winsec.wmi.namespace_sd": {
+                "namespace": "root\\cimv2",
+                "mode": "present",
+                "aces": [{"principal": "CORP\\svc_backup", "rights": ["Enable", "MethodExecute", "RemoteAccess"]}],
+            },
+        }
+    ]
+    run = run_playbook(fleet, tasks, hosts="ws2022")
+    assert run.rc == 0, run.stdout
+    result = run.result("ws2022", "sd")
+    assert result["changed"] is True
+    assert any("svc_backup" in change.lower() for change in result["changes"]), result["changes"]
+    assert executions(fleet, "ws2022") == 2
+
+
+def test_child_namespace_back_to_inherited_only(fleet, run_playbook):
+    # An empty explicit DACL on a child namespace is not an empty DACL: the ACEs inherited from root stay.
+    tasks = [{"name": "sd", "winsec.wmi.namespace_sd": {"namespace": "root\\cimv2", "sddl": "O:BAG:BAD:"}}]
+    run = run_playbook(fleet, tasks, hosts="ws2016")
+    assert run.rc == 0, run.stdout
+    result = run.result("ws2016", "sd")
+    assert result["changed"] is True
+    assert result["sddl"] == cimv2(fleet, "ws2016") == cimv2(fleet, "ws2022")
+    assert "(A;CIID;CCDCLCSWRPWPRCWD;;;BA)" in result["sddl"]
