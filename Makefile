@@ -116,7 +116,7 @@ gate-ruff: $(GATES_VENV)/.installed
 	  $(GATES_VENV)/bin/ruff format --check $(PY_DIRS) || rc=1; exit $$rc'
 
 gate-mypy: $(GATES_VENV)/.installed
-	$(GATE) mypy $(GATES_VENV)/bin/mypy $(PY_DIRS)
+	GATES_VENV=$(GATES_VENV) $(GATE) mypy tools/gates/mypy.sh
 
 gate-yamllint: $(GATES_VENV)/.installed
 	$(GATE) yamllint $(GATES_VENV)/bin/yamllint --strict .

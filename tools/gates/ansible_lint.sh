@@ -15,4 +15,10 @@ done
 if [ "${#targets[@]}" -eq 0 ]; then
     exit 0
 fi
+# The collection's own content (winsec.wmi.*) must resolve without Galaxy: a one-symlink collections path.
+links=$(mktemp -d "${TMPDIR:-/tmp}/winsec-wmi-lint.XXXXXX")
+trap 'rm -rf "$links"' EXIT
+mkdir -p "$links/ansible_collections/winsec"
+ln -s "$(pwd)" "$links/ansible_collections/winsec/wmi"
+export ANSIBLE_COLLECTIONS_PATH="$links"
 ansible-lint --profile production --nocolor "${targets[@]}"
