@@ -28,7 +28,7 @@ description:
 options:
   namespace:
     description:
-      - The namespace. V(root/cimv2), V(root\cimv2) and V(ROOT\CIMV2) are the same namespace.
+      - The namespace. V(root/cimv2), V(root\\cimv2) and V(ROOT\\CIMV2) are the same namespace.
     type: str
     required: true
   sddl:
@@ -48,8 +48,8 @@ options:
       principal:
         description:
           - The account or group, by SID (V(S-1-5-21-...)), SDDL alias (V(BA), V(AU)), well-known name
-            (V(Authenticated Users), V(BUILTIN\Administrators)), or any name the host can translate
-            (V(CORP\wmi-readers), V(.\monitoring), a UPN). Names are translated to SIDs and matched by SID only.
+            (V(Authenticated Users), V(BUILTIN\\Administrators)), or any name the host can translate
+            (V(CORP\\wmi-readers), V(.\\monitoring), a UPN). Names are translated to SIDs and matched by SID only.
         type: str
         required: true
       rights:
@@ -96,11 +96,11 @@ options:
     default: false
 notes:
   - Writing a namespace's security descriptor needs WriteSecurity on it (Administrators, elevated, by default).
-    Errors are returned with the WMI HRESULT and its name, for example C(WBEM_E_ACCESS_DENIED (0x80041003\)).
+    Errors are returned with the WMI HRESULT and its name, for example C(WBEM_E_ACCESS_DENIED) (C(0x80041003)).
   - Empty DACL and lock-out are judged on the namespace's effective DACL, the explicit ACEs written plus the ones it
     keeps inheriting from its parent. On V(root), or with a protected DACL (C(D:P)), the arguments alone decide and
     the refusal comes before any contact; on a child namespace it comes after the read, still before any write. So
-    O(sddl=O:BAG:BAD:) on V(root\cimv2) is accepted: it removes the explicit ACEs and leaves the inherited ones.
+    O(sddl=O:BAG:BAD:) on V(root\\cimv2) is accepted. It removes the explicit ACEs and leaves the inherited ones.
   - Domain-relative SDDL aliases (C(DA), C(DU), ...) need the full SID in O(sddl).
 seealso:
   - module: winsec.wmi.namespace_sd_info

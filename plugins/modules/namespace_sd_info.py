@@ -22,7 +22,7 @@ description:
 options:
   namespaces:
     description:
-      - The namespaces to read. V(root/cimv2), V(root\cimv2) and V(ROOT\CIMV2) name the same namespace.
+      - The namespaces to read. V(root/cimv2), V(root\\cimv2) and V(ROOT\\CIMV2) name the same namespace.
     type: list
     elements: str
     default: [root]
