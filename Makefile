@@ -51,11 +51,13 @@ help:
 	@sed -n '2,6p' Makefile
 
 # --- virtual environments -------------------------------------------------------------------------------------------
+# This machine's pip config lists extra local indexes that are often absent; pip warns once per package about them.
+PIP_NOISE := ^WARNING: Location 'file:///.*' is ignored
 define make_venv
 	@test -n "$(2)" || { echo "No Python interpreter for $(1): set PYTHON_$(notdir $(1))=..."; exit 1; }
 	rm -rf $(1)
 	$(2) -m venv $(1)
-	$(1)/bin/python -m pip install -q --disable-pip-version-check $(3)
+	$(1)/bin/python -m pip install -q --disable-pip-version-check $(3) 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	touch $(1)/.installed
 endef
 

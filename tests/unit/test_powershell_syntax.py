@@ -42,3 +42,57 @@ def test_syntax_error_is_reported(tmp_path: pathlib.Path) -> None:
     errors = errors_in(broken)
     assert errors, "an unclosed hashtable and script block must be reported"
     assert all(e.split(":")[0].isdigit() for e in errors), errors  # each error names its line
+
+
+# The arg-spec gate (tools/gates/ps_argspec_check.py, also behind ansible-test's validate-modules here) must catch
+# a .ps1 spec that drifts from its documentation, and refuse a spec it cannot read statically.
+MODULE_PS1 = """#!powershell
+#AnsibleRequires -CSharpUtil Ansible.Basic
+$spec = @{
+    options = @{
+        name = @{ type = 'str'; required = $true }
+        size = @{ type = 'int'; default = 5 }
+        mode = @{ type = 'str'; choices = 'a', 'b'; default = 'a' }
+    }
+    supports_check_mode = $true
+}
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+"""
+MODULE_DOCS = """DOCUMENTATION:
+  module: sample
+  short_description: Sample
+  description: [Sample.]
+  options:
+    name: {description: Name., type: str, required: true}
+    size: {description: Size., type: int, default: 5}
+    mode: {description: Mode., type: str, choices: [a, b], default: a}
+  attributes:
+    check_mode: {support: full}
+"""
+
+
+def argspec_problems(tmp_path: pathlib.Path, ps1: str, docs: str) -> list[str]:
+    import ps_argspec_check
+
+    (tmp_path / "sample.ps1").write_text(ps1)
+    (tmp_path / "sample.yml").write_text(docs)
+    return ps_argspec_check.check_module(tmp_path / "sample.ps1")
+
+
+def test_argspec_check_accepts_matching_docs(tmp_path: pathlib.Path) -> None:
+    assert argspec_problems(tmp_path, MODULE_PS1, MODULE_DOCS) == []
+
+
+def test_argspec_check_reports_drift(tmp_path: pathlib.Path) -> None:
+    drifted = MODULE_PS1.replace("default = 5", "default = 6").replace(
+        "        mode = @{", "        extra = @{ type = 'bool' }\n        mode = @{"
+    )
+    problems = argspec_problems(tmp_path, drifted, MODULE_DOCS.replace("check_mode: {support: full}", "{}"))
+    assert any("size: default is 6 in the arg spec but 5 in the docs" in p for p in problems), problems
+    assert any("extra: in the arg spec but not documented" in p for p in problems), problems
+
+
+def test_argspec_check_refuses_a_spec_built_at_run_time(tmp_path: pathlib.Path) -> None:
+    dynamic = MODULE_PS1.replace("default = 5", "default = $env:SIZE")
+    problems = argspec_problems(tmp_path, dynamic, MODULE_DOCS)
+    assert len(problems) == 1 and "must be a literal" in problems[0], problems

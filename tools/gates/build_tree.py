@@ -66,8 +66,8 @@ def main() -> int:
     galaxy = yaml.safe_load((root / "galaxy.yml").read_text())
     patterns = [*GALAXY_DEFAULT_IGNORE, *(galaxy.get("build_ignore") or [])]
     dest_root = args.dest.resolve()
-    if dest_root == root or root in dest_root.parents and not is_ignored(
-        str(dest_root.relative_to(root)), patterns, []
+    if dest_root == root or (
+        root in dest_root.parents and not is_ignored(str(dest_root.relative_to(root)), patterns, [])
     ):
         raise SystemExit(f"{dest_root} is inside the collection and not build-ignored: it would copy itself")
     target = dest_root / "ansible_collections" / galaxy["namespace"] / galaxy["name"]

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import ps_spec  # noqa: E402  (sibling module; tools/gates is not a package)
+import ps_spec
 
 
 def load_docs(module: pathlib.Path) -> dict[str, Any]:

@@ -23,8 +23,15 @@ import tree_sitter_powershell
 LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
 
 # Spec keys whose value Ansible.Basic turns into a list when a single value is given (Ansible.Basic.cs specDefaults).
-LIST_KEYS = {"aliases", "choices", "deprecated_aliases", "mutually_exclusive", "required_if", "required_one_of",
-             "required_together"}
+LIST_KEYS = {
+    "aliases",
+    "choices",
+    "deprecated_aliases",
+    "mutually_exclusive",
+    "required_if",
+    "required_one_of",
+    "required_together",
+}
 
 
 class SpecError(Exception):
@@ -128,7 +135,7 @@ def evaluate(node: tree_sitter.Node) -> Any:
         value = evaluate(node.children[1])
         if isinstance(value, int):
             return -value
-    raise SpecError(f"{_where(node)}: {kind} {_text(node)[:60]!r} is not a literal")
+    raise SpecError(f"{_where(node)}: {kind} {_text(node)[:60]!r}: the spec must be a literal")
 
 
 def _assignments(root: tree_sitter.Node) -> dict[str, list[tree_sitter.Node]]:

@@ -19,7 +19,7 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import ps_spec  # noqa: E402  (sibling module; tools/gates is not a package)
+import ps_spec
 
 
 def main(argv: list[str]) -> int:
