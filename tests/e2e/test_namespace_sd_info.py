@@ -7,9 +7,13 @@ ws2016 carries the drift: Everyone with write and remote access on root\\cimv2, 
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 pytestmark = pytest.mark.e2e
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 READ_ALL = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["root"], "recurse": True}}]
 
@@ -93,3 +97,9 @@ def test_bad_namespace_is_refused_before_contact(fleet, run_playbook):
     assert run.status("ws2022", "sd") == "failed"
     assert "must start with root" in run.result("ws2022", "sd")["msg"]
     assert executions(fleet, "ws2022") == 0
+
+
+def test_real_host_integration_target_passes_against_the_simulator(fleet, run_playbook):
+    target = REPO_ROOT / "tests" / "integration" / "targets" / "namespace_sd_info" / "tasks" / "main.yml"
+    run = run_playbook(fleet, [{"name": "target", "ansible.builtin.include_tasks": str(target)}])
+    assert run.rc == 0, run.stdout[-6000:]

@@ -7,9 +7,13 @@ Fleet (simulator/fleets/small.yml): ws2022 REG_DWORD 1 (compliant), ws2016 absen
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 pytestmark = pytest.mark.e2e
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 KEY = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\WBEM\\CIMOM"
 ENABLE = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {"state": "enabled"}}]
@@ -129,3 +133,13 @@ def test_non_admin_caller_gets_a_named_error_and_no_write(fleet, run_playbook):
 def test_the_invocation_shows_the_users_arguments(fleet, run_playbook):
     run = run_playbook(fleet, ENABLE, hosts="ws2022")
     assert run.result("ws2022", "unsecapp")["invocation"] == {"module_args": {"state": "enabled", "value_type": "auto"}}
+
+
+def test_real_host_integration_target_passes_against_the_simulator(fleet, run_playbook):
+    # tests/integration/targets/unsecapp_lockdown is written for real Windows hosts; it only needs wmi_state and
+    # ansible.windows.win_regedit, which the simulator also speaks, so it is checked here too.
+    target = REPO_ROOT / "tests" / "integration" / "targets" / "unsecapp_lockdown" / "tasks" / "main.yml"
+    run = run_playbook(fleet, [{"name": "target", "ansible.builtin.include_tasks": str(target)}], hosts="ws2022:ws2016")
+    assert run.rc == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    assert unsecapp_value(fleet, "ws2022") == {"type": "REG_DWORD", "data": 1}  # restored
+    assert unsecapp_value(fleet, "ws2016") is None  # restored to absent
