@@ -73,7 +73,8 @@ $(SANITY_VENV)/.installed: tests/requirements/gates-sanity.txt
 venv: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 
 # --- tests ----------------------------------------------------------------------------------------------------------
-pytest-%: $(VENV_DIR)/%/.installed
+# A static pattern rule: make skips implicit-rule search for .PHONY targets, so a plain pytest-% would never run.
+$(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed
 	$(GATE) pytest-$* $(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
