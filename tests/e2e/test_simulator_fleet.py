@@ -1,0 +1,185 @@
+"""The simulated fleet through real ansible-playbook: the demo fleet, ansible.windows modules, check mode, faults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.e2e
+
+FACTS_AND_UNSECAPP = {
+    "winsec.wmi.wmi_state": {
+        "operations": [
+            {"op": "facts"},
+            {"op": "registry_read", "value": "unsecapp_access_control_default"},
+            {"op": "sd_get", "namespace": "root", "recurse": True, "resolve_names": True},
+        ]
+    }
+}
+UNSECAPP_WRITE = {
+    "winsec.wmi.wmi_state": {
+        "operations": [
+            {
+                "op": "registry_write",
+                "value": "unsecapp_access_control_default",
+                "data": "1",
+                "value_type": "dword",
+                "expected": {"exists": False},
+            }
+        ]
+    }
+}
+
+
+def test_every_demo_host_answers_except_the_unreachable_one(fleet_factory, run_playbook):
+    demo = fleet_factory("demo")
+    assert len(demo.hosts) == 24
+    run = run_playbook(
+        demo,
+        [
+            {"name": "audit read", **FACTS_AND_UNSECAPP},
+            {"name": "ping", "ansible.windows.win_ping": {"data": "demo"}},
+        ],
+    )
+    assert run.rc != 0  # the unreachable host
+    assert run.status("branch-srv", "audit read") == "unreachable"
+    reachable = [h for h in demo.hosts if h != "branch-srv"]
+    captions = set()
+    for host in reachable:
+        assert run.status(host, "audit read") == "ok", run.result(host, "audit read")
+        facts, unsecapp, sds = run.result(host, "audit read")["results"]
+        captions.add(facts["os_caption"])
+        assert sds["failed"] is False and sds["namespaces"][0]["namespace"] == "root"
+        assert run.result(host, "ping")["ping"] == "demo"
+    assert len(captions) == 10  # NT 4.0 through Server 2025
+    # The drift the demo is about is visible through the real stack.
+    unsecapp = {h: run.result(h, "audit read")["results"][1] for h in reachable}
+    assert unsecapp["web01"]["exists"] is False
+    assert unsecapp["app01"]["type"] == "REG_SZ"
+    principals = run.result("sql02", "audit read")["results"][2]["principals"]
+    assert [sid for sid, name in principals.items() if name is None] != []  # orphaned SIDs
+    counters = demo.all_counters()
+    assert all(c["writes"] == 0 for c in counters.values())
+    assert counters["dc01"]["module_executions"] == {"winsec.wmi.wmi_state": 1, "ansible.windows.win_ping": 1}
+    assert counters["branch-srv"]["round_trips"] == 0
+
+
+def test_gather_facts_and_registry_modules_in_check_then_real_mode(fleet, run_playbook):
+    key = "HKLM:\\SOFTWARE\\Microsoft\\WBEM\\CIMOM"
+    tasks = [
+        {"name": "stat", "ansible.windows.win_reg_stat": {"path": key, "name": "UnsecAppAccessControlDefault"}},
+        {
+            "name": "set",
+            "ansible.windows.win_regedit": {
+                "path": key,
+                "name": "UnsecAppAccessControlDefault",
+                "data": 1,
+                "type": "dword",
+            },
+        },
+        {"name": "facts", "ansible.builtin.debug": {"var": "ansible_facts.distribution"}},
+    ]
+    checked = run_playbook(fleet, tasks, check=True, diff=True, gather_facts=True, hosts="ws2016:ws2003")
+    assert checked.rc == 0, checked.stdout
+    assert checked.result("ws2016", "facts")["ansible_facts.distribution"] == "Microsoft Windows Server 2016 Standard"
+    assert checked.result("ws2016", "stat")["exists"] is False
+    assert checked.result("ws2016", "set")["changed"] is True
+    assert checked.result("ws2016", "set")["diff"]["after"][key]["UnsecAppAccessControlDefault"] == {
+        "type": "DWord",
+        "value": "0x00000001",
+    }
+    # ws2003 holds REG_SZ "1": a DWORD 1 is a type change.
+    assert checked.result("ws2003", "set")["data_type_changed"] is True
+    for host in ("ws2016", "ws2003"):
+        assert fleet.counters(host)["writes"] == 0, host  # check mode wrote nothing
+        assert fleet.counters(host)["module_executions"]["ansible.windows.setup"] == 1
+    assert (
+        "UnsecAppAccessControlDefault"
+        not in fleet.state("ws2016")["registry"]["HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\WBEM\\CIMOM"]
+    )
+
+    applied = run_playbook(fleet, tasks[:2] + tasks[:2], hosts="ws2016")
+    assert applied.rc == 0
+    assert applied.result("ws2016", 1)["changed"] is True
+    assert applied.result("ws2016", 2)["value"] == 1 and applied.result("ws2016", 2)["type"] == "REG_DWORD"
+    assert applied.result("ws2016", 3)["changed"] is False  # idempotent
+    assert fleet.counters("ws2016")["writes_by_kind"] == {"registry": 1}
+
+
+def test_wmi_state_check_mode_refuses_writes_and_writes_nothing(fleet, run_playbook):
+    run = run_playbook(fleet, [{"name": "write", **UNSECAPP_WRITE}], check=True, hosts="ws2016")
+    result = run.result("ws2016", "write")["results"][0]
+    assert result["failed"] is True and result["error"]["code"] == "CHECK_MODE"
+    assert fleet.counters("ws2016")["writes"] == 0
+
+
+def test_non_admin_caller_is_denied_cleanly(fleet, run_playbook):
+    run = run_playbook(
+        fleet,
+        [
+            {
+                "name": "read",
+                "winsec.wmi.wmi_state": {
+                    "operations": [
+                        {"op": "caller_rights", "namespace": "root\\cimv2"},
+                        {"op": "sd_get", "namespace": "root\\cimv2"},
+                    ]
+                },
+            },
+            {"name": "write", **UNSECAPP_WRITE},
+        ],
+        hosts="ws2016",
+        extra_vars={"ansible_user": "simuser", "ansible_password": "Sim-User-Pass1"},
+    )
+    rights, sd = run.result("ws2016", "read")["results"]
+    assert rights["mask"] & 0x20000 == 0
+    assert sd["error"]["hresult"] == 0x80041003
+    assert run.result("ws2016", "write")["results"][0]["error"]["hresult"] == 0x80070005
+    assert fleet.state("ws2016")["callers"]["simuser"]["admin"] is False
+
+
+def test_faults_through_the_real_client(fleet_factory, run_playbook, tmp_path: Path):
+    fleet_file = tmp_path / "faults.yml"
+    fleet_file.write_text(
+        yaml.safe_dump(
+            {
+                "hosts": [
+                    {"name": "slow", "profile": "2022", "faults": {"latency": 0.3}},
+                    {"name": "polled", "profile": "2022", "faults": {"operation_timeout": 3}},
+                    {"name": "broken", "profile": "2022", "faults": {"http_500": True}},
+                    {"name": "reset", "profile": "2022", "faults": {"connection_reset": True}},
+                    {"name": "badauth", "profile": "2022", "faults": {"auth_failure": True}},
+                    {"name": "crash", "profile": "2022", "faults": {"fail_after_write": 1}},
+                    {"name": "healthy", "profile": "2022"},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    fleet = fleet_factory(fleet_file)
+    run = run_playbook(fleet, [{"name": "write", **UNSECAPP_WRITE}])
+    assert run.status("slow", "write") == "ok"
+    assert run.status("healthy", "write") == "ok"
+    # OperationTimeout faults are polled through by the client (pywinrm + the winrm plugin retry Receive).
+    assert run.status("polled", "write") == "ok"
+    assert fleet.counters("polled")["requests_by_action"]["Receive"] == 4
+    assert run.status("broken", "write") == "unreachable"
+    assert run.status("reset", "write") == "unreachable"
+    assert run.status("badauth", "write") == "unreachable"
+    assert "credentials were rejected" in run.result("badauth", "write")["msg"]
+    # The write happened, the reply never came: the client sees a failure, the host has changed.
+    assert run.status("crash", "write") in ("failed", "unreachable")
+    crash_state = fleet.state("crash")["registry"]["HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\WBEM\\CIMOM"]
+    assert crash_state["UnsecAppAccessControlDefault"] == {"type": "REG_DWORD", "data": 1}
+    assert fleet.counters("crash")["faults_injected"] == {"fail_after_write": 1}
+
+    # Faults are switched at run time through the control API.
+    fleet.clear_faults()
+    fleet.set_fault("healthy", http_500=1)
+    fleet.reset_counters()
+    again = run_playbook(fleet, [{"name": "ping", "ansible.windows.win_ping": {}}], hosts="healthy:broken")
+    assert again.status("healthy", "ping") == "unreachable"
+    assert again.status("broken", "ping") == "ok"
+    assert fleet.counters("healthy")["faults_injected"] == {"http_500": 1}
