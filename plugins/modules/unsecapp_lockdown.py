@@ -41,7 +41,8 @@ notes:
     (C(WBEM_FLAG_UNSECAPP_DONT_CHECK_ACCESS)); scripts cannot.
   - Enabling the check on a server that manages pre-Windows 2000 machines with asynchronous scripts breaks their
     callbacks (LocalSystem there has no network identity); the module warns when it enables the check.
-  - Prefer synchronous or semisynchronous WMI scripts everywhere; M(winsec.wmi.script_audit) finds asynchronous ones.
+  - Prefer synchronous or semisynchronous WMI scripts everywhere; the C(winsec.wmi.script_audit) module finds
+    asynchronous ones.
 seealso:
   - module: winsec.wmi.namespace_sd_info
   - module: winsec.wmi.wmi_state
@@ -49,19 +50,26 @@ seealso:
     description: Microsoft's description of UnsecAppAccessControlDefault.
     link: https://learn.microsoft.com/en-us/windows/win32/wmisdk/setting-security-on-an-asynchronous-call
 author:
-  - winsec.wmi developers
+  - winsec.wmi developers (@winsec)
 attributes:
   action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on
+      the controller.
     support: full
-    description: The module runs as an action plugin on the controller and calls M(winsec.wmi.wmi_state) on the host.
+    details: The module runs as an action plugin on the controller and calls M(winsec.wmi.wmi_state) on the host.
   async:
+    description: Supports being used with the C(async) keyword.
     support: none
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    description: Check mode reads the value and reports what would change; it never writes.
+    details: Check mode reads the value and reports what would change; it never writes.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: windows
 """
 

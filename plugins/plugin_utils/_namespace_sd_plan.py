@@ -79,7 +79,8 @@ class DesiredAce:
     where: str
 
     def to_ace(self) -> Ace:
-        assert self.sid is not None and self.flags is not None and self.mask is not None
+        if self.sid is None or self.flags is None or self.mask is None:
+            raise ValueError(f"{self.where}: the ACE is incomplete (principal not translated, or no rights)")
         return Ace(self.type, self.flags, self.mask, self.sid)
 
 

@@ -143,3 +143,19 @@ def test_real_host_integration_target_passes_against_the_simulator(fleet, run_pl
     assert run.rc == 0, run.stdout[-6000:] + run.stderr[-3000:]
     assert unsecapp_value(fleet, "ws2022") == {"type": "REG_DWORD", "data": 1}  # restored
     assert unsecapp_value(fleet, "ws2016") is None  # restored to absent
+
+
+def test_lost_reply_after_the_write_never_reports_compliant_and_the_rerun_converges(fleet, run_playbook):
+    fleet.set_fault("ws2016", fail_after_write=1)
+    run = run_playbook(fleet, ENABLE, hosts="ws2016")
+    assert run.rc != 0
+    assert run.status("ws2016", "unsecapp") in ("failed", "unreachable")
+    assert run.result("ws2016", "unsecapp").get("compliant") is not True
+    assert unsecapp_value(fleet, "ws2016") == {"type": "REG_DWORD", "data": 1}  # the write did happen
+    fleet.clear_faults()
+    fleet.reset_counters()
+    again = run_playbook(fleet, ENABLE, hosts="ws2016")
+    assert again.rc == 0, again.stdout
+    assert again.result("ws2016", "unsecapp")["changed"] is False
+    assert again.result("ws2016", "unsecapp")["compliant"] is True
+    assert executions(fleet, "ws2016") == 1

@@ -98,7 +98,7 @@ def test_four_steps_exact_sddl(run_action):
     again, target = run(run_action, EXACT, host, 1)
     assert target.ops == [["facts", "sd_get"]]
     assert again["changed"] is False and again["changes"] == []
-    rechecked, _ = run(run_action, EXACT, host, 1, check_mode=True)
+    rechecked, _target = run(run_action, EXACT, host, 1, check_mode=True)
     assert rechecked["changed"] is False and host.writes == 1
 
 
@@ -125,7 +125,7 @@ def test_present_widens_rights_instead_of_duplicating(run_action):
         "mode": "present",
         "aces": [{"principal": "Authenticated Users", "rights": ["RemoteAccess"]}],
     }
-    result, _ = run(run_action, args, host, 2)
+    result, _target = run(run_action, args, host, 2)
     assert result["sddl"] == "O:BAG:BAD:" + ADMIN_ACE + "(A;CI;CCWP;;;AU)"
 
 
@@ -136,7 +136,7 @@ def test_absent_removes_rights_and_empty_aces(run_action):
         "mode": "absent",
         "aces": [{"principal": "Everyone"}, {"principal": "AU", "rights": ["RemoteAccess"]}],
     }
-    result, _ = run(run_action, args, host, 2)
+    result, _target = run(run_action, args, host, 2)
     assert result["sddl"] == "O:BAG:BAD:" + ADMIN_ACE + "(A;;CC;;;AU)"
     assert "removed: allow Everyone (S-1-1-0) Enable, RemoteAccess, inherit this_and_children" in result["changes"]
 
@@ -150,7 +150,7 @@ def test_exact_writes_canonical_order(run_action):
             {"principal": "Guests", "rights": ["RemoteAccess"], "type": "deny"},
         ],
     }
-    result, _ = run(run_action, args, host, 2)
+    result, _target = run(run_action, args, host, 2)
     assert result["sddl"].startswith("O:BAG:BAD:(D;CI;WP;;;BG)(A;CI;CCDCLCSWRPWPRCWD;;;BA)")
 
 
@@ -176,7 +176,7 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "code"), REFUSALS, ids=[f"{code}-{i}" for i, (_, code) in enumerate(REFUSALS)])
+@pytest.mark.parametrize(("args", "code"), REFUSALS, ids=[f"{entry[1]}-{i}" for i, entry in enumerate(REFUSALS)])
 @pytest.mark.parametrize("facts", [WS2022_FACTS, W2000_FACTS], ids=["ws2022", "w2000"])
 def test_refusals_before_any_contact(run_action, args, code, facts):
     result, target = run_action(namespace_sd, {"namespace": "root\\cimv2", **args}, [FakeNamespace(CIMV2, facts)])
@@ -189,7 +189,7 @@ def test_refusals_before_any_contact(run_action, args, code, facts):
 def test_lockout_can_be_forced(run_action):
     host = FakeNamespace(CIMV2)
     args = {"namespace": "root\\cimv2", "sddl": "O:BAG:BAD:(A;CI;CCDCRP;;;AU)", "allow_lockout": True}
-    result, _ = run(run_action, args, host, 2)
+    result, _target = run(run_action, args, host, 2)
     assert result["changed"] is True
 
 
@@ -221,7 +221,7 @@ def test_sddl_and_aces_are_mutually_exclusive(run_action):
 def test_changed_since_read_is_named(run_action):
     host = FakeNamespace(CIMV2)
     conflict = [{"op": "sd_set", "failed": True, "error": {"code": "CHANGED_SINCE_READ", "message": "changed"}}]
-    result, _ = run_action(namespace_sd, EXACT, [host, conflict])
+    result, _target = run_action(namespace_sd, EXACT, [host, conflict])
     assert result["failed"] is True and "CHANGED_SINCE_READ" in result["msg"]
 
 
@@ -237,7 +237,7 @@ def test_invalid_namespace_is_named(run_action):
             ],
         },
     ]
-    result, _ = run_action(namespace_sd, {**EXACT, "namespace": "root/nope"}, [missing])
+    result, _target = run_action(namespace_sd, {**EXACT, "namespace": "root/nope"}, [missing])
     assert result["failed"] is True and "WBEM_E_INVALID_NAMESPACE (0x8004100E)" in result["msg"]
 
 
@@ -257,7 +257,7 @@ def test_unparsable_sddl_is_refused_with_the_position(run_action):
 @pytest.mark.parametrize("sddl", ["O:BAG:BAD:", "O:BAG:BAD:(A;CI;CCDCRP;;;AU)"])
 def test_child_namespace_keeps_inherited_admin_access(run_action, sddl):
     host = FakeNamespace(CIMV2)
-    result, _ = run(run_action, {"namespace": "root\\cimv2", "sddl": sddl}, host, 2)
+    result, _target = run(run_action, {"namespace": "root\\cimv2", "sddl": sddl}, host, 2)
     assert result["changed"] is False or host.writes == 1
     assert "failed" not in result, result["msg"]
     assert result["sddl"] == sddl + INHERITED
@@ -266,5 +266,5 @@ def test_child_namespace_keeps_inherited_admin_access(run_action, sddl):
 def test_child_lockout_counts_inherited_denies(run_action):
     host = FakeNamespace("O:BAG:BAD:(D;CI;WD;;;BA)(D;CI;WD;;;SY)" + ADMIN_ACE + INHERITED)
     args = {"namespace": "root\\cimv2", "mode": "absent", "aces": [{"principal": "BA", "rights": ["WriteSecurity"]}]}
-    result, _ = run(run_action, args, host, 1)
+    result, _target = run(run_action, args, host, 1)
     assert result["refusal"] == "lockout" and "after reading" in result["msg"] and host.writes == 0

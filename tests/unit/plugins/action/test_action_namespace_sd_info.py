@@ -68,7 +68,7 @@ def test_recursive_read_is_one_round_trip_with_findings(run_action):
 def test_inherited_aces_are_judged_where_the_parent_is_not_read(run_action):
     everyone_root = "O:BAG:BAD:(A;CIID;CCDCSWWP;;;WD)(A;CIID;CCDCLCSWRPWPRCWD;;;BA)"
     replies = [[WS2022_FACTS, sd_get_reply([("root\\cimv2", everyone_root)], {})]]
-    result, _ = run_action(namespace_sd_info, {"namespaces": ["root/cimv2"]}, replies)
+    result, _target = run_action(namespace_sd_info, {"namespaces": ["root/cimv2"]}, replies)
     assert {finding["id"] for finding in result["findings"]} == {"broad_write", "broad_remote_access"}
     assert all(finding["inherited"] for finding in result["findings"])
 
@@ -100,7 +100,7 @@ def test_access_denied_namespace_fails_with_the_hresult_name(run_action):
         ],
         "principals": {},
     }
-    result, _ = run_action(namespace_sd_info, {"recurse": True}, [[WS2022_FACTS, denied]])
+    result, _target = run_action(namespace_sd_info, {"recurse": True}, [[WS2022_FACTS, denied]])
     assert result["failed"] is True
     assert "WBEM_E_ACCESS_DENIED (0x80041003)" in result["msg"]
     assert result["namespaces"][1]["error"]["name"] == "WBEM_E_ACCESS_DENIED"

@@ -104,7 +104,7 @@ def test_disabled_with_absent_value_creates_nothing(run_action):
 
 
 def test_non_numeric_data_is_non_compliant_and_replaced(run_action):
-    result, _ = run_action(unsecapp_lockdown, {}, [read_reply(True, "REG_SZ", "yes"), write_reply])
+    result, _target = run_action(unsecapp_lockdown, {}, [read_reply(True, "REG_SZ", "yes"), write_reply])
     assert result["changed"] is True
     assert result["before"]["value"] is None
     assert any("not a number" in warning for warning in result["warnings"])
@@ -127,7 +127,7 @@ def test_access_denied_is_named(run_action):
         "failed": True,
         "error": {"code": "WMI", "hresult": 2147749891, "message": "Access is denied."},
     }
-    result, _ = run_action(unsecapp_lockdown, {}, [[WS2022_FACTS, denied]])
+    result, _target = run_action(unsecapp_lockdown, {}, [[WS2022_FACTS, denied]])
     assert result["failed"] is True
     assert "WBEM_E_ACCESS_DENIED (0x80041003)" in result["msg"]
     assert result["error"]["name"] == "WBEM_E_ACCESS_DENIED"
@@ -136,7 +136,7 @@ def test_access_denied_is_named(run_action):
 
 def test_changed_since_read_fails_cleanly(run_action):
     conflict = {"op": "registry_write", "failed": True, "error": {"code": "CHANGED_SINCE_READ", "message": "changed"}}
-    result, _ = run_action(unsecapp_lockdown, {}, [read_reply(True, "REG_DWORD", 0), [conflict]])
+    result, _target = run_action(unsecapp_lockdown, {}, [read_reply(True, "REG_DWORD", 0), [conflict]])
     assert result["failed"] is True
     assert "CHANGED_SINCE_READ" in result["msg"]
     assert result["changed"] is False
@@ -164,7 +164,7 @@ def test_non_windows_connection_is_refused(run_action):
 
 def test_module_failure_keeps_target_details(run_action):
     reply = {"failed": True, "msg": "MODULE FAILURE", "module_stderr": "boom", "rc": 1}
-    result, _ = run_action(unsecapp_lockdown, {}, [reply])
+    result, _target = run_action(unsecapp_lockdown, {}, [reply])
     assert result["failed"] is True
     assert "MODULE FAILURE" in result["msg"]
     assert result["target_result"]["module_stderr"] == "boom"
