@@ -10,7 +10,8 @@ function Format-OpError([string]$Code, [string]$Message, $Hresult = $null) {
 }
 
 function ConvertTo-OpError($ErrorRecord) {
-    # Typed errors are thrown as hashtables; anything else is a WMI/.NET failure that keeps its HRESULT.
+    # Typed errors are thrown as hashtables; anything else is a WMI/.NET failure that keeps its HRESULT (a registry
+    # UnauthorizedAccessException carries E_ACCESSDENIED, 0x80070005).
     if ($ErrorRecord.TargetObject -is [hashtable] -and $ErrorRecord.TargetObject.code) { return $ErrorRecord.TargetObject }
     $exception = $ErrorRecord.Exception
     $hresult = $null
@@ -22,7 +23,6 @@ function ConvertTo-OpError($ErrorRecord) {
         elseif ($nativeToHresult.ContainsKey("$($exception.NativeErrorCode)")) { $hresult = [uint32]$nativeToHresult["$($exception.NativeErrorCode)"] }
         else { $hresult = [uint32]0x80041001 }
     }
-    elseif ($exception -is [System.UnauthorizedAccessException] -or $exception -is [System.Security.SecurityException]) { return Format-OpError 'ACCESS_DENIED' $exception.Message }
     if ($null -eq $hresult) { $hresult = [BitConverter]::ToUInt32([BitConverter]::GetBytes([int32]$exception.HResult), 0) }
     Format-OpError 'WMI' $exception.Message $hresult
 }
