@@ -168,3 +168,16 @@ def test_module_failure_keeps_target_details(run_action):
     assert result["failed"] is True
     assert "MODULE FAILURE" in result["msg"]
     assert result["target_result"]["module_stderr"] == "boom"
+
+
+def test_async_is_refused_before_any_contact(monkeypatch):
+    from ansible.errors import AnsibleActionFail
+    from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
+
+    plugin = make_action(unsecapp_lockdown, {})
+    plugin._task.async_val = 30
+    target = Target([])
+    monkeypatch.setattr(plugin, "_execute_module", target)
+    with pytest.raises(AnsibleActionFail, match="async"):
+        plugin.run(task_vars={})
+    assert target.calls == []
