@@ -90,6 +90,12 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: requests/pywinrm reuse the connection (notes §2.4)
     server: FleetServer
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; with Nagle's algorithm and the client's delayed ACK each
+        # keep-alive request would stall ~40 ms (measured: 230 ms per six-request round trip without this).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
