@@ -122,10 +122,17 @@ function Write-RegistryValue($Operation) {
     @{ before = $before; after = (Read-RegistryValue $Operation.value) }
 }
 
+function Invoke-SystemSecurity([string]$Namespace, [string]$Method, [hashtable]$Arguments = @{}) {
+    # __SystemSecurity methods are instance methods of its singleton: get the instance first, as Microsoft's
+    # WmiNamespaceSecurityDsc does; this form works in Windows PowerShell 5.1 and PowerShell 7.
+    $instance = Get-CimInstance -Namespace $Namespace -ClassName __SystemSecurity -ErrorAction Stop
+    $reply = Invoke-CimMethod -InputObject $instance -MethodName $Method -Arguments $Arguments -ErrorAction Stop
+    if ($reply.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "$Method on '$Namespace' returned $($reply.ReturnValue)" ([uint32]$reply.ReturnValue)) }
+    $reply
+}
+
 function Get-NamespaceSd([string]$Namespace) {
-    $reply = Invoke-CimMethod -Namespace $Namespace -ClassName __SystemSecurity -MethodName GetSD -ErrorAction Stop
-    if ($reply.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "GetSD on '$Namespace' returned $($reply.ReturnValue)" ([uint32]$reply.ReturnValue)) }
-    [Convert]::ToBase64String([byte[]]$reply.SD)
+    [Convert]::ToBase64String([byte[]](Invoke-SystemSecurity $Namespace 'GetSD').SD)
 }
 
 function Get-ChildNamespace([string]$Namespace) {
@@ -179,9 +186,7 @@ function Write-NamespaceSd($Operation) {
     if ((Get-NamespaceSd $Operation.namespace) -cne $Operation.expected_sd) {
         throw (Format-OpError 'CHANGED_SINCE_READ' "the security descriptor of '$($Operation.namespace)' changed since it was read; nothing was written")
     }
-    $arguments = @{ SD = [byte[]][Convert]::FromBase64String($Operation.sd) }
-    $reply = Invoke-CimMethod -Namespace $Operation.namespace -ClassName __SystemSecurity -MethodName SetSD -Arguments $arguments -ErrorAction Stop
-    if ($reply.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "SetSD on '$($Operation.namespace)' returned $($reply.ReturnValue)" ([uint32]$reply.ReturnValue)) }
+    $null = Invoke-SystemSecurity $Operation.namespace 'SetSD' @{ SD = [byte[]][Convert]::FromBase64String($Operation.sd) }
     @{ sd = (Get-NamespaceSd $Operation.namespace) }
 }
 
@@ -213,9 +218,7 @@ foreach ($operation in $module.Params.operations) {
             'sd_set' { Write-NamespaceSd $operation }
             'caller_rights' {
                 Assert-Arg $operation 'namespace'
-                $reply = Invoke-CimMethod -Namespace $operation.namespace -ClassName __SystemSecurity -MethodName GetCallerAccessRights -ErrorAction Stop
-                if ($reply.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "GetCallerAccessRights returned $($reply.ReturnValue)" ([uint32]$reply.ReturnValue)) }
-                @{ mask = [int64]$reply.Rights }
+                @{ mask = [int64](Invoke-SystemSecurity $operation.namespace 'GetCallerAccessRights').Rights }
             }
             'sid_lookup' { Assert-Arg $operation 'names'; @{ accounts = @(foreach ($n in $operation.names) { @{ name = $n; sid = $(try { Get-Sid $n } catch { $null }) } }) } }
             'name_lookup' { Assert-Arg $operation 'sids'; @{ accounts = @(foreach ($s in $operation.sids) { @{ sid = $s; name = (Resolve-Sid $s) } }) } }
