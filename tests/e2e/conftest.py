@@ -9,6 +9,7 @@ Interface (kept stable for every e2e test):
 * ``run_playbook(fleet, tasks, *, hosts="all", check=False, diff=False, extra_vars=None, gather_facts=False)``
   -> ``PlaybookRun`` with ``.rc``, ``.stdout``, ``.stderr``, ``.result(host, task_index_or_name)``,
   ``.status(host, task)``, ``.results(task)``.
+* ``run_adhoc(fleet, module, args="", *, hosts="all")`` -> ``subprocess.CompletedProcess`` of ``ansible -m``.
 
 The simulator never runs inside the pytest process: Ansible forks workers, and forking a process that runs a
 threaded HTTP server is unsafe (notes §2.4).
@@ -232,6 +233,19 @@ def run_playbook(
     return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, playbook, records, names)
 
 
+def run_adhoc(
+    fleet: Fleet, module: str, args: str = "", *, hosts: str = "all", timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``ansible -i <inventory> <hosts> -m <module> [-a <args>]``, the issue's "every host answers" command."""
+    run_dir = fleet.workdir / f"adhoc-{time.monotonic_ns()}"
+    run_dir.mkdir(parents=True)
+    command = [str(ANSIBLE_PLAYBOOK.with_name("ansible")), "-i", str(fleet.inventory), hosts, "-m", module]
+    if args:
+        command += ["-a", args]
+    env = ansible_env(fleet, run_dir / "results.jsonl")
+    return subprocess.run(command, cwd=run_dir, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 @pytest.fixture
 def fleet_factory(tmp_path: Path) -> Iterator[Callable[[str | Path], Fleet]]:
     started: list[Fleet] = []
@@ -249,6 +263,11 @@ def fleet_factory(tmp_path: Path) -> Iterator[Callable[[str | Path], Fleet]]:
 @pytest.fixture
 def fleet(fleet_factory: Callable[[str | Path], Fleet]) -> Fleet:
     return fleet_factory("small")
+
+
+@pytest.fixture(name="run_adhoc")
+def run_adhoc_fixture() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return run_adhoc
 
 
 @pytest.fixture(name="run_playbook")

@@ -33,9 +33,15 @@ UNSECAPP_WRITE = {
 }
 
 
-def test_every_demo_host_answers_except_the_unreachable_one(fleet_factory, run_playbook):
+def test_every_demo_host_answers_except_the_unreachable_one(fleet_factory, run_playbook, run_adhoc):
     demo = fleet_factory("demo")
     assert len(demo.hosts) == 24
+    # The acceptance command: ansible -i <generated inventory> all -m ansible.windows.win_ping
+    adhoc = run_adhoc(demo, "ansible.windows.win_ping")
+    answered = {line.split()[0] for line in adhoc.stdout.splitlines() if "| SUCCESS" in line}
+    assert answered == set(demo.hosts) - {"branch-srv"}, adhoc.stdout + adhoc.stderr
+    assert "branch-srv | UNREACHABLE!" in adhoc.stdout
+    demo.reset_counters()
     run = run_playbook(
         demo,
         [
