@@ -22,43 +22,44 @@ def cimv2(fleet, host):
     return fleet.state(host)["namespaces"]["root\\cimv2"]
 
 
-def test_four_steps_exact(fleet, run_playbook):
+@pytest.mark.parametrize("host", ["ws2016", "ws2022", "w2000"])
+def test_four_steps_exact(fleet, run_playbook, host):
     tasks = [{"name": "sd", "winsec.wmi.namespace_sd": EXACT}]
-    before = cimv2(fleet, "ws2016")
-    assert "WD)" in before  # Everyone has write and remote access on root\cimv2
+    before = cimv2(fleet, host)
 
     # 1. check mode predicts, writes nothing, one round trip
-    checked = run_playbook(fleet, tasks, hosts="ws2016", check=True, diff=True)
+    checked = run_playbook(fleet, tasks, hosts=host, check=True, diff=True)
     assert checked.rc == 0, checked.stdout
-    predicted = checked.result("ws2016", "sd")
+    predicted = checked.result(host, "sd")
     assert predicted["changed"] is True
     assert predicted["previous_sddl"] == before
-    assert any(change.startswith("removed: allow Everyone (S-1-1-0)") for change in predicted["changes"])
+    if host == "ws2016":  # the drifting host: Everyone has write and remote access on root\cimv2
+        assert any(change.startswith("removed: allow Everyone (S-1-1-0)") for change in predicted["changes"])
     assert any(change.startswith("added: allow BUILTIN\\Performance Monitor Users") for change in predicted["changes"])
     assert predicted["diff"]["before"].startswith("sddl: " + before)
     assert "BUILTIN\\Performance Monitor Users (S-1-5-32-558): Enable" in predicted["diff"]["after"]
     assert "before: root\\cimv2 (before)" in checked.stdout, checked.stdout  # the default callback printed the diff
-    assert executions(fleet, "ws2016") == 1 and fleet.counters("ws2016")["writes"] == 0
-    assert cimv2(fleet, "ws2016") == before
+    assert executions(fleet, host) == 1 and fleet.counters(host)["writes"] == 0
+    assert cimv2(fleet, host) == before
 
     # 2. apply: read, then write + read-back; the host ends where check mode said
     fleet.reset_counters()
-    applied = run_playbook(fleet, tasks, hosts="ws2016")
+    applied = run_playbook(fleet, tasks, hosts=host)
     assert applied.rc == 0, applied.stdout
-    result = applied.result("ws2016", "sd")
+    result = applied.result(host, "sd")
     assert result["changed"] is True
-    assert result["sddl"] == predicted["sddl"] == cimv2(fleet, "ws2016")
-    assert executions(fleet, "ws2016") == 2
-    assert fleet.counters("ws2016")["writes_by_kind"] == {"namespace_sd": 1}
+    assert result["sddl"] == predicted["sddl"] == cimv2(fleet, host)
+    assert executions(fleet, host) == 2
+    assert fleet.counters(host)["writes_by_kind"] == {"namespace_sd": 1}
 
     # 3. idempotent re-run and 4. check mode again: no change, one round trip, no write
     for check in (False, True):
         fleet.reset_counters()
-        again = run_playbook(fleet, tasks, hosts="ws2016", check=check)
+        again = run_playbook(fleet, tasks, hosts=host, check=check)
         assert again.rc == 0, again.stdout
-        assert again.result("ws2016", "sd")["changed"] is False
-        assert again.result("ws2016", "sd")["changes"] == []
-        assert executions(fleet, "ws2016") == 1 and fleet.counters("ws2016")["writes"] == 0
+        assert again.result(host, "sd")["changed"] is False
+        assert again.result(host, "sd")["changes"] == []
+        assert executions(fleet, host) == 1 and fleet.counters(host)["writes"] == 0
 
 
 def test_present_and_absent_with_names_and_orphans(fleet, run_playbook):
