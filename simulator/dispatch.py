@@ -57,7 +57,7 @@ def _failure(module: str, msg: str, **extra: Any) -> Execution:
 def execute(host: Host, caller: Caller, call: ModuleCall, collection_dir: Path = REPO_ROOT) -> Execution:
     """Execute ``call`` on ``host`` as ``caller``; never raises for module-level problems."""
     module = canonical_module(call.module)
-    host.counters.module_executions[module] += 1
+    host.counters.count("module_executions", module)
     if module == WMI_STATE:
         spec = collection_module_spec(collection_dir, "wmi_state")
         if spec is None:
@@ -77,10 +77,10 @@ def execute(host: Host, caller: Caller, call: ModuleCall, collection_dir: Path =
     try:
         params = validate(module, spec, call.user_args())
     except ArgSpecMismatch as exc:
-        host.counters.argspec_mismatches += 1
+        host.counters.count("argspec_mismatches")
         return _failure(module, str(exc))
 
-    writes_before = sum(host.counters.writes.values())
+    writes_before = host.counters.total_writes()
     try:
         if module == WMI_STATE:
             result, _wrote = wmi_state.run(host, caller, params, call.check_mode)
@@ -91,7 +91,7 @@ def execute(host: Host, caller: Caller, call: ModuleCall, collection_dir: Path =
         return _failure(module, str(exc))
     except windows_modules.ModuleFailure as exc:
         return _failure(module, exc.msg, **exc.extra)
-    wrote = sum(host.counters.writes.values()) > writes_before
+    wrote = host.counters.total_writes() > writes_before
     # Ansible.Basic adds invocation.module_args unless the controller asks it not to (2.21 stopped asking).
     if call.args.get("_ansible_inject_invocation", True):
         result.setdefault("invocation", {"module_args": params})

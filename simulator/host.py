@@ -191,6 +191,18 @@ class HostCounters:
         self.http_requests = 0  # every POST to /wsman/<host>, faulted or not
         self.unauthorized = 0
 
+    def count(self, field: str, key: str | None = None) -> None:
+        """Increment a counter (``key`` for the per-kind ones) under the lock: handler threads share a host."""
+        with self.lock:
+            if key is None:
+                setattr(self, field, getattr(self, field) + 1)
+            else:
+                getattr(self, field)[key] += 1
+
+    def total_writes(self) -> int:
+        with self.lock:
+            return sum(self.writes.values())
+
     def as_dict(self) -> dict[str, Any]:
         with self.lock:
             return {

@@ -82,7 +82,7 @@ class FleetState:
                 host.faults[kind] = value - 1 if value > 1 else None
                 if host.faults[kind] is None:
                     del host.faults[kind]
-            host.counters.faults[kind] += 1
+            host.counters.count("faults", kind)
             return fired
 
 
@@ -175,8 +175,7 @@ class Handler(BaseHTTPRequestHandler):
         if host is None:
             self._reply(404, f"no simulated host {host_name!r}".encode(), "text/plain")
             return
-        with host.counters.lock:
-            host.counters.http_requests += 1
+        host.counters.count("http_requests")
         if state.take_fault(host, "unreachable"):
             self._reset()
             return
@@ -188,8 +187,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         caller = self._authenticate(host)
         if caller is None or state.take_fault(host, "auth_failure"):
-            with host.counters.lock:
-                host.counters.unauthorized += 1
+            host.counters.count("unauthorized")
             self._reply(401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="WSMAN"'})
             return
         if state.take_fault(host, "http_500"):
@@ -201,8 +199,7 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(400, str(exc).encode(), "text/plain")
             return
         action = request.action.rsplit("/", 1)[-1]
-        with host.counters.lock:
-            host.counters.requests[action] += 1
+        host.counters.count("requests", action)
         machine = host.dns_host_name
         if request.action == wsman.ACTION_CREATE:
             self._create(host, caller, request)
@@ -260,8 +257,7 @@ class Handler(BaseHTTPRequestHandler):
     def _create(self, host: Host, caller: Caller, request: wsman.Request) -> None:
         shell = Shell(shell_id=str(uuid.uuid4()).upper(), caller=caller)
         self.server.state.shells[host.name][shell.shell_id] = shell
-        with host.counters.lock:
-            host.counters.shells_opened += 1
+        host.counters.count("shells_opened")
         address = f"http://127.0.0.1:{self.server.port}/wsman/{host.name}"
         self._soap(200, wsman.create_response(request, shell.shell_id, address))
 

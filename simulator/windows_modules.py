@@ -277,7 +277,7 @@ def win_regedit(host: Host, caller: Caller, params: dict[str, Any], check_mode: 
                 else:
                     before[print_path][name] = after[print_path][name] = _diff_value(existing)
     if wrote:
-        host.counters.writes["registry"] += 1
+        host.counters.count("writes", "registry")
     if diff:
         result["diff"] = {"before": before, "after": after}
     if warnings:

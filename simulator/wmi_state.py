@@ -80,7 +80,7 @@ def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) ->
                 if check_mode:
                     # Writes are refused in check mode (contract notes); the action plugins never send them.
                     outcome = OpOutcome({"error": _error("CHECK_MODE", "Writes are refused in check mode.")})
-                    host.counters.refused_writes[f"{name}:check_mode"] += 1
+                    host.counters.count("refused_writes", f"{name}:check_mode")
                 elif write_failed:
                     outcome = OpOutcome({"error": _error("SKIPPED", "Skipped because an earlier write failed.")})
                 else:
@@ -91,7 +91,7 @@ def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) ->
             if name in WRITE_OPS and failed:
                 write_failed = True
             if outcome.wrote:
-                host.counters.writes[{"registry_write": "registry", "sd_set": "namespace_sd"}[name]] += 1
+                host.counters.count("writes", {"registry_write": "registry", "sd_set": "namespace_sd"}[name])
             wrote |= outcome.wrote
             changed |= outcome.changed
             results.append({"op": name, "failed": failed, **outcome.result})
@@ -287,7 +287,7 @@ def _registry_write(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome
             }
         )
     if not caller.admin:
-        host.counters.refused_writes["registry:access_denied"] += 1
+        host.counters.count("refused_writes", "registry:access_denied")
         return OpOutcome(
             {
                 "before": before,
@@ -343,7 +343,7 @@ def _sd_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
     try:
         outcome = host.namespaces.set_sd(namespace, new_sd, token)
     except WmiError as exc:
-        host.counters.refused_writes[f"namespace_sd:0x{exc.hresult:08X}"] += 1
+        host.counters.count("refused_writes", f"namespace_sd:0x{exc.hresult:08X}")
         host.log("setsd_refused", namespace=namespace, hresult=f"0x{exc.hresult:08X}", reason=exc.reason)
         return OpOutcome({"sd": None, "error": _wmi_error(exc)})
     if outcome.accepted_null:
