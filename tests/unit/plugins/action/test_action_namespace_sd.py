@@ -268,3 +268,28 @@ def test_child_lockout_counts_inherited_denies(run_action):
     args = {"namespace": "root\\cimv2", "mode": "absent", "aces": [{"principal": "BA", "rights": ["WriteSecurity"]}]}
     result, _target = run(run_action, args, host, 1)
     assert result["refusal"] == "lockout" and "after reading" in result["msg"] and host.writes == 0
+
+
+def test_owner_by_name_is_looked_up_in_the_read_call(run_action):
+    host = FakeNamespace("O:SYG:SYD:" + ADMIN_ACE + INHERITED, accounts={"CORP\\wmi-owners": CORP_READER})
+    args = {"namespace": "root\\cimv2", "mode": "present", "aces": [], "owner": "CORP\\wmi-owners"}
+    result, target = run(run_action, args, host, 2)
+    assert target.calls[0][2] == {"op": "sid_lookup", "names": ["CORP\\wmi-owners"]}
+    assert result["sddl"].startswith(f"O:{CORP_READER}G:SY")
+    assert result["changes"] == [f"owner: NT AUTHORITY\\SYSTEM (S-1-5-18) -> CORP\\wmi-owners ({CORP_READER})"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "sddl", "expected"),
+    [
+        ("present", "D:(A;CI;CCWP;;;AU)", "O:BAG:BAD:" + ADMIN_ACE + "(A;CI;CCWP;;;AU)"),
+        ("absent", "D:(A;CI;WP;;;WD)", "O:BAG:BAD:(A;CI;CC;;;WD)" + ADMIN_ACE),
+    ],
+)
+def test_sddl_in_present_and_absent_modes(run_action, mode, sddl, expected):
+    host = FakeNamespace("O:BAG:BAD:(A;CI;CCWP;;;WD)" + ADMIN_ACE if mode == "absent" else "O:BAG:BAD:" + ADMIN_ACE)
+    result, _target = run(run_action, {"namespace": "root", "mode": mode, "sddl": sddl}, host, 2)
+    assert result["changed"] is True
+    assert result["sddl"] == expected
+    again, target = run(run_action, {"namespace": "root", "mode": mode, "sddl": sddl}, host, 1)
+    assert again["changed"] is False and len(target.calls) == 1
