@@ -17,6 +17,7 @@ import typing as t
 
 from ._acl_view import acl_view
 from ._namespace_sd import is_canonical
+from ._os_profile import host_facts, os_profile
 from ._principals import WELL_KNOWN_PRINCIPALS, principal_name
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
@@ -237,8 +238,6 @@ def namespace_reports(
 
 def run_namespace_sd_info(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The whole module: one round trip per host, whatever the number of namespaces."""
-    from ._os_profile import host_facts, os_profile
-
     try:
         namespaces = [normalise_namespace(name) for name in params["namespaces"]]
     except ValueError as exc:

@@ -24,6 +24,7 @@ from ._namespace_sd import (
     namespace_sd_problems,
     same_explicit_state,
 )
+from ._os_profile import host_facts, os_profile
 from ._principals import principal_name, principal_to_sid
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
@@ -365,8 +366,6 @@ def encode_sd(sd: SecurityDescriptor) -> str:
 
 def run_namespace_sd(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The whole module: refuse from the input alone, read (1 round trip), write + read back (1 more) if needed."""
-    from ._os_profile import host_facts, os_profile
-
     request = parse_request(params)
     operations: list[dict[str, t.Any]] = [
         {"op": "facts"},

@@ -13,6 +13,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+from ._os_profile import PRE_2003_MITIGATIONS, host_facts, os_profile
 from ._wmi_action import WmiCaller
 
 REGISTRY_VALUE = "unsecapp_access_control_default"
@@ -134,8 +135,6 @@ def diff(before: ValueState, after: ValueState) -> dict[str, str]:
 
 def run_unsecapp_lockdown(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The whole module: read (1 round trip), and write only when needed (1 more)."""
-    from ._os_profile import PRE_2003_MITIGATIONS, host_facts, os_profile
-
     facts_result, read_result = caller.wmi_call([{"op": "facts"}, {"op": "registry_read", "value": REGISTRY_VALUE}])
     facts = caller.op_value(facts_result, "reading the host's OS facts")
     profile = os_profile(facts)
