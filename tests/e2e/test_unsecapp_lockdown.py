@@ -159,3 +159,10 @@ def test_lost_reply_after_the_write_never_reports_compliant_and_the_rerun_conver
     assert again.result("ws2016", "unsecapp")["changed"] is False
     assert again.result("ws2016", "unsecapp")["compliant"] is True
     assert executions(fleet, "ws2016") == 1
+
+
+def test_non_windows_connection_is_refused_with_a_clear_message(fleet, run_playbook):
+    tasks = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {}, "connection": "local"}]
+    run = run_playbook(fleet, tasks, hosts="localhost")
+    assert run.status("localhost", "unsecapp") == "failed"
+    assert "manages Windows hosts only" in run.result("localhost", "unsecapp")["msg"]
