@@ -37,6 +37,7 @@ FAULT_KINDS = (
     "fail_after_write",
 )
 
+MAX_SHELLS_PER_HOST = 256
 _HOST_PATH = re.compile(r"^/wsman/([^/?]+)/?$")
 _CONTROL_HOST = re.compile(r"^/_control/hosts/([^/]+)/(state|counters|faults|reset-counters)$")
 
@@ -256,7 +257,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _create(self, host: Host, caller: Caller, request: wsman.Request) -> None:
         shell = Shell(shell_id=str(uuid.uuid4()).upper(), caller=caller)
-        self.server.state.shells[host.name][shell.shell_id] = shell
+        shells = self.server.state.shells[host.name]
+        # Clients that die between Create and Delete leave shells behind (Windows expires them after
+        # IdleTimeout); keep memory bounded by forgetting the oldest beyond a generous limit.
+        while len(shells) >= MAX_SHELLS_PER_HOST:
+            shells.pop(next(iter(shells)))
+        shells[shell.shell_id] = shell
         host.counters.count("shells_opened")
         address = f"http://127.0.0.1:{self.server.port}/wsman/{host.name}"
         self._soap(200, wsman.create_response(request, shell.shell_id, address))

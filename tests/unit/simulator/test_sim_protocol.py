@@ -162,3 +162,21 @@ def test_control_api(fleet_server: FleetServer) -> None:
     assert call("GET", "/_control/hosts/ws2016/counters")[1]["writes"] == 0
     assert call("POST", "/_control/reset-counters", {})[0] == 200
     assert call("GET", "/_control/hosts/nohost/state")[0] == 404
+
+
+def test_chunked_stdin_and_shell_bound(fleet_server: FleetServer) -> None:
+    """ansible sends stdin in 200,000-byte chunks (winrm.py); the module runs when End="true" arrives."""
+    payload = (DATA / "payload-2.21-win_ping.bin").read_bytes()
+    client = protocol(fleet_server)
+    shell = client.open_shell()
+    command = client.run_command(shell, "powershell", [])
+    middle = len(payload) // 2
+    client.send_command_input(shell, command, payload[:middle], end=False)
+    assert fleet_server.state.hosts["ws2022"].counters.as_dict()["round_trips"] == 0
+    client.send_command_input(shell, command, payload[middle:], end=True)
+    stdout, _stderr, rc = client.get_command_output(shell, command)
+    assert rc == 0 and json.loads(stdout)["ping"] == "recorded"
+    shells = fleet_server.state.shells["ws2022"]
+    for _ in range(300):
+        client.open_shell()
+    assert len(shells) <= 256
