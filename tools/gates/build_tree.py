@@ -8,7 +8,10 @@ minus galaxy.yml's build_ignore patterns, with the same fnmatch rules ``ansible-
 to each path and each of its parent directories. ``--keep`` re-admits paths that build_ignore drops from the
 tarball but ansible-test must see (tests/unit: ansible-test lints the unit tests that ship with a collection).
 
-Usage: python tools/gates/build_tree.py --dest build/gates/tree [--keep tests/unit] ...
+``--drop`` removes a part of a kept path again (tests/unit/simulator tests the simulator, which is not collection
+content and is not in the tree).
+
+Usage: python tools/gates/build_tree.py --dest DIR [--keep tests/unit] [--drop tests/unit/simulator] ...
 Prints the collection directory it created.
 """
 
@@ -46,9 +49,15 @@ def candidate_files(root: pathlib.Path) -> list[str]:
     return sorted({p for p in out.decode().split("\0") if p and (root / p).is_file()})
 
 
-def is_ignored(rel: str, patterns: list[str], keep: list[str]) -> bool:
-    """True when rel or one of its parent directories matches an ignore pattern and no --keep path covers it."""
-    if any(rel == k or rel.startswith(k.rstrip("/") + "/") for k in keep):
+def _under(rel: str, paths: list[str]) -> bool:
+    return any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in paths)
+
+
+def is_ignored(rel: str, patterns: list[str], keep: list[str], drop: list[str] | None = None) -> bool:
+    """True when rel or one of its parents matches an ignore pattern (and no --keep covers it), or --drop covers it."""
+    if drop and _under(rel, drop):
+        return True
+    if _under(rel, keep):
         return False
     parts = rel.split("/")
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
@@ -60,6 +69,7 @@ def main() -> int:
     parser.add_argument("--src", default=".", type=pathlib.Path, help="collection root (default: .)")
     parser.add_argument("--dest", required=True, type=pathlib.Path, help="directory to hold ansible_collections/")
     parser.add_argument("--keep", action="append", default=[], help="path to copy even if build_ignore drops it")
+    parser.add_argument("--drop", action="append", default=[], help="path inside a --keep path not to copy")
     args = parser.parse_args()
 
     root = args.src.resolve()
@@ -77,7 +87,7 @@ def main() -> int:
 
     copied = 0
     for rel in candidate_files(root):
-        if is_ignored(rel, patterns, args.keep):
+        if is_ignored(rel, patterns, args.keep, args.drop):
             continue
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / rel, target / rel)

@@ -5,7 +5,8 @@
 #   rules are the strictest); the tests run on that venv's Python only (--python X.Y).
 # * The copy lives outside the git work tree ($SANITY_WORK): inside it, ansible-test lists files with git and would
 #   see none (build/ is git-ignored). It holds what `ansible-galaxy collection build` ships plus tests/unit and
-#   tests/sanity, which ansible-test checks too (tools/gates/build_tree.py).
+#   tests/sanity, which ansible-test checks too (tools/gates/build_tree.py) - but not tests/unit/simulator: those
+#   test the simulator, which is no more collection content than simulator/ itself (galaxy.yml build_ignore).
 # * Offline: ansible-test bootstraps pip in each per-test venv with a script from ~/.ansible/test/cache, which
 #   tools/gates/get_pip_shim.py writes when missing.
 # * Without pwsh, validate-modules cannot read a .ps1 arg spec and crashes. A `pwsh` stand-in on PATH answers that one
@@ -19,7 +20,8 @@ gates_venv=$root/${GATES_VENV:-.venv/gates}
 work=${SANITY_WORK:?set SANITY_WORK to a directory outside the git work tree}
 
 "$sanity_venv/bin/python" tools/gates/get_pip_shim.py
-tree=$("$gates_venv/bin/python" tools/gates/build_tree.py --dest "$work/tree" --keep tests/unit --keep tests/sanity)
+tree=$("$gates_venv/bin/python" tools/gates/build_tree.py --dest "$work/tree" --keep tests/unit --keep tests/sanity \
+    --drop tests/unit/simulator)
 
 extra=()
 if command -v pwsh >/dev/null 2>&1; then
