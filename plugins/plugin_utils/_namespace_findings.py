@@ -242,6 +242,8 @@ def run_namespace_sd_info(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> d
         namespaces = [normalise_namespace(name) for name in params["namespaces"]]
     except ValueError as exc:
         raise WmiActionError(f"namespaces: {exc}") from None
+    if not namespaces:
+        raise WmiActionError("namespaces: give at least one namespace, e.g. root (with recurse=true for all)")
     operations: list[dict[str, t.Any]] = [{"op": "facts"}]
     operations += [
         {"op": "sd_get", "namespace": name, "recurse": params["recurse"], "resolve_names": params["resolve_names"]}

@@ -112,3 +112,9 @@ def test_bad_namespace_is_refused_before_contact(run_action):
     assert target.calls == []
     assert result["failed"] is True
     assert "must start with root" in result["msg"]
+
+
+def test_empty_namespace_list_is_refused_before_contact(run_action):
+    result, target = run_action(namespace_sd_info, {"namespaces": []}, [])
+    assert target.calls == [] and result["failed"] is True
+    assert "at least one namespace" in result["msg"]
