@@ -65,10 +65,6 @@ $registryValues = @{
 }
 $registryTypes = @{ DWord = 'REG_DWORD'; String = 'REG_SZ'; ExpandString = 'REG_EXPAND_SZ'; MultiString = 'REG_MULTI_SZ'; QWord = 'REG_QWORD'; Binary = 'REG_BINARY' }
 
-function Assert-Arg($Operation, [string]$Name) {
-    if ($null -eq $Operation.$Name) { $module.FailJson("operation '$($Operation.op)' requires '$Name'") }
-}
-
 function Read-RegistryValue([string]$Name) {
     $keyPath, $valueName = $registryValues[$Name]
     $state = [ordered]@{ key_exists = $false; exists = $false; type = $null; data = $null }
@@ -98,7 +94,6 @@ function Read-RegistryValue([string]$Name) {
 }
 
 function Write-RegistryValue($Operation) {
-    foreach ($name in 'value', 'data', 'value_type', 'expected') { Assert-Arg $Operation $name }
     $before = Read-RegistryValue $Operation.value
     $expected = $Operation.expected
     # Expected state as read before; data compared as strings, the contract's wire form.
@@ -110,9 +105,7 @@ function Write-RegistryValue($Operation) {
         $key = $hklm.CreateSubKey($keyPath)
         try {
             if ($Operation.value_type -eq 'dword') {
-                $number = [uint32]0
-                if (-not [uint32]::TryParse($Operation.data, [ref]$number)) { $module.FailJson("registry_write data '$($Operation.data)' is not a DWORD") }
-                $key.SetValue($valueName, [BitConverter]::ToInt32([BitConverter]::GetBytes($number), 0), [Microsoft.Win32.RegistryValueKind]::DWord)
+                $key.SetValue($valueName, [BitConverter]::ToInt32([BitConverter]::GetBytes([uint32]$Operation.data), 0), [Microsoft.Win32.RegistryValueKind]::DWord)
             }
             else { $key.SetValue($valueName, [string]$Operation.data, [Microsoft.Win32.RegistryValueKind]::String) }
         }
@@ -157,7 +150,6 @@ function Get-SdSid([string]$Base64) {
 }
 
 function Read-NamespaceSd($Operation) {
-    Assert-Arg $Operation 'namespace'
     $names = [System.Collections.Generic.List[string]]@($Operation.namespace)
     $result = @{ namespaces = [System.Collections.Generic.List[object]]@() }
     if ($Operation.recurse) {
@@ -182,7 +174,6 @@ function Read-NamespaceSd($Operation) {
 }
 
 function Write-NamespaceSd($Operation) {
-    foreach ($name in 'namespace', 'sd', 'expected_sd') { Assert-Arg $Operation $name }
     if ((Get-NamespaceSd $Operation.namespace) -cne $Operation.expected_sd) {
         throw (Format-OpError 'CHANGED_SINCE_READ' "the security descriptor of '$($Operation.namespace)' changed since it was read; nothing was written")
     }
@@ -194,6 +185,23 @@ function Get-Sid([string]$Name) {
     if ($Name -match '^S-1-\d') { return ([System.Security.Principal.SecurityIdentifier]$Name).Value }
     if ($Name.StartsWith('.\')) { $Name = "$env:COMPUTERNAME\$($Name.Substring(2))" }
     (New-Object -TypeName System.Security.Principal.NTAccount -ArgumentList $Name).Translate([System.Security.Principal.SecurityIdentifier]).Value
+}
+
+# The parameters each op needs (the option spec cannot say "required when op=..."). Checked for the whole batch before
+# anything runs, outside any try/catch, so a malformed call fails as a whole and never half-runs.
+$requiredByOp = @{
+    registry_read = @('value'); registry_write = @('value', 'data', 'value_type', 'expected'); sd_get = @('namespace')
+    sd_set = @('namespace', 'sd', 'expected_sd'); caller_rights = @('namespace'); sid_lookup = @('names'); name_lookup = @('sids')
+    script_files = @('paths')
+}
+foreach ($operation in $module.Params.operations) {
+    foreach ($name in $requiredByOp[$operation.op]) {
+        if ($null -eq $operation.$name) { $module.FailJson("operation '$($operation.op)' requires '$name'") }
+    }
+    $number = [uint32]0
+    if ($operation.op -eq 'registry_write' -and $operation.value_type -eq 'dword' -and -not [uint32]::TryParse($operation.data, [ref]$number)) {
+        $module.FailJson("registry_write data '$($operation.data)' is not a DWORD (0 to 4294967295)")
+    }
 }
 
 $writeFailed = $false
@@ -212,18 +220,17 @@ foreach ($operation in $module.Params.operations) {
                     computer_name = $env:COMPUTERNAME; dns_host_name = $(if ($cs.PartOfDomain) { "$($cs.DNSHostName).$($cs.Domain)" } else { "$($cs.DNSHostName)" })
                     domain = "$($cs.Domain)"; part_of_domain = [bool]$cs.PartOfDomain; ps_version = "$($PSVersionTable.PSVersion.Major).$($PSVersionTable.PSVersion.Minor)" }
             }
-            'registry_read' { Assert-Arg $operation 'value'; Read-RegistryValue $operation.value }
+            'registry_read' { Read-RegistryValue $operation.value }
             'registry_write' { Write-RegistryValue $operation }
             'sd_get' { Read-NamespaceSd $operation }
             'sd_set' { Write-NamespaceSd $operation }
             'caller_rights' {
-                Assert-Arg $operation 'namespace'
                 @{ mask = [int64](Invoke-SystemSecurity $operation.namespace 'GetCallerAccessRights').Rights }
             }
-            'sid_lookup' { Assert-Arg $operation 'names'; @{ accounts = @(foreach ($n in $operation.names) { @{ name = $n; sid = $(try { Get-Sid $n } catch { $null }) } }) } }
-            'name_lookup' { Assert-Arg $operation 'sids'; @{ accounts = @(foreach ($s in $operation.sids) { @{ sid = $s; name = (Resolve-Sid $s) } }) } }
+            'sid_lookup' { @{ accounts = @(foreach ($n in $operation.names) { @{ name = $n; sid = $(try { Get-Sid $n } catch { $null }) } }) } }
+            'name_lookup' { @{ accounts = @(foreach ($s in $operation.sids) { @{ sid = $s; name = (Resolve-Sid $s) } }) } }
             'event_subscriptions' { Get-EventSubscription $operation }
-            'script_files' { Assert-Arg $operation 'paths'; Get-ScriptFile $operation }
+            'script_files' { Get-ScriptFile $operation }
         }
         foreach ($key in $values.Keys) { $result[$key] = $values[$key] }
         if ($isWrite) { $module.Result.changed = $true }
