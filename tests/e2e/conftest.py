@@ -11,239 +11,29 @@ Interface (kept stable for every e2e test):
   ``.status(host, task)``, ``.results(task)``.
 * ``run_adhoc(fleet, module, args="", *, hosts="all")`` -> ``subprocess.CompletedProcess`` of ``ansible -m``.
 
+The machinery lives in ``simulator/harness.py`` (also ``run_playbook_file`` for existing playbooks,
+``PlaybookRun.has_result`` and ``.recap()``), so tools can drive a fleet without pytest.
+
 The simulator never runs inside the pytest process: Ansible forks workers, and forking a process that runs a
 threaded HTTP server is unsafe (notes §2.4).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SIMULATOR_DIR = REPO_ROOT / "simulator"
-CALLBACK_DIR = SIMULATOR_DIR / "ansible_plugins" / "callback"
-# Stand-ins that make ansible.windows.{win_ping,setup,win_reg_stat,win_regedit} resolvable when the real collection
-# is not installed; they go last on the collections path so a real ansible.windows wins.
-STUB_COLLECTIONS = SIMULATOR_DIR / "stub_collections"
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-STARTUP_TIMEOUT = 60.0
+if str(REPO_ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the repo root on sys.path
+    sys.path.insert(0, str(REPO_ROOT))
 
-# A direct (non-proxied) opener for the control API: HTTP(S)_PROXY in the environment must not catch 127.0.0.1.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+from simulator.harness import Fleet, PlaybookRun, run_adhoc, run_playbook  # noqa: E402
 
-
-class Fleet:
-    """A running simulator process and its control API."""
-
-    def __init__(self, fleet: str | Path, workdir: Path) -> None:
-        self.workdir = workdir
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.inventory = workdir / "inventory.yml"
-        self._log = (workdir / "simulator.log").open("w+", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "simulator",
-                "serve",
-                "--fleet",
-                str(fleet),
-                "--port",
-                "0",
-                "--inventory",
-                str(self.inventory),
-            ],
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        self.port = self._wait_for_port()
-        self.control_url = f"http://127.0.0.1:{self.port}/_control"
-        inventory = yaml.safe_load(self.inventory.read_text(encoding="utf-8"))
-        self.hosts: list[str] = sorted(
-            host for group in inventory["all"]["children"].values() for host in (group.get("hosts") or {})
-        )
-
-    def _wait_for_port(self) -> int:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if line.startswith("SIMULATOR LISTENING"):
-                fields = dict(part.split("=", 1) for part in line.split()[2:])
-                return int(fields["port"])
-            if not line and self.process.poll() is not None:
-                break
-        self.stop()
-        self._log.seek(0)
-        raise RuntimeError(f"simulator did not start:\n{self._log.read()}")
-
-    # --- control API -----------------------------------------------------------------------------------------
-
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.control_url}{path}", data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with _OPENER.open(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
-
-    def state(self, host: str) -> dict[str, Any]:
-        return self._call("GET", f"/hosts/{host}/state")
-
-    def counters(self, host: str) -> dict[str, Any]:
-        return self._call("GET", f"/hosts/{host}/counters")
-
-    def all_counters(self) -> dict[str, dict[str, Any]]:
-        return self._call("GET", "/counters")
-
-    def reset_counters(self) -> None:
-        self._call("POST", "/reset-counters", {})
-
-    def set_fault(self, host: str, **fault: Any) -> dict[str, Any]:
-        """Add faults to a host, e.g. ``set_fault("ws2022", http_500=1)``; see simulator/README.md for kinds."""
-        return self._call("POST", f"/hosts/{host}/faults", fault)
-
-    def clear_faults(self) -> None:
-        self._call("DELETE", "/faults")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout:
-            self.process.stdout.close()
-        self._log.close()
-
-
-@dataclass
-class PlaybookRun:
-    rc: int
-    stdout: str
-    stderr: str
-    playbook: Path
-    records: list[dict[str, Any]] = field(default_factory=list)
-    task_names: list[str] = field(default_factory=list)
-
-    def _record(self, host: str, task: int | str) -> dict[str, Any]:
-        for record in self.records:
-            if record["host"] == host and (
-                record["index"] == task if isinstance(task, int) else record["task"] == task
-            ):
-                return record
-        raise KeyError(
-            f"no result for host {host!r}, task {task!r}; tasks: {self.task_names}\n"
-            f"--- stdout ---\n{self.stdout[-4000:]}\n--- stderr ---\n{self.stderr[-2000:]}"
-        )
-
-    def result(self, host: str, task: int | str) -> dict[str, Any]:
-        """The task's result for ``host``; ``task`` is the index in the play's task list or the task name."""
-        return self._record(host, task)["result"]
-
-    def status(self, host: str, task: int | str) -> str:
-        """``ok``, ``failed``, ``skipped`` or ``unreachable``."""
-        return str(self._record(host, task)["status"])
-
-    def results(self, task: int | str) -> dict[str, dict[str, Any]]:
-        return {
-            r["host"]: r["result"]
-            for r in self.records
-            if (r["index"] == task if isinstance(task, int) else r["task"] == task)
-        }
-
-
-def ansible_env(fleet: Fleet, results_file: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    collections = [str(REPO_ROOT / "collections")]
-    # pytest-ansible put the collection tree (and ~/.ansible/collections) here; keep them, stand-ins last.
-    collections += [p for p in env.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p and p not in collections]
-    collections.append(str(STUB_COLLECTIONS))
-    env.update(
-        {
-            "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(collections),
-            "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
-            "ANSIBLE_CALLBACKS_ENABLED": "winsec_sim_results",
-            "WINSEC_SIM_RESULTS": str(results_file),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_RETRY_FILES_ENABLED": "false",
-            "ANSIBLE_LOCAL_TEMP": str(fleet.workdir / "ansible-tmp"),
-            "ANSIBLE_FORKS": str(max(5, min(50, len(fleet.hosts)))),
-            "ANSIBLE_DEPRECATION_WARNINGS": "false",
-            # pywinrm honours HTTP(S)_PROXY; loopback must bypass any proxy (notes §2.4).
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-        }
-    )
-    return env
-
-
-def run_playbook(
-    fleet: Fleet,
-    tasks: list[dict[str, Any]] | str,
-    *,
-    hosts: str = "all",
-    check: bool = False,
-    diff: bool = False,
-    extra_vars: dict[str, Any] | None = None,
-    gather_facts: bool = False,
-    timeout: float = 300,
-) -> PlaybookRun:
-    """Write a one-play playbook around ``tasks`` (a list of task dicts, or YAML text) and run ansible-playbook."""
-    task_list = yaml.safe_load(tasks) if isinstance(tasks, str) else tasks
-    run_dir = fleet.workdir / f"run-{time.monotonic_ns()}"
-    run_dir.mkdir(parents=True)
-    playbook = run_dir / "playbook.yml"
-    play = {"name": "simulator e2e", "hosts": hosts, "gather_facts": gather_facts, "tasks": task_list}
-    playbook.write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    results_file = run_dir / "results.jsonl"
-    command = [str(ANSIBLE_PLAYBOOK), "-i", str(fleet.inventory), str(playbook)]
-    if check:
-        command.append("--check")
-    if diff:
-        command.append("--diff")
-    if extra_vars:
-        command += ["--extra-vars", json.dumps(extra_vars)]
-    completed = subprocess.run(
-        command, cwd=run_dir, env=ansible_env(fleet, results_file), capture_output=True, text=True, timeout=timeout
-    )
-    records = (
-        [json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-        if results_file.exists()
-        else []
-    )
-    names = [str(t.get("name", "")) for t in task_list or []]
-    return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, playbook, records, names)
-
-
-def run_adhoc(
-    fleet: Fleet, module: str, args: str = "", *, hosts: str = "all", timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    """``ansible -i <inventory> <hosts> -m <module> [-a <args>]``, the issue's "every host answers" command."""
-    run_dir = fleet.workdir / f"adhoc-{time.monotonic_ns()}"
-    run_dir.mkdir(parents=True)
-    command = [str(ANSIBLE_PLAYBOOK.with_name("ansible")), "-i", str(fleet.inventory), hosts, "-m", module]
-    if args:
-        command += ["-a", args]
-    env = ansible_env(fleet, run_dir / "results.jsonl")
-    return subprocess.run(command, cwd=run_dir, env=env, capture_output=True, text=True, timeout=timeout)
+__all__ = ["Fleet", "PlaybookRun", "run_adhoc", "run_playbook"]
 
 
 @pytest.fixture

@@ -91,6 +91,8 @@ def test_gather_facts_and_registry_modules_in_check_then_real_mode(fleet, run_pl
     assert checked.rc == 0, checked.stdout
     assert checked.result("ws2016", "facts")["ansible_facts.distribution"] == "Microsoft Windows Server 2016 Standard"
     assert checked.result("ws2016", "stat")["exists"] is False
+    assert checked.result("ws2016", 0) == checked.result("ws2016", "stat")  # implicit fact gathering is not counted
+    assert checked.status("ws2016", "Gathering Facts") == "ok"
     assert checked.result("ws2016", "set")["changed"] is True
     assert checked.result("ws2016", "set")["diff"]["after"][key]["UnsecAppAccessControlDefault"] == {
         "type": "DWord",

@@ -25,6 +25,9 @@ requirements:
 """
 
 
+_GATHER_FACTS = frozenset({"gather_facts", "ansible.builtin.gather_facts", "ansible.legacy.gather_facts"})
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -37,6 +40,9 @@ class CallbackModule(CallbackBase):
         self._task_index: dict[str, int] = {}
 
     def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
+        # The implicit fact-gathering task (play_iterator adds it) is not part of the play's task list.
+        if task.get_name() == "Gathering Facts" and task.action in _GATHER_FACTS:
+            return
         self._task_index.setdefault(task._uuid, len(self._task_index))
 
     def _write(self, status: str, result: Any) -> None:
