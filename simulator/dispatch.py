@@ -54,9 +54,28 @@ def _failure(module: str, msg: str, **extra: Any) -> Execution:
     return Execution(module, {"failed": True, "changed": False, "msg": msg, **extra}, rc=1, wrote=False)
 
 
+def become(host: Host, caller: Caller, user: str | None) -> Caller | None:
+    """The identity the runas become wrapper switches to (None: the account is unknown to the host)."""
+    if not user:
+        return caller
+    leaf = user.split("\\")[-1].split("@")[0].lower()
+    if leaf in ("system", "localsystem"):
+        # LocalSystem's token holds BUILTIN\Administrators, hence admin rights everywhere WMI looks.
+        return Caller(user="SYSTEM", password="", sid="S-1-5-18", admin=True)
+    return host.callers.get(leaf)
+
+
 def execute(host: Host, caller: Caller, call: ModuleCall, collection_dir: Path = REPO_ROOT) -> Execution:
     """Execute ``call`` on ``host`` as ``caller``; never raises for module-level problems."""
     module = canonical_module(call.module)
+    effective = become(host, caller, call.become_user)
+    if effective is None:
+        host.counters.count("module_executions", module)
+        return _failure(
+            module,
+            f"Failed to become user {call.become_user}: No mapping between account names and security IDs was done.",
+        )
+    caller = effective
     host.counters.count("module_executions", module)
     if module == WMI_STATE:
         spec = collection_module_spec(collection_dir, "wmi_state")

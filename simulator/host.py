@@ -43,6 +43,7 @@ EVERYONE = "S-1-1-0"
 AUTHENTICATED_USERS = "S-1-5-11"
 NETWORK = "S-1-5-2"
 REMOTE_MANAGEMENT_USERS = "S-1-5-32-580"
+LOCAL_SYSTEM = "S-1-5-18"
 
 
 class RegistryPathError(ValueError):
@@ -136,6 +137,8 @@ class Caller:
     admin: bool
 
     def token(self) -> list[str]:
+        if self.sid == LOCAL_SYSTEM:
+            return [LOCAL_SYSTEM, BA, EVERYONE, AUTHENTICATED_USERS]
         groups = [EVERYONE, AUTHENTICATED_USERS, NETWORK, BU]
         if self.admin:
             groups.append(BA)

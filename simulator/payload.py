@@ -45,6 +45,8 @@ class ModuleCall:
     """Wrapper actions run before the module (become, async, coverage)."""
     embedded_scripts: list[str] = field(default_factory=list)
     """Names of every script embedded in the payload (module utils included)."""
+    become_user: str | None = None
+    """The runas become user, when the task uses become (the exec wrapper switches identity on the host)."""
 
     @property
     def check_mode(self) -> bool:
@@ -125,6 +127,9 @@ def _parse_exec_manifest(head: bytes, rest: bytes) -> ModuleCall | ScriptCall:
     if complex_args is None:
         raise PayloadError("module_wrapper.ps1 action has no complex_args variable")
     source_entry = scripts.get(script) or {}
+    become_user = next(
+        (str(a["params"]["BecomeUser"]) for a in actions[:-1] if (a.get("params") or {}).get("BecomeUser")), None
+    )
     return ModuleCall(
         module=module_name_from_script(script),
         args=dict(complex_args),
@@ -132,6 +137,7 @@ def _parse_exec_manifest(head: bytes, rest: bytes) -> ModuleCall | ScriptCall:
         module_source=_b64_text(source_entry.get("script")),
         wrappers=[str(action.get("name")) for action in actions[:-1]],
         embedded_scripts=sorted(scripts),
+        become_user=become_user,
     )
 
 
@@ -153,4 +159,5 @@ def _parse_legacy(rest: bytes) -> ModuleCall:
         module_source=_b64_text(manifest.get("module_entry")),
         wrappers=[str(a) for a in manifest.get("actions") or []],
         embedded_scripts=embedded,
+        become_user=str(manifest["become_user"]) if manifest.get("become_user") else None,
     )

@@ -137,10 +137,19 @@ def test_non_admin_caller_is_denied_cleanly(fleet, run_playbook):
                 },
             },
             {"name": "write", **UNSECAPP_WRITE},
+            {
+                "name": "as system",
+                "become": True,
+                "become_method": "ansible.builtin.runas",
+                "become_user": "SYSTEM",
+                "winsec.wmi.wmi_state": {"operations": [{"op": "sd_get", "namespace": "root\\cimv2"}]},
+            },
         ],
         hosts="ws2016",
         extra_vars={"ansible_user": "simuser", "ansible_password": "Sim-User-Pass1"},
     )
+    # runas become: the exec wrapper switches to LocalSystem, whose token holds Administrators.
+    assert run.result("ws2016", "as system")["results"][0]["failed"] is False
     rights, sd = run.result("ws2016", "read")["results"]
     assert rights["mask"] & 0x20000 == 0
     assert sd["error"]["hresult"] == 0x80041003

@@ -76,7 +76,7 @@ def test_exec_manifest_takes_the_last_action_and_reports_wrappers() -> None:
     manifest = {
         "scripts": {},
         "actions": [
-            {"name": "become_wrapper.ps1", "params": {"BecomeUser": "SYSTEM"}},
+            {"name": "become_wrapper.ps1", "params": {"BecomeUser": "SYSTEM"}, "secure_params": {}},
             {
                 "name": "module_wrapper.ps1",
                 "params": {
@@ -91,6 +91,13 @@ def test_exec_manifest_takes_the_last_action_and_reports_wrappers() -> None:
     assert isinstance(call, ModuleCall)
     assert call.module == "winsec.wmi.wmi_state"
     assert call.wrappers == ["become_wrapper.ps1"]
+    assert call.become_user == "SYSTEM"
+
+
+def test_legacy_manifest_become_user() -> None:
+    manifest = {"module_args": {"_ansible_module_name": "win_ping"}, "actions": ["become_wrapper"], "become_user": "x"}
+    call = parse_payload(b"exec wrapper\n\n\0\0\0\0" + json.dumps(manifest).encode())
+    assert isinstance(call, ModuleCall) and call.become_user == "x" and call.wrappers == ["become_wrapper"]
 
 
 def test_exec_manifest_for_an_internal_script_is_not_a_module() -> None:

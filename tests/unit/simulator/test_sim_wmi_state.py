@@ -298,3 +298,13 @@ def test_modules_the_host_lacks_fail_like_a_missing_cmdlet(small_fleet: Fleet, m
     call = ModuleCall(module=module, args={"_ansible_module_name": module}, payload_format="exec_manifest")
     result = execute(host, admin(host), call).result
     assert result["failed"] and "is not recognized as the name of a cmdlet" in result["msg"]
+
+
+def test_become_switches_identity(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2016"]
+    operations = [{"op": "caller_rights", "namespace": "root"}]
+    args = {"operations": operations, "_ansible_module_name": "winsec.wmi.wmi_state"}
+    as_system = ModuleCall("winsec.wmi.wmi_state", args, "exec_manifest", become_user="NT AUTHORITY\\SYSTEM")
+    assert execute(host, user(host), as_system).result["results"][0]["mask"] == 0x6003F
+    unknown = ModuleCall("winsec.wmi.wmi_state", args, "exec_manifest", become_user="ghost")
+    assert "Failed to become user ghost" in execute(host, admin(host), unknown).result["msg"]
