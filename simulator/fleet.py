@@ -79,13 +79,15 @@ def _default_namespaces(profile: OsProfile) -> list[tuple[str, str | None]]:
     # NT 4.0 and 2000 predate the LOCAL SERVICE / NETWORK SERVICE accounts (XP) and granted Everyone where later
     # releases grant Authenticated Users.
     root_sddl = ROOT_DEFAULT_SDDL if major_minor >= (5, 1) else PRE_XP_ROOT_SDDL
+    # WMI's own spelling of the leaf names, as a recursive __NAMESPACE walk returns them on Windows: CIMV2, DEFAULT
+    # and SECURITY in capitals (the contract warns that ROOT\CIMV2 may come back as root\cimv2 and vice versa).
     spaces: list[tuple[str, str | None]] = [
         ("root", root_sddl),
-        ("root\\cimv2", None),
-        ("root\\cimv2\\Security", None),
-        ("root\\default", None),
+        ("root\\CIMV2", None),
+        ("root\\CIMV2\\Security", None),
+        ("root\\DEFAULT", None),
         ("root\\subscription", None),
-        ("root\\security", None),
+        ("root\\SECURITY", None),
         ("root\\WMI", None),
         ("root\\directory", None),
         ("root\\directory\\LDAP", None),

@@ -275,7 +275,11 @@ class Host:
                 "dns_host_name": self.dns_host_name,
                 "domain": self.domain,
                 "registry": self.registry.snapshot(),
-                "namespaces": {node.path: self.namespaces.sddl(node.path) for node in self.namespaces.walk("root")},
+                # Keyed by the lower-case path (lookups are case-insensitive); WMI's spelling is in namespace_names.
+                "namespaces": {
+                    node.path.lower(): self.namespaces.sddl(node.path) for node in self.namespaces.walk("root")
+                },
+                "namespace_names": [node.path for node in self.namespaces.walk("root")],
                 "null_sd_namespaces": [n.path for n in self.namespaces.walk("root") if n.null_sd],
                 "subscriptions": {
                     "filters": [vars(f) for f in self.filters],

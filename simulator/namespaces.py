@@ -76,18 +76,25 @@ ROOT_DEFAULT_SDDL = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;NS)(A;
 
 
 class WmiError(Exception):
-    """A WMI call failed with an HRESULT; ``reason`` is the simulator's note for tests, never shown as Windows'."""
+    """A WMI call failed with an HRESULT; ``reason`` is the simulator's note for tests, never shown as Windows'.
 
-    def __init__(self, hresult: int, reason: str = "") -> None:
+    ``method`` is set when a __SystemSecurity method returned the HRESULT (as its ReturnValue) rather than the
+    connection or query failing; wmi_state.ps1 words the two differently.
+    """
+
+    def __init__(self, hresult: int, reason: str = "", *, method: str | None = None, namespace: str = "") -> None:
         self.hresult = hresult
         self.reason = reason
-        super().__init__(
-            f"{HRESULT_MESSAGES.get(hresult, 'WMI error')} (0x{hresult:08X}){': ' + reason if reason else ''}"
-        )
+        self.method = method
+        self.namespace = namespace
+        text = HRESULT_MESSAGES.get(hresult, "WMI error")
+        super().__init__(f"{text} (0x{hresult:08X}){': ' + reason if reason else ''}")
 
     @property
     def message(self) -> str:
-        """What a Windows caller sees (no simulator reason: Windows does not say which rule was broken)."""
+        """What a caller of wmi_state.ps1 sees (no simulator reason: Windows does not say which rule was broken)."""
+        if self.method:
+            return f"{self.method} on '{self.namespace}' returned {self.hresult}"
         return HRESULT_MESSAGES.get(self.hresult, "Generic failure")
 
 
@@ -119,6 +126,11 @@ class EffectiveSd:
     group: str | None
     aces: tuple[NsAce, ...] | None  # None = NULL DACL (everyone has full access)
     protected: bool
+
+
+def leaf(path: str) -> str:
+    """The last element of a namespace path (``root\\CIMV2`` -> ``CIMV2``)."""
+    return path.replace("/", "\\").rstrip("\\").rsplit("\\", 1)[-1]
 
 
 def normalize(path: str) -> str:
@@ -207,7 +219,9 @@ class NamespaceTree:
             parent_key = normalize("\\".join(parts[:-1])) if len(parts) > 1 else None
             if parent_key is not None and parent_key not in self.nodes:
                 self.add("\\".join(parts[:-1]))
-            node = Namespace(path="\\".join(parts))
+            # A child's path keeps its parent's spelling: only the leaf is the child's own.
+            parent_path = self.nodes[parent_key].path if parent_key is not None else None
+            node = Namespace(path=f"{parent_path}\\{parts[-1]}" if parent_path else parts[-1])
             self.nodes[key] = node
             if parent_key is not None:
                 self.nodes[parent_key].children.append(key)
@@ -219,8 +233,28 @@ class NamespaceTree:
     def get(self, path: str) -> Namespace:
         node = self.nodes.get(normalize(path))
         if node is None:
-            raise WmiError(WBEM_E_INVALID_NAMESPACE, f"no namespace {path!r}")
+            raise WmiError(WBEM_E_INVALID_NAMESPACE, f"no namespace {path!r}", namespace=path)
         return node
+
+    def connect(self, path: str, token: Iterable[str]) -> Namespace:
+        """Opening a namespace needs Enable (WBEM_ENABLE) on it, before any method runs."""
+        node = self.get(path)
+        if not self.rights(path, token) & WBEM_ENABLE:
+            raise WmiError(WBEM_E_ACCESS_DENIED, f"caller lacks Enable on {path}", namespace=path)
+        return node
+
+    def descendants(self, path: str) -> list[tuple[str, str]]:
+        """(name as a recursive __NAMESPACE walk reports it, model path) for every descendant, depth first, parents
+        before children, siblings sorted by name (wmi_state.ps1 sorts by Name); names are built from ``path`` as
+        given plus each child's own spelling, e.g. ``root`` -> ``root\\CIMV2``."""
+        node = self.get(path)
+        found: list[tuple[str, str]] = []
+        for key in sorted(node.children, key=lambda k: leaf(self.nodes[k].path).lower()):
+            child = self.nodes[key]
+            name = path + "\\" + leaf(child.path)
+            found.append((name, child.path))
+            found += [(f"{name}{sub[len(child.path) :]}", sub_path) for sub, sub_path in self.descendants(child.path)]
+        return found
 
     def parent_of(self, node: Namespace) -> Namespace | None:
         key = normalize(node.path)
@@ -272,35 +306,53 @@ class NamespaceTree:
 
     def get_sd(self, path: str, token: Iterable[str]) -> bytes:
         """__SystemSecurity.GetSD: needs READ_CONTROL on the namespace."""
+        self.connect(path, token)
         if not self.rights(path, token) & READ_CONTROL:
-            raise WmiError(WBEM_E_ACCESS_DENIED, f"caller lacks ReadSecurity on {path}")
+            raise WmiError(WBEM_E_ACCESS_DENIED, f"caller lacks ReadSecurity on {path}", method="GetSD", namespace=path)
         return sd_to_bytes(self.sd_model(path))
 
     def sddl(self, path: str) -> str:
         return sd_to_sddl(self.sd_model(path))
 
     def rights(self, path: str, token: Iterable[str]) -> int:
-        """__SystemSecurity.GetCallerAccessRights."""
+        """The caller's effective rights (what __SystemSecurity.GetCallerAccessRights returns once connected)."""
         return access_mask(self.effective(path), token)
+
+    def caller_rights(self, path: str, token: Iterable[str]) -> int:
+        """__SystemSecurity.GetCallerAccessRights, including the connection it needs."""
+        self.connect(path, token)
+        return self.rights(path, token)
 
     def set_sd(self, path: str, data: bytes, token: Iterable[str]) -> SetSdOutcome:
         """__SystemSecurity.SetSD with Windows' acceptance rules; raises WmiError, changes nothing on failure."""
-        node = self.get(path)
+        node = self.connect(path, token)
         if not self.rights(path, token) & WRITE_DAC:
-            raise WmiError(WBEM_E_ACCESS_DENIED, f"caller lacks WriteSecurity on {path}")
+            raise WmiError(
+                WBEM_E_ACCESS_DENIED, f"caller lacks WriteSecurity on {path}", method="SetSD", namespace=path
+            )
         if not data:
             # A NULL SD: refused since Server 2003; before, accepted and the namespace inherits its parent's SD.
             if not self.pre_2003:
-                raise WmiError(WBEM_E_INVALID_PARAMETER, "NULL security descriptor (refused since Server 2003)")
+                raise WmiError(
+                    WBEM_E_INVALID_PARAMETER,
+                    "NULL security descriptor (refused since Server 2003)",
+                    method="SetSD",
+                    namespace=path,
+                )
             node.null_sd = True
             return SetSdOutcome(accepted_null=True)
         try:
             sd = sd_from_bytes(data)
         except SecurityDescriptorError as exc:
-            raise WmiError(WBEM_E_INVALID_OBJECT, f"descriptor does not pass basic validity tests: {exc}") from None
+            raise WmiError(
+                WBEM_E_INVALID_OBJECT,
+                f"descriptor does not pass basic validity tests: {exc}",
+                method="SetSD",
+                namespace=path,
+            ) from None
         reason = setsd_rejection(sd, self.pre_2003)
         if reason:
-            raise WmiError(WBEM_E_INVALID_PARAMETER, reason)
+            raise WmiError(WBEM_E_INVALID_PARAMETER, reason, method="SetSD", namespace=path)
         if sd.has_null_dacl:  # only reachable before Server 2003 (setsd_rejection refuses it otherwise)
             node.owner, node.group = str(sd.owner), str(sd.group)
             node.null_sd = True

@@ -19,7 +19,6 @@ from .namespaces import WmiError, normalize, sids_in
 
 CONTRACT_PREFIX = "SIMULATOR CONTRACT VIOLATION"
 E_ACCESSDENIED = 0x80070005  # HRESULT of a registry write refused by the key's ACL (UnauthorizedAccessException)
-E_INVALIDARG = 0x80070057  # HRESULT of "The parameter is incorrect" (.NET ArgumentException)
 
 WRITE_OPS = frozenset({"registry_write", "sd_set"})
 
@@ -46,7 +45,6 @@ class ContractViolation(ValueError):
 class OpOutcome:
     result: dict[str, Any]
     wrote: bool = False  # the host's state was written (counts as a write even if the value did not change)
-    changed: bool = False
 
 
 def _error(code: str, message: str, hresult: int | None = None) -> dict[str, Any]:
@@ -63,8 +61,18 @@ def check_contract(operations: list[dict[str, Any]]) -> None:
         missing = [name for name in REQUIRED_BY_OP[op["op"]] if op.get(name) is None]
         if missing:
             problems.append(f"operations[{index}] (op={op['op']}) needs {', '.join(missing)}")
+        elif op["op"] == "registry_write" and op["value_type"] == "dword" and not _is_dword(op["data"]):
+            # wmi_state.ps1 fails the whole call before running anything ([uint32]::TryParse).
+            raise ContractViolation(f"registry_write data '{op['data']}' is not a DWORD (0 to 4294967295)")
     if problems:
         raise ContractViolation(f"{CONTRACT_PREFIX}: " + "; ".join(problems))
+
+
+def _is_dword(text: str) -> bool:
+    try:
+        return 0 <= int(str(text).strip(), 10) <= 0xFFFFFFFF
+    except ValueError:
+        return False
 
 
 def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) -> tuple[dict[str, Any], bool]:
@@ -93,7 +101,8 @@ def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) ->
             if outcome.wrote:
                 host.counters.count("writes", {"registry_write": "registry", "sd_set": "namespace_sd"}[name])
             wrote |= outcome.wrote
-            changed |= outcome.changed
+            # wmi_state.ps1 reports changed for every write op that succeeded, whether or not the value differed.
+            changed |= name in WRITE_OPS and not failed
             results.append({"op": name, "failed": failed, **outcome.result})
     return {"changed": changed, "results": results}, wrote
 
@@ -119,9 +128,17 @@ def _facts(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
 
 
 def _value_view(value: RegValue | None) -> dict[str, Any]:
+    """A value as wmi_state.ps1 reports it: DWORD/QWORD as unsigned ints, binary as base64, multi-string as a list."""
     if value is None:
         return {"exists": False, "type": None, "data": None}
-    return {"exists": True, "type": value.type, "data": value.data}
+    data: Any = value.data
+    if value.type in ("REG_BINARY", "REG_NONE"):
+        data = base64.b64encode(bytes(value.data)).decode()
+    elif value.type == "REG_MULTI_SZ":
+        data = [str(x) for x in value.data]
+    elif value.type not in ("REG_DWORD", "REG_QWORD"):
+        data = str(value.data)
+    return {"exists": True, "type": value.type, "data": data}
 
 
 def _registry_read(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
@@ -132,19 +149,24 @@ def _registry_read(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
 
 
 def _sd_get(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
-    namespace = op["namespace"]
-    try:
-        nodes = list(host.namespaces.walk(namespace)) if op.get("recurse") else [host.namespaces.get(namespace)]
-    except WmiError as exc:
-        return OpOutcome({"namespaces": [], "error": _wmi_error(exc)})
-    token = caller.token()
+    """Like wmi_state.ps1: one entry per namespace, named as requested (children: parent name + their own name, in
+    WMI's spelling, sorted by name); a namespace that cannot be read has an error in its entry, the op never fails."""
+    requested = op["namespace"]
+    names: list[tuple[str, str | None]] = [(requested, requested)]  # (name reported, path in the model)
     entries: list[dict[str, Any]] = []
-    for node in nodes:
+    if op.get("recurse"):
         try:
-            data = host.namespaces.get_sd(node.path, token)
-            entries.append({"namespace": node.path, "sd": base64.b64encode(data).decode(), "error": None})
+            names += host.namespaces.descendants(requested)
         except WmiError as exc:
-            entries.append({"namespace": node.path, "sd": None, "error": _wmi_error(exc)})
+            entries.append({"namespace": requested, "sd": None, "error": _wmi_error(exc)})
+            names = []
+    token = caller.token()
+    for name, path in names:
+        try:
+            data = host.namespaces.get_sd(path or name, token)
+            entries.append({"namespace": name, "sd": base64.b64encode(data).decode(), "error": None})
+        except WmiError as exc:
+            entries.append({"namespace": name, "sd": None, "error": _wmi_error(exc)})
     result: dict[str, Any] = {"namespaces": entries}
     if op.get("resolve_names"):
         principals: dict[str, str | None] = {}
@@ -153,15 +175,12 @@ def _sd_get(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
                 for sid in sids_in(base64.b64decode(entry["sd"])):
                     principals.setdefault(sid, host.lsa.lookup_sid(sid))
         result["principals"] = principals
-    # The op fails when the namespace asked for cannot be read; descendants report their own errors.
-    if entries and entries[0]["error"]:
-        result["error"] = entries[0]["error"]
     return OpOutcome(result)
 
 
 def _caller_rights(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
     try:
-        return OpOutcome({"mask": host.namespaces.rights(op["namespace"], caller.token())})
+        return OpOutcome({"mask": host.namespaces.caller_rights(op["namespace"], caller.token())})
     except WmiError as exc:
         return OpOutcome({"mask": None, "error": _wmi_error(exc)})
 
@@ -171,56 +190,60 @@ def _sid_lookup(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
 
 
 def _name_lookup(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
-    bad = [sid for sid in op["sids"] if not host.lsa.is_sid_string(sid)]
-    if bad:
-        return OpOutcome(
-            {"accounts": [], "error": _error("LOOKUP", f"Not a SID string: {', '.join(bad)}", E_INVALIDARG)}
-        )
+    # A malformed SID string does not resolve either (wmi_state.ps1 catches the SecurityIdentifier error).
     return OpOutcome({"accounts": [{"sid": sid, "name": host.lsa.lookup_sid(sid)} for sid in op["sids"]]})
 
 
 def _event_subscriptions(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
-    wanted = []
+    # Reported per namespace as requested (wmi_state.ps1 echoes the name it queried); a missing namespace fails the
+    # op (Get-CimInstance -ErrorAction Stop).
+    filters: list[dict[str, Any]] = []
+    consumers: list[dict[str, Any]] = []
+    bindings: list[dict[str, Any]] = []
     for namespace in op.get("namespaces") or []:
         try:
-            wanted.append(normalize(host.namespaces.get(namespace).path))
+            key = normalize(host.namespaces.get(namespace).path)
         except WmiError as exc:
             return OpOutcome({"filters": [], "consumers": [], "bindings": [], "error": _wmi_error(exc)})
-    return OpOutcome(
-        {
-            "filters": [
-                {
-                    "namespace": f.namespace,
-                    "name": f.name,
-                    "query": f.query,
-                    "query_language": f.query_language,
-                    "event_namespace": f.event_namespace,
-                    "creator_sid": f.creator_sid,
-                }
-                for f in host.filters
-                if normalize(f.namespace) in wanted
-            ],
-            "consumers": [
-                {
-                    "namespace": c.namespace,
-                    "name": c.name,
-                    "class": c.cls,
-                    "command_line_template": c.command_line_template,
-                    "executable_path": c.executable_path,
-                    "script_text": c.script_text,
-                    "script_file_name": c.script_file_name,
-                    "scripting_engine": c.scripting_engine,
-                }
-                for c in host.consumers
-                if normalize(c.namespace) in wanted
-            ],
-            "bindings": [
-                {"namespace": b.namespace, "filter": b.filter, "consumer": b.consumer}
-                for b in host.bindings
-                if normalize(b.namespace) in wanted
-            ],
-        }
-    )
+        filters += [
+            {
+                "namespace": namespace,
+                "name": f.name,
+                "query": f.query,
+                "query_language": f.query_language,
+                "event_namespace": f.event_namespace,
+                "creator_sid": f.creator_sid,
+            }
+            for f in host.filters
+            if normalize(f.namespace) == key
+        ]
+        consumers += [
+            {
+                "namespace": namespace,
+                "name": c.name,
+                "class": c.cls,
+                "command_line_template": c.command_line_template,
+                "executable_path": c.executable_path,
+                "script_text": c.script_text,
+                "script_file_name": c.script_file_name,
+                "scripting_engine": c.scripting_engine,
+            }
+            for c in host.consumers
+            if normalize(c.namespace) == key
+        ]
+        # The binding's Filter/Consumer references, by the referenced instance's Name ("$($b.Filter.Name)").
+        bindings += [
+            {"namespace": namespace, "filter": _ref_name(b.filter), "consumer": _ref_name(b.consumer)}
+            for b in host.bindings
+            if normalize(b.namespace) == key
+        ]
+    return OpOutcome({"filters": filters, "consumers": consumers, "bindings": bindings})
+
+
+def _ref_name(reference: str) -> str:
+    """``NTEventLogEventConsumer.Name="SCM Event Log Consumer"`` -> ``SCM Event Log Consumer``."""
+    _, _, value = reference.partition("=")
+    return value.strip().strip('"') if value else reference
 
 
 def _file_entry(display: str, content: bytes, max_bytes: int) -> dict[str, Any]:
@@ -252,7 +275,7 @@ def _script_files(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
                     "size": None,
                     "content": None,
                     "truncated": False,
-                    "error": _error("NOT_FOUND", f"Cannot find path '{path}' because it does not exist."),
+                    "error": _error("NOT_FOUND", f"'{path}' does not exist"),
                 }
             )
             continue
@@ -297,24 +320,12 @@ def _registry_write(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome
         )
     data: Any
     if op["value_type"] == "dword":
-        try:
-            data = int(str(op["data"]).strip(), 10)
-            if not 0 <= data <= 0xFFFFFFFF:
-                raise ValueError(data)
-        except ValueError:
-            return OpOutcome(
-                {
-                    "before": before,
-                    "after": before,
-                    "error": _error("WMI", f"The parameter is incorrect: {op['data']!r} is not a DWORD.", E_INVALIDARG),
-                }
-            )
-        reg_type = "REG_DWORD"
+        data, reg_type = int(str(op["data"]).strip(), 10), "REG_DWORD"  # validated before the batch ran
     else:
         data, reg_type = str(op["data"]), "REG_SZ"
     host.registry.set(key_path, value_name, reg_type, data)
     after = _value_view(host.registry.get(key_path, value_name))
-    return OpOutcome({"before": before, "after": after}, wrote=True, changed=before != after)
+    return OpOutcome({"before": before, "after": after}, wrote=True)
 
 
 def _sd_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
@@ -350,10 +361,11 @@ def _sd_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
         host.log("setsd_null_accepted", namespace=namespace, note="pre-2003: the namespace now inherits its parent")
     try:
         after = host.namespaces.get_sd(namespace, token)
-        sd_after: str | None = base64.b64encode(after).decode()
-    except WmiError:  # the caller removed its own ReadSecurity: the write happened, the read-back cannot
-        after, sd_after = b"", None
-    return OpOutcome({"sd": sd_after}, wrote=True, changed=after != current)
+    except WmiError as exc:
+        # The caller removed its own ReadSecurity: the write happened but wmi_state.ps1's read-back throws, so the
+        # op reports failure - what a user of the real module sees.
+        return OpOutcome({"sd": None, "error": _wmi_error(exc)}, wrote=True)
+    return OpOutcome({"sd": base64.b64encode(after).decode()}, wrote=True)
 
 
 _OPS = {

@@ -152,7 +152,8 @@ def test_non_admin_caller_is_denied_cleanly(fleet, run_playbook):
     assert run.result("ws2016", "as system")["results"][0]["failed"] is False
     rights, sd = run.result("ws2016", "read")["results"]
     assert rights["mask"] & 0x20000 == 0
-    assert sd["error"]["hresult"] == 0x80041003
+    # Like wmi_state.ps1: the sd_get op succeeds; the namespace's entry carries GetSD's access-denied HRESULT.
+    assert sd["failed"] is False and sd["namespaces"][0]["error"]["hresult"] == 0x80041003
     assert run.result("ws2016", "write")["results"][0]["error"]["hresult"] == 0x80070005
     assert fleet.state("ws2016")["callers"]["simuser"]["admin"] is False
 

@@ -97,6 +97,32 @@ def test_per_op_required_parameters_are_a_contract_violation(small_fleet: Fleet)
     assert "expected_sd" in result["msg"]
 
 
+def test_registry_write_dword_data_is_checked_before_anything_runs(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2016"]
+    write = {
+        "op": "registry_write",
+        "value": "unsecapp_access_control_default",
+        "data": "on",
+        "value_type": "dword",
+        "expected": {"exists": False},
+    }
+    result = run(host, [{"op": "facts"}, write])
+    assert result["failed"] and result["msg"] == "registry_write data 'on' is not a DWORD (0 to 4294967295)"
+    assert host.counters.writes["registry"] == 0
+
+
+def test_registry_values_in_the_wire_form(host_factory) -> None:
+    host = host_factory(
+        registry={
+            "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM": {
+                "UnsecAppAccessControlDefault": {"type": "REG_BINARY", "data": b"\x01\x00"}
+            }
+        }
+    )
+    value = run(host, [{"op": "registry_read", "value": "unsecapp_access_control_default"}])["results"][0]
+    assert value["type"] == "REG_BINARY" and value["data"] == "AQA="
+
+
 def test_registry_write_round_trip_changed_since_read_and_check_mode(small_fleet: Fleet) -> None:
     host = small_fleet.hosts["ws2016"]
     write = {
@@ -175,17 +201,29 @@ def test_sd_get_recurse_resolve_names_orphans_and_access(small_fleet: Fleet) -> 
     result = run(host, [{"op": "sd_get", "namespace": "ROOT\\CIMV2", "recurse": True, "resolve_names": True}])
     op = result["results"][0]
     paths = [e["namespace"] for e in op["namespaces"]]
-    assert paths[0] == "root\\cimv2" and "root\\cimv2\\Security" in paths
-    assert paths.index("root\\cimv2\\Security") < paths.index("root\\cimv2\\Security\\MicrosoftVolumeEncryption")
+    # Named as requested, children by their own spelling, siblings sorted by name (as wmi_state.ps1 walks them).
+    assert paths[:3] == ["ROOT\\CIMV2", "ROOT\\CIMV2\\power", "ROOT\\CIMV2\\Security"]
+    assert paths.index("ROOT\\CIMV2\\Security") < paths.index("ROOT\\CIMV2\\Security\\MicrosoftVolumeEncryption")
+    everything = run(host, [{"op": "sd_get", "namespace": "root", "recurse": True}])["results"][0]["namespaces"]
+    assert [e["namespace"] for e in everything][:3] == ["root", "root\\CIMV2", "root\\CIMV2\\power"]
+    assert "root\\DEFAULT" in [e["namespace"] for e in everything]
     assert sddl_of(op["namespaces"][0]["sd"]).startswith("O:BAG:BAD:(A;CI;CCDCLCSWRPWP;;;WD)")
     orphan = f"{host.lsa.machine_sid}-1109"
     assert op["principals"][orphan] is None
     assert op["principals"]["S-1-1-0"] == "Everyone"
     assert op["principals"]["S-1-5-32-544"] == "BUILTIN\\Administrators"
+    # The op itself does not fail (wmi_state.ps1): each namespace entry carries its own error.
     denied = run(host, [{"op": "sd_get", "namespace": "root"}], caller=user(host))["results"][0]
-    assert denied["failed"] and denied["error"]["hresult"] == 0x80041003
-    missing = run(host, [{"op": "sd_get", "namespace": "root\\nothere"}])["results"][0]
-    assert missing["error"] == {"code": "WMI", "hresult": 0x8004100E, "message": "Invalid namespace"}
+    assert denied["failed"] is False
+    assert denied["namespaces"] == [
+        {
+            "namespace": "root",
+            "sd": None,
+            "error": {"code": "WMI", "hresult": 0x80041003, "message": "GetSD on 'root' returned 2147749891"},
+        }
+    ]
+    missing = run(host, [{"op": "sd_get", "namespace": "root\\nothere", "recurse": True}])["results"][0]
+    assert missing["namespaces"][0]["error"] == {"code": "WMI", "hresult": 0x8004100E, "message": "Invalid namespace"}
 
 
 def test_sd_set_guarded_by_expected_sd_and_refused_by_host_rules(small_fleet: Fleet) -> None:
@@ -199,7 +237,11 @@ def test_sd_set_guarded_by_expected_sd_and_refused_by_host_rules(small_fleet: Fl
     invalid = run(
         host, [{"op": "sd_set", "namespace": "root\\cimv2", "sd": b64("D:(A;CI;CC;;;WD)"), "expected_sd": current}]
     )["results"][0]
-    assert invalid["error"] == {"code": "WMI", "hresult": 0x80041008, "message": "Invalid parameter"}
+    assert invalid["error"] == {
+        "code": "WMI",
+        "hresult": 0x80041008,
+        "message": "SetSD on 'root\\cimv2' returned 2147749896",
+    }
     assert host.events[-1]["reason"] == "owner and group missing"
     assert host.counters.writes["namespace_sd"] == 0
     done = run(host, [{"op": "sd_set", "namespace": "root\\cimv2", "sd": new, "expected_sd": current}])
@@ -253,7 +295,7 @@ def test_caller_rights_and_lookups(small_fleet: Fleet) -> None:
     assert sids[2] == sids[3] and sids[2].startswith(host.lsa.domain_sid)
     assert sids[4] is None and sids[5] == "S-1-5-21-1-2-3-4"
     assert [a["name"] for a in results[2]["accounts"]] == ["NT AUTHORITY\\SYSTEM", "WS2022\\Administrator", None]
-    assert results[3]["error"]["code"] == "LOOKUP"
+    assert results[3]["failed"] is False and results[3]["accounts"] == [{"sid": "not-a-sid", "name": None}]
     assert run(host, [{"op": "caller_rights", "namespace": "root"}], caller=user(host))["results"][0]["mask"] == 0x13
 
 
@@ -264,7 +306,9 @@ def test_event_subscriptions(small_fleet: Fleet) -> None:
     assert consumers["SCM Event Log Consumer"]["class"] == "NTEventLogEventConsumer"
     assert consumers["WindowsUpdateHealth"]["class"] == "CommandLineEventConsumer"
     assert "-Enc" in consumers["WindowsUpdateHealth"]["command_line_template"]
-    assert {b["consumer"] for b in op["bindings"]} >= {'CommandLineEventConsumer.Name="WindowsUpdateHealth"'}
+    # Binding references by the referenced instance's Name, as "$($b.Consumer.Name)" gives them.
+    assert {(b["filter"], b["consumer"]) for b in op["bindings"]} >= {("WindowsUpdateHealth", "WindowsUpdateHealth")}
+    assert {c["namespace"] for c in op["consumers"]} == {"root\\subscription"}
     assert all(f["creator_sid"] for f in op["filters"])
     only_default = run(host, [{"op": "event_subscriptions", "namespaces": ["root\\default"]}])["results"][0]
     assert only_default["consumers"] == []
