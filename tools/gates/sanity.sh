@@ -19,6 +19,13 @@ sanity_venv=$root/${SANITY_VENV:-.venv/sanity}
 gates_venv=$root/${GATES_VENV:-.venv/gates}
 work=${SANITY_WORK:?set SANITY_WORK to a directory outside the git work tree}
 
+# Ignore files are empty or justified line by line: every entry carries its reason as a trailing "# ..." comment.
+unjustified=$(grep -HnEv '^\s*(#.*)?$|\s#\s*\S' tests/sanity/ignore-*.txt 2>/dev/null || true)
+if [ -n "$unjustified" ]; then
+    printf 'sanity ignore entries without a "# reason" comment:\n%s\n' "$unjustified"
+    exit 1
+fi
+
 "$sanity_venv/bin/python" tools/gates/get_pip_shim.py
 tree=$("$gates_venv/bin/python" tools/gates/build_tree.py --dest "$work/tree" --keep tests/unit --keep tests/sanity \
     --drop tests/unit/simulator)
