@@ -48,7 +48,7 @@ SANITY_WORK ?= $(or $(TMPDIR),/tmp)/winsec-wmi-sanity-$(shell printf %s "$(CURDI
 .PHONY: help demo test matrix venv gates tests-oldest-newest $(addprefix pytest-,$(CORES)) $(addprefix gate-,$(GATES))
 
 help:
-	@sed -n '2,6p' Makefile
+	@sed -n '2,5p' Makefile
 
 # --- virtual environments -------------------------------------------------------------------------------------------
 # This machine's pip config lists extra local indexes that are often absent; pip warns once per package about them.
