@@ -1,5 +1,6 @@
 # winsec.wmi developer entry points. Everything installs into .venv/<name> with pinned packages.
 #   make demo   - audit the simulated demo fleet (check mode) and print the report
+#   make demo-harden - the demo, then fix the drift with winsec.wmi.harden and audit again
 #   make test   - unit + end-to-end tests on the oldest and newest supported ansible-core, then the quality gates
 #   make matrix - unit + end-to-end tests on every supported ansible-core (2.18, 2.19, 2.20, 2.21)
 #   make gates  - only the quality gates; each also alone: make gate-sanity, gate-ansible-lint, ... (see GATES)
@@ -45,7 +46,7 @@ PY_DIRS := plugins simulator tools
 # ansible-test must see the collection outside any git work tree (tools/gates/sanity.sh); one per checkout.
 SANITY_WORK ?= $(or $(TMPDIR),/tmp)/winsec-wmi-sanity-$(shell printf %s "$(CURDIR)" | cksum | cut -d' ' -f1)
 
-.PHONY: help demo test matrix venv gates tests-oldest-newest $(addprefix pytest-,$(CORES)) $(addprefix gate-,$(GATES))
+.PHONY: help demo demo-harden test matrix venv gates tests-oldest-newest $(addprefix pytest-,$(CORES)) $(addprefix gate-,$(GATES))
 
 help:
 	@sed -n '2,5p' Makefile
@@ -79,6 +80,10 @@ $(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed
 
 demo: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 	$(VENV_DIR)/$(CORE_DEFAULT)/bin/python -m tools.demo
+
+# The demo's second half: audit, fix the drift with winsec.wmi.harden, audit again.
+demo-harden: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
+	$(VENV_DIR)/$(CORE_DEFAULT)/bin/python -m tools.demo --harden
 
 matrix: $(addprefix pytest-,$(CORES))
 
