@@ -49,7 +49,7 @@ SANITY_WORK ?= $(or $(TMPDIR),/tmp)/winsec-wmi-sanity-$(shell printf %s "$(CURDI
 .PHONY: help demo demo-harden test matrix venv gates tests-oldest-newest $(addprefix pytest-,$(CORES)) $(addprefix gate-,$(GATES))
 
 help:
-	@sed -n '2,7p' Makefile
+	@sed -n '2,6p' Makefile
 
 # --- virtual environments -------------------------------------------------------------------------------------------
 # This machine's pip config lists extra local indexes that are often absent; pip warns once per package about them.
