@@ -243,17 +243,19 @@ class NamespaceTree:
             raise WmiError(WBEM_E_ACCESS_DENIED, f"caller lacks Enable on {path}", namespace=path)
         return node
 
-    def descendants(self, path: str) -> list[tuple[str, str]]:
+    def descendants(self, path: str, token: Iterable[str] | None = None) -> list[tuple[str, str]]:
         """(name as a recursive __NAMESPACE walk reports it, model path) for every descendant, depth first, parents
         before children, siblings sorted by name (wmi_state.ps1 sorts by Name); names are built from ``path`` as
         given plus each child's own spelling, e.g. ``root`` -> ``root\\CIMV2``."""
-        node = self.get(path)
+        # Enumerating __NAMESPACE instances means connecting to each parent: it needs Enable there.
+        node = self.get(path) if token is None else self.connect(path, list(token))
         found: list[tuple[str, str]] = []
         for key in sorted(node.children, key=lambda k: leaf(self.nodes[k].path).lower()):
             child = self.nodes[key]
             name = path + "\\" + leaf(child.path)
             found.append((name, child.path))
-            found += [(f"{name}{sub[len(child.path) :]}", sub_path) for sub, sub_path in self.descendants(child.path)]
+            below = self.descendants(child.path, token)
+            found += [(f"{name}{sub[len(child.path) :]}", sub_path) for sub, sub_path in below]
         return found
 
     def parent_of(self, node: Namespace) -> Namespace | None:

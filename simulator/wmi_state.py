@@ -156,7 +156,7 @@ def _sd_get(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
     entries: list[dict[str, Any]] = []
     if op.get("recurse"):
         try:
-            names += host.namespaces.descendants(requested)
+            names += host.namespaces.descendants(requested, caller.token())
         except WmiError as exc:
             entries.append({"namespace": requested, "sd": None, "error": _wmi_error(exc)})
             names = []

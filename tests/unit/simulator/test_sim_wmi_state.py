@@ -352,3 +352,22 @@ def test_become_switches_identity(small_fleet: Fleet) -> None:
     assert execute(host, user(host), as_system).result["results"][0]["mask"] == 0x6003F
     unknown = ModuleCall("winsec.wmi.wmi_state", args, "exec_manifest", become_user="ghost")
     assert "Failed to become user ghost" in execute(host, admin(host), unknown).result["msg"]
+
+
+def test_recursive_sd_get_stops_where_the_caller_cannot_enumerate(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2022"]
+    current = run(host, [{"op": "sd_get", "namespace": "root\\cimv2"}])["results"][0]["namespaces"][0]["sd"]
+    # Only administrators may even open root\cimv2\Security now.
+    tight = b64("O:BAG:BAD:P(A;CI;CCDCLCSWRPWPRCWD;;;BA)")
+    security = run(host, [{"op": "sd_get", "namespace": "root\\cimv2\\Security"}])["results"][0]["namespaces"][0]["sd"]
+    run(host, [{"op": "sd_set", "namespace": "root\\cimv2\\Security", "sd": tight, "expected_sd": security}])
+    entries = run(host, [{"op": "sd_get", "namespace": "root\\cimv2", "recurse": True}], caller=user(host))
+    # As wmi_state.ps1: the enumeration fails as a whole, reported once on the namespace asked for.
+    assert entries["results"][0]["namespaces"] == [
+        {
+            "namespace": "root\\cimv2",
+            "sd": None,
+            "error": {"code": "WMI", "hresult": 0x80041003, "message": "Access denied"},
+        }
+    ]
+    assert current
