@@ -171,6 +171,13 @@ findings:
       sid: S-1-1-0
       rights: [Enable, RemoteAccess]
       inherited: false
+error:
+  description:
+    - The named target error (code, HRESULT and its name, message) of the first namespace that could not be read; each
+      namespace's own error is in RV(namespaces[].error).
+  returned: when a namespace could not be read
+  type: dict
+  sample: {code: WMI, hresult: 2147749891, hresult_hex: '0x80041003', name: WBEM_E_ACCESS_DENIED}
 finding_count:
   description: The number of findings.
   returned: always

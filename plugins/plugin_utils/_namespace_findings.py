@@ -275,7 +275,12 @@ def run_namespace_sd_info(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> d
     if unreadable:
         listed = "; ".join(report["msg"] for report in unreadable[:3])
         more = f" (and {len(unreadable) - 3} more)" if len(unreadable) > 3 else ""
-        result.update(failed=True, msg=f"Could not read {len(unreadable)} of {len(reports)} namespaces: {listed}{more}")
+        result.update(
+            failed=True,
+            msg=f"Could not read {len(unreadable)} of {len(reports)} namespaces: {listed}{more}",
+            # The first named error at the top, as every winsec.wmi module reports a failure; all are per namespace.
+            error=unreadable[0]["error"],
+        )
     else:
         result["msg"] = f"Read {len(reports)} namespaces: {len(findings)} findings."
     return result
