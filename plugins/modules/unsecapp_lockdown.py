@@ -51,24 +51,23 @@ seealso:
     link: https://learn.microsoft.com/en-us/windows/win32/wmisdk/setting-security-on-an-asynchronous-call
 author:
   - winsec.wmi developers (@winsec)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on
-      the controller.
     support: full
     details: The module runs as an action plugin on the controller and calls M(winsec.wmi.wmi_state) on the host.
   async:
-    description: Supports being used with the C(async) keyword.
+    support: none
+  bypass_host_loop:
     support: none
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Check mode reads the value and reports what would change; it never writes.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: windows
 """
