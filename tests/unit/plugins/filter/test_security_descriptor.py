@@ -124,7 +124,7 @@ def test_real_ansible_run() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     # minimal callback: "localhost | SUCCESS => {json}"
-    _, _, payload = result.stdout.partition("SUCCESS => ")
+    payload = result.stdout.partition("SUCCESS => ")[2]
     msg = json.loads(payload)["msg"]
     assert msg["aces"][0]["principal"] == "NT AUTHORITY\\Authenticated Users"
     assert msg["aces"][0]["rights"] == ["Enable", "MethodExecute", "ProviderWrite"]

@@ -102,7 +102,7 @@ def _acl_slack(data: bytes) -> list[tuple[int, int]]:
             continue
         _r, _s, size, count, _z = struct.unpack_from("<BBHHH", data, offset)
         pos = offset + 8
-        for _ in range(count):
+        for _ace in range(count):
             pos += struct.unpack_from("<H", data, pos + 2)[0]
         if pos < offset + size:
             result.append((offset, offset + size - pos))

@@ -165,7 +165,7 @@ def test_fuzz_random_bytes_only_raise_our_error(data: bytes) -> None:
 @given(binary_sds(), st.data())
 def test_fuzz_mutated_valid_bytes_only_raise_our_error(sd: SecurityDescriptor, data: st.DataObject) -> None:
     raw = bytearray(sd_to_bytes(sd))
-    for _ in range(data.draw(st.integers(1, 4))):
+    for _mutation in range(data.draw(st.integers(1, 4))):
         index = data.draw(st.integers(0, len(raw) - 1))
         raw[index] = data.draw(st.integers(0, 255))
     cut = data.draw(st.integers(0, len(raw)))
