@@ -42,7 +42,7 @@ GATES_VENV := $(VENV_DIR)/gates
 SANITY_VENV := $(VENV_DIR)/sanity
 GATE := tools/gates/run_gate.sh
 RESULTS := build/gates/results
-PY_DIRS := plugins simulator tools
+PY_DIRS := plugins simulator tools tests benchmarks
 # ansible-test must see the collection outside any git work tree (tools/gates/sanity.sh); one per checkout.
 SANITY_WORK ?= $(or $(TMPDIR),/tmp)/winsec-wmi-sanity-$(shell printf %s "$(CURDIR)" | cksum | cut -d' ' -f1)
 

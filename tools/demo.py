@@ -77,9 +77,8 @@ def print_summary(title: str, summaries: list[dict[str, Any]]) -> None:
         findings = ", ".join(f"{n} {sev}" for sev, n in row.get("findings", {}).items()) or "-"
         if row.get("finding_ids"):
             findings += f" [{', '.join(row['finding_ids'])}]"
-        print(
-            f"{row['host']:<12} {row['status']:<15} {row.get('unsecapp', '-'):<22} {findings:<28} {row.get('detail', '')}"
-        )
+        unsecapp = row.get("unsecapp", "-")
+        print(f"{row['host']:<12} {row['status']:<15} {unsecapp:<22} {findings:<28} {row.get('detail', '')}")
     totals = Counter(row["status"] for row in summaries)
     print("totals: " + ", ".join(f"{status} {count}" for status, count in sorted(totals.items())))
 

@@ -43,7 +43,8 @@ def test_audit_harden_audit(fleet_factory) -> None:
     assert {before[h] for h in ("web01", "web02", "file01", "print01", "legacy-erp", "app02", "sql02")} == {"drift"}
     assert before["dc01"] == before["app01"] == "compliant"  # app01 holds "1" as REG_SZ: compliant, type reported
     # Two calls per reachable host: one per audit task, each a single wmi_state round trip.
-    executions = {host: c["module_executions"].get("winsec.wmi.wmi_state", 0) for host, c in fleet.all_counters().items()}
+    counters = fleet.all_counters()
+    executions = {host: c["module_executions"].get("winsec.wmi.wmi_state", 0) for host, c in counters.items()}
     assert {n for host, n in executions.items() if host != "branch-srv"} == {2}
 
     predicted = run_playbook_file(fleet, PLAYBOOKS / "harden.yml", check=True, diff=True)
