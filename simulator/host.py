@@ -256,6 +256,20 @@ class Host:
             return None
         return caller
 
+    def take_fault(self, kind: str) -> Any:
+        """The fault's value if it fires now. ``true`` fires always; an int n fires on the next n occasions."""
+        with self.lock:
+            value = self.faults.get(kind)
+            if value is None or value is False or value == 0:
+                return None
+            if not isinstance(value, bool) and kind not in ("latency", "operation_timeout"):
+                if value > 1:
+                    self.faults[kind] = value - 1
+                else:
+                    del self.faults[kind]
+            self.counters.count("faults", kind)
+            return value
+
     def log(self, kind: str, **details: Any) -> None:
         self.events.append({"kind": kind, **details})
         del self.events[:-200]  # bounded: a long benchmark must not grow memory

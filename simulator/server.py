@@ -35,6 +35,7 @@ FAULT_KINDS = (
     "operation_timeout",
     "unreachable",
     "fail_after_write",
+    "change_before_write",
 )
 
 MAX_SHELLS_PER_HOST = 256
@@ -69,22 +70,6 @@ class FleetState:
         self.hosts = fleet.hosts
         self.shells: dict[str, dict[str, Shell]] = {name: {} for name in fleet.hosts}
         self.lock = threading.Lock()
-
-    def take_fault(self, host: Host, kind: str) -> Any:
-        """The fault's value if it fires now. ``true`` fires always; an int n fires on the next n occasions."""
-        with host.lock:
-            value = host.faults.get(kind)
-            if value is None or value is False or value == 0:
-                return None
-            if isinstance(value, bool) or kind in ("latency", "operation_timeout"):
-                fired = value
-            else:
-                fired = value
-                host.faults[kind] = value - 1 if value > 1 else None
-                if host.faults[kind] is None:
-                    del host.faults[kind]
-            host.counters.count("faults", kind)
-            return fired
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -177,21 +162,21 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(404, f"no simulated host {host_name!r}".encode(), "text/plain")
             return
         host.counters.count("http_requests")
-        if state.take_fault(host, "unreachable"):
+        if host.take_fault("unreachable"):
             self._reset()
             return
-        latency = state.take_fault(host, "latency")
+        latency = host.take_fault("latency")
         if latency:
             time.sleep(float(latency))
-        if state.take_fault(host, "connection_reset"):
+        if host.take_fault("connection_reset"):
             self._reset()
             return
         caller = self._authenticate(host)
-        if caller is None or state.take_fault(host, "auth_failure"):
+        if caller is None or host.take_fault("auth_failure"):
             host.counters.count("unauthorized")
             self._reply(401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="WSMAN"'})
             return
-        if state.take_fault(host, "http_500"):
+        if host.take_fault("http_500"):
             self._reply(500, b"simulated HTTP 500 (fault injected)", "text/plain")
             return
         try:
@@ -287,7 +272,7 @@ class Handler(BaseHTTPRequestHandler):
         execution = self._execute(host, shell.caller, call)
         command.execution = execution
         command.rc = execution.rc
-        if execution.wrote and self.server.state.take_fault(host, "fail_after_write"):
+        if execution.wrote and host.take_fault("fail_after_write"):
             command.drop_reply = True
 
     def _execute(self, host: Host, caller: Caller, call: ModuleCall) -> Execution:
@@ -301,7 +286,7 @@ class Handler(BaseHTTPRequestHandler):
         if command is None:
             self._soap(500, self._bad_command(request, machine))
             return
-        timeouts = self.server.state.take_fault(host, "operation_timeout")
+        timeouts = host.take_fault("operation_timeout")
         if timeouts and command.timeouts_served < int(timeouts):
             # A long-running command: the service answers OperationTimeout and the client polls again.
             command.timeouts_served += 1

@@ -11,11 +11,22 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .host import NAMED_VALUES, Caller, Host, RegValue
+from ._paths import install_collection_path
+from .host import BA, LOCAL_SYSTEM, NAMED_VALUES, Caller, Host, RegValue
 from .namespaces import WmiError, normalize, sids_in
+
+install_collection_path()
+
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (  # noqa: E402
+    Ace,
+    Acl,
+    Sid,
+    sd_from_bytes,
+    sd_to_bytes,
+)
 
 CONTRACT_PREFIX = "SIMULATOR CONTRACT VIOLATION"
 E_ACCESSDENIED = 0x80070005  # HRESULT of a registry write refused by the key's ACL (UnauthorizedAccessException)
@@ -92,6 +103,8 @@ def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) ->
                 elif write_failed:
                     outcome = OpOutcome({"error": _error("SKIPPED", "Skipped because an earlier write failed.")})
                 else:
+                    if host.take_fault("change_before_write"):
+                        _change_behind_our_back(host, op)
                     outcome = _OPS[name](host, caller, op)
             else:
                 outcome = _OPS[name](host, caller, op)
@@ -105,6 +118,26 @@ def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) ->
             changed |= name in WRITE_OPS and not failed
             results.append({"op": name, "failed": failed, **outcome.result})
     return {"changed": changed, "results": results}, wrote
+
+
+def _change_behind_our_back(host: Host, op: dict[str, Any]) -> None:
+    """The change_before_write fault: another administrator changes the target between our read and our write.
+
+    The registry value becomes REG_DWORD 7; a namespace gains an explicit ACE for Performance Monitor Users. Neither is
+    counted as one of our writes; the event log says what happened.
+    """
+    if op["op"] == "registry_write":
+        key_path, value_name = NAMED_VALUES[op["value"]]
+        host.registry.set(key_path, value_name, "REG_DWORD", 7)
+    else:
+        system = [LOCAL_SYSTEM, BA]
+        current = sd_from_bytes(host.namespaces.get_sd(op["namespace"], system))
+        assert current.dacl is not None  # simulator invariant: every modelled namespace has a DACL
+        extra = Ace(0, 0x2, 0x1, Sid.parse("S-1-5-32-558"))
+        explicit = tuple(ace for ace in current.dacl.aces if not ace.inherited)
+        changed = replace(current, dacl=Acl((*explicit, extra)))
+        host.namespaces.set_sd(op["namespace"], sd_to_bytes(changed), system)
+    host.log("changed_behind_our_back", op=op["op"], target=op.get("value") or op.get("namespace"))
 
 
 # --- reads ---------------------------------------------------------------------------------------------------------

@@ -146,6 +146,21 @@ def test_each_refusal_before_any_contact_on_every_os(fleet, run_playbook):
         assert fleet.state(host)["null_sd_namespaces"] == []
 
 
+def test_a_descriptor_changed_between_read_and_write_is_not_overwritten(fleet, run_playbook):
+    # Another administrator adds an ACE for Performance Monitor Users (CI, Enable) between our read and our write.
+    tasks = [{"name": "sd", "winsec.wmi.namespace_sd": {"namespace": "root\\cimv2", "sddl": "O:BAG:BAD:" + ADMIN}}]
+    fleet.set_fault("ws2016", change_before_write=1)
+    run = run_playbook(fleet, tasks, hosts="ws2016")
+    result = run.result("ws2016", "sd")
+    assert run.status("ws2016", "sd") == "failed"
+    assert result["error"]["code"] == "CHANGED_SINCE_READ" and "nothing was written" in result["msg"]
+    assert "(A;CI;CC;;;MU)" in cimv2(fleet, "ws2016")  # their change stands
+    assert fleet.counters("ws2016")["writes"] == 0
+    again = run_playbook(fleet, tasks, hosts="ws2016")
+    assert again.result("ws2016", "sd")["changed"] is True
+    assert cimv2(fleet, "ws2016").startswith("O:BAG:BAD:" + ADMIN + "(A;CIID;")
+
+
 def test_non_admin_caller_gets_access_denied_by_name(fleet, run_playbook):
     tasks = [{"name": "sd", "winsec.wmi.namespace_sd": EXACT}]
     before = cimv2(fleet, "ws2016")

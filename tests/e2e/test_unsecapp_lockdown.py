@@ -161,6 +161,22 @@ def test_lost_reply_after_the_write_never_reports_compliant_and_the_rerun_conver
     assert executions(fleet, "ws2016") == 1
 
 
+def test_a_value_changed_between_read_and_write_is_not_overwritten(fleet, run_playbook):
+    # Another administrator writes 7 after our read and before our write (simulator fault change_before_write).
+    fleet.set_fault("ws2016", change_before_write=1)
+    run = run_playbook(fleet, ENABLE, hosts="ws2016")
+    result = run.result("ws2016", "unsecapp")
+    assert run.status("ws2016", "unsecapp") == "failed"
+    assert result["error"]["code"] == "CHANGED_SINCE_READ" and "nothing was written" in result["msg"]
+    assert result.get("compliant") is not True
+    assert unsecapp_value(fleet, "ws2016") == {"type": "REG_DWORD", "data": 7}  # theirs, not ours
+    assert fleet.counters("ws2016")["writes"] == 0
+    # The re-run reads the new value and converges.
+    again = run_playbook(fleet, ENABLE, hosts="ws2016")
+    assert again.result("ws2016", "unsecapp")["changed"] is True
+    assert unsecapp_value(fleet, "ws2016") == {"type": "REG_DWORD", "data": 1}
+
+
 def test_non_windows_connection_is_refused_with_a_clear_message(fleet, run_playbook):
     tasks = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {}, "connection": "local"}]
     run = run_playbook(fleet, tasks, hosts="localhost")
