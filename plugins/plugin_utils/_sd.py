@@ -236,21 +236,19 @@ def sd_from_bytes(data: bytes | bytearray | memoryview | Iterable[int]) -> Secur
         if offset < 20 or offset >= len(data):
             raise _err(f"{name} offset {offset:#x} is outside the {len(data)}-byte security descriptor body (0x14..)")
 
-    owner = group = None
-    if off_owner:
-        check_offset(off_owner, "owner")
+    def read_sid(offset: int, name: str) -> Sid | None:
+        if not offset:
+            return None
+        check_offset(offset, name)
         try:
-            owner, end = Sid.from_bytes(data, off_owner)
+            sid, end = Sid.from_bytes(data, offset)
         except SecurityDescriptorError as exc:
-            raise _err(f"owner: {exc}") from None
-        regions.append((off_owner, end, "owner"))
-    if off_group:
-        check_offset(off_group, "group")
-        try:
-            group, end = Sid.from_bytes(data, off_group)
-        except SecurityDescriptorError as exc:
-            raise _err(f"group: {exc}") from None
-        regions.append((off_group, end, "group"))
+            raise _err(f"{name}: {exc}") from None
+        regions.append((offset, end, name))
+        return sid
+
+    owner = read_sid(off_owner, "owner")
+    group = read_sid(off_group, "group")
     sacl = dacl = None
     # With *_PRESENT clear the offset is meaningless (GetSecurityDescriptorSacl reports "not present"); with it set,
     # offset 0 is a NULL ACL (notes §1.10).
