@@ -52,24 +52,16 @@ seealso:
 author:
   - winsec.wmi developers (@winsec)
 extends_documentation_fragment:
+  # Ours first: for an attribute that several fragments set, the first one listed wins.
+  - winsec.wmi.wmi_action
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-    details: The module runs as an action plugin on the controller and calls M(winsec.wmi.wmi_state) on the host.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Check mode reads the value and reports what would change; it never writes.
   diff_mode:
     support: full
-  platform:
-    support: full
-    platforms: windows
 """
 
 EXAMPLES = r"""
