@@ -26,6 +26,16 @@ if [ -n "$unjustified" ]; then
     exit 1
 fi
 
+# ansible-test caches its per-test venvs (and looks for get-pip) under ~/.ansible/test. Shared between checkouts,
+# a venv another run was still creating, or that a killed run left without pip, is reused and fails ("does not have
+# pip available"). So each checkout gets its own HOME for ansible-test; pip keeps the real config and cache dirs.
+export XDG_CONFIG_HOME=${XDG_CONFIG_HOME:-$HOME/.config}
+export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}
+export HOME=$work/home
+mkdir -p "$HOME/.ansible/test/venv"
+find "$HOME/.ansible/test/venv" -mindepth 3 -maxdepth 3 -type d \
+    ! -exec test -x '{}/bin/pip' ';' -print -prune -exec rm -rf '{}' + | sed 's/^/sanity: removed incomplete venv /'
+
 "$sanity_venv/bin/python" tools/gates/get_pip_shim.py
 tree=$("$gates_venv/bin/python" tools/gates/build_tree.py --dest "$work/tree" --keep tests/unit --keep tests/sanity \
     --drop tests/unit/simulator)
