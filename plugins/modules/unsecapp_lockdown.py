@@ -41,8 +41,8 @@ notes:
     (C(WBEM_FLAG_UNSECAPP_DONT_CHECK_ACCESS)); scripts cannot.
   - Enabling the check on a server that manages pre-Windows 2000 machines with asynchronous scripts breaks their
     callbacks (LocalSystem there has no network identity); the module warns when it enables the check.
-  - Prefer synchronous or semisynchronous WMI scripts everywhere; the C(winsec.wmi.script_audit) module finds
-    asynchronous ones.
+  - Prefer synchronous or semisynchronous WMI scripts everywhere (SWbemServices methods without the C(Async) suffix,
+    no C(SWbemSink)); review scripts that use asynchronous calls.
 seealso:
   - module: winsec.wmi.namespace_sd_info
   - module: winsec.wmi.wmi_state
