@@ -15,6 +15,8 @@ The codec (_sd) represents any SD; this module decides what must not be applied 
 
 from __future__ import annotations
 
+import typing as t
+
 from ansible_collections.winsec.wmi.plugins.plugin_utils._principals import principal_name
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
@@ -143,22 +145,24 @@ def _ace_problems(index: int, ace: Ace) -> list[NamespaceSdRefused]:
     return problems
 
 
-def _applies_to_namespace(ace: Ace) -> bool:
-    return not ace.flags & INHERIT_ONLY_ACE
+def keeps_security_access(aces: t.Sequence[Ace]) -> bool:
+    """Whether Administrators or SYSTEM keep ReadSecurity and WriteSecurity on the namespace itself.
 
-
-def _keeps_security_access(aces: tuple[Ace, ...], who: Sid) -> bool:
-    """True when the explicit ACEs leave ``who`` with ReadSecurity + WriteSecurity on the namespace itself."""
-    allowed = 0
-    denied = 0
-    for ace in aces:
-        if ace.sid != who or not _applies_to_namespace(ace):
-            continue
-        if ace.type == ACCESS_DENIED_ACE_TYPE:
-            denied |= ace.mask
-        elif ace.type == ACCESS_ALLOWED_ACE_TYPE:
-            allowed |= ace.mask
-    return (allowed & ~denied & _READ_WRITE_SECURITY) == _READ_WRITE_SECURITY
+    Walks the ACEs in order as AccessCheck does: an ACE decides only the bits no earlier ACE decided; inherit-only
+    ACEs do not apply to the namespace itself. Give it the effective DACL (explicit then inherited ACEs).
+    """
+    for who in (_ADMINISTRATORS, _SYSTEM):
+        allowed = denied = 0
+        for ace in aces:
+            if ace.sid != who or ace.flags & INHERIT_ONLY_ACE:
+                continue
+            if ace.type == ACCESS_DENIED_ACE_TYPE:
+                denied |= ace.mask & ~allowed
+            elif ace.type == ACCESS_ALLOWED_ACE_TYPE:
+                allowed |= ace.mask & ~denied
+        if allowed & _READ_WRITE_SECURITY == _READ_WRITE_SECURITY:
+            return True
+    return False
 
 
 def namespace_sd_problems(sd: SecurityDescriptor | None, *, allow_lockout: bool = False) -> list[NamespaceSdRefused]:
@@ -211,7 +215,8 @@ def namespace_sd_problems(sd: SecurityDescriptor | None, *, allow_lockout: bool 
                 "access to the namespace. Add ACEs, or force it explicitly (allow_lockout) if that is intended.",
             )
         )
-    elif not any(_keeps_security_access(explicit, who) for who in (_ADMINISTRATORS, _SYSTEM)):
+    # In canonical order (denies first) a deny anywhere in the explicit ACEs wins, whatever order they came in.
+    elif not keeps_security_access(canonical_order(explicit)):
         problems.append(
             NamespaceSdRefused(
                 "lockout",

@@ -21,6 +21,7 @@ from ._namespace_sd import (
     NamespaceSdRefused,
     canonical_order,
     explicit_aces,
+    keeps_security_access,
     namespace_sd_problems,
     same_explicit_state,
 )
@@ -29,7 +30,6 @@ from ._principals import principal_name, principal_to_sid
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
     ACCESS_DENIED_ACE_TYPE,
-    INHERIT_ONLY_ACE,
     SE_DACL_PRESENT,
     SE_DACL_PROTECTED,
     Ace,
@@ -45,9 +45,6 @@ from ._wmi_action import WmiActionError, WmiCaller
 from ._wmi_rights import INHERIT_FLAGS, inherit_name, mask_to_rights, rights_to_mask
 
 ACE_TYPES = {"allow": ACCESS_ALLOWED_ACE_TYPE, "deny": ACCESS_DENIED_ACE_TYPE}
-ADMINISTRATORS = Sid(5, (32, 544))
-SYSTEM = Sid(5, (18,))
-READ_WRITE_SECURITY = 0x20000 | 0x40000  # ReadSecurity | WriteSecurity: needed to read and repair the SD
 DEFAULT_INHERIT = "this_and_children"  # what Windows' own namespace ACEs use (CI)
 _STATE_FLAGS = 0x0F  # OI CI NP IO: the flags that are state (ID, SA, FA are not set by clients)
 # Refusals that depend on the whole explicit DACL (decided after merging with the host's SD in present/absent
@@ -192,23 +189,6 @@ def _check_aces(request: Request, *, contacted: bool = False) -> None:
         if problem.code in _WHOLE_SD_CODES and (problem.code == "no_owner_group" or not decides):
             continue
         raise NamespaceSdRefusal(problem, request.namespace, contacted=contacted)
-
-
-def keeps_security_access(aces: t.Sequence[Ace]) -> bool:
-    """Whether Administrators or SYSTEM keep ReadSecurity and WriteSecurity on the namespace itself, walking the
-    effective DACL (explicit and inherited ACEs) in order as AccessCheck does."""
-    for who in (ADMINISTRATORS, SYSTEM):
-        allowed = denied = 0
-        for ace in aces:
-            if ace.sid != who or ace.flags & INHERIT_ONLY_ACE:
-                continue
-            if ace.type == ACCESS_DENIED_ACE_TYPE:
-                denied |= ace.mask & ~allowed
-            elif ace.type == ACCESS_ALLOWED_ACE_TYPE:
-                allowed |= ace.mask & ~denied
-        if allowed & READ_WRITE_SECURITY == READ_WRITE_SECURITY:
-            return True
-    return False
 
 
 def resolve(request: Request, accounts: t.Iterable[t.Mapping[str, t.Any]]) -> Request:
