@@ -254,28 +254,21 @@ def win_regedit(host: Host, caller: Caller, params: dict[str, Any], check_mode: 
         if key_now is not None and data is not None:
             existing = registry.get(path, name or "")
             new_value = RegValue(name or "", reg_type, data)
-            if existing is None:
-                require_admin(f"create registry property '{name}'")
+            needs_write = existing is None
+            if existing is not None:
+                result["data_type_changed"] = existing.type != reg_type
+                result["data_changed"] = existing.data != data
+                needs_write = result["data_type_changed"] or result["data_changed"]
+                before[print_path][name] = _diff_value(existing)
+            if needs_write:
+                require_admin(f"{'create' if existing is None else 'change'} registry property '{name}'")
                 if not check_mode:
                     registry.set(path, name or "", reg_type, data)
                     wrote = True
                 result["changed"] = True
                 after[print_path][name] = _diff_value(new_value)
             else:
-                type_changed = existing.type != reg_type
-                data_changed = existing.data != data
-                result["data_type_changed"] = type_changed
-                result["data_changed"] = data_changed
-                if type_changed or data_changed:
-                    require_admin(f"change registry property '{name}'")
-                    if not check_mode:
-                        registry.set(path, name or "", reg_type, data)
-                        wrote = True
-                    result["changed"] = True
-                    before[print_path][name] = _diff_value(existing)
-                    after[print_path][name] = _diff_value(new_value)
-                else:
-                    before[print_path][name] = after[print_path][name] = _diff_value(existing)
+                after[print_path][name] = before[print_path][name]
     if wrote:
         host.counters.count("writes", "registry")
     if diff:
