@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winsec.wmi.plugins.modules.namespace_sd_info import DOCUMENTATION
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_findings import run_namespace_sd_info
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_info import run_namespace_sd_info
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 
 

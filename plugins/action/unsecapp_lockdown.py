@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winsec.wmi.plugins.modules.unsecapp_lockdown import DOCUMENTATION
-from ansible_collections.winsec.wmi.plugins.plugin_utils._unsecapp import run_unsecapp_lockdown
+from ansible_collections.winsec.wmi.plugins.plugin_utils._unsecapp_lockdown import run_unsecapp_lockdown
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 
 

@@ -1,278 +1,92 @@
-# Copyright: (c) 2026, winsec.wmi contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+"""winsec.wmi.namespace_sd: read the namespace's descriptor, plan, write only when needed."""
+
 # FOR INTERNAL COLLECTION USE ONLY
-# The interfaces in this file are meant for use within the winsec.wmi collection
+# The interfaces in this file are meant for use within this collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 # See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
 # Please open an issue if you have questions about this.
 
-"""Policy for WMI namespace security descriptors: what may be written with SetSD, and how to compare.
-
-The codec (_sd) represents any SD; this module decides what must not be applied to a namespace
-(DESIGN §1 item 2; notes §3.3, §3.4) and compares SDs the way SetSD uses them (explicit DACL ACEs only).
-"""
-
 from __future__ import annotations
 
 import typing as t
+from dataclasses import replace
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._principals import principal_name
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
-    ACCESS_ALLOWED_ACE_TYPE,
-    ACCESS_DENIED_ACE_TYPE,
-    ACE_TYPE_NAMES,
-    CONTAINER_INHERIT_ACE,
-    INHERIT_ONLY_ACE,
-    INHERITED_ACE,
-    Ace,
-    SecurityDescriptor,
-    Sid,
-)
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_rights import SETSD_RIGHTS_MASK, mask_to_rights
-
-__all__ = [
-    "REFUSAL_CODES",
-    "NamespaceSdRefused",
-    "canonical_order",
-    "explicit_aces",
-    "is_canonical",
-    "namespace_sd_problems",
-    "same_explicit_state",
-    "validate_namespace_sd",
-]
-
-REFUSAL_CODES = (
-    "null_sd",
-    "no_dacl",
-    "null_dacl",
-    "empty_dacl",
-    "lockout",
-    "no_owner_group",
-    "full_write_incomplete",
-    "inherit_only_without_container_inherit",
-    "unknown_access_bits",
-    "unknown_ace_flags",
-    "unknown_ace_type",
-    "inherited_ace",
-)
-
-_ADMINISTRATORS = Sid(5, (32, 544))
-_SYSTEM = Sid(5, (18,))
-_READ_WRITE_SECURITY = 0x20000 | 0x40000  # READ_CONTROL | WRITE_DAC: needed to read and repair the SD later
-_FULL_WRITE = 0x4
-_PARTIAL_WRITE = 0x8
-_PROVIDER_WRITE = 0x10
-# OI CI NP IO: the flags a client may send (namespace-ace-flag-constants.md). ID (0x10) is legal in the table
-# but marks an inherited ACE, which SetSD recomputes from the parent and ignores - sending one is a mistake
-# reported by its own code (inherited_ace).
-_CLIENT_FLAGS = 0x01 | 0x02 | 0x04 | 0x08
-# Deny-like types sort first among explicit ACEs: ACCESS_DENIED, _OBJECT, _CALLBACK, _CALLBACK_OBJECT.
-_DENY_TYPES = frozenset({ACCESS_DENIED_ACE_TYPE, 0x06, 0x0A, 0x0C})
+from ._namespace_findings import decode_sd
+from ._namespace_policy import same_explicit_state
+from ._namespace_sd_plan import _check_aces, acl_table, describe_changes, encode_sd, parse_request, plan, resolve
+from ._os_profile import host_facts, os_profile
+from ._sd import SecurityDescriptorError, sd_to_sddl
+from ._wmi_errors import WmiActionError, WmiCaller
 
 
-class NamespaceSdRefused(ValueError):
-    """An SD that must not be written to a WMI namespace. ``code`` is one of REFUSAL_CODES."""
-
-    def __init__(self, code: str, message: str, ace_index: int | None = None, principal: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.ace_index = ace_index
-        self.principal = principal
-
-    def __repr__(self) -> str:
-        return f"NamespaceSdRefused({self.code!r}, {self.message!r})"
-
-
-def _where(index: int, ace: Ace) -> str:
-    name = principal_name(ace.sid)
-    return f"DACL ACE {index} ({name})" if name == str(ace.sid) else f"DACL ACE {index} ({name}, {ace.sid})"
-
-
-def _ace_problems(index: int, ace: Ace) -> list[NamespaceSdRefused]:
-    problems: list[NamespaceSdRefused] = []
-    where = _where(index, ace)
-    name = principal_name(ace.sid)
-
-    def add(code: str, text: str) -> None:
-        problems.append(NamespaceSdRefused(code, f"{where}: {text}", index, name))
-
-    if ace.type not in (ACCESS_ALLOWED_ACE_TYPE, ACCESS_DENIED_ACE_TYPE):
-        type_name = ACE_TYPE_NAMES.get(ace.type, f"{ace.type:#x}")
-        add(
-            "unknown_ace_type",
-            f"ACE type {type_name} is not allowed on a WMI namespace; SetSD accepts only allow (A) and deny (D) "
-            "ACEs (WBEM_E_INVALID_PARAMETER). Replace it with an allow or deny ACE.",
+def run_namespace_sd(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The whole module: refuse from the input alone, read (1 round trip), write + read back (1 more) if needed."""
+    request = parse_request(params)
+    operations: list[dict[str, t.Any]] = [
+        {"op": "facts"},
+        {"op": "sd_get", "namespace": request.namespace, "resolve_names": True},
+    ]
+    if request.lookups:
+        operations.append({"op": "sid_lookup", "names": request.lookups})
+    facts_result, sd_result, *lookup_result = caller.wmi_call(operations)
+    facts = caller.op_value(facts_result, "reading the host's OS facts")
+    profile = os_profile(facts)
+    read = caller.op_value(sd_result, f"reading the security descriptor of {request.namespace}")
+    entry = (read.get("namespaces") or [{}])[0]
+    if entry.get("error") or not entry.get("sd"):
+        caller.op_value(
+            {"failed": True, "error": entry.get("error")}, f"reading the security descriptor of {request.namespace}"
         )
-    if ace.flags & INHERITED_ACE:
-        add(
-            "inherited_ace",
-            "the ACE is marked inherited (ID); SetSD ignores inherited ACEs and recomputes them from the parent "
-            "namespace. Remove the ID flag to make it explicit, or drop the ACE.",
-        )
-    unknown_flags = ace.flags & ~(_CLIENT_FLAGS | INHERITED_ACE)
-    if unknown_flags:
-        add(
-            "unknown_ace_flags",
-            f"ACE flags {unknown_flags:#x} are not namespace ACE flags (only OI, CI, NP, IO are accepted; "
-            "SetSD returns WBEM_E_INVALID_PARAMETER). Remove them.",
-        )
-    if ace.flags & INHERIT_ONLY_ACE and not ace.flags & CONTAINER_INHERIT_ACE:
-        add(
-            "inherit_only_without_container_inherit",
-            "Inherit-Only (IO) without Container-Inherit (CI) applies to nothing and SetSD rejects it. "
-            "Add CI (inherit: children) or remove IO.",
-        )
-    unknown_bits = ace.mask & ~SETSD_RIGHTS_MASK
-    if unknown_bits:
-        # Subscribe/Publish (0x40/0x80) are event-security rights; SetSD documents only 0x3f | READ_CONTROL |
-        # WRITE_DAC for namespaces ("unknown access bit" -> invalid parameter), so they count as unknown here.
-        add(
-            "unknown_access_bits",
-            f"access bits {unknown_bits:#x} ({', '.join(mask_to_rights(unknown_bits))}) are not namespace rights; "
-            "SetSD accepts only Enable, MethodExecute, FullWrite, PartialWrite, ProviderWrite, RemoteAccess, "
-            "ReadSecurity and WriteSecurity. Remove the other bits.",
-        )
-    if ace.mask & _FULL_WRITE and (ace.mask & (_PARTIAL_WRITE | _PROVIDER_WRITE)) != (_PARTIAL_WRITE | _PROVIDER_WRITE):
-        # The SetSD doc says FullWrite "without PartialWrite or ProviderWrite" is invalid - ambiguous between
-        # and/or. Requiring both whenever FullWrite is set is the reading that can never be refused by Windows.
-        add(
-            "full_write_incomplete",
-            "FullWrite is granted without both PartialWrite and ProviderWrite, which SetSD may reject "
-            "(WBEM_E_INVALID_PARAMETER). Add PartialWrite and ProviderWrite, or remove FullWrite.",
-        )
-    return problems
-
-
-def keeps_security_access(aces: t.Sequence[Ace]) -> bool:
-    """Whether Administrators or SYSTEM keep ReadSecurity and WriteSecurity on the namespace itself.
-
-    Walks the ACEs in order as AccessCheck does: an ACE decides only the bits no earlier ACE decided; inherit-only
-    ACEs do not apply to the namespace itself. Give it the effective DACL (explicit then inherited ACEs).
-    """
-    for who in (_ADMINISTRATORS, _SYSTEM):
-        allowed = denied = 0
-        for ace in aces:
-            if ace.sid != who or ace.flags & INHERIT_ONLY_ACE:
-                continue
-            if ace.type == ACCESS_DENIED_ACE_TYPE:
-                denied |= ace.mask & ~allowed
-            elif ace.type == ACCESS_ALLOWED_ACE_TYPE:
-                allowed |= ace.mask & ~denied
-        if allowed & _READ_WRITE_SECURITY == _READ_WRITE_SECURITY:
-            return True
-    return False
-
-
-def namespace_sd_problems(sd: SecurityDescriptor | None, *, allow_lockout: bool = False) -> list[NamespaceSdRefused]:
-    """Every reason this SD must not be written with __SystemSecurity.SetSD (empty list = acceptable)."""
-    if sd is None:
-        return [
-            NamespaceSdRefused(
-                "null_sd",
-                "a NULL security descriptor would make the namespace inherit its parent's SD (pre-2003 behaviour) "
-                "and Windows Server 2003+ refuses it. Give an explicit SD with owner, group and a DACL.",
+    resolved: dict[str, str | None] = dict(read.get("principals") or {})
+    if lookup_result:
+        accounts = caller.op_value(lookup_result[0], "translating principal names").get("accounts") or []
+        request = resolve(request, accounts)
+        resolved.update({str(a["sid"]): str(a["name"]) for a in accounts if a.get("sid")})
+        _check_aces(request, contacted=True)
+    current_b64 = str(entry["sd"])
+    try:
+        current = decode_sd(current_b64)
+    except SecurityDescriptorError as exc:
+        raise WmiActionError(f"The host returned a security descriptor this collection cannot parse: {exc}") from None
+    decision = plan(request, current)
+    result: dict[str, t.Any] = {
+        "changed": decision.changed,
+        "namespace": str(entry.get("namespace") or request.namespace),
+        "previous_sddl": sd_to_sddl(current),
+        "sddl": sd_to_sddl(decision.predicted),
+        "changes": describe_changes(current, decision.candidate, resolved),
+        "os": {**host_facts(facts), "family": profile.family, "pre_2003": profile.pre_2003},
+    }
+    if decision.changed and not caller.check_mode:
+        operation = {
+            "op": "sd_set",
+            "namespace": request.namespace,
+            "sd": encode_sd(decision.candidate),
+            "expected_sd": current_b64,
+        }
+        (write_result,) = caller.wmi_call([operation])
+        written = caller.op_value(write_result, f"writing the security descriptor of {request.namespace}")
+        after = decode_sd(str(written["sd"]))
+        result["sddl"] = sd_to_sddl(after)
+        if not same_explicit_state(after, decision.candidate):
+            raise WmiActionError(
+                f"{request.namespace}: the descriptor read back after SetSD differs from the one written",
+                **{**result, "changed": True, "expected_sddl": sd_to_sddl(decision.candidate)},
             )
-        ]
-    problems: list[NamespaceSdRefused] = []
-    if sd.owner is None and sd.group is None:
-        problems.append(
-            NamespaceSdRefused(
-                "no_owner_group",
-                "the SD has neither owner nor group; SetSD rejects it (WBEM_E_INVALID_PARAMETER). "
-                "Add 'O:BAG:BA' (what Windows uses for namespaces) or the owner and group read with GetSD.",
-            )
-        )
-    if not sd.has_dacl:
-        problems.append(
-            NamespaceSdRefused(
-                "no_dacl",
-                "the SD has no DACL, which grants everyone full access and SetSD rejects it. Add a 'D:' part "
-                "with explicit ACEs.",
-            )
-        )
-        return problems
-    if sd.dacl is None:
-        problems.append(
-            NamespaceSdRefused(
-                "null_dacl",
-                "the DACL is NULL (D:NO_ACCESS_CONTROL), which grants everyone full access; it is refused on every "
-                "OS. Give explicit ACEs.",
-            )
-        )
-        return problems
-    for index, ace in enumerate(sd.dacl.aces):
-        problems.extend(_ace_problems(index, ace))
-    if allow_lockout:
-        return problems
-    explicit = explicit_aces(sd)
-    if not sd.dacl.aces:
-        problems.append(
-            NamespaceSdRefused(
-                "empty_dacl",
-                "the DACL is empty, which denies everyone - including Administrators, SYSTEM and this module - all "
-                "access to the namespace. Add ACEs, or force it explicitly (allow_lockout) if that is intended.",
-            )
-        )
-    # In canonical order (denies first) a deny anywhere in the explicit ACEs wins, whatever order they came in.
-    elif not keeps_security_access(canonical_order(explicit)):
-        problems.append(
-            NamespaceSdRefused(
-                "lockout",
-                "the explicit DACL ACEs leave neither BUILTIN\\Administrators (S-1-5-32-544) nor NT AUTHORITY\\SYSTEM "
-                "(S-1-5-18) with ReadSecurity and WriteSecurity on the namespace itself (an ACE without IO, not "
-                "denied), so nobody could repair it. Add e.g. '(A;CI;CCDCLCSWRPWPRCWD;;;BA)', or force it "
-                "explicitly (allow_lockout).",
-            )
-        )
-    return problems
-
-
-def validate_namespace_sd(sd: SecurityDescriptor | None, *, allow_lockout: bool = False) -> None:
-    """Raise the first NamespaceSdRefused for ``sd``; return None when it may be written."""
-    problems = namespace_sd_problems(sd, allow_lockout=allow_lockout)
-    if problems:
-        raise problems[0]
-
-
-def explicit_aces(sd: SecurityDescriptor | None) -> tuple[Ace, ...]:
-    """Non-inherited DACL ACEs - the only ones SetSD uses (--systemsecurity-setsd.md)."""
-    if sd is None or sd.dacl is None:
-        return ()
-    return tuple(ace for ace in sd.dacl.aces if not ace.inherited)
-
-
-def _ace_key(ace: Ace) -> tuple[int, int, int, Sid]:
-    # flags & 0x0f: OI CI NP IO are state; ID/SA/FA are not set by clients (notes §3.5).
-    return (ace.type, ace.flags & 0x0F, ace.mask, ace.sid)
-
-
-def same_explicit_state(a: SecurityDescriptor | None, b: SecurityDescriptor | None) -> bool:
-    """Owner, group, DACL presence/NULL-ness and the ordered explicit ACEs (type, flags & 0x0f, mask, SID).
-
-    Inherited ACEs, control bits other than presence, ACL revision and layout are ignored (notes §3.5).
-    """
-    if a is None or b is None:
-        return a is b
-    if a.owner != b.owner or a.group != b.group:
-        return False
-    if a.has_dacl != b.has_dacl or a.has_null_dacl != b.has_null_dacl:
-        return False
-    return [_ace_key(x) for x in explicit_aces(a)] == [_ace_key(x) for x in explicit_aces(b)]
-
-
-def canonical_order(aces: tuple[Ace, ...] | list[Ace]) -> tuple[Ace, ...]:
-    """Explicit deny ACEs, the other explicit ACEs, then inherited ACEs in their original order.
-
-    Stable within each group (order-of-aces-in-a-dacl.md: inherited ACEs keep inheritance order).
-    """
-    explicit = [ace for ace in aces if not ace.inherited]
-    inherited = [ace for ace in aces if ace.inherited]
-    deny = [ace for ace in explicit if ace.type in _DENY_TYPES]
-    rest = [ace for ace in explicit if ace.type not in _DENY_TYPES]
-    return (*deny, *rest, *inherited)
-
-
-def is_canonical(aces: tuple[Ace, ...] | list[Ace]) -> bool:
-    return tuple(aces) == canonical_order(aces)
+        decision = replace(decision, predicted=after)
+    if caller.diff_mode and decision.changed:
+        result["diff"] = {
+            "before_header": f"{result['namespace']} (before)",
+            "after_header": f"{result['namespace']} (after)",
+            "before": acl_table(current, resolved),
+            "after": acl_table(decision.predicted, resolved),
+        }
+    verb = "would change" if caller.check_mode else "changed"
+    result["msg"] = (
+        f"{request.namespace}: {verb} ({len(result['changes'])} changes)."
+        if decision.changed
+        else (f"{request.namespace} already has the requested security descriptor.")
+    )
+    return result

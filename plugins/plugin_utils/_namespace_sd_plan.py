@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Plan an explicit namespace security descriptor: parse the request, refuse what must never be written, merge
-with the host's descriptor, and describe the change in words (pure, no I/O; run_namespace_sd does the calls)."""
+with the host's descriptor, and describe the change in words (pure, no I/O; _namespace_sd runs the module)."""
 
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within this collection
@@ -16,8 +16,8 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._acl_view import acl_view
-from ._namespace_findings import decode_sd, namespace_key, normalise_namespace
-from ._namespace_sd import (
+from ._namespace_findings import namespace_key, normalise_namespace
+from ._namespace_policy import (
     NamespaceSdRefused,
     canonical_order,
     explicit_aces,
@@ -25,7 +25,6 @@ from ._namespace_sd import (
     namespace_sd_problems,
     same_explicit_state,
 )
-from ._os_profile import host_facts, os_profile
 from ._principals import principal_name, principal_to_sid
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
@@ -41,7 +40,7 @@ from ._sd import (
     sd_to_bytes,
     sd_to_sddl,
 )
-from ._wmi_action import WmiActionError, WmiCaller
+from ._wmi_errors import WmiActionError
 from ._wmi_rights import INHERIT_FLAGS, inherit_name, mask_to_rights, rights_to_mask
 
 ACE_TYPES = {"allow": ACCESS_ALLOWED_ACE_TYPE, "deny": ACCESS_DENIED_ACE_TYPE}
@@ -342,74 +341,3 @@ def acl_table(sd: SecurityDescriptor, resolved: t.Mapping[str, str | None] | Non
 
 def encode_sd(sd: SecurityDescriptor) -> str:
     return base64.b64encode(sd_to_bytes(sd)).decode("ascii")
-
-
-def run_namespace_sd(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The whole module: refuse from the input alone, read (1 round trip), write + read back (1 more) if needed."""
-    request = parse_request(params)
-    operations: list[dict[str, t.Any]] = [
-        {"op": "facts"},
-        {"op": "sd_get", "namespace": request.namespace, "resolve_names": True},
-    ]
-    if request.lookups:
-        operations.append({"op": "sid_lookup", "names": request.lookups})
-    facts_result, sd_result, *lookup_result = caller.wmi_call(operations)
-    facts = caller.op_value(facts_result, "reading the host's OS facts")
-    profile = os_profile(facts)
-    read = caller.op_value(sd_result, f"reading the security descriptor of {request.namespace}")
-    entry = (read.get("namespaces") or [{}])[0]
-    if entry.get("error") or not entry.get("sd"):
-        caller.op_value(
-            {"failed": True, "error": entry.get("error")}, f"reading the security descriptor of {request.namespace}"
-        )
-    resolved: dict[str, str | None] = dict(read.get("principals") or {})
-    if lookup_result:
-        accounts = caller.op_value(lookup_result[0], "translating principal names").get("accounts") or []
-        request = resolve(request, accounts)
-        resolved.update({str(a["sid"]): str(a["name"]) for a in accounts if a.get("sid")})
-        _check_aces(request, contacted=True)
-    current_b64 = str(entry["sd"])
-    try:
-        current = decode_sd(current_b64)
-    except SecurityDescriptorError as exc:
-        raise WmiActionError(f"The host returned a security descriptor this collection cannot parse: {exc}") from None
-    decision = plan(request, current)
-    result: dict[str, t.Any] = {
-        "changed": decision.changed,
-        "namespace": str(entry.get("namespace") or request.namespace),
-        "previous_sddl": sd_to_sddl(current),
-        "sddl": sd_to_sddl(decision.predicted),
-        "changes": describe_changes(current, decision.candidate, resolved),
-        "os": {**host_facts(facts), "family": profile.family, "pre_2003": profile.pre_2003},
-    }
-    if decision.changed and not caller.check_mode:
-        operation = {
-            "op": "sd_set",
-            "namespace": request.namespace,
-            "sd": encode_sd(decision.candidate),
-            "expected_sd": current_b64,
-        }
-        (write_result,) = caller.wmi_call([operation])
-        written = caller.op_value(write_result, f"writing the security descriptor of {request.namespace}")
-        after = decode_sd(str(written["sd"]))
-        result["sddl"] = sd_to_sddl(after)
-        if not same_explicit_state(after, decision.candidate):
-            raise WmiActionError(
-                f"{request.namespace}: the descriptor read back after SetSD differs from the one written",
-                **{**result, "changed": True, "expected_sddl": sd_to_sddl(decision.candidate)},
-            )
-        decision = replace(decision, predicted=after)
-    if caller.diff_mode and decision.changed:
-        result["diff"] = {
-            "before_header": f"{result['namespace']} (before)",
-            "after_header": f"{result['namespace']} (after)",
-            "before": acl_table(current, resolved),
-            "after": acl_table(decision.predicted, resolved),
-        }
-    verb = "would change" if caller.check_mode else "changed"
-    result["msg"] = (
-        f"{request.namespace}: {verb} ({len(result['changes'])} changes)."
-        if decision.changed
-        else (f"{request.namespace} already has the requested security descriptor.")
-    )
-    return result

@@ -26,7 +26,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
-from ._wmi_errors import WmiError, describe_error
+from ._wmi_errors import WmiActionError, WmiOperationError, describe_error
 
 WMI_STATE = "winsec.wmi.wmi_state"
 
@@ -49,40 +49,6 @@ def argspec_from_options(options: t.Mapping[str, t.Any]) -> dict[str, dict[str, 
 def argspec_from_doc(documentation: str) -> dict[str, dict[str, t.Any]]:
     """The argument spec of a module, read from its DOCUMENTATION YAML."""
     return argspec_from_options(yaml.safe_load(documentation).get("options") or {})
-
-
-class WmiActionError(Exception):
-    """Ends the task as failed with msg and extra result keys; never a traceback for an expected failure."""
-
-    def __init__(self, msg: str, **result: t.Any) -> None:
-        super().__init__(msg)
-        self.msg = msg
-        self.result = result
-
-    def to_result(self) -> dict[str, t.Any]:
-        return {"changed": False, **self.result, "failed": True, "msg": self.msg}
-
-
-class WmiOperationError(WmiActionError):
-    """One wmi_state operation failed; carries the named error."""
-
-    def __init__(self, context: str, error: WmiError, **result: t.Any) -> None:
-        super().__init__(error.sentence(context), error=error.to_dict(), **result)
-        self.error = error
-
-
-class WmiCaller(t.Protocol):
-    """What the module logic in plugin_utils needs from the action plugin (WmiAction implements it)."""
-
-    @property
-    def check_mode(self) -> bool: ...
-
-    @property
-    def diff_mode(self) -> bool: ...
-
-    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]: ...
-
-    def op_value(self, result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]: ...
 
 
 class WmiAction(ActionBase, metaclass=abc.ABCMeta):

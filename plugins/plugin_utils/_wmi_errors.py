@@ -128,3 +128,37 @@ def describe_error(error: t.Mapping[str, t.Any] | None) -> WmiError:
 
 def is_access_denied(error: WmiError) -> bool:
     return error.code == "ACCESS_DENIED" or error.hresult in (0x80041003, 0x80070005)
+
+
+class WmiActionError(Exception):
+    """Ends the task as failed with msg and extra result keys; never a traceback for an expected failure."""
+
+    def __init__(self, msg: str, **result: t.Any) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result
+
+    def to_result(self) -> dict[str, t.Any]:
+        return {"changed": False, **self.result, "failed": True, "msg": self.msg}
+
+
+class WmiOperationError(WmiActionError):
+    """One wmi_state operation failed; carries the named error."""
+
+    def __init__(self, context: str, error: WmiError, **result: t.Any) -> None:
+        super().__init__(error.sentence(context), error=error.to_dict(), **result)
+        self.error = error
+
+
+class WmiCaller(t.Protocol):
+    """What the module logic in plugin_utils needs from the action plugin (WmiAction implements it)."""
+
+    @property
+    def check_mode(self) -> bool: ...
+
+    @property
+    def diff_mode(self) -> bool: ...
+
+    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]: ...
+
+    def op_value(self, result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]: ...

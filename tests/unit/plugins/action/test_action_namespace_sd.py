@@ -6,7 +6,7 @@ import typing as t
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import namespace_sd
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd import same_explicit_state
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_policy import same_explicit_state
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     Acl,
     SecurityDescriptor,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_policy import (
     REFUSAL_CODES,
     NamespaceSdRefused,
     canonical_order,
