@@ -1,0 +1,81 @@
+# Copyright: (c) 2026, winsec.wmi contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the winsec.wmi collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+"""Small text helpers for messages a user reads: counts with the right noun, bounded echoes of input, and
+names written as the user wrote them (not as Python's repr writes them)."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+__all__ = ["MESSAGE_LIMIT", "as_written", "plural", "truncate_for_message"]
+
+# Longest echo of user or host input in a message. Hostile or mistaken inputs can be 100,000 characters long;
+# a message that repeats them whole buries the error and bloats every job event.
+MESSAGE_LIMIT = 200
+
+# Control characters would break a one-line message (a newline inside a name looks like two lines of output);
+# they are shown escaped. Backslashes are left alone: 'CORP\jdoe' stays 'CORP\jdoe'.
+_VISIBLE_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``count`` followed by the noun in the right number: ``plural(1, "namespace")`` -> "1 namespace".
+
+    Regular English plurals are built (finding -> findings, class -> classes, entry -> entries); pass
+    ``plural_form`` for anything else.
+    """
+    if count == 1:
+        return f"{count} {singular}"
+    if plural_form is not None:
+        return f"{count} {plural_form}"
+    return f"{count} {_regular_plural(singular)}"
+
+
+def _regular_plural(noun: str) -> str:
+    lower = noun.lower()
+    if lower.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    if lower.endswith("y") and len(lower) > 1 and lower[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def _as_text(value: t.Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).hex()
+    try:
+        # JSON, not repr: Ansible's tagged containers (dict and list subclasses) print as plain data, without
+        # internal type names such as _AnsibleTaggedDict.
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def truncate_for_message(value: t.Any, limit: int = MESSAGE_LIMIT) -> str:
+    """``value`` as text of at most ``limit`` characters, followed by how long the whole was when it was cut.
+
+    Strings are used as they are; other values as JSON (so no Python reprs or internal type names leak into a
+    message).
+    """
+    text = _as_text(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters in all)"
+
+
+def as_written(name: t.Any, limit: int = MESSAGE_LIMIT) -> str:
+    """A name for a message, quoted, as the user wrote it: ``CORP\\jdoe`` gives ``'CORP\\jdoe'`` with one
+    backslash (Python's repr would double it). Control characters are shown escaped; long input is truncated."""
+    text = _as_text(name)
+    shown = "".join(_VISIBLE_CONTROLS.get(c, f"\\x{ord(c):02x}" if ord(c) < 0x20 or c == "\x7f" else c) for c in text)
+    return f"'{truncate_for_message(shown, limit)}'"

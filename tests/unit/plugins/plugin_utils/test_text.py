@@ -1,0 +1,78 @@
+# Copyright: (c) 2026, winsec.wmi contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Message text helpers: counted nouns, bounded echoes, names as written."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.winsec.wmi.plugins.plugin_utils._text import (
+    MESSAGE_LIMIT,
+    as_written,
+    plural,
+    truncate_for_message,
+)
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "expected"),
+    [
+        (0, "namespace", "0 namespaces"),
+        (1, "namespace", "1 namespace"),
+        (2, "namespace", "2 namespaces"),
+        (1, "finding", "1 finding"),
+        (29, "finding", "29 findings"),
+        (1, "change", "1 change"),
+        (3, "change", "3 changes"),
+        (2, "class", "2 classes"),
+        (2, "entry", "2 entries"),
+        (2, "key", "2 keys"),
+        (2, "ACE", "2 ACEs"),
+    ],
+)
+def test_plural(count: int, noun: str, expected: str) -> None:
+    assert plural(count, noun) == expected
+
+
+def test_plural_irregular_form() -> None:
+    assert plural(1, "child", "children") == "1 child"
+    assert plural(4, "child", "children") == "4 children"
+
+
+def test_short_text_is_unchanged() -> None:
+    assert truncate_for_message("O:BAG:BAD:(A;;CC;;;BA)") == "O:BAG:BAD:(A;;CC;;;BA)"
+    assert truncate_for_message("x" * MESSAGE_LIMIT) == "x" * MESSAGE_LIMIT
+
+
+def test_long_text_is_cut_and_its_length_said() -> None:
+    text = "D:" + "(A;;CC;;;BA)" * 10_000
+    shown = truncate_for_message(text)
+    assert shown.startswith(text[:MESSAGE_LIMIT] + "...")
+    assert shown.endswith(f"({len(text)} characters in all)")
+    assert len(shown) < MESSAGE_LIMIT + 40
+    assert truncate_for_message("abcdef", limit=3) == "abc... (6 characters in all)"
+
+
+def test_containers_print_as_data_not_as_python_types() -> None:
+    class TaggedDict(dict):  # stands in for Ansible's _AnsibleTaggedDict, a dict subclass with its own repr
+        def __repr__(self) -> str:
+            return f"_AnsibleTaggedDict({dict.__repr__(self)})"
+
+    shown = truncate_for_message(TaggedDict(principal="BA", rights=["Enable"]))
+    assert shown == '{"principal": "BA", "rights": ["Enable"]}'
+    assert "Tagged" not in truncate_for_message([TaggedDict(a=1)] * 1000)
+    assert truncate_for_message(None) == "null"
+    assert truncate_for_message(12) == "12"
+
+
+def test_names_keep_single_backslashes() -> None:
+    name = "CORP\\jdoe"
+    assert as_written(name) == "'CORP\\jdoe'"
+    assert "\\\\" not in as_written(name)
+    assert repr(name) == "'CORP\\\\jdoe'"  # what messages printed before: the doubled backslash
+
+
+def test_names_show_control_characters_and_are_bounded() -> None:
+    assert as_written("CORP\\a\nb\tc\x00") == "'CORP\\a\\nb\\tc\\x00'"
+    assert as_written("") == "''"
+    long_name = "N" * 100_000
+    assert as_written(long_name) == f"'{'N' * MESSAGE_LIMIT}... (100000 characters in all)'"
