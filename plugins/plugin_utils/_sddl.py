@@ -14,6 +14,7 @@ ConvertSecurityDescriptorToStringSecurityDescriptor (notes §2). Import from ``_
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import (
     _MAX_U32,
@@ -53,9 +54,11 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import (
     Ace,
     Acl,
     SecurityDescriptor,
+    SecurityDescriptorError,
     Sid,
     _err,
 )
+from ansible_collections.winsec.wmi.plugins.plugin_utils._text import truncate_for_message
 
 # --- SDDL vocabulary ---------------------------------------------------------------------------------------------
 
@@ -158,6 +161,19 @@ _RIGHT_EXACT: tuple[tuple[str, int], ...] = (
 # Mandatory-label policy bits (SYSTEM_MANDATORY_LABEL_NO_WRITE_UP/READ_UP/EXECUTE_UP), meaningful in ML ACEs.
 _LABEL_LETTERS: tuple[tuple[str, int], ...] = (("NW", 0x1), ("NR", 0x2), ("NX", 0x4))
 _RIGHT_BY_TOKEN: dict[str, int] = {**dict(_RIGHT_EXACT), **dict(_RIGHT_LETTERS), **dict(_LABEL_LETTERS)}
+# The letters a WMI namespace ACE uses: WBEM_ENABLE .. WBEM_REMOTE_ACCESS (0x1-0x20), READ_CONTROL and WRITE_DAC,
+# the rights __SystemSecurity.SetSD accepts (Microsoft Learn, "Namespace Access Rights Constants"); offered when a
+# rights letter is unknown, with the generic rights, which the codec also accepts.
+_NAMESPACE_RIGHT_BITS = 0x3F | 0x20000 | 0x40000
+_NAMESPACE_RIGHT_LETTERS = " ".join(token for token, bit in _RIGHT_LETTERS if bit & _NAMESPACE_RIGHT_BITS)
+_GENERIC_RIGHT_LETTERS = "GA GR GW GX"
+
+# Whitespace Windows skips between tokens (" O:AA", "D: S:", "D:P (A;;GA;;;LG)", "D:P(...) (...)" are accepted and
+# printed without it), which we also skip: SDDL written over several YAML lines (one ACE per line, a '>' or '|'
+# block with its trailing newline) means the same SDDL. Inside a token - a section marker ("D :S:" fails on
+# Windows), a SID, an ACE's fields - it stays an error. Tab, CR and LF count too, for the YAML case.
+_SEPARATOR_WHITESPACE = " \t\r\n"
+_WHITESPACE_RULE = "SDDL allows whitespace only between sections, ACL flags and ACEs"
 
 # Absolute SID aliases (sid-strings.md, Samba sddl.c sid_codes[], notes §2.5).
 SID_ALIASES: dict[str, str] = {
@@ -237,6 +253,29 @@ _ALIAS_BY_SID: dict[Sid, str] = {sid: alias for alias, sid in _SID_BY_ALIAS.item
 _ALIAS_BY_RID: dict[int, str] = {rid: alias for alias, rid in SID_DOMAIN_ALIASES.items()}
 
 
+def _unknown_token(message: str, token: str, known: Collection[str], otherwise: str = "") -> SecurityDescriptorError:
+    """An error for an unknown token; a lower-case spelling of a known one gets the upper-case hint instead."""
+    if token != token.upper() and token.upper() in known:
+        # Windows accepts some lower case and rewrites it; we refuse it (see sd_from_sddl) but say what was meant.
+        return _err(f"{message}; SDDL tokens are upper case: write {token.upper()!r}")
+    return _err(f"{message}; {otherwise}" if otherwise else message)
+
+
+def _refuse_whitespace_inside(value: str, position: int, what: str) -> None:
+    for offset, char in enumerate(value):
+        if char in _SEPARATOR_WHITESPACE:
+            raise _err(
+                f"whitespace {char!r} at position {position + offset} inside {what} "
+                f"{truncate_for_message(value)!r}: {_WHITESPACE_RULE}, not inside a token"
+            )
+
+
+def _skip_whitespace(text: str, i: int) -> int:
+    while i < len(text) and text[i] in _SEPARATOR_WHITESPACE:
+        i += 1
+    return i
+
+
 def sddl_rights_to_mask(text: str, position: int = 0) -> int:
     """Parse an SDDL rights field: tokens, 0x hex, decimal or 0-prefixed octal (non_canonical.txt)."""
     # Windows skips leading spaces and spaces between tokens ("RP LCLO  RC", "; GA;"), but not trailing
@@ -275,9 +314,20 @@ def sddl_rights_to_mask(text: str, position: int = 0) -> int:
             i += 1
         if i >= len(text):
             raise _err(f"trailing space in rights field {text!r} at position {position + i - 1}")
+        if text[i] in _SEPARATOR_WHITESPACE:
+            raise _err(
+                f"whitespace {text[i]!r} at position {position + i} inside the rights field "
+                f"{truncate_for_message(text)!r}: only spaces may separate rights letters"
+            )
         token = text[i : i + 2]
         if token not in _RIGHT_BY_TOKEN:
-            raise _err(f"unknown access right {token!r} at position {position + i} in {text!r}")
+            raise _unknown_token(
+                f"unknown access right {token!r} at position {position + i} in {truncate_for_message(text)!r}",
+                token,
+                _RIGHT_BY_TOKEN,
+                f"rights letters for WMI namespaces are {_NAMESPACE_RIGHT_LETTERS} (the generic rights "
+                f"{_GENERIC_RIGHT_LETTERS} and a number such as 0x6003f are also accepted)",
+            )
         mask |= _RIGHT_BY_TOKEN[token]
         i += 2
     return mask
@@ -316,7 +366,9 @@ def _alias_to_sid(token: str, position: int, domain_sid: Sid | None) -> Sid:
                 f"{SID_DOMAIN_ALIASES[token]}); pass domain_sid, or write the full SID"
             )
         return Sid(domain_sid.authority, (*domain_sid.sub_authorities, SID_DOMAIN_ALIASES[token]))
-    raise _err(f"unknown SID alias {token!r} at position {position}")
+    raise _unknown_token(
+        f"unknown SID alias {token!r} at position {position}", token, (*_SID_BY_ALIAS, *SID_DOMAIN_ALIASES)
+    )
 
 
 def _sid_from_sddl(text: str, position: int, domain_sid: Sid | None) -> Sid:
@@ -377,6 +429,16 @@ def _find_ace_end(text: str, start: int) -> int:
     raise _err(f"ACE starting at position {start} has no closing ')'")
 
 
+# ACE fields that are one token each (field index, name in messages); the rights field (2) has its own rules.
+_ACE_TOKEN_FIELDS = (
+    (0, "the ACE type"),
+    (1, "the ACE flags"),
+    (3, "the object type"),
+    (4, "the inherited object type"),
+    (5, "the ACE's SID"),
+)
+
+
 def _parse_ace_sddl(text: str, start: int, end: int, domain_sid: Sid | None, in_dacl: bool) -> Ace:
     body = text[start + 1 : end]
     fields = body.split(";")
@@ -398,8 +460,13 @@ def _parse_ace_sddl(text: str, start: int, end: int, domain_sid: Sid | None, in_
     for f in fields:
         positions.append(pos)
         pos += len(f) + 1
+    # The rights field has Windows' own space rules (sddl_rights_to_mask); every other field is one token.
+    for index, what in _ACE_TOKEN_FIELDS:
+        _refuse_whitespace_inside(fields[index], positions[index], what)
     if type_token not in _ACE_TYPE_TOKENS:
-        raise _err(f"unknown ACE type {type_token!r} at position {positions[0]}")
+        raise _unknown_token(
+            f"unknown ACE type {type_token!r} at position {positions[0]}", type_token, _ACE_TYPE_TOKENS
+        )
     ace_type = _ACE_TYPE_TOKENS[type_token]
     if in_dacl and ace_type in _SACL_ONLY_TYPES:
         raise _err(f"ACE type {type_token!r} at position {positions[0]} belongs in a SACL (S:), not in the DACL")
@@ -408,7 +475,9 @@ def _parse_ace_sddl(text: str, start: int, end: int, domain_sid: Sid | None, in_
     for i in range(0, len(flag_text), 2):
         token = flag_text[i : i + 2]
         if token not in _ACE_FLAG_BY_TOKEN:
-            raise _err(f"unknown ACE flag {token!r} at position {positions[1] + i}")
+            raise _unknown_token(
+                f"unknown ACE flag {token!r} at position {positions[1] + i}", token, _ACE_FLAG_BY_TOKEN
+            )
         flags |= _ACE_FLAG_BY_TOKEN[token]
     mask = sddl_rights_to_mask(fields[2], positions[2])
     object_type = _parse_guid(fields[3], positions[3], "object type")
@@ -428,20 +497,39 @@ _ACL_FLAG_TOKENS: tuple[tuple[str, int, int], ...] = (
 _NO_ACCESS_CONTROL = "NO_ACCESS_CONTROL"
 
 
+def _is_section_start(text: str, i: int) -> bool:
+    return text[i : i + 1] in ("O", "G", "D", "S") and text[i + 1 : i + 2] == ":"
+
+
 def _next_section(text: str, start: int) -> int:
     """Index of the next '<O|G|D|S>:' section marker at or after ``start`` (len(text) if none)."""
     for i in range(start, len(text) - 1):
-        if text[i] in "OGDS" and text[i + 1] == ":":
+        if _is_section_start(text, i):
             return i
     return len(text)
+
+
+def _not_a_section(text: str, pos: int) -> SecurityDescriptorError:
+    found = text[pos : pos + 8]
+    if text[pos : pos + 1] in ("o", "g", "d", "s") and text[pos + 1 : pos + 2] == ":":
+        return _err(
+            f"expected a section 'O:', 'G:', 'D:' or 'S:' at position {pos}, found {found!r}; SDDL tokens are "
+            f"upper case: write {text[pos].upper() + ':'!r}"
+        )
+    if text[pos : pos + 1] in ("O", "G", "D", "S") and text[pos + 1 : pos + 2] in tuple(_SEPARATOR_WHITESPACE):
+        return _err(
+            f"whitespace at position {pos + 1} inside the section marker {text[pos] + ':'!r}: {_WHITESPACE_RULE}"
+        )
+    return _err(f"expected a section 'O:', 'G:', 'D:' or 'S:' at position {pos}, found {found!r}")
 
 
 def sd_from_sddl(text: str, domain_sid: str | None = None) -> SecurityDescriptor:
     """Parse an SDDL string into a model.
 
-    Accepts what ConvertStringSecurityDescriptorToSecurityDescriptor accepts for ordinary ACEs, minus the
-    inputs Windows silently rewrites (whitespace inside fields, lower case, clamped overflowing numbers):
-    see tests/unit/plugins/plugin_utils/test_sd_corpus.py for the list and the reasons.
+    Accepts what ConvertStringSecurityDescriptorToSecurityDescriptor accepts for ordinary ACEs, including
+    whitespace between sections, ACL flags and ACEs (and newlines there), minus the inputs Windows silently
+    rewrites (whitespace inside a SID or an ACE's fields, lower case, clamped overflowing numbers): see
+    tests/unit/plugins/plugin_utils/test_sd_corpus.py for the list and the reasons.
     """
     if not isinstance(text, str):
         raise _err(f"SDDL must be a string, not {type(text).__name__}")
@@ -450,18 +538,24 @@ def sd_from_sddl(text: str, domain_sid: str | None = None) -> SecurityDescriptor
     owner = group = None
     dacl = sacl = None
     seen: set[str] = set()
-    pos = 0
+    pos = _skip_whitespace(text, 0)
     while pos < len(text):
-        if text[pos] not in "OGDS" or text[pos + 1 : pos + 2] != ":":
-            raise _err(f"expected a section 'O:', 'G:', 'D:' or 'S:' at position {pos}, found {text[pos : pos + 8]!r}")
+        if not _is_section_start(text, pos):
+            raise _not_a_section(text, pos)
         section = text[pos]
         if section in seen:
             raise _err(f"section '{section}:' appears twice (again at position {pos})")
         seen.add(section)
-        value_start = pos + 2
+        value_start = _skip_whitespace(text, pos + 2)
         if section in "OG":
             value_end = _next_section(text, value_start)
-            sid = _sid_from_sddl(text[value_start:value_end], value_start, domain)
+            value = text[value_start:value_end].rstrip(_SEPARATOR_WHITESPACE)
+            lower_marker = next((k for k in range(len(value) - 1) if value[k] in "ogds" and value[k + 1] == ":"), None)
+            if lower_marker is not None:  # "O:BAg:BA": the next section is there, in lower case
+                raise _not_a_section(text, value_start + lower_marker)
+            what = "the owner SID" if section == "O" else "the group SID"
+            _refuse_whitespace_inside(value, value_start, what)
+            sid = _sid_from_sddl(value, value_start, domain)
             if section == "O":
                 owner = sid
             else:
@@ -473,7 +567,10 @@ def sd_from_sddl(text: str, domain_sid: str | None = None) -> SecurityDescriptor
         acl_control = 0
         null_acl = False
         i = value_start
-        while i < len(text) and text[i] != "(" and not (text[i] in "OGDS" and text[i + 1 : i + 2] == ":"):
+        while i < len(text) and text[i] != "(" and not _is_section_start(text, i):
+            if text[i] in _SEPARATOR_WHITESPACE:
+                i += 1
+                continue
             if text.startswith(_NO_ACCESS_CONTROL, i):
                 null_acl = True
                 i += len(_NO_ACCESS_CONTROL)
@@ -484,15 +581,20 @@ def sd_from_sddl(text: str, domain_sid: str | None = None) -> SecurityDescriptor
                     i += len(token)
                     break
             else:
-                raise _err(f"unknown ACL flag {text[i : i + 2]!r} at position {i} in section '{section}:'")
+                token = text[i : i + 2] if text[i : i + 1] in ("A", "a") else text[i : i + 1]
+                raise _unknown_token(
+                    f"unknown ACL flag {text[i : i + 2]!r} at position {i} in section '{section}:'",
+                    token,
+                    [flag for flag, _dacl_bit, _sacl_bit in _ACL_FLAG_TOKENS],
+                )
         aces: list[Ace] = []
         while i < len(text) and text[i] == "(":
             if null_acl:
                 raise _err(f"ACE at position {i} follows NO_ACCESS_CONTROL (a NULL ACL has no ACEs)")
             end = _find_ace_end(text, i)
             aces.append(_parse_ace_sddl(text, i, end, domain, is_dacl))
-            i = end + 1
-        if i < len(text) and not (text[i] in "OGDS" and text[i + 1 : i + 2] == ":"):
+            i = _skip_whitespace(text, end + 1)
+        if i < len(text) and not _is_section_start(text, i):
             raise _err(f"unexpected {text[i : i + 8]!r} at position {i} after the ACEs of section '{section}:'")
         control |= acl_control | (SE_DACL_PRESENT if is_dacl else SE_SACL_PRESENT)
         acl = None if null_acl else Acl(tuple(aces), 4 if any(a.is_object for a in aces) else 2)

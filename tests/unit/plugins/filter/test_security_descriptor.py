@@ -94,6 +94,81 @@ def test_errors_are_filter_errors(name: str, args: tuple[object, ...], message: 
         FILTERS[name](*args)
 
 
+@pytest.mark.parametrize("name", ["sddl_to_sd", "sddl_to_acl"])
+def test_sddl_over_several_lines(name: str) -> None:
+    """What a YAML '|' block (one ACE per line, trailing newline) and a '>' block hand the filters."""
+    literal = "O:BAG:BA\nD:\n(A;CI;CCDCLCSWRPWPRCWD;;;BA)\n(A;CI;CCDCRP;;;NS)\n(A;CI;CCDCRP;;;LS)\n(A;CI;CCDCRP;;;AU)\n"
+    folded = literal.replace("\n", " ").rstrip() + "\n"
+    assert FILTERS[name](literal) == FILTERS[name](folded) == FILTERS[name](ROOT_SDDL)
+
+
+def test_filter_refuses_whitespace_inside_a_token() -> None:
+    with pytest.raises(
+        AnsibleFilterError, match=r"sddl_to_sd: whitespace ' ' at position 11 inside the ACE's SID ' BA'"
+    ):
+        FILTERS["sddl_to_sd"]("D:(A;;CC;;; BA)")
+
+
+def _ansible_env() -> dict[str, str]:
+    collections = REPO_ROOT / "collections"
+    if not (collections / "ansible_collections" / "winsec" / "wmi").exists():
+        pytest.skip("needs the collections/ tree that pytest-ansible creates")
+    return {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal",
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+    }
+
+
+def test_real_playbook_with_sddl_in_yaml_blocks(tmp_path: Path) -> None:
+    """SDDL written one ACE per line in a playbook, as '|' and '>' blocks, through ansible-playbook."""
+    playbook = tmp_path / "sddl_blocks.yml"
+    playbook.write_text(
+        """- name: SDDL over several lines
+  hosts: localhost
+  gather_facts: false
+  vars:
+    literal_block: |
+      O:BAG:BA
+      D:
+      (A;CI;CCDCLCSWRPWPRCWD;;;BA)
+      (A;CI;CCDCRP;;;NS)
+      (A;CI;CCDCRP;;;LS)
+      (A;CI;CCDCRP;;;AU)
+    folded_block: >
+      O:BAG:BAD:
+      (A;CI;CCDCLCSWRPWPRCWD;;;BA)
+      (A;CI;CCDCRP;;;NS)
+      (A;CI;CCDCRP;;;LS)
+      (A;CI;CCDCRP;;;AU)
+  tasks:
+    - name: Print both through the filters
+      ansible.builtin.debug:
+        msg:
+          - "{{ literal_block | winsec.wmi.sddl_to_sd | winsec.wmi.sd_to_sddl }}"
+          - "{{ folded_block | winsec.wmi.sddl_to_sd | winsec.wmi.sd_to_sddl }}"
+""",
+        encoding="utf-8",
+    )
+    ansible_playbook = Path(sys.executable).parent / "ansible-playbook"
+    if not ansible_playbook.exists():
+        pytest.skip(f"needs {ansible_playbook}")
+    result = subprocess.run(
+        [str(ansible_playbook), "-i", "localhost,", "-c", "local", str(playbook)],
+        env=_ansible_env(),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    payload = result.stdout.partition("SUCCESS => ")[2]
+    assert json.loads(payload.partition("\n\nPLAY RECAP")[0])["msg"] == [ROOT_SDDL, ROOT_SDDL]
+
+
 def test_real_ansible_run() -> None:
     """The documented one-liner, through ansible's own plugin loader and templating."""
     ansible = Path(sys.executable).parent / "ansible"

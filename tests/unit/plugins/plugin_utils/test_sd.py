@@ -202,6 +202,80 @@ class TestSddlParse:
         assert sd.dacl is not None and sd.dacl.aces[0].type == ACCESS_ALLOWED_CALLBACK_ACE_TYPE
 
 
+class TestSddlWhitespaceAndCase:
+    """Whitespace between tokens is accepted (as Windows does); inside a token it is refused with its position."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            # a YAML '|' block: one section or ACE per line, trailing newline
+            "O:BA\nG:BA\nD:\n(A;CI;CCDCLCSWRPWPRCWD;;;BA)\n(A;CI;CCDCRP;;;NS)\n(A;CI;CCDCRP;;;LS)\n(A;CI;CCDCRP;;;AU)\n",
+            # a YAML '>' block: lines folded with spaces, trailing newline
+            "O:BAG:BAD: (A;CI;CCDCLCSWRPWPRCWD;;;BA) (A;CI;CCDCRP;;;NS) (A;CI;CCDCRP;;;LS) (A;CI;CCDCRP;;;AU)\n",
+            # indented continuation lines, CRLF line ends and tabs
+            "  O:BA\r\n  G:BA\r\n  D:\r\n\t(A;CI;CCDCLCSWRPWPRCWD;;;BA)\r\n\t(A;CI;CCDCRP;;;NS)"
+            "(A;CI;CCDCRP;;;LS)   (A;CI;CCDCRP;;;AU)  ",
+        ],
+    )
+    def test_whitespace_between_sections_and_aces(self, text: str) -> None:
+        assert sd_to_bytes(sd_from_sddl(text)) == sd_to_bytes(sd_from_sddl(WMI_ROOT))
+        assert sd_to_sddl(sd_from_sddl(text)) == WMI_ROOT
+
+    def test_whitespace_around_acl_flags(self) -> None:
+        sd = sd_from_sddl("O:BAG:BA\nD:PAI\n  (A;;CC;;;BA)\nS:\n")
+        assert sd_to_sddl(sd) == "O:BAG:BAD:PAI(A;;CC;;;BA)S:"
+        assert sd_to_sddl(sd_from_sddl("D: P AI (A;;CC;;;BA)")) == "D:PAI(A;;CC;;;BA)"
+
+    @pytest.mark.parametrize(
+        ("sddl", "message"),
+        [
+            ("D :S:", r"whitespace at position 1 inside the section marker 'D:'"),
+            ("O:S-1-5- 32-544", r"whitespace ' ' at position 8 inside the owner SID 'S-1-5- 32-544'"),
+            ("O:BAG:B\nA", r"whitespace '\\n' at position 7 inside the group SID"),
+            ("D:(A; CI;CC;;;BA)", r"whitespace ' ' at position 5 inside the ACE flags"),
+            ("D:(A;;CC;;;BA\n)", r"whitespace '\\n' at position 13 inside the ACE's SID 'BA\\n'"),
+            ("D:(\nA;;CC;;;BA)", r"whitespace '\\n' at position 3 inside the ACE type"),
+            ("D:(A;;CC\nDC;;;BA)", r"whitespace '\\n' at position 8 inside the rights field"),
+            ("D:(A;;CC;;;BA)\nx", r"unexpected 'x' at position 15"),
+        ],
+    )
+    def test_whitespace_inside_a_token_is_refused_with_its_position(self, sddl: str, message: str) -> None:
+        with pytest.raises(SecurityDescriptorError, match=message):
+            sd_from_sddl(sddl)
+
+    @pytest.mark.parametrize(
+        ("sddl", "message"),
+        [
+            ("o:bag:bad:(a;ci;ccdc;;;ba)", r"at position 0, found 'o:bag:ba'; SDDL tokens are upper case: write 'O:'"),
+            ("O:BAG:BAd:(A;;CC;;;BA)", r"at position 8, found 'd:\(A;;CC'; SDDL tokens are upper case: write 'D:'"),
+            ("D:p(A;;CC;;;BA)", r"unknown ACL flag 'p\(' at position 2 .*; SDDL tokens are upper case: write 'P'"),
+            ("D:(a;;CC;;;BA)", r"unknown ACE type 'a' at position 3; SDDL tokens are upper case: write 'A'"),
+            ("D:(A;ci;CC;;;BA)", r"unknown ACE flag 'ci' at position 5; SDDL tokens are upper case: write 'CI'"),
+            ("D:(A;;ccDC;;;BA)", r"unknown access right 'cc' at position 6 .*; SDDL tokens are upper case: write 'CC'"),
+            ("D:(A;;CC;;;ba)", r"unknown SID alias 'ba' at position 11; SDDL tokens are upper case: write 'BA'"),
+        ],
+    )
+    def test_lower_case_says_tokens_are_upper_case(self, sddl: str, message: str) -> None:
+        with pytest.raises(SecurityDescriptorError, match=message):
+            sd_from_sddl(sddl)
+
+    def test_unknown_right_lists_the_namespace_letters(self) -> None:
+        with pytest.raises(SecurityDescriptorError) as raised:
+            sd_from_sddl("D:(A;;CCQQ;;;BA)")
+        assert str(raised.value) == (
+            "unknown access right 'QQ' at position 8 in 'CCQQ'; rights letters for WMI namespaces are "
+            "CC DC LC SW RP WP RC WD (the generic rights GA GR GW GX and a number such as 0x6003f are also accepted)"
+        )
+        # every letter offered is one the codec accepts
+        for letter in ["CC", "DC", "LC", "SW", "RP", "WP", "RC", "WD", "GA", "GR", "GW", "GX"]:
+            sd_from_sddl(f"D:(A;;{letter};;;BA)")
+
+    def test_rights_field_echo_is_bounded(self) -> None:
+        with pytest.raises(SecurityDescriptorError) as raised:
+            sd_from_sddl("D:(A;;" + "CC" * 50_000 + "QQ;;;BA)")
+        assert len(str(raised.value)) < 600
+
+
 class TestRightsPrinting:
     @pytest.mark.parametrize(
         ("mask", "text"),
