@@ -193,6 +193,7 @@ class HostCounters:
         self.shells_opened = 0
         self.http_requests = 0  # every POST to /wsman/<host>, faulted or not
         self.unauthorized = 0
+        self.lsa_batches = 0  # translation calls: wmi_state sends one batch per op, whatever the number of SIDs
 
     def count(self, field: str, key: str | None = None) -> None:
         """Increment a counter (``key`` for the per-kind ones) under the lock: handler threads share a host."""
@@ -220,6 +221,7 @@ class HostCounters:
                 "faults_injected": dict(self.faults),
                 "argspec_mismatches": self.argspec_mismatches,
                 "shells_opened": self.shells_opened,
+                "lsa_batches": self.lsa_batches,
             }
 
 

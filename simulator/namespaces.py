@@ -243,20 +243,12 @@ class NamespaceTree:
             raise WmiError(WBEM_E_ACCESS_DENIED, f"caller lacks Enable on {path}", namespace=path)
         return node
 
-    def descendants(self, path: str, token: Iterable[str] | None = None) -> list[tuple[str, str]]:
-        """(name as a recursive __NAMESPACE walk reports it, model path) for every descendant, depth first, parents
-        before children, siblings sorted by name (wmi_state.ps1 sorts by Name); names are built from ``path`` as
-        given plus each child's own spelling, e.g. ``root`` -> ``root\\CIMV2``."""
-        # Enumerating __NAMESPACE instances means connecting to each parent: it needs Enable there.
-        node = self.get(path) if token is None else self.connect(path, list(token))
-        found: list[tuple[str, str]] = []
-        for key in sorted(node.children, key=lambda k: leaf(self.nodes[k].path).lower()):
-            child = self.nodes[key]
-            name = path + "\\" + leaf(child.path)
-            found.append((name, child.path))
-            below = self.descendants(child.path, token)
-            found += [(f"{name}{sub[len(child.path) :]}", sub_path) for sub, sub_path in below]
-        return found
+    def children(self, path: str, token: Iterable[str]) -> list[str]:
+        """Model paths of the immediate children, as ``Get-CimInstance __NAMESPACE`` lists them, in ordinal order of
+        their names (wmi_state.ps1 sorts with StringComparer.Ordinal). Listing connects to ``path``: it needs Enable."""
+        node = self.connect(path, list(token))
+        paths = [self.nodes[key].path for key in node.children]
+        return sorted(paths, key=lambda p: leaf(p).encode("utf-16-be"))  # UTF-16 code units, as .NET compares
 
     def parent_of(self, node: Namespace) -> Namespace | None:
         key = normalize(node.path)

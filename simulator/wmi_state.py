@@ -16,7 +16,7 @@ from typing import Any
 
 from ._paths import install_collection_path
 from .host import BA, LOCAL_SYSTEM, NAMED_VALUES, Caller, Host, RegValue
-from .namespaces import WmiError, normalize, sids_in
+from .namespaces import WmiError, leaf, normalize, sids_in
 
 install_collection_path()
 
@@ -27,25 +27,15 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (  # noqa: E
     sd_from_bytes,
     sd_to_bytes,
 )
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_state_contract import (  # noqa: E402
+    FAILURE_KEYS,
+    REQUIRED_BY_OP,
+    WRITE_OPS,
+)
 
 CONTRACT_PREFIX = "SIMULATOR CONTRACT VIOLATION"
 E_ACCESSDENIED = 0x80070005  # HRESULT of a registry write refused by the key's ACL (UnauthorizedAccessException)
-
-WRITE_OPS = frozenset({"registry_write", "sd_set"})
-
-# Parameters each op needs (the contract's descriptions; the option spec cannot say "required when op=...").
-REQUIRED_BY_OP: dict[str, tuple[str, ...]] = {
-    "facts": (),
-    "registry_read": ("value",),
-    "registry_write": ("value", "data", "value_type", "expected"),
-    "sd_get": ("namespace",),
-    "sd_set": ("namespace", "sd", "expected_sd"),
-    "caller_rights": ("namespace",),
-    "sid_lookup": ("names",),
-    "name_lookup": ("sids",),
-    "event_subscriptions": (),
-    "script_files": ("paths",),
-}
+SE_DACL_PRESENT = 0x0004  # SECURITY_DESCRIPTOR control bit (MS-DTYP 2.4.6)
 
 
 class ContractViolation(ValueError):
@@ -116,7 +106,12 @@ def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) ->
             wrote |= outcome.wrote
             # wmi_state.ps1 reports changed for every write op that succeeded, whether or not the value differed.
             changed |= name in WRITE_OPS and not failed
-            results.append({"op": name, "failed": failed, **outcome.result})
+            if failed:
+                # wmi_state.ps1's catch leaves only what it set before the op ran: {op, failed, error}.
+                entry = dict(zip(FAILURE_KEYS, (name, True, outcome.result["error"]), strict=True))
+            else:
+                entry = {"op": name, "failed": False, **outcome.result}
+            results.append(entry)
     return {"changed": changed, "results": results}, wrote
 
 
@@ -182,33 +177,54 @@ def _registry_read(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
 
 
 def _sd_get(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
-    """Like wmi_state.ps1: one entry per namespace, named as requested (children: parent name + their own name, in
-    WMI's spelling, sorted by name); a namespace that cannot be read has an error in its entry, the op never fails."""
-    requested = op["namespace"]
-    names: list[tuple[str, str | None]] = [(requested, requested)]  # (name reported, path in the model)
-    entries: list[dict[str, Any]] = []
-    if op.get("recurse"):
-        try:
-            names += host.namespaces.descendants(requested, caller.token())
-        except WmiError as exc:
-            entries.append({"namespace": requested, "sd": None, "error": _wmi_error(exc)})
-            names = []
+    """Like wmi_state.ps1's Read-NamespaceTree: one entry per namespace, named as requested (children: parent name +
+    their own name in WMI's spelling, siblings in ordinal order). A namespace whose SD cannot be read has its error;
+    one whose children cannot be listed keeps its SD and gets the listing error; the rest of the tree is still read."""
     token = caller.token()
-    for name, path in names:
+    entries: list[dict[str, Any]] = []
+
+    def read(name: str, path: str) -> None:
+        entry: dict[str, Any] = {"namespace": name, "sd": None, "error": None}
+        entries.append(entry)
         try:
-            data = host.namespaces.get_sd(path or name, token)
-            entries.append({"namespace": name, "sd": base64.b64encode(data).decode(), "error": None})
+            entry["sd"] = base64.b64encode(host.namespaces.get_sd(path, token)).decode()
         except WmiError as exc:
-            entries.append({"namespace": name, "sd": None, "error": _wmi_error(exc)})
+            entry["error"] = _wmi_error(exc)
+        if not op.get("recurse"):
+            return
+        try:
+            children = host.namespaces.children(path, token)
+        except WmiError as exc:
+            entry["error"] = entry["error"] or _wmi_error(exc)
+            return
+        for child in children:
+            read(f"{name}\\{leaf(child)}", child)
+
+    read(op["namespace"], op["namespace"])
     result: dict[str, Any] = {"namespaces": entries}
     if op.get("resolve_names"):
-        principals: dict[str, str | None] = {}
-        for entry in entries:
-            if entry["sd"]:
-                for sid in sids_in(base64.b64decode(entry["sd"])):
-                    principals.setdefault(sid, host.lsa.lookup_sid(sid))
-        result["principals"] = principals
+        sids = list(
+            dict.fromkeys(sid for entry in entries if entry["sd"] for sid in sids_in(base64.b64decode(entry["sd"])))
+        )
+        answers = _translate(host, sids, host.lsa.lookup_sid)
+        result["principals"] = {sid: value for sid, (value, _error) in zip(sids, answers, strict=True)}
+        result["principal_errors"] = {sid: error for sid, (_value, error) in zip(sids, answers, strict=True) if error}
     return OpOutcome(result)
+
+
+def _translate(host: Host, items: list[str], lookup: Any) -> list[tuple[str | None, dict[str, Any] | None]]:
+    """wmi_state.ps1's Resolve-Identity: one batch; each item gets its value or a LOOKUP error."""
+    host.counters.count("lsa_batches")
+    answers: list[tuple[str | None, dict[str, Any] | None]] = []
+    for item in items:
+        value = lookup(item)
+        error = (
+            None
+            if value
+            else _error("LOOKUP", f"'{item}' could not be translated (no such account, or an orphaned SID)")
+        )
+        answers.append((value, error))
+    return answers
 
 
 def _caller_rights(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
@@ -219,12 +235,20 @@ def _caller_rights(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
 
 
 def _sid_lookup(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
-    return OpOutcome({"accounts": [{"name": name, "sid": host.lsa.lookup_name(name)} for name in op["names"]]})
+    answers = _translate(host, op["names"], host.lsa.lookup_name)
+    accounts = [
+        {"name": name, "sid": sid, "error": error} for name, (sid, error) in zip(op["names"], answers, strict=True)
+    ]
+    return OpOutcome({"accounts": accounts})
 
 
 def _name_lookup(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
-    # A malformed SID string does not resolve either (wmi_state.ps1 catches the SecurityIdentifier error).
-    return OpOutcome({"accounts": [{"sid": sid, "name": host.lsa.lookup_sid(sid)} for sid in op["sids"]]})
+    # A malformed SID string does not resolve either (its SecurityIdentifier constructor throws: a LOOKUP error).
+    answers = _translate(host, op["sids"], host.lsa.lookup_sid)
+    accounts = [
+        {"sid": sid, "name": name, "error": error} for sid, (name, error) in zip(op["sids"], answers, strict=True)
+    ]
+    return OpOutcome({"accounts": accounts})
 
 
 def _event_subscriptions(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
@@ -348,7 +372,7 @@ def _registry_write(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome
             {
                 "before": before,
                 "after": before,
-                "error": _error("WMI", "Requested registry access is not allowed.", E_ACCESSDENIED),
+                "error": _error("ACCESS_DENIED", "Requested registry access is not allowed.", E_ACCESSDENIED),
             }
         )
     data: Any
@@ -361,43 +385,52 @@ def _registry_write(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome
     return OpOutcome({"before": before, "after": after}, wrote=True)
 
 
+def dacl_refusal(sd_base64: str) -> str | None:
+    """wmi_state.ps1's Assert-DaclPresent: the byte check sd_set makes on every release before calling WMI.
+
+    A self-relative SD (MS-DTYP 2.4.6) has Revision 1 at offset 0, Control at 2, OffsetDacl at 16. SE_DACL_PRESENT
+    clear is no DACL; present with OffsetDacl 0 is a NULL DACL (everyone full control).
+    """
+    try:
+        data = base64.b64decode(sd_base64, validate=True)
+    except (binascii.Error, ValueError):
+        data = b""
+    if len(data) < 20 or data[0] != 1:
+        return "sd is not a base64 self-relative security descriptor"
+    control = int.from_bytes(data[2:4], "little")
+    if not control & SE_DACL_PRESENT or int.from_bytes(data[16:20], "little") == 0:
+        return "sd has no DACL or a NULL DACL"
+    return None
+
+
 def _sd_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
     namespace = op["namespace"]
-    try:
-        new_sd = base64.b64decode(op["sd"], validate=True)
-        expected = base64.b64decode(op["expected_sd"], validate=True)
-    except (binascii.Error, ValueError):
-        return OpOutcome({"sd": None, "error": _error("WMI", "Invalid parameter", 0x80041008)})
+    refusal = dacl_refusal(op["sd"])
+    if refusal:
+        host.counters.count("refused_writes", "namespace_sd:invalid_sd")
+        return OpOutcome({"error": _error("INVALID_SD", f"{refusal}; nothing was written")})
+    new_sd = base64.b64decode(op["sd"])
     token = caller.token()
     try:
         host.namespaces.get(namespace)
         current = host.namespaces.get_sd(namespace, token)
     except WmiError as exc:
-        return OpOutcome({"sd": None, "error": _wmi_error(exc)})
-    if current != expected:
-        return OpOutcome(
-            {
-                "sd": base64.b64encode(current).decode(),
-                "error": _error(
-                    "CHANGED_SINCE_READ",
-                    f"The security descriptor of {namespace} changed since it was read; nothing was written.",
-                ),
-            }
-        )
+        return OpOutcome({"error": _wmi_error(exc)})
+    if base64.b64encode(current).decode() != op["expected_sd"]:  # the ps1 compares the base64 text, case-sensitive
+        message = f"The security descriptor of {namespace} changed since it was read; nothing was written."
+        return OpOutcome({"error": _error("CHANGED_SINCE_READ", message)})
     try:
-        outcome = host.namespaces.set_sd(namespace, new_sd, token)
+        host.namespaces.set_sd(namespace, new_sd, token)
     except WmiError as exc:
         host.counters.count("refused_writes", f"namespace_sd:0x{exc.hresult:08X}")
         host.log("setsd_refused", namespace=namespace, hresult=f"0x{exc.hresult:08X}", reason=exc.reason)
-        return OpOutcome({"sd": None, "error": _wmi_error(exc)})
-    if outcome.accepted_null:
-        host.log("setsd_null_accepted", namespace=namespace, note="pre-2003: the namespace now inherits its parent")
+        return OpOutcome({"error": _wmi_error(exc)})
     try:
         after = host.namespaces.get_sd(namespace, token)
     except WmiError as exc:
         # The caller removed its own ReadSecurity: the write happened but wmi_state.ps1's read-back throws, so the
         # op reports failure - what a user of the real module sees.
-        return OpOutcome({"sd": None, "error": _wmi_error(exc)}, wrote=True)
+        return OpOutcome({"error": _wmi_error(exc)}, wrote=True)
     return OpOutcome({"sd": base64.b64encode(after).decode()}, wrote=True)
 
 

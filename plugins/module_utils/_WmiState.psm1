@@ -1,30 +1,81 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-# FOR INTERNAL COLLECTION USE ONLY: helpers of winsec.wmi.wmi_state (error records and the inventory reads); the
-# contract is plugins/modules/wmi_state.yml.
+# FOR INTERNAL COLLECTION USE ONLY: helpers of winsec.wmi.wmi_state (error records, SID translation and the inventory
+# reads); the contract is plugins/modules/wmi_state.yml.
 
-# CIM reports WMI failures as NativeErrorCode; map the common ones back to the WBEM HRESULT (wbemcli.h).
-$script:nativeToHresult = @{ AccessDenied = 0x80041003; InvalidParameter = 0x80041008; InvalidNamespace = 0x8004100E; NotFound = 0x80041002; InvalidClass = 0x80041010; MethodNotAvailable = 0x80041055; NotSupported = 0x8004100C }
+# MI_Result codes (mi.h; the same numbers as CimException.NativeErrorCode) -> the WBEM HRESULT (wbemcli.h) WMI uses.
+# Literals with the top bit set carry L: a plain 0x80041003 is a negative [int] in PowerShell and [uint32] of it throws.
+$script:miToHresult = @{ 1 = 0x80041001L; 2 = 0x80041003L; 3 = 0x8004100EL; 4 = 0x80041008L; 5 = 0x80041010L; 6 = 0x80041002L; 7 = 0x8004100CL; 16 = 0x80041055L }
+$script:wbemFailed = 0x80041001L
 
 function Format-OpError([string]$Code, [string]$Message, $Hresult = $null) {
     @{ code = $Code; hresult = $Hresult; message = $Message }
 }
 
-function ConvertTo-OpError($ErrorRecord) {
-    # Typed errors are thrown as hashtables; anything else is a WMI/.NET failure that keeps its HRESULT (a registry
-    # UnauthorizedAccessException carries E_ACCESSDENIED, 0x80070005).
-    if ($ErrorRecord.TargetObject -is [hashtable] -and $ErrorRecord.TargetObject.code) { return $ErrorRecord.TargetObject }
+function ConvertTo-UInt32($Value) {
+    # Lossless: an HRESULT may arrive as a negative Int32 (Exception.HResult) or as UInt32/Int64; keep its 32 bits.
+    [BitConverter]::ToUInt32([BitConverter]::GetBytes([int64]$Value), 0)
+}
+
+function Get-InnerException($ErrorRecord) {
+    # .NET method calls surface as MethodInvocationException (HRESULT 0x80131501) around the real exception.
     $exception = $ErrorRecord.Exception
-    $hresult = $null
-    if ($exception -is [Microsoft.Management.Infrastructure.CimException]) {
-        $data = $exception.ErrorData
-        if ($data -and $data.CimInstanceProperties['error_Code'] -and $null -ne $data.CimInstanceProperties['error_Code'].Value) {
-            $hresult = [uint32]$data.CimInstanceProperties['error_Code'].Value
+    while ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) { $exception = $exception.InnerException }
+    $exception
+}
+
+function Get-CimHresult([Microsoft.Management.Infrastructure.CimException]$Exception) {
+    # MSFT_WmiError.error_Code is an HRESULT only when error_Type says so (MI_RESULT_TYPE_HRESULT); MI and Win32 codes
+    # are mapped explicitly (MI_Utilities_CimErrorFromErrorCode names the three types).
+    $data = $Exception.ErrorData
+    $code = if ($data) { $data.CimInstanceProperties['error_Code'] } else { $null }
+    $type = if ($data) { $data.CimInstanceProperties['error_Type'] } else { $null }
+    if ($code -and $null -ne $code.Value -and $type) {
+        switch ("$($type.Value)") {
+            'HRESULT' { return ConvertTo-UInt32 $code.Value }
+            'Win32' { return ConvertTo-UInt32 (0x80070000L -bor ([int64]$code.Value -band 0xFFFF)) }
+            'MI' { if ($script:miToHresult.ContainsKey([int]$code.Value)) { return ConvertTo-UInt32 $script:miToHresult[[int]$code.Value] } }
         }
-        elseif ($nativeToHresult.ContainsKey("$($exception.NativeErrorCode)")) { $hresult = [uint32]$nativeToHresult["$($exception.NativeErrorCode)"] }
-        else { $hresult = [uint32]0x80041001 }
     }
-    if ($null -eq $hresult) { $hresult = [BitConverter]::ToUInt32([BitConverter]::GetBytes([int32]$exception.HResult), 0) }
-    Format-OpError 'WMI' $exception.Message $hresult
+    $native = [int]$Exception.NativeErrorCode
+    if ($script:miToHresult.ContainsKey($native)) { return ConvertTo-UInt32 $script:miToHresult[$native] }
+    ConvertTo-UInt32 $script:wbemFailed
+}
+
+function ConvertTo-OpError($ErrorRecord, [string]$Code = 'UNEXPECTED') {
+    # Typed errors are thrown as hashtables. Otherwise: CIM -> WMI with the WBEM HRESULT; access refused by Windows
+    # (UnauthorizedAccessException, SecurityException) -> ACCESS_DENIED; anything else -> $Code (REGISTRY, FILE, ...).
+    if ($ErrorRecord.TargetObject -is [hashtable] -and $ErrorRecord.TargetObject.code) { return $ErrorRecord.TargetObject }
+    $exception = Get-InnerException $ErrorRecord
+    if ($exception -is [Microsoft.Management.Infrastructure.CimException]) { return Format-OpError 'WMI' $exception.Message (Get-CimHresult $exception) }
+    if ($exception -is [System.UnauthorizedAccessException] -or $exception -is [System.Security.SecurityException]) { $Code = 'ACCESS_DENIED' }
+    Format-OpError $Code $exception.Message (ConvertTo-UInt32 $exception.HResult)
+}
+
+function Resolve-Identity([string[]]$Value, [type]$From, [type]$To) {
+    # One LSA call for the whole list (IdentityReferenceCollection.Translate): an unreachable domain controller costs
+    # one timeout, not one per account. forceSuccess=$false returns untranslated identities unchanged, in order.
+    # Returns one @{ value; error } per input, in input order.
+    $answers = @(foreach ($v in $Value) { @{ value = $null; error = $null } })
+    $collection = New-Object -TypeName System.Security.Principal.IdentityReferenceCollection
+    $positions = [System.Collections.Generic.List[int]]@()
+    for ($i = 0; $i -lt $Value.Count; $i++) {
+        try { $collection.Add((New-Object -TypeName $From.FullName -ArgumentList $Value[$i])); $positions.Add($i) }
+        catch { $answers[$i].error = ConvertTo-OpError $_ 'LOOKUP' }
+    }
+    if ($collection.Count -eq 0) { return , $answers }
+    try {
+        $translated = $collection.Translate($To, $false)
+        for ($j = 0; $j -lt $collection.Count; $j++) {
+            $answer = $answers[$positions[$j]]
+            if ($translated[$j] -is $To) { $answer.value = $translated[$j].Value }
+            else { $answer.error = Format-OpError 'LOOKUP' "'$($collection[$j].Value)' could not be translated (no such account, or an orphaned SID)" }
+        }
+    }
+    catch {
+        $failure = ConvertTo-OpError $_ 'LOOKUP'
+        foreach ($position in $positions) { $answers[$position].error = $failure }
+    }
+    , $answers
 }
 
 function Get-Property($Instance, [string]$Name) {
@@ -63,11 +114,11 @@ function Get-ScriptFile($Operation) {
         } else { Get-Item -LiteralPath $path -Force }
         foreach ($item in $items) {
             $entry = @{ path = $item.FullName; size = $item.Length; content = $null; truncated = ($item.Length -gt $Operation.max_bytes); error = $null }
-            if (-not $entry.truncated) { try { $entry.content = [Convert]::ToBase64String([System.IO.File]::ReadAllBytes($item.FullName)) } catch { $entry.error = ConvertTo-OpError $_ } }
+            if (-not $entry.truncated) { try { $entry.content = [Convert]::ToBase64String([System.IO.File]::ReadAllBytes($item.FullName)) } catch { $entry.error = ConvertTo-OpError $_ 'FILE' } }
             $files.Add($entry)
         }
     }
     @{ files = $files }
 }
 
-Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'Get-EventSubscription', 'Get-ScriptFile')
+Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Get-ScriptFile')

@@ -63,7 +63,7 @@ $registryValues = @{
     dcom_require_integrity_activation_authentication_level = @('SOFTWARE\Microsoft\Ole\AppCompat', 'RequireIntegrityActivationAuthenticationLevel')
     dcom_raise_activation_authentication_level = @('SOFTWARE\Microsoft\Ole\AppCompat', 'RaiseActivationAuthenticationLevel')
 }
-$registryTypes = @{ DWord = 'REG_DWORD'; String = 'REG_SZ'; ExpandString = 'REG_EXPAND_SZ'; MultiString = 'REG_MULTI_SZ'; QWord = 'REG_QWORD'; Binary = 'REG_BINARY' }
+$registryTypes = @{ DWord = 'REG_DWORD'; String = 'REG_SZ'; ExpandString = 'REG_EXPAND_SZ'; MultiString = 'REG_MULTI_SZ'; QWord = 'REG_QWORD'; Binary = 'REG_BINARY'; None = 'REG_NONE'; Unknown = 'REG_UNKNOWN' }
 
 function Read-RegistryValue([string]$Name) {
     $keyPath, $valueName = $registryValues[$Name]
@@ -75,15 +75,15 @@ function Read-RegistryValue([string]$Name) {
         try {
             $state.key_exists = $true
             if ($key.GetValueNames() -notcontains $valueName) { return $state }
-            $kind = $key.GetValueKind($valueName)
+            $kind = "$($key.GetValueKind($valueName))"
             $data = $key.GetValue($valueName, $null, 'DoNotExpandEnvironmentNames')
             $state.exists = $true
-            $state.type = if ($registryTypes.ContainsKey("$kind")) { $registryTypes["$kind"] } else { "$kind" }
-            $state.data = switch ("$kind") {
+            $state.type = $registryTypes[$kind]
+            $state.data = switch ($kind) {
                 'DWord' { [BitConverter]::ToUInt32([BitConverter]::GetBytes([int32]$data), 0) }
                 'QWord' { [BitConverter]::ToUInt64([BitConverter]::GetBytes([int64]$data), 0) }
-                'Binary' { [Convert]::ToBase64String([byte[]]$data) }
                 'MultiString' { , [string[]]$data }
+                { $data -is [byte[]] } { [Convert]::ToBase64String([byte[]]$data) }
                 default { [string]$data }
             }
             return $state
@@ -116,11 +116,9 @@ function Write-RegistryValue($Operation) {
 }
 
 function Invoke-SystemSecurity([string]$Namespace, [string]$Method, [hashtable]$Arguments = @{}) {
-    # __SystemSecurity methods are instance methods of its singleton: get the instance first, as Microsoft's
-    # WmiNamespaceSecurityDsc does; this form works in Windows PowerShell 5.1 and PowerShell 7.
-    $instance = Get-CimInstance -Namespace $Namespace -ClassName __SystemSecurity -ErrorAction Stop
-    $reply = Invoke-CimMethod -InputObject $instance -MethodName $Method -Arguments $Arguments -ErrorAction Stop
-    if ($reply.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "$Method on '$Namespace' returned $($reply.ReturnValue)" ([uint32]$reply.ReturnValue)) }
+    # One call per method, on the class: __SystemSecurity is a singleton, so WMI runs the method on its instance.
+    $reply = Invoke-CimMethod -Namespace $Namespace -ClassName __SystemSecurity -MethodName $Method -Arguments $Arguments -ErrorAction Stop
+    if ($reply.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "$Method on '$Namespace' returned $($reply.ReturnValue)" (ConvertTo-UInt32 $reply.ReturnValue)) }
     $reply
 }
 
@@ -128,17 +126,17 @@ function Get-NamespaceSd([string]$Namespace) {
     [Convert]::ToBase64String([byte[]](Invoke-SystemSecurity $Namespace 'GetSD').SD)
 }
 
-function Get-ChildNamespace([string]$Namespace) {
-    # Depth first, parents before children.
-    foreach ($child in (Get-CimInstance -Namespace $Namespace -ClassName __NAMESPACE -ErrorAction Stop | Sort-Object -Property Name)) {
-        $path = "$Namespace\$($child.Name)"
-        $path
-        Get-ChildNamespace $path
-    }
-}
-
-function Resolve-Sid([string]$Sid) {
-    try { ([System.Security.Principal.SecurityIdentifier]$Sid).Translate([System.Security.Principal.NTAccount]).Value } catch { $null }
+function Read-NamespaceTree([string]$Namespace, [bool]$Recurse, $Entries) {
+    # Depth first, parents before children, siblings in ordinal order (Sort-Object would compare culture-aware). A
+    # namespace whose SD or children cannot be read is one entry with its error; its siblings are still read.
+    $entry = @{ namespace = $Namespace; sd = $null; error = $null }
+    $Entries.Add($entry)
+    try { $entry.sd = Get-NamespaceSd $Namespace } catch { $entry.error = ConvertTo-OpError $_ }
+    if (-not $Recurse) { return }
+    try { $children = [string[]]@(Get-CimInstance -Namespace $Namespace -ClassName __NAMESPACE -ErrorAction Stop | ForEach-Object { $_.Name }) }
+    catch { if ($null -eq $entry.error) { $entry.error = ConvertTo-OpError $_ }; return }
+    [Array]::Sort($children, [StringComparer]::Ordinal)
+    foreach ($child in $children) { Read-NamespaceTree "$Namespace\$child" $true $Entries }
 }
 
 function Get-SdSid([string]$Base64) {
@@ -150,41 +148,53 @@ function Get-SdSid([string]$Base64) {
 }
 
 function Read-NamespaceSd($Operation) {
-    $names = [System.Collections.Generic.List[string]]@($Operation.namespace)
-    $result = @{ namespaces = [System.Collections.Generic.List[object]]@() }
-    if ($Operation.recurse) {
-        try { foreach ($child in (Get-ChildNamespace $Operation.namespace)) { $names.Add($child) } }
-        catch { $result.namespaces.Add(@{ namespace = $Operation.namespace; sd = $null; error = (ConvertTo-OpError $_) }) }
-    }
-    $sids = [System.Collections.Generic.HashSet[string]]@()
-    foreach ($name in $names) {
-        if ($result.namespaces | Where-Object { $_.namespace -eq $name }) { continue }
-        try {
-            $sd = Get-NamespaceSd $name
-            $result.namespaces.Add(@{ namespace = $name; sd = $sd; error = $null })
-            if ($Operation.resolve_names) { try { foreach ($s in (Get-SdSid $sd)) { $null = $sids.Add($s) } } catch { $null = $_ } }
-        }
-        catch { $result.namespaces.Add(@{ namespace = $name; sd = $null; error = (ConvertTo-OpError $_) }) }
-    }
+    $entries = [System.Collections.Generic.List[object]]@()
+    Read-NamespaceTree $Operation.namespace ([bool]$Operation.recurse) $entries
+    $result = @{ namespaces = $entries }
     if ($Operation.resolve_names) {
+        $sids = [System.Collections.Generic.List[string]]@()
+        foreach ($entry in $entries) { if ($entry.sd) { foreach ($s in (Get-SdSid $entry.sd)) { if (-not $sids.Contains($s)) { $sids.Add($s) } } } }
+        $answers = Resolve-Identity $sids.ToArray() ([System.Security.Principal.SecurityIdentifier]) ([System.Security.Principal.NTAccount])
         $result.principals = @{}
-        foreach ($s in $sids) { $result.principals[$s] = Resolve-Sid $s }
+        $result.principal_errors = @{}
+        for ($i = 0; $i -lt $sids.Count; $i++) {
+            $result.principals[$sids[$i]] = $answers[$i].value
+            if ($answers[$i].error) { $result.principal_errors[$sids[$i]] = $answers[$i].error }
+        }
     }
     $result
 }
 
+function Assert-DaclPresent([string]$Base64) {
+    # Self-relative SD (MS-DTYP 2.4.6): Control at offset 2, OffsetDacl at 16. SE_DACL_PRESENT (0x0004) clear means
+    # no DACL; present with offset 0 is a NULL DACL, which grants everyone full control. Refused on every release.
+    $bytes = $null
+    try { $bytes = [Convert]::FromBase64String($Base64) } catch { $bytes = $null }
+    if ($null -eq $bytes -or $bytes.Length -lt 20 -or $bytes[0] -ne 1) { throw (Format-OpError 'INVALID_SD' 'sd is not a base64 self-relative security descriptor; nothing was written') }
+    if (-not ($bytes[2] -band 0x04) -or [BitConverter]::ToUInt32($bytes, 16) -eq 0) { throw (Format-OpError 'INVALID_SD' 'sd has no DACL or a NULL DACL; nothing was written') }
+    , $bytes
+}
+
 function Write-NamespaceSd($Operation) {
+    $bytes = Assert-DaclPresent $Operation.sd
     if ((Get-NamespaceSd $Operation.namespace) -cne $Operation.expected_sd) {
         throw (Format-OpError 'CHANGED_SINCE_READ' "the security descriptor of '$($Operation.namespace)' changed since it was read; nothing was written")
     }
-    $null = Invoke-SystemSecurity $Operation.namespace 'SetSD' @{ SD = [byte[]][Convert]::FromBase64String($Operation.sd) }
+    $null = Invoke-SystemSecurity $Operation.namespace 'SetSD' @{ SD = [byte[]]$bytes }
     @{ sd = (Get-NamespaceSd $Operation.namespace) }
 }
 
-function Get-Sid([string]$Name) {
-    if ($Name -match '^S-1-\d') { return ([System.Security.Principal.SecurityIdentifier]$Name).Value }
-    if ($Name.StartsWith('.\')) { $Name = "$env:COMPUTERNAME\$($Name.Substring(2))" }
-    (New-Object -TypeName System.Security.Principal.NTAccount -ArgumentList $Name).Translate([System.Security.Principal.SecurityIdentifier]).Value
+function Get-Account([string[]]$Name) {
+    # sid_lookup: a SID string is returned as is once parsed; the names are translated in one batch.
+    $names = @(foreach ($n in $Name) { if ($n.StartsWith('.\')) { "$env:COMPUTERNAME\$($n.Substring(2))" } else { $n } })
+    $answers = Resolve-Identity @($names | Where-Object { $_ -notmatch '^S-1-\d' }) ([System.Security.Principal.NTAccount]) ([System.Security.Principal.SecurityIdentifier])
+    $next = 0
+    for ($i = 0; $i -lt $names.Count; $i++) {
+        $answer = @{ value = $null; error = $null }
+        if ($names[$i] -notmatch '^S-1-\d') { $answer = $answers[$next]; $next++ }
+        else { try { $answer.value = ([System.Security.Principal.SecurityIdentifier]$names[$i]).Value } catch { $answer.error = ConvertTo-OpError $_ 'LOOKUP' } }
+        @{ name = $Name[$i]; sid = $answer.value; error = $answer.error }
+    }
 }
 
 # The parameters each op needs (the option spec cannot say "required when op=..."). Checked for the whole batch before
@@ -220,15 +230,18 @@ foreach ($operation in $module.Params.operations) {
                     computer_name = $env:COMPUTERNAME; dns_host_name = $(if ($cs.PartOfDomain) { "$($cs.DNSHostName).$($cs.Domain)" } else { "$($cs.DNSHostName)" })
                     domain = "$($cs.Domain)"; part_of_domain = [bool]$cs.PartOfDomain; ps_version = "$($PSVersionTable.PSVersion.Major).$($PSVersionTable.PSVersion.Minor)" }
             }
-            'registry_read' { Read-RegistryValue $operation.value }
-            'registry_write' { Write-RegistryValue $operation }
+            'registry_read' { try { Read-RegistryValue $operation.value } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
+            'registry_write' { try { Write-RegistryValue $operation } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
             'sd_get' { Read-NamespaceSd $operation }
             'sd_set' { Write-NamespaceSd $operation }
             'caller_rights' {
                 @{ mask = [int64](Invoke-SystemSecurity $operation.namespace 'GetCallerAccessRights').Rights }
             }
-            'sid_lookup' { @{ accounts = @(foreach ($n in $operation.names) { @{ name = $n; sid = $(try { Get-Sid $n } catch { $null }) } }) } }
-            'name_lookup' { @{ accounts = @(foreach ($s in $operation.sids) { @{ sid = $s; name = (Resolve-Sid $s) } }) } }
+            'sid_lookup' { @{ accounts = @(Get-Account $operation.names) } }
+            'name_lookup' {
+                $answers = Resolve-Identity $operation.sids ([System.Security.Principal.SecurityIdentifier]) ([System.Security.Principal.NTAccount])
+                @{ accounts = @(for ($i = 0; $i -lt $operation.sids.Count; $i++) { @{ sid = $operation.sids[$i]; name = $answers[$i].value; error = $answers[$i].error } }) }
+            }
             'event_subscriptions' { Get-EventSubscription $operation }
             'script_files' { Get-ScriptFile $operation }
         }

@@ -46,14 +46,28 @@ WMI_HRESULTS: dict[int, tuple[str, str]] = {
     0x80070005: ("E_ACCESSDENIED", "Access denied by Windows (not by WMI)."),
 }
 
-# Error codes of the wmi_state contract other than WMI (plugins/modules/wmi_state.yml, RETURN results.error.code).
+# The wmi_state error codes other than WMI (_wmi_state_contract.ERROR_CODES), explained for a user.
 OPERATION_ERRORS: dict[str, str] = {
     "CHANGED_SINCE_READ": "The host changed between the read and the write; nothing was written. Run the task again.",
     "CHECK_MODE": "A write was sent in check mode and refused.",
     "NOT_FOUND": "The object does not exist on the host.",
-    "LOOKUP": "An account name or SID could not be translated on the host.",
+    "LOOKUP": "An account name or SID could not be translated on the host (unknown account, orphaned SID, or no "
+    "domain controller reachable).",
     "SKIPPED": "Skipped because an earlier write in the same call failed.",
-    "ACCESS_DENIED": "Access denied by Windows.",
+    "ACCESS_DENIED": (
+        "Access denied by Windows (not by WMI): the WMI-security registry values under HKLM can only be written by a "
+        "local administrator with an elevated token. Under UAC, a local account in Administrators that connects "
+        "remotely gets a filtered token (UAC remote restrictions, KB951016): use the built-in Administrator, a "
+        "domain account in Administrators, or become."
+    ),
+    "REGISTRY": "The host could not read or write the registry value.",
+    "FILE": "The host could not read the file.",
+    "INVALID_SD": (
+        "Refused before SetSD: the descriptor is not a self-relative security descriptor, or it has no DACL or a "
+        "NULL DACL (a NULL DACL grants everyone full control; Windows before Server 2003 accepted it). Nothing was "
+        "written."
+    ),
+    "UNEXPECTED": "The host raised an error this collection does not classify.",
 }
 
 
@@ -116,18 +130,27 @@ def describe_error(error: t.Mapping[str, t.Any] | None) -> WmiError:
     code = str(error.get("code") or "WMI")
     message = str(error.get("message") or "")
     hresult = normalise_hresult(error.get("hresult"))
+    if code in OPERATION_ERRORS:
+        # Non-WMI codes keep their HRESULT (e.g. E_ACCESSDENIED) but are explained by the code.
+        return WmiError(code=code, hresult=hresult, name=code, message=message, explanation=OPERATION_ERRORS[code])
     if code == "WMI" or hresult is not None:
         if hresult is not None and hresult in WMI_HRESULTS:
             name, explanation = WMI_HRESULTS[hresult]
         else:
             name, explanation = hresult_name(hresult), "WMI returned an error this collection does not know."
         return WmiError(code=code, hresult=hresult, name=name, message=message, explanation=explanation)
-    explanation = OPERATION_ERRORS.get(code, "The target reported an error.")
-    return WmiError(code=code, hresult=None, name=code, message=message, explanation=explanation)
+    return WmiError(code=code, hresult=None, name=code, message=message, explanation="The target reported an error.")
 
 
 def is_access_denied(error: WmiError) -> bool:
     return error.code == "ACCESS_DENIED" or error.hresult in (0x80041003, 0x80070005)
+
+
+def op_value(result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]:
+    """The result of one wmi_state operation, or its named failure (WmiOperationError)."""
+    if result.get("failed"):
+        raise WmiOperationError(context, describe_error(result.get("error")))
+    return result
 
 
 class WmiActionError(Exception):

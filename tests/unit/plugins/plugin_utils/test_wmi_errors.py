@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import (
+    OPERATION_ERRORS,
     describe_error,
     hresult_name,
     is_access_denied,
     normalise_hresult,
 )
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_state_contract import ERROR_CODES
 
 
 @pytest.mark.parametrize(
@@ -49,3 +51,21 @@ def test_contract_codes_are_named_without_hresult():
 
 def test_missing_error_never_crashes():
     assert describe_error(None).name == "UNKNOWN"
+
+
+def test_registry_access_denied_has_its_own_code_and_says_what_is_needed():
+    error = describe_error({"code": "ACCESS_DENIED", "hresult": -2147024891, "message": "Requested registry access"})
+    assert (error.name, error.hresult) == ("ACCESS_DENIED", 0x80070005)
+    assert is_access_denied(error)
+    assert "local administrator" in error.explanation and "elevated token" in error.explanation
+    assert error.sentence("writing").startswith("writing: ACCESS_DENIED (0x80070005). Access denied by Windows")
+
+
+@pytest.mark.parametrize("code", sorted(OPERATION_ERRORS))
+def test_every_operation_code_is_explained_by_its_code_even_with_an_hresult(code):
+    error = describe_error({"code": code, "hresult": 0x80131501, "message": ""})
+    assert error.name == code and error.explanation == OPERATION_ERRORS[code]
+
+
+def test_every_contract_code_is_explained():
+    assert set(OPERATION_ERRORS) | {"WMI"} == set(ERROR_CODES)
