@@ -13,16 +13,30 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+from ._text import as_written
+
 REGISTRY_VALUE = "unsecapp_access_control_default"
 REGISTRY_PATH = "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault"
 DESIRED_VALUE = {"enabled": 1, "disabled": 0}
 WRITE_TYPES = {"dword": "REG_DWORD", "string": "REG_SZ"}
 STRING_TYPES = ("REG_SZ", "REG_EXPAND_SZ")
 
-PRE_2000_CALLERS_WARNING = (
-    "UnsecAppAccessControlDefault=1 makes unsecapp.exe accept only authenticated callbacks. If this server runs "
+# Whitespace the value's text may carry around its digits: ASCII only, as the digits are (see _number_in_text).
+_ASCII_WHITESPACE = " \t\n\r\x0b\x0c"
+
+# UnsecAppAccessControlDefault=1 makes unsecapp.exe accept only authenticated callbacks; a pre-Windows 2000 caller's
+# LocalSystem has no network identity to authenticate with, so its asynchronous callbacks fail ("Setting Security
+# on an Asynchronous Call", Microsoft Learn). Said in the tense of what happens in this run.
+PRE_2000_CALLERS_WARNING_CHECK_MODE = (
+    "Setting UnsecAppAccessControlDefault to 1 would make unsecapp.exe accept only authenticated callbacks. If this "
+    "server runs asynchronous WMI scripts against pre-Windows 2000 machines (NT 4.0 and earlier), their callbacks "
+    "would fail: LocalSystem there has no network identity to authenticate with. Make those scripts "
+    "semisynchronous before applying this change."
+)
+PRE_2000_CALLERS_WARNING_WRITTEN = (
+    "UnsecAppAccessControlDefault is now 1: unsecapp.exe accepts only authenticated callbacks. If this server runs "
     "asynchronous WMI scripts against pre-Windows 2000 machines (NT 4.0 and earlier), their callbacks now fail: "
-    "LocalSystem there has no network identity to authenticate with. Make those scripts semisynchronous first."
+    "LocalSystem there has no network identity to authenticate with. Make those scripts semisynchronous."
 )
 
 
@@ -47,7 +61,7 @@ class ValueState:
     def describe(self) -> str:
         if not self.exists:
             return f"{REGISTRY_PATH} is absent (counts as 0)\n"
-        return f"{REGISTRY_PATH} = {self.data!r} ({self.type})\n"
+        return f"{REGISTRY_PATH} = {shown_data(self.data)} ({self.type})\n"
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,26 @@ class UnsecappPlan:
         }
 
 
+def shown_data(data: t.Any) -> str:
+    """The value's data for a message: a number as it is, anything else quoted and bounded (it may be long)."""
+    if isinstance(data, int) and not isinstance(data, bool):
+        return str(data)
+    return as_written(data)
+
+
+def _number_in_text(text: str) -> int | None:
+    """The number a REG_SZ holds: ASCII digits only, around them only ASCII whitespace; else None.
+
+    str.isdigit() also accepts other scripts' digits (U+0661 ARABIC-INDIC DIGIT ONE, U+FF11 FULLWIDTH DIGIT ONE) and
+    superscripts (U+00B2 SUPERSCRIPT TWO, on which int() fails): they are not the ASCII text a registry value of 1
+    holds, so none of them counts as compliant; they are drift, shown as read.
+    """
+    digits = text.strip(_ASCII_WHITESPACE)
+    if digits and all("0" <= c <= "9" for c in digits):
+        return int(digits)
+    return None
+
+
 def data_as_string(data: t.Any) -> str:
     # Same text wmi_state compares with: PowerShell's "$($value)" of an int, a string, or a string array.
     if isinstance(data, list):
@@ -88,16 +122,20 @@ def normalise(read: t.Mapping[str, t.Any]) -> ValueState:
         value = 0
     elif reg_type in ("REG_DWORD", "REG_QWORD") and isinstance(data, int) and not isinstance(data, bool):
         value = data
-    elif reg_type in STRING_TYPES and isinstance(data, str) and data.strip().isdigit():
+    elif reg_type in STRING_TYPES and isinstance(data, str):
         # Microsoft's own sample writes the value with StdRegProv.SetStringValue (REG_SZ "1").
-        value = int(data.strip())
+        value = _number_in_text(data)
     else:
         value = None
     return ValueState(exists=exists, type=reg_type, data=data, value=value)
 
 
-def plan(read: t.Mapping[str, t.Any], state: str, value_type: str) -> UnsecappPlan:
-    """Decide whether to write, and predict the value after the write."""
+def plan(read: t.Mapping[str, t.Any], state: str, value_type: str, *, check_mode: bool) -> UnsecappPlan:
+    """Decide whether to write, and predict the value after the write.
+
+    ``check_mode`` is true when this run does not write (check mode, or a read-only audit): the warnings then say
+    what would happen instead of what now happens.
+    """
     before = normalise(read)
     desired = DESIRED_VALUE[state]
     auto_type = "string" if before.type in STRING_TYPES else "dword"
@@ -105,8 +143,8 @@ def plan(read: t.Mapping[str, t.Any], state: str, value_type: str) -> UnsecappPl
     warnings: list[str] = []
     if before.exists and before.value is None:
         warnings.append(
-            f"{REGISTRY_PATH} holds {before.data!r} ({before.type}), which is not a number; it is treated as "
-            "non-compliant and replaced."
+            f"{REGISTRY_PATH} holds {shown_data(before.data)} ({before.type}), which is not a number (only ASCII "
+            f"digits 0-9 count); it is treated as non-compliant and {'would be' if check_mode else 'is'} replaced."
         )
     # An explicit value_type converts a value of the other type; 'auto' never rewrites for the type alone.
     wrong_type = value_type != "auto" and before.exists and before.type != WRITE_TYPES[write_type]
@@ -114,8 +152,9 @@ def plan(read: t.Mapping[str, t.Any], state: str, value_type: str) -> UnsecappPl
     if needs_write:
         data: t.Any = desired if write_type == "dword" else str(desired)
         after = ValueState(exists=True, type=WRITE_TYPES[write_type], data=data, value=desired)
-        if desired == 1:
-            warnings.append(PRE_2000_CALLERS_WARNING)
+        # Only a change of behaviour is worth a warning: REG_SZ '1' rewritten as REG_DWORD 1 changes nothing.
+        if desired == 1 and before.value != 1:
+            warnings.append(PRE_2000_CALLERS_WARNING_CHECK_MODE if check_mode else PRE_2000_CALLERS_WARNING_WRITTEN)
     else:
         after = before
     return UnsecappPlan(before, after, desired, write_type, needs_write, warnings)
