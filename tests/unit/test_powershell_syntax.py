@@ -96,3 +96,64 @@ def test_argspec_check_refuses_a_spec_built_at_run_time(tmp_path: pathlib.Path) 
     dynamic = MODULE_PS1.replace("default = 5", "default = $env:SIZE")
     problems = argspec_problems(tmp_path, dynamic, MODULE_DOCS)
     assert len(problems) == 1 and "must be a literal" in problems[0], problems
+
+
+# Rules for what only a Windows host would show (tools/gates/ps_rules.py): each fails on a sample of the mistake and
+# passes on its fixed form; every shipped file passes.
+def rule_problems(source: str) -> list[str]:
+    import ps_rules
+
+    return ps_rules.check_source(source.encode())
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_powershell_file_keeps_the_rules(script: pathlib.Path) -> None:
+    import ps_rules
+
+    assert ps_rules.check_file(script) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "broken", "fixed"),
+    [
+        ("hex-literal-sign", "$h = [uint32]0x80041003", "$h = [uint32]0x80041003L"),
+        ("hex-literal-sign", "$map = @{ AccessDenied = 0x80041003 }", "$map = @{ AccessDenied = 0x80041003L }"),
+        (
+            "hresult-unwrapped",
+            "try { [IO.File]::ReadAllBytes('x') } catch { $h = $_.Exception.HResult }",
+            "try { [IO.File]::ReadAllBytes('x') } catch { $h = $_.Exception.InnerException.HResult }",
+        ),
+        (
+            "hresult-unwrapped",
+            "function f($r) { $e = $r.Exception; $e.HResult }",
+            "function f($r) { $e = Get-InnerException $r; $e.HResult }\nfunction g($r) { $e = $r.Exception; $e }",
+        ),
+        ("ps51-syntax", "$a = $x ? 1 : 2", "$a = if ($x) { 1 } else { 2 }"),
+        ("ps51-syntax", "$a = $x ?? 2", "$a = if ($null -ne $x) { $x } else { 2 }"),
+        ("ps51-syntax", "$a ??= 2", "if ($null -eq $a) { $a = 2 }"),
+        ("ps51-syntax", "$a = ${x}?.Name", "$a = if ($x) { $x.Name }"),
+        ("ps51-syntax", "Get-Item x && Write-Output ok", "Get-Item x; if ($?) { Write-Output ok }"),
+        ("ps51-syntax", "Get-Item x || Write-Output no", "Get-Item x; if (-not $?) { Write-Output no }"),
+        ("ps51-syntax", "1..3 | ForEach-Object -Parallel { $_ }", "1..3 | ForEach-Object -Process { $_ }"),
+        ("ps51-syntax", "1..3 | % -Par { $_ }", "1..3 | % { $_ }"),
+        ("ps51-syntax", "function f { process { 1 } clean { 2 } }", "function f { process { 1 } end { 2 } }"),
+        (
+            "culture-sort",
+            "$names | Sort-Object",
+            "$names = [string[]]$names; [Array]::Sort($names, [StringComparer]::Ordinal)",
+        ),
+        (
+            "culture-sort",
+            "$items | sort Name",
+            "$n = [string[]]@($items.Name); [Array]::Sort($n, [StringComparer]::Ordinal)",
+        ),
+    ],
+)
+def test_rule_fails_on_the_mistake_and_passes_on_the_fix(rule: str, broken: str, fixed: str) -> None:
+    problems = rule_problems(broken)
+    assert any(f": {rule}: " in p for p in problems), problems
+    assert rule_problems(fixed) == []
+
+
+def test_rules_ignore_strings_and_comments() -> None:
+    assert rule_problems("# $x ?? 1 and 0x80041003 | Sort-Object\n$s = 'a ?? b && c 0x80041003'\n") == []
