@@ -5,7 +5,8 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winsec.wmi.plugins.modules.namespace_sd import DOCUMENTATION
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd import run_namespace_sd
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd import NamespaceSd
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 
 
@@ -15,4 +16,4 @@ class ActionModule(WmiAction):
     REQUIRED_ONE_OF: t.ClassVar[list[list[str]]] = [["sddl", "aces"]]
 
     def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        return run_namespace_sd(self, params)
+        return run_module(self, NamespaceSd(params))

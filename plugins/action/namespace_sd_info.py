@@ -5,7 +5,8 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winsec.wmi.plugins.modules.namespace_sd_info import DOCUMENTATION
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_info import run_namespace_sd_info
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_info import NamespaceSdInfo
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 
 
@@ -13,4 +14,4 @@ class ActionModule(WmiAction):
     DOCUMENTATION = DOCUMENTATION
 
     def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        return run_namespace_sd_info(self, params)
+        return run_module(self, NamespaceSdInfo(params))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winsec.wmi.plugins.modules.unsecapp_lockdown import DOCUMENTATION
-from ansible_collections.winsec.wmi.plugins.plugin_utils._unsecapp_lockdown import run_unsecapp_lockdown
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
+from ansible_collections.winsec.wmi.plugins.plugin_utils._unsecapp_lockdown import UnsecappLockdown
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 
 
@@ -13,4 +14,4 @@ class ActionModule(WmiAction):
     DOCUMENTATION = DOCUMENTATION
 
     def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        return run_unsecapp_lockdown(self, params)
+        return run_module(self, UnsecappLockdown(params["state"], params["value_type"]))

@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""winsec.wmi.namespace_sd: read the namespace's descriptor, plan, write only when needed."""
+"""The explicit-SD control (winsec.wmi.namespace_sd): read the namespace and its subtree, plan, write when needed."""
 
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within this collection
@@ -11,82 +11,164 @@
 from __future__ import annotations
 
 import typing as t
-from dataclasses import replace
 
+from ._control import Control, Decision, HostContext, Reference
 from ._namespace_findings import decode_sd
 from ._namespace_policy import same_explicit_state
-from ._namespace_sd_plan import _check_aces, acl_table, describe_changes, encode_sd, parse_request, plan, resolve
-from ._os_profile import host_facts, os_profile
-from ._sd import SecurityDescriptorError, sd_to_sddl
-from ._wmi_errors import WmiActionError, WmiCaller
+from ._namespace_sd_plan import (
+    Request,
+    _check_aces,
+    acl_table,
+    describe_changes,
+    encode_sd,
+    parse_request,
+    plan,
+    resolve,
+)
+from ._sd import SecurityDescriptor, SecurityDescriptorError, sd_to_sddl
+from ._unsecapp_lockdown import os_result
+from ._wmi_errors import WmiActionError, op_value
+
+DOCS_SETSD = Reference(
+    "__SystemSecurity.SetSD method (Microsoft Learn)",
+    "https://learn.microsoft.com/en-us/windows/win32/wmisdk/setsd-method-in-class---systemsecurity",
+)
+DOCS_NAMESPACE_SECURITY = Reference(
+    "Securing a Remote WMI Connection: namespace security (Microsoft Learn)",
+    "https://learn.microsoft.com/en-us/windows/win32/wmisdk/securing-a-remote-wmi-connection",
+)
 
 
-def run_namespace_sd(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The whole module: refuse from the input alone, read (1 round trip), write + read back (1 more) if needed."""
-    request = parse_request(params)
-    operations: list[dict[str, t.Any]] = [
-        {"op": "facts"},
-        {"op": "sd_get", "namespace": request.namespace, "resolve_names": True},
-    ]
-    if request.lookups:
-        operations.append({"op": "sid_lookup", "names": request.lookups})
-    facts_result, sd_result, *lookup_result = caller.wmi_call(operations)
-    facts = caller.op_value(facts_result, "reading the host's OS facts")
-    profile = os_profile(facts)
-    read = caller.op_value(sd_result, f"reading the security descriptor of {request.namespace}")
-    entry = (read.get("namespaces") or [{}])[0]
-    if entry.get("error") or not entry.get("sd"):
-        caller.op_value(
-            {"failed": True, "error": entry.get("error")}, f"reading the security descriptor of {request.namespace}"
-        )
-    resolved: dict[str, str | None] = dict(read.get("principals") or {})
-    if lookup_result:
-        accounts = caller.op_value(lookup_result[0], "translating principal names").get("accounts") or []
-        request = resolve(request, accounts)
-        resolved.update({str(a["sid"]): str(a["name"]) for a in accounts if a.get("sid")})
-        _check_aces(request, contacted=True)
-    current_b64 = str(entry["sd"])
+def decode_host_sd(sd_base64: str) -> SecurityDescriptor:
     try:
-        current = decode_sd(current_b64)
+        return decode_sd(sd_base64)
     except SecurityDescriptorError as exc:
         raise WmiActionError(f"The host returned a security descriptor this collection cannot parse: {exc}") from None
-    decision = plan(request, current)
-    result: dict[str, t.Any] = {
-        "changed": decision.changed,
-        "namespace": str(entry.get("namespace") or request.namespace),
-        "previous_sddl": sd_to_sddl(current),
-        "sddl": sd_to_sddl(decision.predicted),
-        "changes": describe_changes(current, decision.candidate, resolved),
-        "os": {**host_facts(facts), "family": profile.family, "pre_2003": profile.pre_2003},
-    }
-    if decision.changed and not caller.check_mode:
-        operation = {
-            "op": "sd_set",
-            "namespace": request.namespace,
-            "sd": encode_sd(decision.candidate),
-            "expected_sd": current_b64,
+
+
+class NamespaceSd(Control):
+    """Make one namespace's explicit DACL ACEs what the request says (module parameters of namespace_sd)."""
+
+    id = "WMI-002"
+    title = "Namespace carries the explicit security descriptor the baseline sets"
+    severity = "high"
+    references = (DOCS_SETSD, DOCS_NAMESPACE_SECURITY)
+
+    def __init__(self, params: t.Mapping[str, t.Any]) -> None:
+        # Everything the arguments alone can refuse is refused here, before any contact with the host.
+        self.request: Request = parse_request(params)
+
+    def reads(self) -> list[dict[str, t.Any]]:
+        # The whole subtree: the lock-out check judges every descendant's effective DACL after the write.
+        operations: list[dict[str, t.Any]] = [
+            {"op": "sd_get", "namespace": self.request.namespace, "recurse": True, "resolve_names": True}
+        ]
+        if self.request.lookups:
+            operations.append({"op": "sid_lookup", "names": self.request.lookups})
+        return operations
+
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        request = self.request
+        context = f"reading the security descriptor of {request.namespace}"
+        read = op_value(results[0], context)
+        entries = list(read.get("namespaces") or [{}])
+        entry = entries[0]
+        if entry.get("error") or not entry.get("sd"):
+            op_value({"failed": True, "error": entry.get("error")}, context)
+        resolved: dict[str, str | None] = dict(read.get("principals") or {})
+        if len(results) > 1:
+            accounts = op_value(results[1], "translating principal names").get("accounts") or []
+            request = resolve(request, accounts)
+            resolved.update({str(a["sid"]): str(a["name"]) for a in accounts if a.get("sid")})
+            _check_aces(request, contacted=True)
+        self.request = request
+        current_b64 = str(entry["sd"])
+        current = decode_host_sd(current_b64)
+        descendants = [
+            (str(child["namespace"]), decode_host_sd(str(child["sd"])))
+            for child in entries[1:]
+            if child.get("sd") and not child.get("error")
+        ]
+        unreadable = [str(child.get("namespace")) for child in entries[1:] if child.get("error") or not child.get("sd")]
+        decision = plan(request, current, descendants=descendants)
+        namespace = str(entry.get("namespace") or request.namespace)
+        changes = describe_changes(current, decision.candidate, resolved)
+        result: dict[str, t.Any] = {
+            "namespace": namespace,
+            "previous_sddl": sd_to_sddl(current),
+            "sddl": sd_to_sddl(decision.predicted),
+            "changes": changes,
+            "os": os_result(host),
         }
-        (write_result,) = caller.wmi_call([operation])
-        written = caller.op_value(write_result, f"writing the security descriptor of {request.namespace}")
-        after = decode_sd(str(written["sd"]))
-        result["sddl"] = sd_to_sddl(after)
-        if not same_explicit_state(after, decision.candidate):
-            raise WmiActionError(
-                f"{request.namespace}: the descriptor read back after SetSD differs from the one written",
-                **{**result, "changed": True, "expected_sddl": sd_to_sddl(decision.candidate)},
+        warnings = []
+        if unreadable and decision.changed:
+            warnings.append(
+                f"{len(unreadable)} descendant namespace(s) of {namespace} could not be read "
+                f"({', '.join(unreadable[:5])}); the lock-out check could not judge them."
             )
-        decision = replace(decision, predicted=after)
-    if caller.diff_mode and decision.changed:
-        result["diff"] = {
-            "before_header": f"{result['namespace']} (before)",
-            "after_header": f"{result['namespace']} (after)",
-            "before": acl_table(current, resolved),
-            "after": acl_table(decision.predicted, resolved),
+        expected = sd_to_sddl(decision.candidate)
+        if not decision.changed:
+            result["msg"] = f"{request.namespace} already has the requested security descriptor."
+            return Decision("compliant", expected, result["previous_sddl"], result=result, warnings=warnings)
+        verb = "would change" if host.check_mode or not host.enforce else "changed"
+        result["msg"] = f"{request.namespace}: {verb} ({len(changes)} changes)."
+        # verify() reports against the state this decision was made on.
+        self._resolved, self._current, self._candidate = resolved, current, decision.candidate
+        return Decision(
+            "drift",
+            expected,
+            result["previous_sddl"],
+            findings=[
+                {"id": "explicit_sd_differs", "severity": self.severity, "namespace": namespace, "message": change}
+                for change in changes
+            ],
+            writes=[
+                {
+                    "op": "sd_set",
+                    "namespace": request.namespace,
+                    "sd": encode_sd(decision.candidate),
+                    "expected_sd": current_b64,
+                }
+            ],
+            changes=changes,
+            remediation=f"Apply the explicit descriptor to {namespace} (winsec.wmi.namespace_sd).",
+            automatic=True,
+            diff=self._diff(namespace, current, decision.predicted, resolved),
+            result=result,
+            warnings=warnings,
+        )
+
+    @staticmethod
+    def _diff(
+        namespace: str, before: SecurityDescriptor, after: SecurityDescriptor, resolved: t.Mapping[str, str | None]
+    ) -> dict[str, str]:
+        return {
+            "before_header": f"{namespace} (before)",
+            "after_header": f"{namespace} (after)",
+            "before": acl_table(before, resolved),
+            "after": acl_table(after, resolved),
         }
-    verb = "would change" if caller.check_mode else "changed"
-    result["msg"] = (
-        f"{request.namespace}: {verb} ({len(result['changes'])} changes)."
-        if decision.changed
-        else (f"{request.namespace} already has the requested security descriptor.")
-    )
-    return result
+
+    def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        namespace = decision.result["namespace"]
+        written = op_value(results[0], f"writing the security descriptor of {self.request.namespace}")
+        after = decode_host_sd(str(written["sd"]))
+        result = {**decision.result, "sddl": sd_to_sddl(after)}
+        if not same_explicit_state(after, self._candidate):
+            raise WmiActionError(
+                f"{self.request.namespace}: the descriptor read back after SetSD differs from the one written",
+                **{**result, "changed": True, "expected_sddl": decision.expected},
+            )
+        return Decision(
+            "remediated",
+            decision.expected,
+            result["sddl"],
+            decision.findings,
+            decision.writes,
+            decision.changes,
+            decision.remediation,
+            automatic=True,
+            diff=self._diff(namespace, self._current, after, self._resolved),
+            result=result,
+            warnings=decision.warnings,
+        )

@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""winsec.wmi.namespace_sd_info: read namespace descriptors (one round trip) and report findings."""
+"""Namespace descriptor reads (winsec.wmi.namespace_sd_info): one round trip, readable reports and findings."""
 
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within this collection
@@ -12,57 +12,80 @@ from __future__ import annotations
 
 import typing as t
 
+from ._control import Control, Decision, HostContext
 from ._namespace_findings import namespace_reports, normalise_namespace
-from ._os_profile import host_facts, os_profile
 from ._sd import SecurityDescriptorError
-from ._wmi_errors import WmiActionError, WmiCaller
+from ._unsecapp_lockdown import os_result
+from ._wmi_errors import WmiActionError, op_value
 
 
-def run_namespace_sd_info(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The whole module: one round trip per host, whatever the number of namespaces."""
-    try:
-        namespaces = [normalise_namespace(name) for name in params["namespaces"]]
-    except ValueError as exc:
-        raise WmiActionError(f"namespaces: {exc}") from None
-    if not namespaces:
-        raise WmiActionError("namespaces: give at least one namespace, e.g. root (with recurse=true for all)")
-    operations: list[dict[str, t.Any]] = [{"op": "facts"}]
-    operations += [
-        {"op": "sd_get", "namespace": name, "recurse": params["recurse"], "resolve_names": params["resolve_names"]}
-        for name in namespaces
+def sd_reads(namespaces: t.Sequence[str], *, recurse: bool, resolve_names: bool) -> list[dict[str, t.Any]]:
+    return [
+        {"op": "sd_get", "namespace": name, "recurse": recurse, "resolve_names": resolve_names} for name in namespaces
     ]
-    facts_result, *sd_results = caller.wmi_call(operations)
-    facts = caller.op_value(facts_result, "reading the host's OS facts")
-    profile = os_profile(facts)
+
+
+def read_reports(
+    namespaces: t.Sequence[str], results: t.Sequence[t.Mapping[str, t.Any]], *, resolve_names: bool
+) -> list[dict[str, t.Any]]:
+    """sd_get results -> one readable report per namespace read (each once, in the order read)."""
     entries: list[t.Mapping[str, t.Any]] = []
-    resolved: dict[str, str | None] | None = {} if params["resolve_names"] else None
-    for name, sd_result in zip(namespaces, sd_results, strict=True):
-        value = caller.op_value(sd_result, f"reading the security descriptors of {name}")
+    resolved: dict[str, str | None] | None = {} if resolve_names else None
+    for name, sd_result in zip(namespaces, results, strict=True):
+        value = op_value(sd_result, f"reading the security descriptors of {name}")
         entries.extend(value.get("namespaces") or [])
         if resolved is not None:
             resolved.update(value.get("principals") or {})
     try:
-        reports = namespace_reports(entries, resolved)
+        return namespace_reports(entries, resolved)
     except SecurityDescriptorError as exc:
         raise WmiActionError(f"The host returned a security descriptor this collection cannot parse: {exc}") from None
-    findings = [finding for report in reports for finding in report["findings"]]
-    result: dict[str, t.Any] = {
-        "changed": False,
-        "os": {**host_facts(facts), "family": profile.family, "pre_2003": profile.pre_2003},
-        "namespaces": reports,
-        "findings": findings,
-        "finding_count": len(findings),
-    }
-    unreadable = [report for report in reports if "error" in report]
-    if unreadable:
-        listed = "; ".join(report["msg"] for report in unreadable[:3])
-        more = f" (and {len(unreadable) - 3} more)" if len(unreadable) > 3 else ""
-        result.update(
-            failed=True,
-            msg=f"Could not read {len(unreadable)} of {len(reports)} namespaces: {listed}{more}",
-            # The first named error at the top, as every winsec.wmi module reports a failure; all are per namespace.
-            error=unreadable[0]["error"],
-        )
-    else:
+
+
+def parse_namespaces(names: t.Sequence[str], option: str = "namespaces") -> list[str]:
+    try:
+        namespaces = [normalise_namespace(name) for name in names]
+    except ValueError as exc:
+        raise WmiActionError(f"{option}: {exc}") from None
+    if not namespaces:
+        raise WmiActionError(f"{option}: give at least one namespace, e.g. root (with recurse=true for all)")
+    return namespaces
+
+
+class NamespaceSdInfo(Control):
+    """Read-only: the descriptors of the namespaces asked for, in words, with findings."""
+
+    id = "WMI-INFO"
+    title = "Namespace security descriptors"
+    severity = "info"
+
+    def __init__(self, params: t.Mapping[str, t.Any]) -> None:
+        self.namespaces = parse_namespaces(params["namespaces"])
+        self.recurse = bool(params["recurse"])
+        self.resolve_names = bool(params["resolve_names"])
+
+    def reads(self) -> list[dict[str, t.Any]]:
+        return sd_reads(self.namespaces, recurse=self.recurse, resolve_names=self.resolve_names)
+
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        reports = read_reports(self.namespaces, results, resolve_names=self.resolve_names)
+        findings = [finding for report in reports for finding in report["findings"]]
+        result: dict[str, t.Any] = {
+            "os": os_result(host),
+            "namespaces": reports,
+            "findings": findings,
+            "finding_count": len(findings),
+        }
+        unreadable = [report for report in reports if "error" in report]
+        if unreadable:
+            listed = "; ".join(report["msg"] for report in unreadable[:3])
+            more = f" (and {len(unreadable) - 3} more)" if len(unreadable) > 3 else ""
+            result.update(
+                failed=True,
+                msg=f"Could not read {len(unreadable)} of {len(reports)} namespaces: {listed}{more}",
+                # The first named error at the top, as every winsec.wmi module reports a failure; all are per namespace.
+                error=unreadable[0]["error"],
+            )
+            return Decision("error", findings=findings, reason=result["msg"], result=result)
         result["msg"] = f"Read {len(reports)} namespaces: {len(findings)} findings."
-    return result
+        return Decision("drift" if findings else "compliant", findings=findings, result=result)

@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""winsec.wmi.unsecapp_lockdown: read the value and the OS, write only when needed."""
+"""The unsecapp lock-out control (winsec.wmi.unsecapp_lockdown, baseline WMI-001): UnsecAppAccessControlDefault."""
 
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within this collection
@@ -12,66 +12,122 @@ from __future__ import annotations
 
 import typing as t
 
-from ._os_profile import PRE_2003_MITIGATIONS, host_facts, os_profile
+from ._control import Control, Decision, HostContext, Reference
+from ._os_profile import PRE_2003_MITIGATIONS, host_facts
 from ._unsecapp import REGISTRY_PATH, REGISTRY_VALUE, WRITE_TYPES, diff, normalise, plan
-from ._wmi_errors import WmiCaller
+from ._wmi_errors import op_value
+
+DOCS_ASYNC_SECURITY = Reference(
+    "Setting Security on an Asynchronous Call (Microsoft Learn)",
+    "https://learn.microsoft.com/en-us/windows/win32/wmisdk/setting-security-on-an-asynchronous-call",
+)
+DOCS_2003_CHANGES = Reference(
+    "Security changes in WMI in Windows Server 2003 (Microsoft Learn, 'Maintaining WMI Security')",
+    "https://learn.microsoft.com/en-us/windows/win32/wmisdk/maintaining-wmi-security",
+)
 
 
-def run_unsecapp_lockdown(caller: WmiCaller, params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The whole module: read (1 round trip), and write only when needed (1 more)."""
-    facts_result, read_result = caller.wmi_call([{"op": "facts"}, {"op": "registry_read", "value": REGISTRY_VALUE}])
-    facts = caller.op_value(facts_result, "reading the host's OS facts")
-    profile = os_profile(facts)
-    os_facts = {**host_facts(facts), "family": profile.family, "pre_2003": profile.pre_2003}
-    read = caller.op_value(read_result, f"reading {REGISTRY_PATH}")
-    current = normalise(read)
-    result: dict[str, t.Any] = {
-        "changed": False,
-        "os": os_facts,
-        "before": current.to_dict(),
-        "after": current.to_dict(),
-        "observed_type": current.type,
-        "written_type": None,
-    }
-    if profile.pre_2003:
-        return {
-            **result,
-            "applicable": False,
-            "compliant": False,
-            "msg": f"Not applicable on {profile.family}. {PRE_2003_MITIGATIONS}",
+def os_result(host: HostContext) -> dict[str, t.Any]:
+    """The 'os' key every winsec.wmi module returns: the host's facts and what the controls derive from them."""
+    return {**host_facts(host.facts), "family": host.profile.family, "pre_2003": host.profile.pre_2003}
+
+
+class UnsecappLockdown(Control):
+    id = "WMI-001"
+    title = "unsecapp.exe accepts only authenticated callbacks (UnsecAppAccessControlDefault = 1)"
+    severity = "high"
+    references = (DOCS_ASYNC_SECURITY, DOCS_2003_CHANGES)
+
+    def __init__(self, state: str = "enabled", value_type: str = "auto") -> None:
+        self.state = state
+        self.value_type = value_type
+
+    def reads(self) -> list[dict[str, t.Any]]:
+        return [{"op": "registry_read", "value": REGISTRY_VALUE}]
+
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        read = op_value(results[0], f"reading {REGISTRY_PATH}")
+        current = normalise(read)
+        result: dict[str, t.Any] = {
+            "os": os_result(host),
+            "before": current.to_dict(),
+            "after": current.to_dict(),
+            "observed_type": current.type,
+            "written_type": None,
         }
+        expected = f"{REGISTRY_PATH} = {1 if self.state == 'enabled' else 0}"
+        actual = current.describe().strip()
+        if host.profile.pre_2003:
+            reason = f"Not applicable on {host.profile.family}. {PRE_2003_MITIGATIONS}"
+            result.update(applicable=False, compliant=False, msg=reason)
+            return Decision(
+                "not_applicable", expected, actual, reason=reason, remediation=PRE_2003_MITIGATIONS, result=result
+            )
 
-    decision = plan(read, params["state"], params["value_type"])
-    result.update(applicable=True, warnings=list(decision.warnings))
-    if not decision.needs_write:
-        return {**result, "compliant": True, "msg": f"UnsecAppAccessControlDefault is already {decision.desired}."}
+        decision = plan(read, self.state, self.value_type, check_mode=not host.will_write)
+        result.update(applicable=True)
+        if not decision.needs_write:
+            result.update(compliant=True, msg=f"UnsecAppAccessControlDefault is already {decision.desired}.")
+            return Decision("compliant", expected, actual, result=result)
 
-    result.update(changed=True, after=decision.after.to_dict(), written_type=WRITE_TYPES[decision.write_type])
-    if caller.diff_mode:
-        result["diff"] = diff(decision.before, decision.after)
-    if caller.check_mode:
-        return {
-            **result,
-            "compliant": False,
-            "msg": f"UnsecAppAccessControlDefault would be set to "
-            f"{decision.desired} ({WRITE_TYPES[decision.write_type]}).",
+        written_type = WRITE_TYPES[decision.write_type]
+        finding = {
+            "id": "unsecapp_not_enforced" if decision.before.value != decision.desired else "unsecapp_type",
+            "severity": self.severity if decision.before.value != decision.desired else "info",
+            "message": f"{actual}; expected {decision.desired} ({written_type}).",
         }
+        verb = "would be set" if host.check_mode or not host.enforce else "set"
+        result.update(
+            compliant=False,
+            after=decision.after.to_dict(),
+            written_type=written_type,
+            msg=f"UnsecAppAccessControlDefault {verb} to {decision.desired} ({written_type}).",
+        )
+        return Decision(
+            "drift",
+            expected,
+            actual,
+            findings=[finding],
+            writes=[decision.write_operation()],
+            changes=[f"{REGISTRY_PATH}: {actual} -> {decision.desired} ({written_type})"],
+            remediation=f"Set {REGISTRY_PATH} to {decision.desired} (winsec.wmi.unsecapp_lockdown).",
+            automatic=True,
+            diff=diff(decision.before, decision.after),
+            result=result,
+            warnings=list(decision.warnings),
+        )
 
-    (write_result,) = caller.wmi_call([decision.write_operation()])
-    written = caller.op_value(write_result, f"writing {REGISTRY_PATH}")
-    after = normalise(written["after"])
-    result.update(after=after.to_dict())
-    if caller.diff_mode:
-        result["diff"] = diff(normalise(written["before"]), after)
-    if after.value != decision.desired:
-        return {
-            **result,
-            "failed": True,
-            "compliant": False,
-            "msg": f"{REGISTRY_PATH} reads {after.data!r} after writing {decision.desired}.",
-        }
-    return {
-        **result,
-        "compliant": True,
-        "msg": f"UnsecAppAccessControlDefault set to {decision.desired} ({after.type}).",
-    }
+    def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        written = op_value(results[0], f"writing {REGISTRY_PATH}")
+        after = normalise(written["after"])
+        result = {**decision.result, "after": after.to_dict()}
+        desired = 1 if self.state == "enabled" else 0
+        if after.value != desired:
+            result.update(
+                failed=True, compliant=False, msg=f"{REGISTRY_PATH} reads {after.data!r} after writing {desired}."
+            )
+            return Decision(
+                "error",
+                decision.expected,
+                after.describe().strip(),
+                decision.findings,
+                decision.writes,
+                decision.changes,
+                reason=result["msg"],
+                diff=decision.diff,
+                result=result,
+            )
+        result.update(compliant=True, msg=f"UnsecAppAccessControlDefault set to {desired} ({after.type}).")
+        return Decision(
+            "remediated",
+            decision.expected,
+            after.describe().strip(),
+            decision.findings,
+            decision.writes,
+            decision.changes,
+            decision.remediation,
+            automatic=True,
+            diff=diff(normalise(written["before"]), after),
+            result=result,
+            warnings=decision.warnings,
+        )

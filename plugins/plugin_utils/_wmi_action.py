@@ -26,7 +26,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
-from ._wmi_errors import WmiActionError, WmiOperationError, describe_error
+from ._wmi_errors import WmiActionError, op_value
 
 WMI_STATE = "winsec.wmi.wmi_state"
 
@@ -148,12 +148,7 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
             )
         return results
 
-    @staticmethod
-    def op_value(result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]:
-        """The result of one operation, or a named failure."""
-        if result.get("failed"):
-            raise WmiOperationError(context, describe_error(result.get("error")))
-        return result
+    op_value = staticmethod(op_value)
 
     @abc.abstractmethod
     def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -1,0 +1,226 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file holds the documentation only: the module is the action plugin plugins/action/baseline.py,
+# which reads the options below as its argument spec and runs winsec.wmi.wmi_state on the host.
+
+DOCUMENTATION = r"""
+module: baseline
+short_description: Audit or enforce the WMI hardening baseline on a host in one round trip
+version_added: 0.1.0
+description:
+  - Evaluates every control of the WMI hardening baseline on a Windows host and returns one record per control and
+    a verdict for the host. The reads of all controls (registry, every namespace's security descriptor, account
+    names) travel in B(one) round trip to the host, whatever the number of controls and namespaces.
+  - With O(mode=enforce), drift the baseline may fix is fixed in at most one more round trip; an idempotent re-run
+    costs one. With O(mode=audit) nothing is ever written, whether or not the play runs in check mode.
+  - "The controls: V(WMI-001) unsecapp.exe accepts only authenticated callbacks (C(UnsecAppAccessControlDefault=1));
+    V(WMI-002) chosen namespaces carry the explicit descriptor of O(namespace_sds); V(WMI-003) no NULL, missing or
+    empty DACL and canonical ACE order on any namespace; V(WMI-004) no write, RemoteAccess or WriteSecurity for
+    broad principals (Everyone, Authenticated Users, Users, ...) or non-administrators; V(WMI-005) no orphaned SID;
+    V(WMI-006) every namespace owned by an administrator."
+  - Drift the baseline does not fix by itself (a product account holding WriteSecurity, orphaned SIDs, a non-admin
+    owner, a NULL DACL) is reported with C(remediation.automatic=false) and what to do, and named in a warning.
+  - Hosts the inventory says Ansible cannot manage (O(inventory_os)) are reported V(not_applicable) with the
+    mitigation, without connecting to them.
+options:
+  mode:
+    description:
+      - V(audit) reads and reports; it never writes, even without check mode.
+      - V(enforce) also fixes the drift the baseline may fix. In check mode it reports what it would change.
+    type: str
+    choices: [audit, enforce]
+    default: audit
+  controls:
+    description:
+      - The control IDs to run (for example V(WMI-001)). Default, every control.
+    type: list
+    elements: str
+  skip_controls:
+    description: Control IDs not to run.
+    type: list
+    elements: str
+    default: []
+  namespaces:
+    description:
+      - The namespace trees the namespace controls judge; each is read with all its descendants.
+    type: list
+    elements: str
+    default: [root]
+  namespace_sds:
+    description:
+      - The explicit descriptors of control V(WMI-002), each with the options of M(winsec.wmi.namespace_sd)
+        (C(namespace), C(sddl) or C(aces), C(mode), C(allow_lockout)). The default makes sure BUILTIN\Administrators
+        keeps full control of V(root) and everything below it, which Windows' own default already grants.
+    type: list
+    elements: dict
+    default:
+      - namespace: root
+        mode: present
+        aces:
+          - principal: BUILTIN\Administrators
+            rights: [FullControl]
+  unsecapp_value_type:
+    description: The registry type written for C(UnsecAppAccessControlDefault) (see M(winsec.wmi.unsecapp_lockdown)).
+    type: str
+    choices: [auto, dword, string]
+    default: auto
+  exceptions:
+    description:
+      - Accepted findings. A finding that matches an active exception is reported with its reason and is never
+        "fixed"; a control whose findings are all excepted has the status V(excepted). An expired exception does
+        not apply, and the finding says so.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      control:
+        description: The control ID, for example V(WMI-004).
+        type: str
+        required: true
+      namespace:
+        description: Only findings on this namespace (where the ACE is explicit, or where it applies).
+        type: str
+      principal:
+        description: Only findings about this principal, by name as reported or by SID.
+        type: str
+      reason:
+        description: Why the finding is accepted (shown in every report).
+        type: str
+        required: true
+      expires:
+        description: The last day the exception applies (YYYY-MM-DD).
+        type: str
+  fail_on_drift:
+    description: Fail the host when drift remains that no exception accepts. A control error always fails the host.
+    type: bool
+    default: false
+  evidence:
+    description: Return the full evidence of each control (for example every namespace's SDDL), not only findings.
+    type: bool
+    default: false
+  inventory_os:
+    description:
+      - The host's Windows release as the inventory knows it (for example from the C(winsec_wmi_os) host variable or
+        Active Directory's C(operatingSystem) attribute). V(nt4), V(2000), V(xp), V(2003), V(2003r2) and the
+        matching C(operatingSystem) strings (C(Windows Server 2003), C(Windows 2000 Server), C(Windows XP
+        Professional), ...) name releases Ansible cannot manage. The host is then reported V(not_applicable)
+        with the mitigation and never contacted. Any other value is ignored, and the host is read.
+    type: str
+notes:
+  - Reading needs an elevated administrator (ReadSecurity on every namespace and the HKLM value). The namespace
+    controls share one recursive read; a namespace that cannot be read makes those controls V(error), never
+    compliant.
+  - Windows Server 2003 and older cannot run ansible-core's PowerShell bootstrap (PowerShell 3.0 for ansible-core
+    2.18, 5.1 from 2.19). Declare them with O(inventory_os); otherwise they show as unreachable or failed.
+seealso:
+  - module: winsec.wmi.unsecapp_lockdown
+  - module: winsec.wmi.namespace_sd
+  - module: winsec.wmi.namespace_sd_info
+  - name: Maintaining WMI Security
+    description: Microsoft's overview of WMI namespace and DCOM security.
+    link: https://learn.microsoft.com/en-us/windows/win32/wmisdk/maintaining-wmi-security
+author:
+  - winsec.wmi developers (@winsec)
+extends_documentation_fragment:
+  - winsec.wmi.wmi_action
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  check_mode:
+    support: full
+    details: Check mode reads everything and reports what O(mode=enforce) would change; it never writes.
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Audit the WMI hardening baseline (writes nothing)
+  winsec.wmi.baseline:
+    mode: audit
+  register: wmi_baseline
+
+- name: Show the verdict
+  ansible.builtin.debug:
+    msg: "{{ wmi_baseline.status }}: {{ wmi_baseline.counts }}"
+
+- name: Enforce it, accepting the backup product's WriteSecurity on its own namespace until the end of 2027
+  winsec.wmi.baseline:
+    mode: enforce
+    exceptions:
+      - control: WMI-004
+        namespace: root\ContosoBackup
+        reason: Contoso Backup manages its namespace's security (vendor ticket 4711)
+        expires: "2027-12-31"
+  check_mode: true
+"""
+
+RETURN = r"""
+status:
+  description:
+    - The host's verdict, the first of V(error), V(drift), V(remediated), V(compliant), V(excepted),
+      V(not_applicable) that any control has.
+  returned: always
+  type: str
+  sample: drift
+counts:
+  description: How many controls have each status.
+  returned: always
+  type: dict
+  sample: {compliant: 4, drift: 1, remediated: 0, not_applicable: 1, excepted: 0, error: 0}
+controls:
+  description: One record per control, in ID order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The stable control ID.
+      type: str
+      sample: WMI-004
+    title:
+      description: What the control requires.
+      type: str
+    severity:
+      description: V(critical), V(high), V(medium), V(low) or V(info).
+      type: str
+    status:
+      description: V(compliant), V(drift), V(remediated), V(not_applicable), V(excepted) or V(error).
+      type: str
+    expected:
+      description: What the control expects.
+      type: raw
+    actual:
+      description: What was found, in short.
+      type: raw
+    findings:
+      description:
+        - What is wrong, each with C(id), C(severity), C(message) and where it applies (C(namespace),
+          C(principal), C(sid), C(rights), ...); C(excepted) and C(reason) when an exception matched.
+      type: list
+      elements: dict
+    remediation:
+      description: C(automatic) (whether O(mode=enforce) fixes it) and C(text) (what to do).
+      type: dict
+    references:
+      description: Public sources, each with C(title) and C(url).
+      type: list
+      elements: dict
+    changes:
+      description: What O(mode=enforce) changes (or would change, in check mode or audit).
+      type: list
+      elements: str
+    reason:
+      description: Why the control is excepted, not applicable, or in error.
+      type: str
+    evidence:
+      description: The full evidence, with O(evidence=true).
+      type: raw
+os:
+  description: The host's OS facts, read in the same round trip; from the inventory when not contacted.
+  returned: always
+  type: dict
+contacted:
+  description: Whether the host was contacted (false for hosts classified from O(inventory_os)).
+  returned: always
+  type: bool
+"""

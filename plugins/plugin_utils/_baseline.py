@@ -1,0 +1,285 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The WMI hardening baseline (winsec.wmi.baseline): which controls run, exceptions, and the host's verdict.
+
+Every control is read in one round trip per host and, in enforce mode, fixed in at most one more (see _control).
+Hosts Ansible cannot reach (NT 4.0, 2000, XP: no WinRM; Server 2003: PowerShell 2.0 is below ansible-core's floor)
+are classified from inventory without contacting them.
+"""
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within this collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+from __future__ import annotations
+
+import datetime
+import re
+import typing as t
+from dataclasses import dataclass, replace
+
+from ._control import STATUSES, Control, ControlRun, Decision, host_verdict, read_host, write_host
+from ._namespace_controls import NAMESPACE_CONTROLS, ExplicitSds, NamespaceTreeRead
+from ._os_profile import PRE_2003_MITIGATIONS
+from ._unsecapp_lockdown import UnsecappLockdown, os_result
+from ._wmi_errors import WmiActionError, WmiCaller
+
+# Inventory values (the documented host variable winsec_wmi_os, or AD's operatingSystem attribute) of releases
+# Ansible cannot manage: NT 4.0, 2000 and XP have no WinRM; Server 2003 has PowerShell 2.0 at most, below the
+# PowerShell 3.0 (ansible-core 2.18) and 5.1 (2.19+) that ansible-core's bootstrap requires.
+_UNMANAGEABLE_OS = (
+    (re.compile(r"^\s*(nt\s*4(\.0)?|windows\s+nt(\s+4(\.0)?)?(\s+server)?)\s*$", re.I), "Windows NT 4.0", True),
+    (re.compile(r"^\s*(2000|w2k|win2k|windows\s+2000(\s+\w+)*)\s*$", re.I), "Windows 2000", True),
+    (re.compile(r"^\s*(xp|windows\s+xp(\s+\w+)*)\s*$", re.I), "Windows XP", True),
+    (re.compile(r"^\s*(2003(\s*r2)?|windows\s+server\s+2003(\s+\w+)*)\s*$", re.I), "Windows Server 2003", False),
+)
+SERVER_2003_REASON = (
+    "Windows Server 2003 has PowerShell 2.0 at most, below the PowerShell that ansible-core's bootstrap requires "
+    "(3.0 for ansible-core 2.18, 5.1 from 2.19), so Ansible cannot audit it. Check by hand that "
+    "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault is 1, prefer synchronous or "
+    "semisynchronous WMI scripts, and plan the host's retirement."
+)
+
+
+def unmanageable_os(inventory_os: str | None) -> tuple[str, str] | None:
+    """(family, reason) when the inventory says Ansible cannot manage this host; None otherwise (connect)."""
+    if not inventory_os:
+        return None
+    for pattern, family, pre_2003 in _UNMANAGEABLE_OS:
+        if pattern.match(inventory_os):
+            reason = (
+                f"{family} has no WinRM, so Ansible cannot connect. {PRE_2003_MITIGATIONS}"
+                if pre_2003
+                else SERVER_2003_REASON
+            )
+            return family, reason
+    return None
+
+
+# --- exceptions ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ControlException:
+    """An accepted finding: {control, namespace?, principal?, reason, expires?} (wmi_hardening_exceptions)."""
+
+    control: str
+    reason: str
+    namespace: str | None = None
+    principal: str | None = None
+    expires: datetime.date | None = None
+
+    def expired(self, today: datetime.date) -> bool:
+        return self.expires is not None and today > self.expires
+
+    def matches(self, control_id: str, finding: t.Mapping[str, t.Any]) -> bool:
+        if control_id.upper() != self.control.upper():
+            return False
+        if self.namespace is not None:
+            names = {str(finding.get(key) or "").lower() for key in ("namespace", "source_namespace")}
+            if self.namespace.replace("/", "\\").strip("\\").lower() not in names:
+                return False
+        if self.principal is not None:
+            wanted = self.principal.lower()
+            if wanted not in {str(finding.get(key) or "").lower() for key in ("principal", "sid")}:
+                return False
+        return True
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            "control": self.control,
+            "namespace": self.namespace,
+            "principal": self.principal,
+            "reason": self.reason,
+            "expires": self.expires.isoformat() if self.expires else None,
+        }
+
+
+def parse_exceptions(items: t.Sequence[t.Mapping[str, t.Any]] | None) -> list[ControlException]:
+    parsed = []
+    for index, item in enumerate(items or []):
+        where = f"exceptions[{index}]"
+        reason = str(item.get("reason") or "").strip()
+        if not reason:
+            raise WmiActionError(f"{where}: give a reason; an exception without one cannot be reviewed.")
+        expires = item.get("expires")
+        expiry: datetime.date | None = None
+        if expires not in (None, ""):
+            try:
+                expiry = datetime.date.fromisoformat(str(expires))
+            except ValueError:
+                raise WmiActionError(f"{where}.expires: {str(expires)[:40]!r} is not a date (YYYY-MM-DD).") from None
+        parsed.append(
+            ControlException(
+                control=str(item["control"]).strip(),
+                reason=reason,
+                namespace=item.get("namespace") or None,
+                principal=item.get("principal") or None,
+                expires=expiry,
+            )
+        )
+    return parsed
+
+
+def apply_exceptions(
+    control_id: str, decision: Decision, exceptions: t.Sequence[ControlException], today: datetime.date
+) -> Decision:
+    """Mark excepted findings; an expired exception does not apply and says so. All excepted -> 'excepted'."""
+    if not decision.findings or not exceptions:
+        return decision
+    findings = []
+    for finding in decision.findings:
+        matching = [item for item in exceptions if item.matches(control_id, finding)]
+        active = [item for item in matching if not item.expired(today)]
+        if active:
+            finding = {**finding, "excepted": True, "reason": active[0].reason}
+        elif matching:
+            expired = matching[0]
+            finding = {
+                **finding,
+                "excepted": False,
+                "reason": f"exception expired on {expired.expires}: {expired.reason}",
+            }
+        findings.append(finding)
+    status = decision.status
+    if status == "drift" and all(finding.get("excepted") for finding in findings):
+        reasons = sorted({finding["reason"] for finding in findings})
+        return replace(decision, status="excepted", findings=findings, reason="; ".join(reasons))
+    return replace(decision, findings=findings)
+
+
+# --- the controls -------------------------------------------------------------------------------------------------
+
+
+def build_controls(
+    params: t.Mapping[str, t.Any], exceptions: t.Sequence[ControlException], today: datetime.date
+) -> list[Control]:
+    """The selected controls, in ID order, each knowing the exceptions (a fix never touches an excepted finding)."""
+
+    def excepted(control_id: str, finding: t.Mapping[str, t.Any]) -> bool:
+        return any(item.matches(control_id, finding) and not item.expired(today) for item in exceptions)
+
+    tree = NamespaceTreeRead(params["namespaces"])
+    available: dict[str, Control] = {
+        UnsecappLockdown.id: UnsecappLockdown("enabled", params["unsecapp_value_type"]),
+        ExplicitSds.id: ExplicitSds(params["namespace_sds"]),
+    }
+    for control_class in NAMESPACE_CONTROLS:
+        available[control_class.id] = control_class(tree, excepted)
+    selected = [control.upper() for control in params.get("controls") or available]
+    unknown = sorted(set(selected) - set(available))
+    if unknown:
+        raise WmiActionError(
+            f"controls: unknown control ID(s) {', '.join(unknown)}; known: {', '.join(sorted(available))}"
+        )
+    skipped = {control.upper() for control in params.get("skip_controls") or []}
+    return [available[key] for key in sorted(available) if key in selected and key not in skipped]
+
+
+def _record(run: ControlRun, evidence: bool) -> dict[str, t.Any]:
+    if run.decision is None:
+        error = run.error
+        record = run.control.outcome(Decision("error", reason=error.msg if error else "the control did not run"))
+        if error is not None and "error" in error.result:
+            record["error"] = error.result["error"]
+        return record
+    record = run.control.outcome(run.decision)
+    if not evidence:
+        record.pop("evidence", None)
+    return record
+
+
+def not_applicable_result(
+    params: t.Mapping[str, t.Any], family: str, reason: str, today: datetime.date
+) -> dict[str, t.Any]:
+    """A host the inventory says Ansible cannot manage: every control not applicable, never contacted."""
+    controls = build_controls(params, [], today)
+    records = [control.outcome(Decision("not_applicable", reason=reason, remediation=reason)) for control in controls]
+    return summarise(
+        records,
+        {"family": family, "pre_2003": family != "Windows Server 2003", "source": "inventory"},
+        contacted=False,
+        changed=False,
+    )
+
+
+def summarise(
+    records: list[dict[str, t.Any]], os_facts: t.Mapping[str, t.Any], *, contacted: bool, changed: bool
+) -> dict[str, t.Any]:
+    counts = {status: 0 for status in STATUSES}
+    for record in records:
+        counts[record["status"]] += 1
+    status = host_verdict(record["status"] for record in records)
+    return {
+        "changed": changed,
+        "status": status,
+        "os": dict(os_facts),
+        "contacted": contacted,
+        "counts": counts,
+        "controls": records,
+    }
+
+
+def verdict_line(result: t.Mapping[str, t.Any]) -> str:
+    """'drift: WMI-001 drift, WMI-004 drift (4 of 6 controls compliant)' - the one line a user reads first."""
+    records = result["controls"]
+    passing = sum(1 for record in records if record["status"] in ("compliant", "remediated"))
+    judged = sum(1 for record in records if record["status"] != "not_applicable")
+    problems = [f"{record['id']} {record['status']}" for record in records if record["status"] in ("drift", "error")]
+    detail = f" ({', '.join(problems)})" if problems else ""
+    if result["status"] == "not_applicable":
+        return f"not_applicable: {records[0].get('reason', '') if records else 'no control applies'}"
+    return f"{result['status']}{detail}: {passing} of {judged} controls compliant"
+
+
+def decision_warnings(records: t.Iterable[t.Mapping[str, t.Any]]) -> list[str]:
+    """One warning per finding that needs a person's decision (drift the baseline will not fix by itself)."""
+    warnings = []
+    for record in records:
+        if record["status"] != "drift" or record["remediation"]["automatic"]:
+            continue
+        for finding in record["findings"]:
+            if finding.get("excepted"):
+                continue
+            where = finding.get("namespace") or finding.get("file") or ""
+            warnings.append(f"{record['id']} needs a decision{' on ' + where if where else ''}: {finding['message']}")
+    return warnings
+
+
+def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: datetime.date) -> dict[str, t.Any]:
+    exceptions = parse_exceptions(params.get("exceptions"))
+    unmanageable = unmanageable_os(params.get("inventory_os"))
+    if unmanageable is not None:
+        result = not_applicable_result(params, *unmanageable, today)
+        result["msg"] = verdict_line(result)
+        return result
+    controls = build_controls(params, exceptions, today)
+    enforce = params["mode"] == "enforce"
+    host, runs = read_host(caller, controls, enforce=enforce)
+    for run in runs:
+        if run.decision is not None:
+            run.decision = apply_exceptions(run.control.id, run.decision, exceptions, today)
+            if run.decision.status == "excepted":
+                run.decision.writes = []  # an accepted finding is never "fixed"
+    planned = enforce and any(run.decision is not None and run.decision.writes for run in runs)
+    write_host(caller, host, runs)
+    records = [_record(run, params["evidence"]) for run in runs]
+    result = summarise(records, os_result(host), contacted=True, changed=planned)
+    if host.profile.pre_2003 and result["status"] in ("compliant", "remediated", "excepted"):
+        # Before Server 2003 the unsecapp check does not exist: such a host is never called compliant.
+        result["status"] = "not_applicable"
+    result["msg"] = verdict_line(result)
+    warnings = decision_warnings(records)
+    for run in runs:
+        if run.decision is not None:
+            warnings.extend(run.decision.warnings)
+    if warnings:
+        result["warnings"] = warnings
+    if result["status"] == "error":
+        result["failed"] = True
+    elif params["fail_on_drift"] and result["status"] == "drift":
+        result["failed"] = True
+        result["msg"] = f"{result['msg']} (fail_on_drift)"
+    return result

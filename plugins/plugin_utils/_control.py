@@ -1,0 +1,230 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Controls, the unit of winsec.wmi, and the one runner that batches their round trips.
+
+A control says what it reads (wmi_state operations), decides in pure Python (read results + desired state ->
+status, findings, planned writes, diff), and says what it writes. The runner sends the reads of every selected
+control in ONE wmi_state call (identical reads are sent once) and the writes of every control in at most one more,
+so a module (one control) and the baseline (many) cost the same round trips.
+"""
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within this collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+from __future__ import annotations
+
+import abc
+import json
+import typing as t
+from dataclasses import dataclass, field, replace
+
+from ._os_profile import OsProfile, os_profile
+from ._wmi_errors import WmiActionError, WmiCaller, WmiOperationError, describe_error
+
+# The outcome statuses, in the order a host's verdict is decided: the first present among the host's controls wins
+# (one error makes the verdict "error"; otherwise one drift makes it "drift"; ...).
+STATUSES = ("error", "drift", "remediated", "compliant", "excepted", "not_applicable")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True)
+class Reference:
+    title: str
+    url: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"title": self.title, "url": self.url}
+
+
+@dataclass(frozen=True)
+class HostContext:
+    """What every control may know about the host and the run: the facts read in the same round trip."""
+
+    facts: t.Mapping[str, t.Any]
+    profile: OsProfile
+    check_mode: bool
+    diff_mode: bool
+    # Whether the control may plan writes at all (modules: yes; the baseline in audit mode: no).
+    enforce: bool
+
+    @property
+    def will_write(self) -> bool:
+        return self.enforce and not self.check_mode
+
+
+@dataclass
+class Decision:
+    """A control's verdict before (or, after verify, with) the writes.
+
+    ``writes`` are the wmi_state operations that would fix the drift; the runner sends them only when the run may
+    write (HostContext.will_write), so an audit still shows what enforcement would change.
+
+    ``result`` holds the module-specific return keys of a single-module run (e.g. namespace_sd's previous_sddl).
+    """
+
+    status: str
+    expected: t.Any = None
+    actual: t.Any = None
+    findings: list[dict[str, t.Any]] = field(default_factory=list)
+    writes: list[dict[str, t.Any]] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    remediation: str = ""
+    automatic: bool = False
+    reason: str | None = None
+    diff: dict[str, t.Any] | None = None
+    # The full read behind the verdict (e.g. every namespace's SDDL); the baseline returns it only when asked.
+    evidence: t.Any = None
+    result: dict[str, t.Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.writes)
+
+
+class Control(abc.ABC):
+    """One hardening control. Subclasses set the class attributes and implement ``reads`` and ``decide``."""
+
+    id: t.ClassVar[str]
+    title: t.ClassVar[str]
+    severity: t.ClassVar[str]
+    references: t.ClassVar[tuple[Reference, ...]] = ()
+
+    @abc.abstractmethod
+    def reads(self) -> list[dict[str, t.Any]]:
+        """The wmi_state operations this control needs (the runner adds 'facts' for everyone)."""
+
+    @abc.abstractmethod
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        """Pure: the results of ``reads()`` (same order) -> the decision. Raise WmiActionError on failure."""
+
+    def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        """Pure: the results of ``decision.writes`` -> the final decision. The default fails on a failed write."""
+        for operation, result in zip(decision.writes, results, strict=True):
+            if result.get("failed"):
+                raise WmiOperationError(f"writing ({operation.get('op')})", describe_error(result.get("error")))
+        return replace(decision, status="remediated")
+
+    def outcome(self, decision: Decision) -> dict[str, t.Any]:
+        """The uniform record every report reads (see the baseline module's RETURN)."""
+        record: dict[str, t.Any] = {
+            "id": self.id,
+            "title": self.title,
+            "severity": self.severity,
+            "status": decision.status,
+            "expected": decision.expected,
+            "actual": decision.actual,
+            "findings": decision.findings,
+            "remediation": {"automatic": decision.automatic, "text": decision.remediation},
+            "references": [reference.to_dict() for reference in self.references],
+            "changes": decision.changes,
+        }
+        if decision.reason:
+            record["reason"] = decision.reason
+        if decision.evidence is not None:
+            record["evidence"] = decision.evidence
+        return record
+
+
+@dataclass
+class ControlRun:
+    """One control's way through the runner: its decision, or the error that ended it."""
+
+    control: Control
+    decision: Decision | None = None
+    error: WmiActionError | None = None
+
+
+def _key(operation: t.Mapping[str, t.Any]) -> str:
+    return json.dumps(operation, sort_keys=True, default=str)
+
+
+def read_host(
+    caller: WmiCaller, controls: t.Sequence[Control], *, enforce: bool
+) -> tuple[HostContext, list[ControlRun]]:
+    """Round trip 1: facts and every control's reads (each distinct operation once); then every decision."""
+    wanted = [control.reads() for control in controls]
+    operations: dict[str, dict[str, t.Any]] = {_key({"op": "facts"}): {"op": "facts"}}
+    for reads in wanted:
+        for operation in reads:
+            operations.setdefault(_key(operation), operation)
+    keys = list(operations)
+    replies = dict(zip(keys, caller.wmi_call(list(operations.values())), strict=True))
+    facts = caller.op_value(replies[keys[0]], "reading the host's OS facts")
+    try:
+        profile = os_profile(facts)
+    except ValueError as exc:
+        raise WmiActionError(f"The host returned OS facts this collection cannot read: {exc}") from None
+    host = HostContext(facts, profile, caller.check_mode, caller.diff_mode, enforce)
+    runs = []
+    for control, reads in zip(controls, wanted, strict=True):
+        run = ControlRun(control)
+        try:
+            run.decision = control.decide(host, [replies[_key(operation)] for operation in reads])
+        except WmiActionError as failure:
+            run.error = failure
+        runs.append(run)
+    return host, runs
+
+
+def _write_order(operation: t.Mapping[str, t.Any]) -> tuple[int, int]:
+    """Other writes first, then descriptor writes deepest namespace first: a parent's SetSD changes what its
+    children inherit, and each write carries the whole descriptor it read (inherited ACEs included), so writing the
+    parent first would make a child's write fail as changed since read."""
+    if operation.get("op") != "sd_set":
+        return (0, 0)
+    return (1, -str(operation.get("namespace", "")).strip("\\").count("\\"))
+
+
+def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun]) -> None:
+    """Round trip 2 (only when something is to be written and the run may write): every planned write, then
+    each control's verification. Nothing is sent in check mode or in audit mode."""
+    pending = [run for run in runs if run.decision is not None and run.decision.writes]
+    if not pending or not host.will_write:
+        return
+    planned = [
+        (index, position, operation)
+        for index, run in enumerate(pending)
+        for position, operation in enumerate(t.cast(Decision, run.decision).writes)
+    ]
+    ordered = sorted(planned, key=lambda item: _write_order(item[2]))
+    replies = dict(zip(((i, p) for i, p, _ in ordered), caller.wmi_call([op for _, _, op in ordered]), strict=True))
+    for index, run in enumerate(pending):
+        decision = t.cast(Decision, run.decision)
+        results = [replies[(index, position)] for position in range(len(decision.writes))]
+        try:
+            run.decision = run.control.verify(host, decision, results)
+        except WmiActionError as failure:
+            run.error = failure
+
+
+def run_controls(
+    caller: WmiCaller, controls: t.Sequence[Control], *, enforce: bool
+) -> tuple[HostContext, list[ControlRun]]:
+    """Read (one round trip), decide, and write (at most one more)."""
+    host, runs = read_host(caller, controls, enforce=enforce)
+    write_host(caller, host, runs)
+    return host, runs
+
+
+def run_module(caller: WmiCaller, control: Control) -> dict[str, t.Any]:
+    """A module is one control that may write: its result is the decision's module keys, or its failure."""
+    host, (run,) = run_controls(caller, [control], enforce=True)
+    if run.error is not None:
+        raise run.error
+    decision = t.cast(Decision, run.decision)
+    result = {"changed": decision.changed, **decision.result}
+    if decision.warnings:
+        result["warnings"] = decision.warnings
+    if host.diff_mode and decision.diff:
+        result["diff"] = decision.diff
+    return result
+
+
+def host_verdict(statuses: t.Iterable[str]) -> str:
+    """The host's status from its controls' statuses (STATUSES order); no control at all is not compliant."""
+    present = set(statuses)
+    return next((status for status in STATUSES if status in present), "not_applicable")

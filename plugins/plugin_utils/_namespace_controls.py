@@ -1,0 +1,325 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The baseline's namespace controls: one recursive read of the namespace tree, judged by several controls.
+
+WMI-002 applies explicit descriptors the user chose; WMI-003 to WMI-006 judge every namespace's effective DACL and
+owner. Only WMI-002 and the broad-grant part of WMI-004 are fixed automatically; the rest needs a person's decision
+(remediation "manual"), because removing a product's account or an orphaned SID blindly can break the product.
+"""
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within this collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, replace
+
+from ._control import Control, Decision, HostContext, Reference
+from ._namespace_findings import BROAD_PRINCIPALS, FULL_OR_PARTIAL_WRITE, REMOTE_ACCESS, WRITE_SECURITY, namespace_key
+from ._namespace_sd import DOCS_NAMESPACE_SECURITY, DOCS_SETSD, NamespaceSd, decode_host_sd
+from ._namespace_sd_info import parse_namespaces, read_reports, sd_reads
+from ._namespace_sd_plan import NamespaceSdRefusal, encode_sd, parse_request, plan
+from ._principals import principal_name
+from ._sd import ACCESS_ALLOWED_ACE_TYPE, SecurityDescriptor, Sid
+from ._wmi_errors import WmiActionError, op_value
+from ._wmi_rights import mask_to_rights
+
+# Is this finding accepted by an active exception? (control ID, finding) -> bool; the baseline supplies it.
+Excepted = t.Callable[[str, t.Mapping[str, t.Any]], bool]
+# The rights a broad principal must not hold on any namespace (ProviderWrite stays: Windows grants it to AU).
+BROAD_RIGHTS_REMOVED = FULL_OR_PARTIAL_WRITE | REMOTE_ACCESS | WRITE_SECURITY
+
+DOCS_ACCESS_TO_NAMESPACES = Reference(
+    "Access to WMI Namespaces (Microsoft Learn)",
+    "https://learn.microsoft.com/en-us/windows/win32/wmisdk/access-to-wmi-namespaces",
+)
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    namespace: str
+    sd_base64: str
+    sd: SecurityDescriptor
+
+
+class NamespaceTreeRead:
+    """The one read every namespace control shares (the runner sends identical reads once): the namespaces asked
+    for and all their descendants, with account names. Parsed once per host, whichever control asks first."""
+
+    def __init__(self, namespaces: t.Sequence[str]) -> None:
+        self.namespaces = parse_namespaces(namespaces)
+        self._parsed: tuple[int, list[dict[str, t.Any]], list[TreeEntry], dict[str, str | None]] | None = None
+
+    def reads(self) -> list[dict[str, t.Any]]:
+        return sd_reads(self.namespaces, recurse=True, resolve_names=True)
+
+    def _parse(self, results: t.Sequence[t.Mapping[str, t.Any]]) -> None:
+        if self._parsed is not None and self._parsed[0] == id(results[0]):
+            return
+        reports = read_reports(self.namespaces, results, resolve_names=True)
+        entries: dict[str, TreeEntry] = {}
+        resolved: dict[str, str | None] = {}
+        for name, result in zip(self.namespaces, results, strict=True):
+            value = op_value(result, f"reading the security descriptors of {name}")
+            resolved.update(value.get("principals") or {})
+            for entry in value.get("namespaces") or []:
+                if entry.get("sd") and not entry.get("error"):
+                    key = namespace_key(str(entry["namespace"]))
+                    entries.setdefault(
+                        key, TreeEntry(str(entry["namespace"]), str(entry["sd"]), decode_host_sd(str(entry["sd"])))
+                    )
+        self._parsed = (id(results[0]), reports, list(entries.values()), resolved)
+
+    def reports(self, results: t.Sequence[t.Mapping[str, t.Any]]) -> list[dict[str, t.Any]]:
+        self._parse(results)
+        return self._parsed[1]  # type: ignore[index]
+
+    def entries(self, results: t.Sequence[t.Mapping[str, t.Any]]) -> list[TreeEntry]:
+        self._parse(results)
+        return self._parsed[2]  # type: ignore[index]
+
+    def resolved(self, results: t.Sequence[t.Mapping[str, t.Any]]) -> dict[str, str | None]:
+        self._parse(results)
+        return self._parsed[3]  # type: ignore[index]
+
+
+class NamespaceFindingsControl(Control):
+    """A control judged by namespace findings of some IDs (see _namespace_findings)."""
+
+    finding_ids: t.ClassVar[frozenset[str]]
+    expected: t.ClassVar[str]
+    remediation: t.ClassVar[str]
+    references = (DOCS_ACCESS_TO_NAMESPACES, DOCS_NAMESPACE_SECURITY)
+
+    def __init__(self, tree: NamespaceTreeRead, excepted: Excepted) -> None:
+        self.tree = tree
+        self.excepted = excepted
+
+    def reads(self) -> list[dict[str, t.Any]]:
+        return self.tree.reads()
+
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        reports = self.tree.reports(results)
+        unreadable = [report for report in reports if "error" in report]
+        findings = [
+            finding for report in reports for finding in report["findings"] if finding["id"] in self.finding_ids
+        ]
+        evidence = {report["namespace"]: report.get("sddl") for report in reports}
+        if unreadable:
+            # A namespace that cannot be read is never judged compliant.
+            listed = "; ".join(report["msg"] for report in unreadable[:3])
+            return Decision("error", self.expected, findings=findings, reason=listed, evidence=evidence)
+        actual = f"{len(findings)} finding(s) in {len(reports)} namespaces" if findings else "no finding"
+        if not findings:
+            return Decision("compliant", self.expected, actual, evidence=evidence)
+        decision = Decision(
+            "drift", self.expected, actual, findings=findings, remediation=self.remediation, evidence=evidence
+        )
+        return self.plan_fix(host, results, decision)
+
+    def plan_fix(self, host: HostContext, results: list[t.Mapping[str, t.Any]], decision: Decision) -> Decision:
+        """Writes that fix the drift; by default none (remediation: manual)."""
+        return decision
+
+
+class DaclIntegrity(NamespaceFindingsControl):
+    id = "WMI-003"
+    title = "Every namespace has an explicit, non-empty DACL in canonical order (no NULL or missing DACL)"
+    severity = "high"
+    finding_ids = frozenset({"no_dacl", "null_dacl", "empty_dacl", "non_canonical_order"})
+    expected = "every namespace: a DACL (not NULL, not missing, not empty), explicit deny before explicit allow"
+    remediation = (
+        "Give the namespace an explicit descriptor with winsec.wmi.namespace_sd (e.g. the parent's ACEs) - a NULL or "
+        "missing DACL grants everyone full access; an empty one locks everyone out."
+    )
+    references = (DOCS_SETSD, DOCS_NAMESPACE_SECURITY)
+
+
+class BroadGrants(NamespaceFindingsControl):
+    id = "WMI-004"
+    title = "No write, RemoteAccess or WriteSecurity for broad principals or non-administrators"
+    severity = "high"
+    finding_ids = frozenset({"broad_write", "broad_remote_access", "non_admin_write_security"})
+    expected = (
+        "Everyone, Authenticated Users, Users and other broad principals hold no FullWrite, PartialWrite, "
+        "RemoteAccess or WriteSecurity; only administrators hold WriteSecurity"
+    )
+    remediation = (
+        "Broad principals' write, remote and WriteSecurity rights are removed where their ACE is explicit "
+        "(winsec.wmi.baseline mode=enforce). WriteSecurity held by a named non-admin account (often a product's "
+        "service account) needs a decision: remove it with winsec.wmi.namespace_sd mode=absent, or record an "
+        "exception with the reason."
+    )
+
+    def plan_fix(self, host: HostContext, results: list[t.Mapping[str, t.Any]], decision: Decision) -> Decision:
+        entries = self.tree.entries(results)
+        resolved = self.tree.resolved(results)
+        writes: list[dict[str, t.Any]] = []
+        changes: list[str] = []
+        notes: list[str] = []
+        for index, entry in enumerate(entries):
+            targets = self._fix_targets(entry, resolved)
+            if not targets:
+                continue
+            params = {
+                "namespace": entry.namespace,
+                "mode": "absent",
+                "sddl": None,
+                "aces": [
+                    {"principal": sid, "rights": mask_to_rights(mask), "type": "allow", "inherit": None}
+                    for sid, mask in targets.items()
+                ],
+                "owner": None,
+                "group": None,
+                "allow_lockout": False,
+            }
+            prefix = namespace_key(entry.namespace) + "\\"
+            descendants = [
+                (e.namespace, e.sd) for e in entries[index + 1 :] if namespace_key(e.namespace).startswith(prefix)
+            ]
+            try:
+                fix = plan(parse_request(params), entry.sd, descendants=descendants)
+            except NamespaceSdRefusal as refusal:
+                notes.append(f"{entry.namespace}: not fixed automatically: {refusal.msg}")
+                continue
+            if not fix.changed:
+                continue
+            for sid, mask in targets.items():
+                name = principal_name(Sid.parse(sid), resolved)
+                changes.append(f"{entry.namespace}: remove {', '.join(mask_to_rights(mask))} from {name}")
+            writes.append(
+                {
+                    "op": "sd_set",
+                    "namespace": entry.namespace,
+                    "sd": encode_sd(fix.candidate),
+                    "expected_sd": entry.sd_base64,
+                }
+            )
+        manual = [finding for finding in decision.findings if not self._fixable(finding)]
+        automatic = bool(writes) and not manual
+        return replace(decision, writes=writes, changes=changes, automatic=automatic, warnings=notes)
+
+    def _fixable(self, finding: t.Mapping[str, t.Any]) -> bool:
+        return str(finding.get("sid")) in BROAD_PRINCIPALS and not self.excepted(self.id, finding)
+
+    def _fix_targets(self, entry: TreeEntry, resolved: t.Mapping[str, str | None]) -> dict[str, int]:
+        """SID -> the rights to take away from its explicit allow ACEs on this namespace (excepted ones kept)."""
+        targets: dict[str, int] = {}
+        for ace in entry.sd.dacl.aces if entry.sd.dacl else ():
+            sid = str(ace.sid)
+            offending = ace.mask & BROAD_RIGHTS_REMOVED
+            if ace.inherited or ace.type != ACCESS_ALLOWED_ACE_TYPE or sid not in BROAD_PRINCIPALS or not offending:
+                continue
+            finding = {"namespace": entry.namespace, "sid": sid, "principal": principal_name(ace.sid, resolved)}
+            if self.excepted(self.id, finding):
+                continue
+            targets[sid] = targets.get(sid, 0) | offending
+        return targets
+
+    def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        for operation, result in zip(decision.writes, results, strict=True):
+            op_value(result, f"writing the security descriptor of {operation['namespace']}")
+        manual = [finding for finding in decision.findings if not self._fixable(finding)]
+        if manual:
+            return replace(decision, findings=manual)  # still drift: what is left needs a decision
+        return replace(decision, status="remediated")
+
+
+class OrphanedSids(NamespaceFindingsControl):
+    id = "WMI-005"
+    title = "No ACE of a deleted account or untrusted domain (orphaned SID)"
+    severity = "low"
+    finding_ids = frozenset({"orphaned_sid"})
+    expected = "every SID in a namespace descriptor resolves to an account"
+    remediation = (
+        "Check that the account is really gone (not a domain the host cannot reach right now), then remove its ACEs "
+        "with winsec.wmi.namespace_sd mode=absent."
+    )
+
+
+class NamespaceOwner(NamespaceFindingsControl):
+    id = "WMI-006"
+    title = "Every namespace is owned by an administrator"
+    severity = "high"
+    finding_ids = frozenset({"non_admin_owner"})
+    expected = "owner: BUILTIN\\Administrators, SYSTEM or a domain administrators group"
+    remediation = (
+        "A non-admin owner may be able to rewrite the namespace's DACL. __SystemSecurity.SetSD does not change the "
+        "owner: take ownership back as an administrator (for example with a WMI-aware tool running as SYSTEM), then "
+        "review the DACL."
+    )
+
+
+NAMESPACE_CONTROLS: tuple[type[NamespaceFindingsControl], ...] = (
+    DaclIntegrity,
+    BroadGrants,
+    OrphanedSids,
+    NamespaceOwner,
+)
+
+
+class ExplicitSds(Control):
+    """WMI-002: the explicit descriptors the user chose, one NamespaceSd per namespace, as one control."""
+
+    id = "WMI-002"
+    title = "Chosen namespaces carry the explicit security descriptor the baseline sets"
+    severity = "high"
+    references = (DOCS_SETSD, DOCS_NAMESPACE_SECURITY)
+
+    def __init__(self, items: t.Sequence[t.Mapping[str, t.Any]] | None) -> None:
+        self.parts: list[NamespaceSd] = []
+        for index, item in enumerate(items or []):
+            params = {"mode": "exact", "sddl": None, "aces": None, "owner": None, "group": None, "allow_lockout": False}
+            params.update(item)
+            try:
+                self.parts.append(NamespaceSd(params))
+            except WmiActionError as exc:
+                raise WmiActionError(f"namespace_sds[{index}]: {exc.msg}", **exc.result) from None
+
+    def reads(self) -> list[dict[str, t.Any]]:
+        return [operation for part in self.parts for operation in part.reads()]
+
+    def _split(
+        self, results: t.Sequence[t.Mapping[str, t.Any]], sizes: t.Sequence[int]
+    ) -> list[list[t.Mapping[str, t.Any]]]:
+        chunks, start = [], 0
+        for size in sizes:
+            chunks.append(list(results[start : start + size]))
+            start += size
+        return chunks
+
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        if not self.parts:
+            return Decision("not_applicable", reason="no explicit namespace descriptor is configured (namespace_sds)")
+        decisions = [
+            part.decide(host, chunk)
+            for part, chunk in zip(self.parts, self._split(results, [len(p.reads()) for p in self.parts]), strict=True)
+        ]
+        self._decisions = decisions
+        return _merge(decisions, "drift" if any(d.status == "drift" for d in decisions) else "compliant")
+
+    def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        chunks = self._split(results, [len(d.writes) for d in self._decisions])
+        verified = [
+            part.verify(host, part_decision, chunk) if part_decision.writes else part_decision
+            for part, part_decision, chunk in zip(self.parts, self._decisions, chunks, strict=True)
+        ]
+        return _merge(verified, "remediated")
+
+
+def _merge(decisions: t.Sequence[Decision], status: str) -> Decision:
+    return Decision(
+        status,
+        expected={d.result.get("namespace"): d.expected for d in decisions},
+        actual={d.result.get("namespace"): d.actual for d in decisions},
+        findings=[finding for d in decisions for finding in d.findings],
+        writes=[operation for d in decisions for operation in d.writes],
+        changes=[change for d in decisions for change in d.changes],
+        remediation="Apply the explicit descriptors (winsec.wmi.baseline mode=enforce, or winsec.wmi.namespace_sd).",
+        automatic=True,
+        warnings=[warning for d in decisions for warning in d.warnings],
+    )

@@ -1,0 +1,107 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The control runner: one read round trip (shared reads sent once), at most one write round trip, write order."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import (
+    Control,
+    Decision,
+    HostContext,
+    host_verdict,
+    run_controls,
+)
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, op_value
+
+FACTS = {"op": "facts", "failed": False, "os_version": "10.0.20348", "os_build": 20348, "product_type": 3}
+
+
+class Caller:
+    def __init__(self, *, check_mode: bool = False) -> None:
+        self.check_mode = check_mode
+        self.diff_mode = False
+        self.calls: list[list[dict[str, t.Any]]] = []
+
+    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        self.calls.append(operations)
+        return [FACTS if op["op"] == "facts" else {"op": op["op"], "failed": False, "echo": op} for op in operations]
+
+    op_value = staticmethod(op_value)
+
+
+class Writer(Control):
+    id = "T-1"
+    title = "writes what it is told"
+    severity = "low"
+
+    def __init__(self, reads: list[dict[str, t.Any]], writes: list[dict[str, t.Any]]) -> None:
+        self._reads, self._writes = reads, writes
+
+    def reads(self) -> list[dict[str, t.Any]]:
+        return self._reads
+
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        assert [result["echo"] for result in results] == self._reads  # each control gets its own reads, in order
+        return Decision("drift" if self._writes else "compliant", writes=list(self._writes))
+
+
+class Broken(Writer):
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        raise WmiActionError("cannot judge")
+
+
+SHARED = {"op": "sd_get", "namespace": "root", "recurse": True}
+
+
+def sd_set(namespace: str) -> dict[str, t.Any]:
+    return {"op": "sd_set", "namespace": namespace, "sd": "x", "expected_sd": "y"}
+
+
+def test_shared_reads_are_sent_once_and_writes_in_one_more_round_trip():
+    caller = Caller()
+    controls = [
+        Writer([SHARED, {"op": "registry_read", "value": "a"}], [sd_set("root")]),
+        Writer([SHARED], [sd_set("root\\cimv2\\deep"), {"op": "registry_write", "value": "a"}]),
+        Writer([SHARED], []),
+    ]
+    runs = run_controls(caller, controls, enforce=True)[1]
+    assert [[op["op"] for op in call] for call in caller.calls] == [
+        ["facts", "sd_get", "registry_read"],
+        ["registry_write", "sd_set", "sd_set"],
+    ]
+    # Deepest namespace first: writing root first would change what root\cimv2\deep inherits before its own write.
+    assert [op.get("namespace") for op in caller.calls[1][1:]] == ["root\\cimv2\\deep", "root"]
+    # Each control gets back the results of its own writes.
+    assert [run.decision.status for run in runs] == ["remediated", "remediated", "compliant"]
+
+
+@pytest.mark.parametrize(("check_mode", "enforce"), [(True, True), (False, False), (True, False)])
+def test_check_mode_and_audit_send_no_write(check_mode, enforce):
+    caller = Caller(check_mode=check_mode)
+    runs = run_controls(caller, [Writer([SHARED], [sd_set("root")])], enforce=enforce)[1]
+    assert len(caller.calls) == 1
+    assert runs[0].decision.status == "drift" and runs[0].decision.writes  # what enforcement would change
+
+
+def test_a_failing_control_does_not_stop_the_others():
+    caller = Caller()
+    runs = run_controls(caller, [Broken([SHARED], []), Writer([SHARED], [])], enforce=False)[1]
+    assert runs[0].error is not None and runs[0].error.msg == "cannot judge"
+    assert runs[1].decision.status == "compliant"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "verdict"),
+    [
+        (["compliant", "error", "drift"], "error"),
+        (["compliant", "drift", "excepted"], "drift"),
+        (["compliant", "remediated"], "remediated"),
+        (["compliant", "not_applicable", "excepted"], "compliant"),
+        (["excepted", "not_applicable"], "excepted"),
+        ([], "not_applicable"),
+    ],
+)
+def test_host_verdict(statuses, verdict):
+    assert host_verdict(statuses) == verdict
