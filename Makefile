@@ -46,7 +46,7 @@ PY_DIRS := plugins simulator tools tests benchmarks
 # ansible-test must see the collection outside any git work tree (tools/gates/sanity.sh); one per checkout.
 SANITY_WORK ?= $(or $(TMPDIR),/tmp)/winsec-wmi-sanity-$(shell printf %s "$(CURDIR)" | cksum | cut -d' ' -f1)
 
-.PHONY: help demo demo-harden test matrix venv gates tests-matrix $(addprefix pytest-,$(CORES)) $(addprefix gate-,$(GATES))
+.PHONY: help demo demo-harden test matrix venv browser gates tests-matrix $(addprefix pytest-,$(CORES)) $(addprefix gate-,$(GATES))
 
 help:
 	@sed -n '2,6p' Makefile
@@ -74,8 +74,13 @@ $(SANITY_VENV)/.installed: tests/requirements/gates-sanity.txt
 venv: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 
 # --- tests ----------------------------------------------------------------------------------------------------------
+# Debian's Chromium, for the HTML report's check in a real browser (test_report_browser.py drives it with
+# Playwright). Idempotent: nothing happens where /usr/bin/chromium exists. apt-get needs root, as on CI.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 # A static pattern rule: make skips implicit-rule search for .PHONY targets, so a plain pytest-% would never run.
-$(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed
+$(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed browser
 	$(GATE) pytest-$* $(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: $(VENV_DIR)/$(CORE_DEFAULT)/.installed

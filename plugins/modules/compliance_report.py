@@ -1,0 +1,213 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file holds the documentation only: the module is the action plugin plugins/action/compliance_report.py,
+# which reads the options below as its argument spec and runs entirely on the controller.
+
+DOCUMENTATION = r"""
+module: compliance_report
+short_description: Write the fleet's WMI compliance report (JSON, JUnit XML, HTML, CSV, Markdown) on the controller
+version_added: 0.1.0
+description:
+  - Collects the per-host results of M(winsec.wmi.baseline) for every host of the play and writes one report in up
+    to five formats to O(report_dir) on the controller, with stable file names C(wmi-compliance.json),
+    C(wmi-compliance.junit.xml), C(wmi-compliance.html), C(wmi-compliance.csv) and C(wmi-compliance.md).
+  - Every host of the play is in the report. A host that was unreachable is reported V(unreachable), a host whose
+    baseline task failed without a verdict, was skipped, or never ran is reported V(error), each with the cause;
+    none of them is ever counted as compliant.
+  - The JSON follows a versioned schema (C(schema_version)); the JSON Schema (draft 2020-12) ships with the
+    collection as C(docs/schemas/wmi-compliance.schema.json).
+  - Values that come from hosts (host, principal, namespace and file names, messages) are escaped for each format;
+    CSV cells that a spreadsheet would read as a formula (starting with C(=), C(+), C(-), C(@), tab or carriage
+    return) are prefixed with an apostrophe.
+  - The HTML file is self-contained (no network, no external scripts or fonts; a Content Security Policy allows only
+    its own inline script) and prints.
+  - Needs no connection to any host. Run it once per play on the controller, for example with
+    C(run_once=true) and C(delegate_to=localhost) after the baseline task.
+options:
+  report_dir:
+    description:
+      - The directory on the controller the report files are written to. Created if missing.
+      - In AWX or Automation Controller the controller is the job's execution environment container, which is
+        discarded after the job; point this at a volume that outlives it, or publish the files from the job.
+    type: path
+    required: true
+  formats:
+    description:
+      - The formats to write.
+    type: list
+    elements: str
+    choices: [json, junit, html, csv, markdown]
+    default: [json, junit, html, csv, markdown]
+  results:
+    description:
+      - The per-host results, a mapping of inventory host name to what the host registered from
+        M(winsec.wmi.baseline) (or Ansible's own unreachable or failed result).
+      - Left out, the results are read from the host variable O(result_var) of every host in O(hosts).
+    type: dict
+  hosts:
+    description:
+      - The hosts the report covers. Left out, every host of the play (C(ansible_play_hosts_all)), so that hosts
+        that failed or were unreachable earlier are reported too.
+      - A host listed here without a result is reported V(error) with the cause C(no_result).
+    type: list
+    elements: str
+  result_var:
+    description:
+      - The host variable that holds each host's registered baseline result when O(results) is left out.
+    type: str
+    default: wmi_hardening_result
+  merge:
+    description:
+      - Merge with the C(wmi-compliance.json) already in O(report_dir) instead of replacing it. For a play with
+        C(serial) batches or AWX job slices that write to the same directory one after the other.
+      - Per host the result of the latest run wins. A host without a result in this run (not in this batch or
+        slice) keeps its earlier result.
+      - The JSON file is always written when merging, because the next merge reads it.
+      - Refused when the existing file has another major schema version.
+    type: bool
+    default: false
+  fail_on_drift:
+    description:
+      - Fail the task when any host has drift (after exceptions). The report is written first.
+      - Unreachable hosts and hosts in error never fail the task by themselves; they are in the report and in the
+        summary (C(hosts_with_errors)).
+      - Ansible publishes custom statistics only from tasks that succeed, so with V(true) a drifting run publishes
+        no O(set_stats); to publish and fail, leave this V(false) and follow the task with a failing assertion.
+    type: bool
+    default: false
+  set_stats:
+    description:
+      - Publish the compact summary as the custom statistic C(wmi_compliance_summary), as M(ansible.builtin.set_stats)
+        would (AWX stores it in the job's artifacts and passes it to the next workflow nodes).
+    type: bool
+    default: true
+  title:
+    description:
+      - The report's title.
+    type: str
+    default: WMI compliance report
+  max_hosts_listed:
+    description:
+      - How many host names the summary lists in C(hosts_with_drift) and C(hosts_with_errors) (the totals are always
+        exact). Keeps the statistics small for large fleets.
+    type: int
+    default: 50
+notes:
+  - The report describes managed hosts and changes none of them, so the task reports C(changed=false) in both
+    modes; the files it wrote are in RV(files).
+seealso:
+  - module: winsec.wmi.baseline
+  - module: ansible.builtin.set_stats
+author:
+  - winsec.wmi developers
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+    details: The module is an action plugin that runs on the controller only; it opens no connection to any host.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+    details: Use C(run_once=true) so that the report is written once per play (or per C(serial) batch).
+  check_mode:
+    support: full
+    details: >-
+      The report is written in check mode too: writing it is the purpose of a check-mode audit, and it changes no
+      managed host (the files are on the controller).
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: all
+"""
+
+EXAMPLES = r"""
+- name: Audit the baseline (never writes to a host)
+  winsec.wmi.baseline:
+  check_mode: true
+  register: wmi_hardening_result
+  ignore_unreachable: true
+
+- name: Write the fleet report on the controller
+  winsec.wmi.compliance_report:
+    report_dir: "{{ playbook_dir }}/reports"
+  run_once: true
+  delegate_to: localhost
+
+- name: Only JUnit and Markdown, for a CI job, from explicit results
+  winsec.wmi.compliance_report:
+    report_dir: /tmp/wmi-report
+    formats: [junit, markdown]
+    results: "{{ dict(report_hosts | zip(report_hosts | map('extract', hostvars, 'baseline_out'))) }}"
+  vars:
+    report_hosts: "{{ ansible_play_hosts_all }}"
+  run_once: true
+  delegate_to: localhost
+
+- name: One report for a play that runs in serial batches
+  winsec.wmi.compliance_report:
+    report_dir: /srv/reports/wmi
+    merge: true
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+files:
+  description: The path of each file written, by format.
+  returned: always
+  type: dict
+  sample:
+    json: /srv/reports/wmi/wmi-compliance.json
+    html: /srv/reports/wmi/wmi-compliance.html
+summary:
+  description: The report's summary, as in the JSON file.
+  returned: always
+  type: dict
+  contains:
+    hosts:
+      description: The number of hosts in the report.
+      type: int
+      returned: always
+    host_status_counts:
+      description: Hosts per status (compliant, drift, remediated, not_applicable, excepted, error, unreachable).
+      type: dict
+      returned: always
+    control_status_counts:
+      description: Host x control results per status.
+      type: dict
+      returned: always
+    controls:
+      description: Per control, its C(id), C(title), C(severity) and C(counts) per status.
+      type: list
+      elements: dict
+      returned: always
+    hosts_with_drift:
+      description: C(names) (at most O(max_hosts_listed)), C(total) and C(truncated).
+      type: dict
+      returned: always
+    hosts_with_errors:
+      description: The same for hosts in error or unreachable.
+      type: dict
+      returned: always
+stats:
+  description:
+    - The compact summary published as the custom statistic C(wmi_compliance_summary) (when O(set_stats=true)).
+    - C(schema_version), C(generated_at), C(hosts), C(status_counts), C(hosts_with_drift) and
+      C(hosts_with_errors) (capped lists) with C(hosts_with_drift_total) and C(hosts_with_errors_total).
+  returned: always
+  type: dict
+  sample:
+    schema_version: "1.0"
+    hosts: 24
+    status_counts: {compliant: 18, drift: 3, remediated: 0, not_applicable: 2, excepted: 0, error: 0, unreachable: 1}
+    hosts_with_drift: [app02, backup01, sql02]
+    hosts_with_drift_total: 3
+drift:
+  description: Whether any host has drift.
+  returned: always
+  type: bool
+"""

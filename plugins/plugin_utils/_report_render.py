@@ -1,0 +1,284 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Renderers of the fleet compliance report: JSON, JUnit XML, CSV and Markdown (HTML is in _report_html).
+
+Every value that comes from a host (host names, principals, namespaces, script paths, messages) is escaped for the
+format it lands in: XML text and attributes, CSV cells (no spreadsheet formulas) and Markdown table cells.
+"""
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within this collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import typing as t
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+
+from ._report_model import CONTROL_STATUSES, HOST_STATUSES
+
+# --- JSON -------------------------------------------------------------------------------------------------------------
+
+
+def render_json(report: Mapping[str, t.Any]) -> str:
+    # ensure_ascii keeps the file 7-bit: no consumer can mis-decode it, and U+2028/U+2029 stay escaped.
+    return json.dumps(report, indent=1, ensure_ascii=True, sort_keys=False) + "\n"
+
+
+# --- shared text helpers ----------------------------------------------------------------------------------------------
+
+
+def findings_text(control: Mapping[str, t.Any]) -> str:
+    """The findings of a control as one line each: '[severity] message (namespace, principal, rights)'."""
+    lines = []
+    for finding in control["findings"]:
+        where = [
+            str(finding[key])
+            for key in ("namespace", "principal", "sid", "file", "line")
+            if finding.get(key) not in (None, "")
+        ]
+        if finding.get("rights"):
+            where.append("+".join(finding["rights"]))
+        if finding.get("excepted"):
+            where.append("excepted" + (f": {finding['reason']}" if finding.get("reason") else ""))
+        lines.append(f"[{finding['severity']}] {finding['message']}" + (f" ({', '.join(where)})" if where else ""))
+    return "\n".join(lines)
+
+
+def control_detail(host: Mapping[str, t.Any], control: Mapping[str, t.Any]) -> str:
+    """Why a control is not compliant, in words: its reason, else its findings."""
+    return control.get("reason") or findings_text(control) or host.get("reason") or ""
+
+
+def os_text(host: Mapping[str, t.Any]) -> str:
+    os_info = host.get("os") or {}
+    caption = os_info.get("caption") or os_info.get("family") or ""
+    build = os_info.get("build") or os_info.get("version")
+    return f"{caption} ({build})" if caption and build else str(caption or build or "")
+
+
+# --- JUnit XML --------------------------------------------------------------------------------------------------------
+
+# XML 1.0 (section 2.2) allows only these characters; anything else (NUL, most C0 controls, lone surrogates,
+# U+FFFE/U+FFFF) makes the document ill-formed, so it is shown as a \\uXXXX escape instead.
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: t.Any) -> str:
+    """Text that ElementTree can escape into well-formed XML (it escapes & < > and quotes, not invalid chars)."""
+    return _XML_INVALID.sub(lambda match: f"\\u{ord(match.group()):04x}", "" if value is None else str(value))
+
+
+# How a control status becomes a JUnit outcome; absent means the testcase passed.
+_JUNIT_OUTCOME = {
+    "drift": "failure",
+    "error": "error",
+    "unreachable": "error",
+    "excepted": "skipped",
+    "not_applicable": "skipped",
+}
+
+
+def _junit_testcase(parent: ET.Element, classname: str, name: str, status: str, message: str, detail: str) -> str:
+    case = ET.SubElement(parent, "testcase", {"name": xml_text(name), "classname": xml_text(classname), "time": "0"})
+    outcome = _JUNIT_OUTCOME.get(status)
+    if outcome == "skipped":
+        ET.SubElement(case, "skipped", {"message": xml_text(f"{status}: {message}")})
+    elif outcome:
+        element = ET.SubElement(case, outcome, {"message": xml_text(message), "type": status})
+        element.text = xml_text(detail)
+    else:
+        ET.SubElement(case, "system-out").text = xml_text(detail or status)
+    return outcome or "passed"
+
+
+def render_junit(report: Mapping[str, t.Any]) -> str:
+    """One testsuite per host and one testcase per host x control (a host without controls gets one testcase).
+
+    Jenkins (junit plugin) and GitLab read: testsuites > testsuite(name, tests, failures, errors, skipped) >
+    testcase(name, classname, time) > failure | error | skipped, with message attributes.
+    """
+    root = ET.Element("testsuites", {"name": xml_text(report["title"])})
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for index, host in enumerate(report["hosts"]):
+        suite = ET.Element(
+            "testsuite",
+            {"name": xml_text(host["host"]), "id": str(index), "hostname": xml_text(host["host"]), "time": "0"},
+        )
+        suite.set("timestamp", host["run_at"][:19])
+        properties = ET.SubElement(suite, "properties")
+        for key, value in (("status", host["status"]), ("os", os_text(host)), ("reason", host.get("reason") or "")):
+            ET.SubElement(properties, "property", {"name": key, "value": xml_text(value)})
+        # Jenkins splits classname at dots into package and class: 'wmi' groups the hosts, the host is the class.
+        classname = "wmi." + host["host"].replace(".", "_")
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        if not host["controls"]:
+            outcomes = [
+                _junit_testcase(
+                    suite, classname, "baseline", host["status"], host.get("reason") or host["status"], os_text(host)
+                )
+            ]
+        else:
+            outcomes = []
+            for control in host["controls"]:
+                detail = control_detail(host, control)
+                if control["remediation"]["text"] and control["status"] == "drift":
+                    detail += f"\nRemediation: {control['remediation']['text']}"
+                message = control.get("reason") or f"{control['status']}: {len(control['findings'])} finding(s)"
+                name = f"{control['id']} {control['title']}".strip()
+                outcomes.append(_junit_testcase(suite, classname, name, control["status"], message, detail))
+        counts["tests"] = len(outcomes)
+        counts["failures"] = outcomes.count("failure")
+        counts["errors"] = outcomes.count("error")
+        counts["skipped"] = outcomes.count("skipped")
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            # Jenkins' schema has no 'skipped' on testsuites: it is counted per testsuite only.
+            if key in totals:
+                totals[key] += value
+        root.append(suite)
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("time", "0")
+    ET.indent(root, space=" ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# --- CSV --------------------------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "host",
+    "host_status",
+    "os",
+    "control_id",
+    "control_title",
+    "severity",
+    "status",
+    "reason",
+    "findings",
+    "remediation_automatic",
+    "remediation",
+    "changes",
+    "expected",
+    "actual",
+    "run_at",
+)
+# Spreadsheets evaluate a cell that starts with one of these as a formula (OWASP "CSV Injection"); a leading
+# apostrophe makes Excel, LibreOffice and Google Sheets show it as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: t.Any) -> str:
+    text = "" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def render_csv(report: Mapping[str, t.Any]) -> str:
+    """One row per host x control (a host without controls gets one row with its status and cause)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(CSV_COLUMNS)
+    for host in report["hosts"]:
+        base = {"host": host["host"], "host_status": host["status"], "os": os_text(host), "run_at": host["run_at"]}
+        rows = [
+            {
+                **base,
+                "control_id": control["id"],
+                "control_title": control["title"],
+                "severity": control["severity"],
+                "status": control["status"],
+                "reason": control.get("reason") or "",
+                "findings": findings_text(control),
+                "remediation_automatic": "yes" if control["remediation"]["automatic"] else "no",
+                "remediation": control["remediation"]["text"],
+                "changes": "\n".join(control["changes"]),
+                "expected": control["expected"],
+                "actual": control["actual"],
+            }
+            for control in host["controls"]
+        ] or [{**base, "status": host["status"], "reason": host.get("reason") or ""}]
+        for row in rows:
+            writer.writerow([csv_cell(row.get(column)) for column in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+# --- Markdown ---------------------------------------------------------------------------------------------------------
+
+# CommonMark (section 2.4) lets any ASCII punctuation be backslash-escaped. Escaped here: what starts emphasis,
+# links and images ([ ]), code (`), headings (#), table cells (|) and the GitHub/GitLab extensions (~ strikethrough,
+# $ math). List markers (- + .) matter only at a line's start, where host text never stands. & < > become entities
+# so that no renderer sees an HTML tag or an entity reference.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
+# C0 controls other than tab and line breaks, and DEL: invisible or harmful in a rendered page.
+_MD_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def md_cell(value: t.Any) -> str:
+    text = "" if value is None else str(value)
+    text = _MD_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # A table row is one line: newlines (any Unicode line break) become a visible separator.
+    return " / ".join(part.strip() for part in text.splitlines()) if text else ""
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(report: Mapping[str, t.Any], max_rows: int = 1000) -> str:
+    """The summary and a table of every host x control that needs action (drift, error, unreachable)."""
+    summary = report["summary"]
+    lines = [
+        f"# {md_cell(report['title'])}",
+        "",
+        f"Generated {md_cell(report['generated_at'])}, "
+        f"schema {md_cell(report['schema_version'])}, {summary['hosts']} hosts.",
+        "",
+        "## Hosts by status",
+        "",
+    ]
+    lines += _md_table(
+        ["Status", "Hosts"], [[status, str(summary["host_status_counts"][status])] for status in HOST_STATUSES]
+    )
+    lines += ["", "## Controls", ""]
+    lines += _md_table(
+        ["Control", "Title", "Severity", *CONTROL_STATUSES],
+        [
+            [md_cell(c["id"]), md_cell(c["title"]), c["severity"], *(str(c["counts"][s]) for s in CONTROL_STATUSES)]
+            for c in summary["controls"]
+        ],
+    )
+    drift_rows = []
+    for host in report["hosts"]:
+        if not host["controls"] and host["status"] in ("error", "unreachable"):
+            drift_rows.append([md_cell(host["host"]), "", host["status"], "", md_cell(host.get("reason")), ""])
+        for control in host["controls"]:
+            if control["status"] in ("drift", "error"):
+                drift_rows.append(
+                    [
+                        md_cell(host["host"]),
+                        md_cell(control["id"]),
+                        control["status"],
+                        control["severity"],
+                        md_cell(control_detail(host, control)),
+                        md_cell(control["remediation"]["text"]),
+                    ]
+                )
+    lines += ["", "## Drift and errors", ""]
+    if drift_rows:
+        lines += _md_table(["Host", "Control", "Status", "Severity", "Detail", "Remediation"], drift_rows[:max_rows])
+        if len(drift_rows) > max_rows:
+            lines += ["", f"{len(drift_rows) - max_rows} more rows: see the JSON, CSV or HTML report."]
+    else:
+        lines.append("None: every host reported a verdict and no control drifted.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,131 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from html.parser import HTMLParser
+
+import pytest
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import render_html
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import build_report, normalise_host
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import (
+    CDATA_END,
+    FORMULA,
+    HOSTILE_PRINCIPAL,
+    LONG_NAME,
+    SCRIPT_TAG,
+    fleet,
+)
+
+RUN_AT = "2026-11-30T10:00:00.000000Z"
+
+
+class Page(HTMLParser):
+    """What the browser's parser would build, in the parts the tests look at."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[str] = []
+        self.text: list[str] = []
+        self._in_script = False
+        self.rows: list[dict[str, str | None]] = []
+        self._in_tbody = False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        self._in_script = tag == "script"
+        if tag == "tbody":
+            self._in_tbody = True
+        if tag == "tr" and self._in_tbody:
+            self.rows.append(attributes)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+        if tag == "tbody":
+            self._in_tbody = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+        else:
+            self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def page_and_report() -> tuple[Page, dict, str]:
+    hosts = [normalise_host(host, record, run_at=RUN_AT, check_mode=True) for host, record in fleet().items()]
+    report = build_report(hosts, title=f"Fleet {SCRIPT_TAG}", generated_at=RUN_AT)
+    text = render_html(report)
+    page = Page()
+    page.feed(text)
+    page.close()
+    return page, report, text
+
+
+def test_the_only_script_is_ours_and_the_csp_allows_exactly_it(page_and_report):
+    page, _report, text = page_and_report
+    assert [tag for tag, _ in page.tags].count("script") == 1
+    digest = base64.b64encode(hashlib.sha256(page.scripts[0].encode()).digest()).decode()
+    csp = next(
+        a["content"] for tag, a in page.tags if tag == "meta" and a.get("http-equiv") == "Content-Security-Policy"
+    )
+    assert f"script-src 'sha256-{digest}'" in csp
+    assert "default-src 'none'" in csp
+    assert SCRIPT_TAG not in text
+
+
+def test_nothing_is_loaded_from_anywhere(page_and_report):
+    page, _report, _text = page_and_report
+    for tag, attributes in page.tags:
+        assert "src" not in attributes, tag
+        assert not (tag == "link" and attributes.get("rel") == "stylesheet"), attributes
+        if attributes.get("href"):
+            # Links are navigation only: in-page anchors and the controls' https references.
+            assert attributes["href"].startswith(("#", "https://learn.microsoft.com/")), attributes["href"]
+    assert "@import" not in "".join(page.text)
+    assert "url(" not in _text
+
+
+def test_hostile_strings_reach_the_reader_as_text(page_and_report):
+    page, _report, _text = page_and_report
+    text = "".join(page.text)
+    for hostile in (SCRIPT_TAG, CDATA_END, FORMULA, HOSTILE_PRINCIPAL, LONG_NAME):
+        assert hostile in text
+    # A javascript: reference from a host stays text.
+    assert not any((a.get("href") or "").lower().startswith("javascript") for _tag, a in page.tags)
+    assert "javascript:alert(1)" in text
+
+
+def test_one_table_row_per_host_and_control_with_its_status(page_and_report):
+    page, report, _text = page_and_report
+    expected = [c["status"] for h in report["hosts"] for c in h["controls"] or [{"status": h["status"]}]]
+    assert [row["data-status"] for row in page.rows] == expected
+
+
+def test_chart_has_a_bar_per_status_and_control_with_counts(page_and_report):
+    page, report, _text = page_and_report
+    bars = [(a["data-status"], int(a["data-count"])) for tag, a in page.tags if tag == "rect"]
+    host_bars = bars[: sum(1 for n in report["summary"]["host_status_counts"].values() if n)]
+    assert dict(host_bars) == {s: n for s, n in report["summary"]["host_status_counts"].items() if n}
+    assert sum(n for _s, n in bars[len(host_bars) :]) == sum(
+        sum(c["counts"].values()) for c in report["summary"]["controls"]
+    )
+
+
+def test_every_host_has_details_with_remediation_and_evidence(page_and_report):
+    page, report, text = page_and_report
+    details = [a["id"] for tag, a in page.tags if tag == "details" and "host" in (a.get("class") or "")]
+    assert details == [f"host-{index}" for index in range(len(report["hosts"]))]
+    assert "Remediation (manual):" in text
+    assert re.search(r"<summary>Evidence</summary><div>Expected</div><pre>\{\n &quot;enabled&quot;: true\n\}", text)
+    assert "check mode (audit)" in text
+
+
+def test_print_css_is_present(page_and_report):
+    _page, _report, text = page_and_report
+    assert "@media print" in text
+    assert "beforeprint" in text
