@@ -94,7 +94,7 @@ class UnsecappLockdown(Control):
             automatic=True,
             diff=diff(decision.before, decision.after),
             result=result,
-            warnings=list(decision.warnings),
+            warnings=list(decision.warnings) if host.enforce else [],
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
