@@ -19,10 +19,15 @@ from typing import Any
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-MISMATCH_PREFIX = "SIMULATOR ARGSPEC MISMATCH"
+from ._paths import install_collection_path
 
-# Keys of a documented option that mean something to the argument-spec validator.
-_SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
+install_collection_path()
+
+# The converter the action plugins validate task arguments with: one converter, so the host and the controller read
+# a module's documented options the same way.
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_options  # noqa: E402
+
+MISMATCH_PREFIX = "SIMULATOR ARGSPEC MISMATCH"
 
 # ansible.windows specs (from the modules' own $spec / Get-AnsibleParam calls).
 ANSIBLE_WINDOWS_SPECS: dict[str, dict[str, Any]] = {
@@ -63,15 +68,8 @@ class ArgSpecMismatch(ValueError):
 
 
 def options_to_argument_spec(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Convert ``DOCUMENTATION.options`` (ansible-doc format) into an ``argument_spec`` dict."""
-    spec: dict[str, Any] = {}
-    for name, doc in options.items():
-        entry = {key: doc[key] for key in _SPEC_KEYS if key in doc}
-        entry.setdefault("type", "str")
-        if "suboptions" in doc:
-            entry["options"] = options_to_argument_spec(doc["suboptions"])
-        spec[name] = entry
-    return spec
+    """Convert ``DOCUMENTATION.options`` (ansible-doc format) into an ``argument_spec`` dict (the controller's own)."""
+    return argspec_from_options(options)
 
 
 @functools.cache

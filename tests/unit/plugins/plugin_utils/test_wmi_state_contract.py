@@ -1,6 +1,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """wmi_state.ps1 keeps to its contract, wmi_state.yml: the Ansible.Basic header, a small size, and a $spec equal to
-the documented options (sub-options, defaults, choices) and check-mode support.
+the documented options (sub-options, defaults, choices) and check-mode support. The parts an option spec cannot say
+(per-op parameters, write ops, result keys, error codes) are _wmi_state_contract; the PowerShell, the documentation
+and the controller's operation builders are compared with it here, the simulator in
+tests/unit/simulator/test_sim_contract.py.
 
 The PowerShell spec reader and the comparison are the gates' own (tools/gates/ps_spec.py, ps_argspec_check.py; their
 ability to fail is proven in tests/unit/test_powershell_syntax.py, which also syntax-checks every .ps1/.psm1).
@@ -8,8 +11,11 @@ ability to fail is proven in tests/unit/test_powershell_syntax.py, which also sy
 
 from __future__ import annotations
 
+import ast
 import pathlib
+import re
 import sys
+import typing as t
 
 import pytest
 import yaml
@@ -20,6 +26,8 @@ pytest.importorskip("tree_sitter_powershell")
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(ROOT / "tools" / "gates"))
 import ps_argspec_check  # noqa: E402  (tools/gates is a script directory, not a package)
+import ps_spec  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils import _wmi_state_contract as contract  # noqa: E402
 
 MODULE = ROOT / "plugins" / "modules" / "wmi_state.ps1"
 CONTRACT = ROOT / "plugins" / "modules" / "wmi_state.yml"
@@ -40,3 +48,88 @@ def test_ps1_spec_equals_the_documented_contract() -> None:
 def test_contract_documents_full_check_mode() -> None:
     documented = yaml.safe_load(CONTRACT.read_text())["DOCUMENTATION"]
     assert documented["attributes"]["check_mode"]["support"] == "full"
+
+
+# --- one contract, three readers: the PowerShell, the documentation and the controller against _wmi_state_contract
+
+
+def ps_assignment(path: pathlib.Path, variable: str) -> t.Any:
+    tree = ps_spec.parse(path.read_bytes())
+    (rhs,) = ps_spec._assignments(tree.root_node)[variable.lower()]
+    return ps_spec.evaluate(rhs)
+
+
+def test_ps1_required_parameters_per_op_are_the_contract() -> None:
+    required = ps_assignment(MODULE, "$requiredByOp")
+    expected = {op: list(names) for op, names in contract.REQUIRED_BY_OP.items() if names}
+    assert {op: list(names) for op, names in required.items()} == expected
+
+
+def test_ps1_write_ops_are_the_contract() -> None:
+    match = re.search(r"\$isWrite = \$operation\.op -in @\(([^)]*)\)", MODULE.read_text())
+    assert match, "wmi_state.ps1 must name its write ops in one literal list"
+    assert set(re.findall(r"'(\w+)'", match.group(1))) == contract.WRITE_OPS
+
+
+def emitted_codes() -> set[str]:
+    """Every error code the PowerShell can put in an error: literal codes given to Format-OpError or
+    ConvertTo-OpError, and the codes ConvertTo-OpError chooses itself ($Code = '...')."""
+    source = MODULE.read_text() + (ROOT / "plugins" / "module_utils" / "_WmiState.psm1").read_text()
+    return set(
+        re.findall(r"Format-OpError '([A-Z_]+)'", source)
+        + re.findall(r"ConvertTo-OpError \$_ '([A-Z_]+)'", source)
+        + re.findall(r"\$Code = '([A-Z_]+)'", source)
+    )
+
+
+def test_the_module_emits_exactly_the_documented_codes() -> None:
+    assert emitted_codes() == set(contract.ERROR_CODES)
+
+
+def test_every_code_and_result_key_is_documented_in_return() -> None:
+    documented = " ".join(yaml.safe_load(CONTRACT.read_text())["RETURN"]["results"]["description"])
+    for code in contract.ERROR_CODES:
+        assert f"C({code})" in documented, code
+    for keys in (*contract.SUCCESS_KEYS.values(), *contract.CONDITIONAL_KEYS.values()):
+        for key in keys:
+            assert f"C({key})" in documented or f"C({{{key}" in documented or f", {key}" in documented, key
+
+
+def test_documented_ops_and_parameters_are_the_contract() -> None:
+    suboptions = yaml.safe_load(CONTRACT.read_text())["DOCUMENTATION"]["options"]["operations"]["suboptions"]
+    assert set(suboptions["op"]["choices"]) == set(contract.REQUIRED_BY_OP) == set(contract.SUCCESS_KEYS)
+    assert {name for names in contract.REQUIRED_BY_OP.values() for name in names} <= set(suboptions)
+    assert {option for _op, option in contract.CONDITIONAL_KEYS} <= set(suboptions)
+
+
+def controller_operations() -> list[tuple[str, int, dict[str, t.Any] | None]]:
+    """Every {"op": ...} dict literal the controller builds: (file, line, keys -> None when built with ** too)."""
+    found = []
+    for path in sorted((ROOT / "plugins" / "plugin_utils").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Dict):
+                continue
+            keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
+            if "op" not in keys:
+                continue
+            op = node.values[keys.index("op")]
+            if isinstance(op, ast.Constant):
+                complete = None not in keys
+                found.append(
+                    (path.name, node.lineno, {"op": op.value, "keys": set(keys) - {"op"}} if complete else None)
+                )
+    return found
+
+
+def test_controller_operations_carry_what_the_contract_requires() -> None:
+    operations = controller_operations()
+    documented = set(yaml.safe_load(CONTRACT.read_text())["DOCUMENTATION"]["options"]["operations"]["suboptions"])
+    assert {"facts", "registry_read", "registry_write", "sd_get", "sd_set", "sid_lookup"} <= {
+        o[2]["op"] for o in operations if o[2]
+    }
+    for name, line, operation in operations:
+        assert operation is not None, f"{name}:{line}: build operations from literal keys, so this test can read them"
+        assert operation["op"] in contract.REQUIRED_BY_OP, f"{name}:{line}"
+        missing = set(contract.REQUIRED_BY_OP[operation["op"]]) - operation["keys"]
+        assert not missing, f"{name}:{line}: {operation['op']} lacks {sorted(missing)}"
+        assert operation["keys"] <= documented, f"{name}:{line}: undocumented {operation['keys'] - documented}"
