@@ -41,6 +41,7 @@ KNOWN_HOST_KEYS = frozenset(
         "scripts",
         "files",
         "faults",
+        "inventory_vars",
         "local_users",
         "domain_users",
         "groups",
@@ -238,6 +239,7 @@ def build_host(spec: dict[str, Any]) -> Host:
         registry=registry,
         callers=callers,
         faults=dict(spec.get("faults") or {}),
+        inventory_vars=dict(spec.get("inventory_vars") or {}),
     )
     for preset in spec.get("subscriptions", content.default_subscription_presets(profile)) or []:
         filters, consumers, bindings = content.subscription_preset(str(preset), admin_sid=callers_admin_sid(host))

@@ -167,6 +167,8 @@ class EventConsumer:
     script_text: str | None = None
     script_file_name: str | None = None
     scripting_engine: str | None = None
+    # Every other property set on the instance (LogFile's Filename, SMTP's ToLine, ...), as wmi_state reports them.
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -242,6 +244,8 @@ class Host:
     bindings: list[EventBinding] = field(default_factory=list)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # lower path -> (display path, content)
     faults: dict[str, Any] = field(default_factory=dict)
+    # Host variables the inventory carries as a real one would (e.g. winsec_wmi_os, filled from AD's operatingSystem).
+    inventory_vars: dict[str, Any] = field(default_factory=dict)
     counters: HostCounters = field(default_factory=HostCounters)
     events: list[dict[str, Any]] = field(default_factory=list)  # simulator-side log (e.g. why SetSD refused)
     lock: threading.RLock = field(default_factory=threading.RLock)

@@ -23,6 +23,7 @@ def inventory_for(fleet: Fleet, port: int) -> dict[str, Any]:
             # ansible_password to these.
             "winsec_sim_nonadmin_user": nonadmin.user,
             "winsec_sim_nonadmin_password": nonadmin.password,
+            **host.inventory_vars,
         }
         family = f"os_{host.profile.family}"
         groups.setdefault(
