@@ -127,11 +127,64 @@ _ACTIVE_SCRIPT: _Preset = (
     ],
 )
 
+# Benign but not built-in: an administrator's LogFileEventConsumer that logs low disk space (allow-list material).
+_DISK_LOG: _Preset = (
+    [
+        {
+            "namespace": SUB,
+            "name": "LowDiskSpace",
+            "query": "SELECT * FROM __InstanceModificationEvent WITHIN 300 WHERE TargetInstance ISA "
+            "'Win32_LogicalDisk' AND TargetInstance.FreeSpace < 1073741824",
+            "event_namespace": "root\\cimv2",
+            "creator_sid": None,
+        }
+    ],
+    [
+        {
+            "namespace": SUB,
+            "name": "DiskSpaceLog",
+            "cls": "LogFileEventConsumer",
+            "properties": {"Filename": "C:\\Logs\\disk.log", "Text": "%TargetInstance.DeviceID% is low on space"},
+        }
+    ],
+    [
+        {
+            "namespace": SUB,
+            "filter": '__EventFilter.Name="LowDiskSpace"',
+            "consumer": 'LogFileEventConsumer.Name="DiskSpaceLog"',
+        }
+    ],
+)
+
+# A CommandLineEventConsumer named like the built-in SCM consumer and bound to the built-in SCM filter: a consumer's
+# key is its class and its name, so it sits beside the real NTEventLogEventConsumer (use with "scm").
+_IMPOSTOR: _Preset = (
+    [],
+    [
+        {
+            "namespace": SUB,
+            "name": "SCM Event Log Consumer",
+            "cls": "CommandLineEventConsumer",
+            "command_line_template": "C:\\Windows\\System32\\rundll32.exe C:\\ProgramData\\scm\\svc.dll,Start",
+            "executable_path": None,
+        }
+    ],
+    [
+        {
+            "namespace": SUB,
+            "filter": '__EventFilter.Name="SCM Event Log Filter"',
+            "consumer": 'CommandLineEventConsumer.Name="SCM Event Log Consumer"',
+        }
+    ],
+)
+
 SUBSCRIPTION_PRESETS: dict[str, _Preset] = {
     "bvt": _BVT,
     "scm": _SCM,
     "malicious": _MALICIOUS,
     "active_script": _ACTIVE_SCRIPT,
+    "disk_log": _DISK_LOG,
+    "impostor": _IMPOSTOR,
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ._paths import install_collection_path
-from .host import BA, LOCAL_SYSTEM, NAMED_VALUES, Caller, Host, RegValue
+from .host import BA, LOCAL_SYSTEM, NAMED_VALUES, Caller, EventBinding, EventConsumer, EventFilter, Host, RegValue
 from .namespaces import WmiError, leaf, normalize, sids_in
 
 install_collection_path()
@@ -102,7 +102,12 @@ def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) ->
             if name in WRITE_OPS and failed:
                 write_failed = True
             if outcome.wrote:
-                host.counters.count("writes", {"registry_write": "registry", "sd_set": "namespace_sd"}[name])
+                kinds = {
+                    "registry_write": "registry",
+                    "sd_set": "namespace_sd",
+                    "event_subscription_remove": "event_subscription",
+                }
+                host.counters.count("writes", kinds[name])
             wrote |= outcome.wrote
             # wmi_state.ps1 reports changed for every write op that succeeded, whether or not the value differed.
             changed |= name in WRITE_OPS and not failed
@@ -124,6 +129,15 @@ def _change_behind_our_back(host: Host, op: dict[str, Any]) -> None:
     if op["op"] == "registry_write":
         key_path, value_name = NAMED_VALUES[op["value"]]
         host.registry.set(key_path, value_name, "REG_DWORD", 7)
+    elif op["op"] == "event_subscription_remove":
+        # The filter's query or the consumer's command line is edited; a binding is deleted (it has nothing else).
+        found = _subscription_part(host, op)
+        if isinstance(found, EventFilter):
+            found.query = f"{found.query} AND TargetInstance.Name <> 'x'"
+        elif isinstance(found, EventConsumer):
+            found.command_line_template = f"{found.command_line_template or ''} /changed"
+        elif found is not None:
+            host.bindings.remove(found)
     else:
         system = [LOCAL_SYSTEM, BA]
         current = sd_from_bytes(host.namespaces.get_sd(op["namespace"], system))
@@ -133,6 +147,43 @@ def _change_behind_our_back(host: Host, op: dict[str, Any]) -> None:
         changed = replace(current, dacl=Acl((*explicit, extra)))
         host.namespaces.set_sd(op["namespace"], sd_to_bytes(changed), system)
     host.log("changed_behind_our_back", op=op["op"], target=op.get("value") or op.get("namespace"))
+
+
+def _subscription_part(host: Host, op: dict[str, Any]) -> EventFilter | EventConsumer | EventBinding | None:
+    """The filter, consumer or binding event_subscription_remove names by the key properties of expected_instance
+    (compared case-insensitively, as WMI compares keys)."""
+    expected = op["expected_instance"]
+    key = normalize(op["namespace"])
+
+    def same(a: Any, b: Any) -> bool:
+        return ("" if a is None else str(a)).lower() == ("" if b is None else str(b)).lower()
+
+    if op["kind"] == "filter":
+        return next(
+            (f for f in host.filters if normalize(f.namespace) == key and same(f.name, expected.get("name"))), None
+        )
+    if op["kind"] == "consumer":
+        return next(
+            (
+                c
+                for c in host.consumers
+                if normalize(c.namespace) == key
+                and same(c.cls, expected.get("class"))
+                and same(c.name, expected.get("name"))
+            ),
+            None,
+        )
+    return next(
+        (
+            b
+            for b in host.bindings
+            if normalize(b.namespace) == key
+            and same(_ref_name(b.filter), expected.get("filter"))
+            and same(_ref_class(b.consumer), expected.get("consumer_class"))
+            and same(_ref_name(b.consumer), expected.get("consumer"))
+        ),
+        None,
+    )
 
 
 # --- reads ---------------------------------------------------------------------------------------------------------
@@ -257,43 +308,22 @@ def _event_subscriptions(host: Host, caller: Caller, op: dict[str, Any]) -> OpOu
     filters: list[dict[str, Any]] = []
     consumers: list[dict[str, Any]] = []
     bindings: list[dict[str, Any]] = []
-    for namespace in op.get("namespaces") or []:
+    names: list[str] = []
+    for requested in op.get("namespaces") or []:
+        try:
+            names += _namespace_and_descendants(host, caller, requested) if op.get("recurse") else [requested]
+        except WmiError as exc:
+            return OpOutcome({"error": _wmi_error(exc)})
+    for namespace in names:
         try:
             key = normalize(host.namespaces.get(namespace).path)
         except WmiError as exc:
-            return OpOutcome({"filters": [], "consumers": [], "bindings": [], "error": _wmi_error(exc)})
-        filters += [
-            {
-                "namespace": namespace,
-                "name": f.name,
-                "query": f.query,
-                "query_language": f.query_language,
-                "event_namespace": f.event_namespace,
-                "creator_sid": f.creator_sid,
-            }
-            for f in host.filters
-            if normalize(f.namespace) == key
-        ]
-        consumers += [
-            {
-                "namespace": namespace,
-                "name": c.name,
-                "class": c.cls,
-                "command_line_template": c.command_line_template,
-                "executable_path": c.executable_path,
-                "script_text": c.script_text,
-                "script_file_name": c.script_file_name,
-                "scripting_engine": c.scripting_engine,
-            }
-            for c in host.consumers
-            if normalize(c.namespace) == key
-        ]
-        # The binding's Filter/Consumer references, by the referenced instance's Name ("$($b.Filter.Name)").
-        bindings += [
-            {"namespace": namespace, "filter": _ref_name(b.filter), "consumer": _ref_name(b.consumer)}
-            for b in host.bindings
-            if normalize(b.namespace) == key
-        ]
+            return OpOutcome({"error": _wmi_error(exc)})
+        # Each instance as _subscription_entry shapes it (wmi_state.ps1's ConvertTo-*Entry); a binding's consumer is
+        # named by its reference's Name and class (CimSystemProperties.ClassName): consumers are keyed by both.
+        filters += [_subscription_entry(namespace, f) for f in host.filters if normalize(f.namespace) == key]
+        consumers += [_subscription_entry(namespace, c) for c in host.consumers if normalize(c.namespace) == key]
+        bindings += [_subscription_entry(namespace, b) for b in host.bindings if normalize(b.namespace) == key]
     return OpOutcome({"filters": filters, "consumers": consumers, "bindings": bindings})
 
 
@@ -301,6 +331,86 @@ def _ref_name(reference: str) -> str:
     """``NTEventLogEventConsumer.Name="SCM Event Log Consumer"`` -> ``SCM Event Log Consumer``."""
     _, _, value = reference.partition("=")
     return value.strip().strip('"') if value else reference
+
+
+def _ref_class(reference: str) -> str:
+    """``NTEventLogEventConsumer.Name="SCM Event Log Consumer"`` -> ``NTEventLogEventConsumer``."""
+    return reference.partition(".")[0].strip()
+
+
+def _namespace_and_descendants(host: Host, caller: Caller, namespace: str) -> list[str]:
+    """As wmi_state.ps1's Get-NamespaceAndDescendant: depth first, parents first, children named parent + leaf."""
+    names = [namespace]
+    for child in host.namespaces.children(namespace, caller.token()):
+        names += _namespace_and_descendants(host, caller, f"{namespace}\\{leaf(child)}")
+    return names
+
+
+def _event_subscription_remove(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
+    """As wmi_state.ps1's Remove-EventSubscriptionPart: found by its key properties, removed only if every property
+    in expected_instance still holds (compared as strings, as "$(...)" does: null is the empty string)."""
+    try:
+        host.namespaces.get(op["namespace"])
+    except WmiError as exc:
+        return OpOutcome({"error": _wmi_error(exc)})
+    found = _subscription_part(host, op)
+    described = f"{op['kind']} in {op['namespace']!r}"
+    if found is None:
+        return OpOutcome(
+            {"error": _error("CHANGED_SINCE_READ", f"the {described} no longer exists; nothing was removed")}
+        )
+    entry = _subscription_entry(op["namespace"], found)
+    for name, value in op["expected_instance"].items():
+        now = entry.get(name)
+        if ("" if now is None else str(now)) != ("" if value is None else str(value)):
+            return OpOutcome(
+                {
+                    "error": _error(
+                        "CHANGED_SINCE_READ", f"the {described} changed since it was read ({name}); nothing was removed"
+                    )
+                }
+            )
+    if not caller.admin:
+        return OpOutcome({"error": _error("WMI", "Access denied", 0x80041003)})
+    if isinstance(found, EventFilter):
+        host.filters.remove(found)
+    elif isinstance(found, EventConsumer):
+        host.consumers.remove(found)
+    else:
+        host.bindings.remove(found)
+    host.log("event_subscription_removed", namespace=op["namespace"], part=op["kind"], instance=entry)
+    return OpOutcome({"removed": entry}, wrote=True)
+
+
+def _subscription_entry(namespace: str, part: EventFilter | EventConsumer | EventBinding) -> dict[str, Any]:
+    """One instance in the shape event_subscriptions returns it."""
+    if isinstance(part, EventFilter):
+        return {
+            "namespace": namespace,
+            "name": part.name,
+            "query": part.query,
+            "query_language": part.query_language,
+            "event_namespace": part.event_namespace,
+            "creator_sid": part.creator_sid,
+        }
+    if isinstance(part, EventConsumer):
+        return {
+            "namespace": namespace,
+            "name": part.name,
+            "class": part.cls,
+            "command_line_template": part.command_line_template,
+            "executable_path": part.executable_path,
+            "script_text": part.script_text,
+            "script_file_name": part.script_file_name,
+            "scripting_engine": part.scripting_engine,
+            "properties": dict(part.properties),
+        }
+    return {
+        "namespace": namespace,
+        "filter": _ref_name(part.filter),
+        "consumer": _ref_name(part.consumer),
+        "consumer_class": _ref_class(part.consumer),
+    }
 
 
 def _file_entry(display: str, content: bytes, max_bytes: int) -> dict[str, Any]:
@@ -444,6 +554,7 @@ _OPS = {
     "sid_lookup": _sid_lookup,
     "name_lookup": _name_lookup,
     "event_subscriptions": _event_subscriptions,
+    "event_subscription_remove": _event_subscription_remove,
     "script_files": _script_files,
 }
 

@@ -83,26 +83,73 @@ function Get-Property($Instance, [string]$Name) {
     if ($property) { $property.Value } else { $null }
 }
 
+function ConvertTo-SidString($Bytes) {
+    if ($Bytes) { (New-Object System.Security.Principal.SecurityIdentifier -ArgumentList @([byte[]]$Bytes, 0)).Value } else { $null }
+}
+
+# One entry per instance, the same for the inventory and for the definition a removal compares and returns.
+function ConvertTo-FilterEntry($Instance, [string]$Namespace) {
+    @{ namespace = $Namespace; name = $Instance.Name; query = $Instance.Query; query_language = $Instance.QueryLanguage
+        event_namespace = (Get-Property $Instance 'EventNamespace'); creator_sid = (ConvertTo-SidString (Get-Property $Instance 'CreatorSID')) }
+}
+
+function ConvertTo-ConsumerEntry($Instance, [string]$Namespace) {
+    $entry = @{ namespace = $Namespace; name = $Instance.Name; class = $Instance.CimSystemProperties.ClassName; properties = @{} }
+    $named = 'CommandLineTemplate', 'ExecutablePath', 'ScriptText', 'ScriptFileName', 'ScriptingEngine'
+    foreach ($p in $named) { $entry[($p -creplace '(?<=[a-z])([A-Z])', '_$1').ToLowerInvariant()] = Get-Property $Instance $p }
+    # Every other set property (LogFile's Filename, SMTP's ToLine, ...), so a removed consumer can be recreated.
+    foreach ($p in $Instance.CimInstanceProperties) {
+        if ($null -eq $p.Value -or $p.Name -eq 'Name' -or $named -contains $p.Name) { continue }
+        $entry.properties[$p.Name] = if ($p.Name -eq 'CreatorSID') { ConvertTo-SidString $p.Value } elseif ($p.Value -is [byte[]]) { [Convert]::ToBase64String($p.Value) } else { $p.Value }
+    }
+    $entry
+}
+
+function ConvertTo-BindingEntry($Instance, [string]$Namespace) {
+    # The Consumer reference carries the consumer's class: a consumer is keyed by class AND Name.
+    @{ namespace = $Namespace; filter = "$($Instance.Filter.Name)"; consumer = "$($Instance.Consumer.Name)"; consumer_class = "$($Instance.Consumer.CimSystemProperties.ClassName)" }
+}
+
+function Get-NamespaceAndDescendant([string]$Namespace) {
+    $Namespace
+    $children = [string[]]@(Get-CimInstance -Namespace $Namespace -ClassName __NAMESPACE -ErrorAction Stop | ForEach-Object { $_.Name })
+    [Array]::Sort($children, [StringComparer]::Ordinal)
+    foreach ($child in $children) { Get-NamespaceAndDescendant "$Namespace\$child" }
+}
+
 function Get-EventSubscription($Operation) {
     $result = @{ filters = [System.Collections.Generic.List[object]]@(); consumers = [System.Collections.Generic.List[object]]@(); bindings = [System.Collections.Generic.List[object]]@() }
-    foreach ($ns in $Operation.namespaces) {
-        foreach ($f in (Get-CimInstance -Namespace $ns -ClassName __EventFilter -ErrorAction Stop)) {
-            $creator = Get-Property $f 'CreatorSID'
-            $result.filters.Add(@{ namespace = $ns; name = $f.Name; query = $f.Query; query_language = $f.QueryLanguage; event_namespace = (Get-Property $f 'EventNamespace')
-                    creator_sid = $(if ($creator) { (New-Object System.Security.Principal.SecurityIdentifier -ArgumentList @([byte[]]$creator, 0)).Value } else { $null }) })
-        }
-        foreach ($c in (Get-CimInstance -Namespace $ns -ClassName __EventConsumer -ErrorAction Stop)) {
-            $entry = @{ namespace = $ns; name = $c.Name; class = $c.CimClass.CimClassName }
-            foreach ($p in 'CommandLineTemplate', 'ExecutablePath', 'ScriptText', 'ScriptFileName', 'ScriptingEngine') {
-                $entry[($p -creplace '(?<=[a-z])([A-Z])', '_$1').ToLowerInvariant()] = Get-Property $c $p
-            }
-            $result.consumers.Add($entry)
-        }
-        foreach ($b in (Get-CimInstance -Namespace $ns -ClassName __FilterToConsumerBinding -ErrorAction Stop)) {
-            $result.bindings.Add(@{ namespace = $ns; filter = "$($b.Filter.Name)"; consumer = "$($b.Consumer.Name)" })
-        }
+    $names = if ($Operation.recurse) { foreach ($ns in $Operation.namespaces) { Get-NamespaceAndDescendant $ns } } else { $Operation.namespaces }
+    foreach ($ns in $names) {
+        foreach ($f in (Get-CimInstance -Namespace $ns -ClassName __EventFilter -ErrorAction Stop)) { $result.filters.Add((ConvertTo-FilterEntry $f $ns)) }
+        foreach ($c in (Get-CimInstance -Namespace $ns -ClassName __EventConsumer -ErrorAction Stop)) { $result.consumers.Add((ConvertTo-ConsumerEntry $c $ns)) }
+        foreach ($b in (Get-CimInstance -Namespace $ns -ClassName __FilterToConsumerBinding -ErrorAction Stop)) { $result.bindings.Add((ConvertTo-BindingEntry $b $ns)) }
     }
     $result
+}
+
+$script:subscriptionParts = @{
+    filter = @('__EventFilter', 'ConvertTo-FilterEntry', @('name'))
+    consumer = @('__EventConsumer', 'ConvertTo-ConsumerEntry', @('class', 'name'))
+    binding = @('__FilterToConsumerBinding', 'ConvertTo-BindingEntry', @('filter', 'consumer_class', 'consumer'))
+}
+
+function Remove-EventSubscriptionPart($Operation) {
+    # Deletes one filter, consumer or binding, found by the key properties in expected_instance (compared as WMI does,
+    # case-insensitively), and only if every other property given is still as read: no lost updates.
+    $className, $converter, $keys = $script:subscriptionParts[$Operation.kind]
+    $expected = $Operation.expected_instance
+    $described = "$($Operation.kind) '$(@(foreach ($k in $keys) { $expected[$k] }) -join '/')' in '$($Operation.namespace)'"
+    $found = @(foreach ($instance in (Get-CimInstance -Namespace $Operation.namespace -ClassName $className -ErrorAction Stop)) {
+            $entry = & $converter $instance $Operation.namespace
+            if (@(foreach ($k in $keys) { if ("$($entry[$k])" -ne "$($expected[$k])") { $k } }).Count -eq 0) { @{ instance = $instance; entry = $entry } }
+        })
+    if ($found.Count -ne 1) { throw (Format-OpError 'CHANGED_SINCE_READ' "the $described no longer exists; nothing was removed") }
+    foreach ($k in $expected.Keys) {
+        if ("$($found[0].entry[$k])" -cne "$($expected[$k])") { throw (Format-OpError 'CHANGED_SINCE_READ' "the $described changed since it was read ($k); nothing was removed") }
+    }
+    Remove-CimInstance -InputObject $found[0].instance -ErrorAction Stop
+    @{ removed = $found[0].entry }
 }
 
 function Get-ScriptFile($Operation) {
@@ -121,4 +168,4 @@ function Get-ScriptFile($Operation) {
     @{ files = $files }
 }
 
-Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Get-ScriptFile')
+Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'Get-ScriptFile')

@@ -18,7 +18,7 @@ $spec = @{
                     type = 'str'
                     required = $true
                     choices = @('facts', 'registry_read', 'registry_write', 'sd_get', 'sd_set', 'caller_rights',
-                        'sid_lookup', 'name_lookup', 'event_subscriptions', 'script_files')
+                        'sid_lookup', 'name_lookup', 'event_subscriptions', 'event_subscription_remove', 'script_files')
                 }
                 value = @{
                     type = 'str'
@@ -40,6 +40,7 @@ $spec = @{
                 resolve_names = @{ type = 'bool'; default = $false }
                 sd = @{ type = 'str' }
                 expected_sd = @{ type = 'str' }
+                kind = @{ type = 'str'; choices = @('binding', 'filter', 'consumer') }; expected_instance = @{ type = 'dict' }
                 names = @{ type = 'list'; elements = 'str' }
                 sids = @{ type = 'list'; elements = 'str' }
                 namespaces = @{ type = 'list'; elements = 'str'; default = @('root\subscription', 'root\default') }
@@ -202,7 +203,7 @@ function Get-Account([string[]]$Name) {
 $requiredByOp = @{
     registry_read = @('value'); registry_write = @('value', 'data', 'value_type', 'expected'); sd_get = @('namespace')
     sd_set = @('namespace', 'sd', 'expected_sd'); caller_rights = @('namespace'); sid_lookup = @('names'); name_lookup = @('sids')
-    script_files = @('paths')
+    script_files = @('paths'); event_subscription_remove = @('namespace', 'kind', 'expected_instance')
 }
 foreach ($operation in $module.Params.operations) {
     foreach ($name in $requiredByOp[$operation.op]) {
@@ -218,7 +219,7 @@ $writeFailed = $false
 $results = [System.Collections.Generic.List[object]]@()
 foreach ($operation in $module.Params.operations) {
     $result = [ordered]@{ op = $operation.op; failed = $false }
-    $isWrite = $operation.op -in @('registry_write', 'sd_set')
+    $isWrite = $operation.op -in @('registry_write', 'sd_set', 'event_subscription_remove')
     try {
         if ($isWrite -and $module.CheckMode) { throw (Format-OpError 'CHECK_MODE' "$($operation.op) is a write and the task runs in check mode") }
         if ($isWrite -and $writeFailed) { throw (Format-OpError 'SKIPPED' "$($operation.op) skipped because a previous write failed") }
@@ -242,7 +243,7 @@ foreach ($operation in $module.Params.operations) {
                 $answers = Resolve-Identity $operation.sids ([System.Security.Principal.SecurityIdentifier]) ([System.Security.Principal.NTAccount])
                 @{ accounts = @(for ($i = 0; $i -lt $operation.sids.Count; $i++) { @{ sid = $operation.sids[$i]; name = $answers[$i].value; error = $answers[$i].error } }) }
             }
-            'event_subscriptions' { Get-EventSubscription $operation }
+            'event_subscriptions' { Get-EventSubscription $operation }; 'event_subscription_remove' { Remove-EventSubscriptionPart $operation }
             'script_files' { Get-ScriptFile $operation }
         }
         foreach ($key in $values.Keys) { $result[$key] = $values[$key] }

@@ -27,11 +27,12 @@ REQUIRED_BY_OP: dict[str, tuple[str, ...]] = {
     "sid_lookup": ("names",),
     "name_lookup": ("sids",),
     "event_subscriptions": (),
+    "event_subscription_remove": ("namespace", "kind", "expected_instance"),
     "script_files": ("paths",),
 }
 
 # Ops that write: refused in check mode (CHECK_MODE) and skipped after an earlier failed write (SKIPPED).
-WRITE_OPS: frozenset[str] = frozenset({"registry_write", "sd_set"})
+WRITE_OPS: frozenset[str] = frozenset({"registry_write", "sd_set", "event_subscription_remove"})
 
 # Keys of a successful op's result besides 'op' and 'failed'.
 SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
@@ -54,6 +55,7 @@ SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
     "sid_lookup": ("accounts",),
     "name_lookup": ("accounts",),
     "event_subscriptions": ("filters", "consumers", "bindings"),
+    "event_subscription_remove": ("removed",),
     "script_files": ("files",),
 }
 # Keys an option adds to a successful result: (op, option) -> keys.
