@@ -58,7 +58,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import (
     Sid,
     _err,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._text import truncate_for_message
+from ansible_collections.winsec.wmi.plugins.plugin_utils._text import as_written
 
 # --- SDDL vocabulary ---------------------------------------------------------------------------------------------
 
@@ -265,8 +265,8 @@ def _refuse_whitespace_inside(value: str, position: int, what: str) -> None:
     for offset, char in enumerate(value):
         if char in _SEPARATOR_WHITESPACE:
             raise _err(
-                f"whitespace {char!r} at position {position + offset} inside {what} "
-                f"{truncate_for_message(value)!r}: {_WHITESPACE_RULE}, not inside a token"
+                f"whitespace {as_written(char)} at position {position + offset} inside {what} "
+                f"{as_written(value)}: {_WHITESPACE_RULE}, not inside a token"
             )
 
 
@@ -286,7 +286,7 @@ def sddl_rights_to_mask(text: str, position: int = 0) -> int:
     rest = text[i:]
     if not rest:
         if text:
-            raise _err(f"rights field {text!r} at position {position} has only spaces")
+            raise _err(f"rights field {as_written(text)} at position {position} has only spaces")
         return 0
     if rest[0].isascii() and rest[0].isdigit():
         try:
@@ -303,26 +303,26 @@ def sddl_rights_to_mask(text: str, position: int = 0) -> int:
                     raise ValueError
                 value = int(rest, 10)
         except ValueError:
-            raise _err(f"invalid access mask number {rest!r} at position {position + i}") from None
+            raise _err(f"invalid access mask number {as_written(rest)} at position {position + i}") from None
         if value > _MAX_U32:
             # Windows clamps to 0xffffffff (windows_is_weird.txt); silently changing a mask is worse than an error.
-            raise _err(f"access mask {rest!r} at position {position + i} does not fit in 32 bits")
+            raise _err(f"access mask {as_written(rest)} at position {position + i} does not fit in 32 bits")
         return value
     mask = 0
     while i < len(text):
         while i < len(text) and text[i] == " ":
             i += 1
         if i >= len(text):
-            raise _err(f"trailing space in rights field {text!r} at position {position + i - 1}")
+            raise _err(f"trailing space in rights field {as_written(text)} at position {position + i - 1}")
         if text[i] in _SEPARATOR_WHITESPACE:
             raise _err(
-                f"whitespace {text[i]!r} at position {position + i} inside the rights field "
-                f"{truncate_for_message(text)!r}: only spaces may separate rights letters"
+                f"whitespace {as_written(text[i])} at position {position + i} inside the rights field "
+                f"{as_written(text)}: only spaces may separate rights letters"
             )
         token = text[i : i + 2]
         if token not in _RIGHT_BY_TOKEN:
             raise _unknown_token(
-                f"unknown access right {token!r} at position {position + i} in {truncate_for_message(text)!r}",
+                f"unknown access right {token!r} at position {position + i} in {as_written(text)}",
                 token,
                 _RIGHT_BY_TOKEN,
                 f"rights letters for WMI namespaces are {_NAMESPACE_RIGHT_LETTERS} (the generic rights "
@@ -371,14 +371,24 @@ def _alias_to_sid(token: str, position: int, domain_sid: Sid | None) -> Sid:
     )
 
 
+# "S-1-" + a 48-bit authority + 15 sub-authorities of 32 bits, written in decimal or 0x hex (MS-DTYP 2.4.2.1) is
+# at most 184 characters; leading zeros could make it longer, so the bound is generous.
+_LONGEST_SID_TEXT = 256
+
+
 def _sid_from_sddl(text: str, position: int, domain_sid: Sid | None) -> Sid:
     if not text:
         raise _err(f"missing SID at position {position}")
     if text.startswith("S-"):
+        if len(text) > _LONGEST_SID_TEXT:
+            # Sid.parse would quote the whole text in its message; a text this long is no SID anyway.
+            raise _err(
+                f"invalid SID {as_written(text)} at position {position}: {len(text)} characters, longer than any SID"
+            )
         return Sid.parse(text, position)
     if len(text) == 2:
         return _alias_to_sid(text, position, domain_sid)
-    raise _err(f"invalid SID {text!r} at position {position}: expected a two-letter alias or 'S-1-...'")
+    raise _err(f"invalid SID {as_written(text)} at position {position}: expected a two-letter alias or 'S-1-...'")
 
 
 def _sid_to_sddl(sid: Sid, domain_sid: Sid | None) -> str:
@@ -402,9 +412,9 @@ def _parse_guid(text: str, position: int, what: str) -> uuid.UUID | None:
         return None
     # Only the bare 8-4-4-4-12 form: braces, spaces and 32-digit forms fail on Windows (should_fail.txt).
     if len(text) != 36 or [len(p) for p in text.split("-")] != [8, 4, 4, 4, 12]:
-        raise _err(f"invalid {what} GUID {text!r} at position {position}")
+        raise _err(f"invalid {what} GUID {as_written(text)} at position {position}")
     if not all(c in "0123456789abcdefABCDEF-" for c in text):
-        raise _err(f"invalid {what} GUID {text!r} at position {position}")
+        raise _err(f"invalid {what} GUID {as_written(text)} at position {position}")
     return uuid.UUID(text)
 
 
@@ -465,11 +475,13 @@ def _parse_ace_sddl(text: str, start: int, end: int, domain_sid: Sid | None, in_
         _refuse_whitespace_inside(fields[index], positions[index], what)
     if type_token not in _ACE_TYPE_TOKENS:
         raise _unknown_token(
-            f"unknown ACE type {type_token!r} at position {positions[0]}", type_token, _ACE_TYPE_TOKENS
+            f"unknown ACE type {as_written(type_token)} at position {positions[0]}", type_token, _ACE_TYPE_TOKENS
         )
     ace_type = _ACE_TYPE_TOKENS[type_token]
     if in_dacl and ace_type in _SACL_ONLY_TYPES:
-        raise _err(f"ACE type {type_token!r} at position {positions[0]} belongs in a SACL (S:), not in the DACL")
+        raise _err(
+            f"ACE type {as_written(type_token)} at position {positions[0]} belongs in a SACL (S:), not in the DACL"
+        )
     flags = 0
     flag_text = fields[1]
     for i in range(0, len(flag_text), 2):
@@ -483,7 +495,9 @@ def _parse_ace_sddl(text: str, start: int, end: int, domain_sid: Sid | None, in_
     object_type = _parse_guid(fields[3], positions[3], "object type")
     inherited_object_type = _parse_guid(fields[4], positions[4], "inherited object type")
     if ace_type not in OBJECT_ACE_TYPES and (object_type or inherited_object_type):
-        raise _err(f"ACE type {type_token!r} at position {positions[0]} is not an object ACE and cannot have a GUID")
+        raise _err(
+            f"ACE type {as_written(type_token)} at position {positions[0]} is not an object ACE and cannot have a GUID"
+        )
     sid = _sid_from_sddl(fields[5], positions[5], domain_sid)
     return Ace(ace_type, flags, mask, sid, object_type, inherited_object_type)
 
@@ -513,14 +527,14 @@ def _not_a_section(text: str, pos: int) -> SecurityDescriptorError:
     found = text[pos : pos + 8]
     if text[pos : pos + 1] in ("o", "g", "d", "s") and text[pos + 1 : pos + 2] == ":":
         return _err(
-            f"expected a section 'O:', 'G:', 'D:' or 'S:' at position {pos}, found {found!r}; SDDL tokens are "
-            f"upper case: write {text[pos].upper() + ':'!r}"
+            f"expected a section 'O:', 'G:', 'D:' or 'S:' at position {pos}, found {as_written(found)}; SDDL tokens "
+            f"are upper case: write {text[pos].upper() + ':'!r}"
         )
     if text[pos : pos + 1] in ("O", "G", "D", "S") and text[pos + 1 : pos + 2] in tuple(_SEPARATOR_WHITESPACE):
         return _err(
             f"whitespace at position {pos + 1} inside the section marker {text[pos] + ':'!r}: {_WHITESPACE_RULE}"
         )
-    return _err(f"expected a section 'O:', 'G:', 'D:' or 'S:' at position {pos}, found {found!r}")
+    return _err(f"expected a section 'O:', 'G:', 'D:' or 'S:' at position {pos}, found {as_written(found)}")
 
 
 def sd_from_sddl(text: str, domain_sid: str | None = None) -> SecurityDescriptor:
@@ -583,7 +597,7 @@ def sd_from_sddl(text: str, domain_sid: str | None = None) -> SecurityDescriptor
             else:
                 token = text[i : i + 2] if text[i : i + 1] in ("A", "a") else text[i : i + 1]
                 raise _unknown_token(
-                    f"unknown ACL flag {text[i : i + 2]!r} at position {i} in section '{section}:'",
+                    f"unknown ACL flag {as_written(text[i : i + 2])} at position {i} in section '{section}:'",
                     token,
                     [flag for flag, _dacl_bit, _sacl_bit in _ACL_FLAG_TOKENS],
                 )
@@ -595,7 +609,9 @@ def sd_from_sddl(text: str, domain_sid: str | None = None) -> SecurityDescriptor
             aces.append(_parse_ace_sddl(text, i, end, domain, is_dacl))
             i = _skip_whitespace(text, end + 1)
         if i < len(text) and not _is_section_start(text, i):
-            raise _err(f"unexpected {text[i : i + 8]!r} at position {i} after the ACEs of section '{section}:'")
+            raise _err(
+                f"unexpected {as_written(text[i : i + 8])} at position {i} after the ACEs of section '{section}:'"
+            )
         control |= acl_control | (SE_DACL_PRESENT if is_dacl else SE_SACL_PRESENT)
         acl = None if null_acl else Acl(tuple(aces), 4 if any(a.is_object for a in aces) else 2)
         if is_dacl:

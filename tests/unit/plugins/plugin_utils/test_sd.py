@@ -270,10 +270,26 @@ class TestSddlWhitespaceAndCase:
         for letter in ["CC", "DC", "LC", "SW", "RP", "WP", "RC", "WD", "GA", "GR", "GW", "GX"]:
             sd_from_sddl(f"D:(A;;{letter};;;BA)")
 
-    def test_rights_field_echo_is_bounded(self) -> None:
+    @pytest.mark.parametrize(
+        "sddl",
+        [
+            "O:" + "x" * 100_000,
+            "O:S-1-5-" + "1" * 100_000,
+            "D:(A;;CC;;;" + "x" * 100_000 + ")",
+            "D:(A;;CC;;;S-1-" + "9" * 100_000 + ")",
+            "D:(" + "Q" * 100_000 + ";;CC;;;BA)",
+            "D:(OA;;CC;" + "a" * 100_000 + ";;BA)",
+            "D:(A;;0x" + "f" * 100_000 + ";;;BA)",
+            "D:(A;;1" + "0" * 100_000 + ";;;BA)",
+            "D:(A;;" + "CC" * 50_000 + "QQ;;;BA)",
+            "D:(A;;CC;;;B A" + "x" * 100_000 + ")",
+        ],
+    )
+    def test_long_input_is_not_echoed_whole(self, sddl: str) -> None:
         with pytest.raises(SecurityDescriptorError) as raised:
-            sd_from_sddl("D:(A;;" + "CC" * 50_000 + "QQ;;;BA)")
+            sd_from_sddl(sddl)
         assert len(str(raised.value)) < 600
+        assert "characters in all" in str(raised.value)
 
 
 class TestRightsPrinting:
