@@ -1,19 +1,20 @@
-"""The README's main job: audit the simulated demo fleet in check mode and print a per-host summary.
+"""The README's main job: audit the simulated demo fleet with winsec.wmi.audit and show the compliance report.
 
-    python -m tools.demo            # start the demo fleet, run winsec.wmi.audit, print the summary, stop
-    python -m tools.demo --harden   # ... then run winsec.wmi.harden (check mode first, then for real) and audit again
+    python -m tools.demo            # start the demo fleet, run winsec.wmi.audit, print the verdicts, keep the report
+    python -m tools.demo --harden   # ... then winsec.wmi.harden --check, harden for real, harden again, audit again
 
-The playbooks are the collection's own (playbooks/audit.yml, playbooks/harden.yml), run by the real ansible-playbook
-over WinRM against simulator/ (see simulator/README.md). A JSON copy of each summary goes to build/demo/.
+The playbooks and the role are the collection's own, run by the real ansible-playbook over WinRM against simulator/
+(see simulator/README.md). Every verdict printed here is read from the report the role wrote
+(build/demo/<step>/wmi-compliance.json): this script decides nothing itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,98 +22,118 @@ from simulator.harness import Fleet, PlaybookRun, run_playbook_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PLAYBOOKS = REPO_ROOT / "playbooks"
-REPORT_DIR = REPO_ROOT / "build" / "demo"
-UNSECAPP_TASK = 0
-NAMESPACES_TASK = 1
-SEVERITY_ORDER = ("high", "medium", "low")
-# What playbooks/audit.yml checks today; a host is "compliant" for these controls only.
-AUDITED_CONTROLS = ("unsecapp callback check (UnsecAppAccessControlDefault)", "namespace security descriptors")
+REPORT_ROOT = REPO_ROOT / "build" / "demo"
 
 
-def host_summary(run: PlaybookRun, host: str) -> dict[str, Any]:
-    """One host's audit outcome: status is unreachable, failed, drift, not applicable or compliant."""
-    statuses = {run.status(host, task) for task in (UNSECAPP_TASK, NAMESPACES_TASK) if run.has_result(host, task)}
-    if not statuses or "unreachable" in statuses:
-        first = run.result(host, UNSECAPP_TASK) if run.has_result(host, UNSECAPP_TASK) else {}
-        return {"host": host, "status": "unreachable", "detail": str(first.get("msg", "no answer"))[:100]}
-    unsecapp = run.result(host, UNSECAPP_TASK)
-    namespaces = run.result(host, NAMESPACES_TASK)
-    summary: dict[str, Any] = {"host": host, "os": (unsecapp.get("os") or {}).get("os_caption", "?")}
-    failures = [r.get("msg", "failed") for r in (unsecapp, namespaces) if r.get("failed")]
-
-    if unsecapp.get("failed"):
-        summary["unsecapp"] = "error"
-    elif not unsecapp.get("applicable", True):
-        summary["unsecapp"] = "not applicable"
-    elif unsecapp.get("compliant"):
-        summary["unsecapp"] = f"ok ({unsecapp.get('observed_type')})"
-    else:
-        before = unsecapp.get("before") or {}
-        found = f"{before.get('type')} {before.get('data')}" if before.get("exists") else "absent"
-        summary["unsecapp"] = f"drift ({found})"
-
-    findings = namespaces.get("findings") or []
-    by_severity = Counter(f.get("severity") for f in findings)
-    summary["findings"] = {severity: by_severity[severity] for severity in SEVERITY_ORDER if by_severity[severity]}
-    summary["finding_ids"] = sorted({f["id"] for f in findings})
-
-    if failures:
-        summary["status"] = "failed"
-        summary["detail"] = str(failures[0])[:100]
-    elif findings or summary["unsecapp"].startswith("drift"):
-        summary["status"] = "drift"
-    elif summary["unsecapp"] == "not applicable":
-        # Before Server 2003 there is no callback check to enable: never reported as compliant (DESIGN §1).
-        summary["status"] = "not applicable"
-        summary["detail"] = "no unsecapp check before Server 2003: mitigate by script review"
-    else:
-        summary["status"] = "compliant"
-    return summary
+def total_writes(fleet: Fleet) -> int:
+    return sum(counters["writes"] for counters in fleet.all_counters().values())
 
 
-def print_summary(title: str, summaries: list[dict[str, Any]]) -> None:
+def run_step(fleet: Fleet, playbook: str, step: str, **options: Any) -> tuple[PlaybookRun, dict[str, Any], Path]:
+    """Run a shipped playbook with its report written to build/demo/<step>/; return the run and the report."""
+    report_dir = REPORT_ROOT / step
+    shutil.rmtree(report_dir, ignore_errors=True)
+    run = run_playbook_file(
+        fleet, PLAYBOOKS / playbook, extra_vars={"wmi_hardening_report_dir": str(report_dir)}, **options
+    )
+    report_file = report_dir / "wmi-compliance.json"
+    if not report_file.exists():
+        print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
+        raise SystemExit(f"{playbook} wrote no report (rc={run.rc})")
+    return run, json.loads(report_file.read_text(encoding="utf-8")), report_dir
+
+
+def verdict(host: dict[str, Any]) -> str:
+    """'compliant (6/6 controls)': a verdict is only as wide as the controls that judged it."""
+    counts = host.get("counts") or {}
+    judged = sum(n for status, n in counts.items() if status != "not_applicable")
+    passing = counts.get("compliant", 0) + counts.get("remediated", 0)
+    if host["status"] in ("compliant", "remediated", "drift", "excepted"):
+        return f"{host['status']} ({passing}/{judged} controls)"
+    return host["status"]
+
+
+def detail(host: dict[str, Any]) -> str:
+    controls = [c for c in host.get("controls") or [] if c["status"] in ("drift", "error", "excepted")]
+    if controls:
+        return "; ".join(f"{c['id']} {c['status']}: {len(c.get('findings') or [])} finding(s)" for c in controls)
+    return str(host.get("reason") or host.get("cause") or "")
+
+
+def print_report(title: str, report: dict[str, Any], report_dir: Path) -> None:
     print(f"\n== {title} ==")
-    print(f"{'host':<12} {'status':<15} {'unsecapp':<22} {'namespace findings':<28} detail")
-    for row in summaries:
-        findings = ", ".join(f"{n} {sev}" for sev, n in row.get("findings", {}).items()) or "-"
-        if row.get("finding_ids"):
-            findings += f" [{', '.join(row['finding_ids'])}]"
-        unsecapp = row.get("unsecapp", "-")
-        print(f"{row['host']:<12} {row['status']:<15} {unsecapp:<22} {findings:<28} {row.get('detail', '')}")
-    totals = Counter(row["status"] for row in summaries)
-    print("totals: " + ", ".join(f"{status} {count}" for status, count in sorted(totals.items())))
+    print(f"{'host':<12} {'os':<44} {'verdict':<26} detail")
+    for host in report["hosts"]:
+        caption = str((host.get("os") or {}).get("os_caption") or (host.get("os") or {}).get("family") or "-")
+        print(f"{host['host']:<12} {caption[:43]:<44} {verdict(host):<26} {detail(host)[:110]}")
+    counts = report["summary"]["host_status_counts"]
+    print("hosts: " + ", ".join(f"{status} {n}" for status, n in counts.items() if n))
+    print(f"report files in {report_dir.relative_to(REPO_ROOT)}/:")
+    for path in sorted(report_dir.glob("wmi-compliance.*")):
+        print(f"  {path.name:<28} {path.stat().st_size:>9,} bytes")
 
 
-def audit(fleet: Fleet, title: str) -> list[dict[str, Any]]:
-    run = run_playbook_file(fleet, PLAYBOOKS / "audit.yml")
-    summaries = [host_summary(run, host) for host in fleet.hosts]
-    print_summary(title, summaries)
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    (REPORT_DIR / f"{title.split()[0].lower()}.json").write_text(json.dumps(summaries, indent=2), encoding="utf-8")
-    writes = sum(counters["writes"] for counters in fleet.all_counters().values())
+def audit(fleet: Fleet, title: str, step: str) -> dict[str, Any]:
+    fleet.reset_counters()
+    _, report, report_dir = run_step(fleet, "audit.yml", step)
+    print_report(title, report, report_dir)
+    writes = total_writes(fleet)
     print(f"writes seen by the simulated fleet during the audit: {writes}")
     if writes:
         raise SystemExit("the audit wrote to a host: check mode is broken")
-    return summaries
+    return report
+
+
+def changes_by_host(report: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        host["host"]: [change for control in host.get("controls") or [] for change in control.get("changes") or []]
+        for host in report["hosts"]
+        if host.get("changed")
+    }
+
+
+def harden(fleet: Fleet) -> None:
+    fleet.reset_counters()
+    _, predicted, _ = run_step(fleet, "harden.yml", "harden-check", check=True)
+    print("\n== winsec.wmi.harden --check: what a real run will change ==")
+    for host, changes in changes_by_host(predicted).items():
+        print(f"{host:<12} " + "\n             ".join(changes))
+    print(f"writes during harden --check: {total_writes(fleet)}")
+    if total_writes(fleet):
+        raise SystemExit("harden --check wrote to a host: check mode is broken")
+
+    _, applied, _ = run_step(fleet, "harden.yml", "harden")
+    changed = sorted(changes_by_host(applied))
+    print(f"\n== winsec.wmi.harden: changed {len(changed)} hosts ({total_writes(fleet)} writes) ==")
+    print(", ".join(changed))
+    if changed != sorted(changes_by_host(predicted)):
+        raise SystemExit("harden changed other hosts than harden --check predicted")
+
+    fleet.reset_counters()
+    again = run_step(fleet, "harden.yml", "harden-rerun")[1]
+    print(f"harden again (idempotent): {len(changes_by_host(again))} hosts changed, {total_writes(fleet)} writes")
+
+    after = audit(fleet, "Audit after hardening", "audit-after")
+    print("\nStill needs a person's decision:")
+    for host in after["hosts"]:
+        for control in host.get("controls") or []:
+            if control["status"] == "drift":
+                for finding in control.get("findings") or []:
+                    print(f"  {host['host']:<12} {control['id']}: {finding['message'][:140]}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--harden", action="store_true", help="fix the drift after the audit, then audit again")
+    parser.add_argument("--harden", action="store_true", help="then harden (check, apply, re-run) and audit again")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="winsec-demo-") as workdir:
         fleet = Fleet("demo", Path(workdir))
         try:
             print(f"simulated demo fleet: {len(fleet.hosts)} hosts on 127.0.0.1:{fleet.port}")
-            print(f"controls audited: {', '.join(AUDITED_CONTROLS)}")
-            audit(fleet, "Audit (check mode)")
+            audit(fleet, "winsec.wmi.audit (check mode)", "audit")
             if args.harden:
-                fleet.reset_counters()
-                run = run_playbook_file(fleet, PLAYBOOKS / "harden.yml")
-                print(run.recap())
-                fleet.reset_counters()
-                audit(fleet, "After hardening (check mode)")
+                harden(fleet)
         finally:
             fleet.stop()
     return 0

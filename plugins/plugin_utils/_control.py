@@ -26,7 +26,7 @@ from ._wmi_errors import WmiActionError, WmiCaller, WmiOperationError, describe_
 
 # The outcome statuses, in the order a host's verdict is decided: the first present among the host's controls wins
 # (one error makes the verdict "error"; otherwise one drift makes it "drift"; ...).
-STATUSES = ("error", "drift", "remediated", "compliant", "excepted", "not_applicable")
+STATUSES = ("error", "drift", "remediated", "excepted", "compliant", "not_applicable")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 

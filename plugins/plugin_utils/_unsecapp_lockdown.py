@@ -89,7 +89,7 @@ class UnsecappLockdown(Control):
             actual,
             findings=[finding],
             writes=[decision.write_operation()],
-            changes=[f"{REGISTRY_PATH}: {actual} -> {decision.desired} ({written_type})"],
+            changes=[f"{actual} -> {decision.desired} ({written_type})"],
             remediation=f"Set {REGISTRY_PATH} to {decision.desired} (winsec.wmi.unsecapp_lockdown).",
             automatic=True,
             diff=diff(decision.before, decision.after),

@@ -1,70 +1,133 @@
-"""winsec.wmi.audit and winsec.wmi.harden on the 24-host demo fleet, through real ansible-playbook over WinRM.
+"""winsec.wmi.audit and winsec.wmi.harden (the wmi_hardening role) on the 24-host demo fleet, through real
+ansible-playbook over WinRM, judged from the report the role writes and the simulator's counters.
 
-What a user relies on: the audit writes nothing and tells drift from compliance; harden in check mode writes nothing
-and predicts exactly the hosts a real run changes; after harden, a second harden changes nothing and the audit shows
-only the drift harden deliberately leaves to a human (non-admin WriteSecurity, orphaned SIDs).
+What a user relies on: the audit writes nothing, costs one round trip per reachable host and tells drift from
+compliance; hosts the inventory declares as pre-2003 or Server 2003 are never contacted and never compliant; harden
+in check mode writes nothing and predicts exactly what a real run changes, in at most two round trips per host; a
+re-run changes nothing in one; afterwards only the drift harden deliberately leaves to a person remains.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from simulator.harness import Fleet, PlaybookRun, run_playbook_file
-from tools.demo import host_summary
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
+DECLARED_LEGACY = ("nt4-lab", "w2k-scada", "xp-kiosk", "legacy-fax")  # winsec_wmi_os in the demo inventory
 
 pytestmark = pytest.mark.e2e
+
+
+def run(fleet: Fleet, playbook: str, report_dir: Path, **options) -> tuple[PlaybookRun, dict]:
+    result = run_playbook_file(
+        fleet, PLAYBOOKS / playbook, extra_vars={"wmi_hardening_report_dir": str(report_dir)}, **options
+    )
+    # The only failing host is the undeclared Server 2003 one: ansible-core's bootstrap refuses its PowerShell 2.0.
+    failed = {record["host"] for record in result.records if record["status"] == "failed"}
+    assert failed == {"legacy-erp"} and result.rc == 2, result.stdout[-4000:]
+    report = json.loads((report_dir / "wmi-compliance.json").read_text(encoding="utf-8"))
+    return result, report
+
+
+def statuses(report: dict) -> dict[str, str]:
+    return {host["host"]: host["status"] for host in report["hosts"]}
+
+
+def changed(report: dict) -> dict[str, list[str]]:
+    return {
+        host["host"]: sorted(change for control in host["controls"] for change in control["changes"])
+        for host in report["hosts"]
+        if host.get("changed")
+    }
+
+
+def wmi_state_calls(fleet: Fleet) -> dict[str, int]:
+    return {
+        host: counters["module_executions"].get("winsec.wmi.wmi_state", 0)
+        for host, counters in fleet.all_counters().items()
+    }
 
 
 def total_writes(fleet: Fleet) -> int:
     return sum(counters["writes"] for counters in fleet.all_counters().values())
 
 
-def changed_hosts(run: PlaybookRun) -> set[str]:
-    return {record["host"] for record in run.records if record["result"].get("changed")}
-
-
-def statuses(run: PlaybookRun, fleet: Fleet) -> dict[str, str]:
-    return {host: host_summary(run, host)["status"] for host in fleet.hosts}
-
-
-def test_audit_harden_audit(fleet_factory) -> None:
+def test_audit_harden_audit(fleet_factory, tmp_path) -> None:
     fleet = fleet_factory("demo")
 
-    audit = run_playbook_file(fleet, PLAYBOOKS / "audit.yml")
-    before = statuses(audit, fleet)
+    _, audit = run(fleet, "audit.yml", tmp_path / "audit")
+    before = statuses(audit)
     assert total_writes(fleet) == 0
-    # Every demo drift kind is seen, and nothing before Server 2003 is called compliant.
+    assert len(before) == 24  # every host of the play is in the report, the unreachable one too
     assert before["branch-srv"] == "unreachable"
-    assert {before[h] for h in ("nt4-lab", "w2k-scada", "xp-kiosk")} == {"not applicable"}
-    assert {before[h] for h in ("web01", "web02", "file01", "print01", "legacy-erp", "app02", "sql02")} == {"drift"}
+    assert {before[host] for host in DECLARED_LEGACY} == {"not_applicable"}
+    legacy_erp = next(host for host in audit["hosts"] if host["host"] == "legacy-erp")
+    assert legacy_erp["status"] == "error" and "PowerShell" in str(legacy_erp["reason"]), legacy_erp
+    assert {before[h] for h in ("web01", "web02", "file01", "print01", "app02", "sql02", "backup01")} == {"drift"}
     assert before["dc01"] == before["app01"] == "compliant"  # app01 holds "1" as REG_SZ: compliant, type reported
-    # Two calls per reachable host: one per audit task, each a single wmi_state round trip.
-    counters = fleet.all_counters()
-    executions = {host: c["module_executions"].get("winsec.wmi.wmi_state", 0) for host, c in counters.items()}
-    assert {n for host, n in executions.items() if host != "branch-srv"} == {2}
+    calls = wmi_state_calls(fleet)
+    # One round trip per reachable host, whatever the number of controls and namespaces; declared legacy hosts and
+    # the unreachable one: none.
+    assert {calls[host] for host in DECLARED_LEGACY + ("branch-srv",)} == {0}
+    assert {n for host, n in calls.items() if host not in DECLARED_LEGACY + ("branch-srv", "legacy-erp")} == {1}
 
-    predicted = run_playbook_file(fleet, PLAYBOOKS / "harden.yml", check=True, diff=True)
+    fleet.reset_counters()
+    _, predicted = run(fleet, "harden.yml", tmp_path / "check", check=True, diff=True)
     assert total_writes(fleet) == 0, "harden --check wrote to a host"
-    harden = run_playbook_file(fleet, PLAYBOOKS / "harden.yml")
-    assert changed_hosts(predicted) == changed_hosts(harden)
-    assert changed_hosts(harden) >= {"web01", "web02", "file01", "print01", "legacy-erp", "app02"}
+    fleet.reset_counters()
+    _, applied = run(fleet, "harden.yml", tmp_path / "harden")
+    assert changed(predicted) == changed(applied)  # check mode predicts exactly the real run's changes
+    assert set(changed(applied)) == {"web01", "web02", "file01", "print01", "app02"}
+    assert max(wmi_state_calls(fleet).values()) == 2  # read, then all writes of the host in one more
     # Everyone keeps Enable, MethodExecute and ProviderWrite; the new SD re-propagated to the children.
     namespaces = fleet.state("app02")["namespaces"]
     assert namespaces["root\\cimv2"].startswith("O:BAG:BAD:(A;CI;CCDCRP;;;WD)(A;CIID;CCDCLCSWRPWPRCWD;;;BA)")
     assert namespaces["root\\cimv2\\security"].startswith("O:BAG:BAD:(A;CIID;CCDCRP;;;WD)")
 
     fleet.reset_counters()
-    again = run_playbook_file(fleet, PLAYBOOKS / "harden.yml")
-    assert changed_hosts(again) == set()
+    _, again = run(fleet, "harden.yml", tmp_path / "rerun")
+    assert changed(again) == {}
     assert total_writes(fleet) == 0
+    assert max(wmi_state_calls(fleet).values()) == 1
 
-    after = statuses(run_playbook_file(fleet, PLAYBOOKS / "audit.yml"), fleet)
+    _, after_report = run(fleet, "audit.yml", tmp_path / "after")
+    after = statuses(after_report)
     assert after["app02"] == after["web01"] == after["print01"] == "compliant"
-    # Left for a human on purpose: a product account's WriteSecurity and orphaned SIDs.
+    # Left for a person on purpose: a product account's WriteSecurity and orphaned SIDs, named with what to do.
     assert after["backup01"] == after["sql02"] == "drift"
+    backup = next(host for host in after_report["hosts"] if host["host"] == "backup01")
+    wmi_004 = next(control for control in backup["controls"] if control["id"] == "WMI-004")
+    assert wmi_004["remediation"]["automatic"] is False and "exception" in wmi_004["remediation"]["text"]
     assert after["branch-srv"] == "unreachable"
-    assert {after[h] for h in ("nt4-lab", "w2k-scada", "xp-kiosk")} == {"not applicable"}
+
+
+def test_exception_accepts_the_product_account_and_fail_on_drift_fails_the_rest(fleet_factory, tmp_path) -> None:
+    fleet = fleet_factory("demo")
+    exception = {
+        "control": "WMI-004",
+        "namespace": "root\\ContosoBackup",
+        "principal": "CORP\\svc_backup",
+        "reason": "Contoso Backup manages its namespace (vendor ticket 4711)",
+        "expires": "2099-12-31",
+    }
+    result = run_playbook_file(
+        fleet,
+        PLAYBOOKS / "audit.yml",
+        extra_vars={
+            "wmi_hardening_report_dir": str(tmp_path),
+            "wmi_hardening_exceptions": [exception],
+            "wmi_hardening_fail_on_drift": True,
+            "winsec_wmi_hosts": "backup01:web01:dc01:branch-srv",
+        },
+    )
+    report = json.loads((tmp_path / "wmi-compliance.json").read_text(encoding="utf-8"))
+    hosts = statuses(report)
+    assert hosts == {"backup01": "excepted", "web01": "drift", "dc01": "compliant", "branch-srv": "unreachable"}
+    # web01 keeps drift: the run fails, after the report was written; the excepted host and the unreachable one don't.
+    assert result.rc == 2
+    assert {record["host"] for record in result.records if record["status"] == "failed"} == {"web01"}
+    assert total_writes(fleet) == 0
