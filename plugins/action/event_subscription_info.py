@@ -1,0 +1,17 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.winsec.wmi.plugins.modules.event_subscription_info import DOCUMENTATION
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
+from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import EventSubscriptions
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
+
+
+class ActionModule(WmiAction):
+    DOCUMENTATION = DOCUMENTATION
+
+    def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        return run_module(self, EventSubscriptions.from_options(params))

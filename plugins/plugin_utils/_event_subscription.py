@@ -1,0 +1,211 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Removing a permanent WMI event subscription (winsec.wmi.event_subscription, state=absent).
+
+The bindings go first, then the consumer and the filter, so a failure half-way never leaves a binding pointing at
+nothing. Each removal carries the definition read and fails with CHANGED_SINCE_READ if the host changed since; the
+definitions removed are returned whole, so the subscription can be recreated.
+"""
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within this collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+from __future__ import annotations
+
+import json
+import typing as t
+from dataclasses import dataclass, replace
+
+from ._control import Control, Decision, HostContext
+from ._event_subscriptions import (
+    DOCS_PERMANENT_CONSUMERS,
+    MITRE_T1546_003,
+    EventBinding,
+    EventConsumer,
+    EventFilter,
+    Inventory,
+    parse_inventory,
+)
+from ._namespace_findings import normalise_namespace
+from ._text import plural
+from ._unsecapp_lockdown import os_result
+from ._wmi_errors import WmiActionError, WmiOperationError, describe_error, op_value
+
+
+def _fold(text: str | None) -> str:
+    return (text or "").casefold()
+
+
+@dataclass(frozen=True)
+class RemovalPlan:
+    bindings: tuple[EventBinding, ...]
+    consumers: tuple[EventConsumer, ...]
+    filters: tuple[EventFilter, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.bindings or self.consumers or self.filters)
+
+    def operations(self, namespace: str) -> list[dict[str, t.Any]]:
+        """Bindings first, then consumers, then filters (wmi_state skips every write after a failed one)."""
+        parts: list[tuple[str, EventBinding | EventConsumer | EventFilter]] = [
+            *(("binding", b) for b in self.bindings),
+            *(("consumer", c) for c in self.consumers),
+            *(("filter", f) for f in self.filters),
+        ]
+        return [
+            {"op": "event_subscription_remove", "namespace": namespace, "kind": kind, "expected_instance": p.expected()}
+            for kind, p in parts
+        ]
+
+    def to_dict(self) -> dict[str, list[dict[str, t.Any]]]:
+        return {
+            "bindings": [b.to_dict() for b in self.bindings],
+            "consumers": [c.to_dict() for c in self.consumers],
+            "filters": [f.to_dict() for f in self.filters],
+        }
+
+
+def plan_removal(
+    inventory: Inventory, *, filter_name: str | None, consumer_name: str | None, consumer_class: str | None
+) -> RemovalPlan:
+    """The bindings between the named filter and/or consumer, and the filter and consumer themselves unless another
+    binding still uses them. Naming only a consumer also removes the filters that were bound to it alone (and the
+    other way round): they exist only for this subscription."""
+
+    def is_target(binding: EventBinding) -> bool:
+        return (filter_name is None or _fold(binding.filter) == _fold(filter_name)) and (
+            consumer_name is None
+            or (
+                _fold(binding.consumer) == _fold(consumer_name)
+                and _fold(binding.consumer_class) == _fold(consumer_class)
+            )
+        )
+
+    targets = tuple(b for b in inventory.bindings if is_target(b))
+    remaining = [b for b in inventory.bindings if not is_target(b)]
+    consumer_keys = {(_fold(b.consumer_class), _fold(b.consumer)) for b in targets}
+    if consumer_name is not None:
+        consumer_keys.add((_fold(consumer_class), _fold(consumer_name)))
+    filter_names = {_fold(b.filter) for b in targets}
+    if filter_name is not None:
+        filter_names.add(_fold(filter_name))
+    still_used_consumers = {(_fold(b.consumer_class), _fold(b.consumer)) for b in remaining}
+    still_used_filters = {_fold(b.filter) for b in remaining}
+    consumers = tuple(
+        c for c in inventory.consumers if (_fold(c.cls), _fold(c.name)) in consumer_keys - still_used_consumers
+    )
+    filters = tuple(f for f in inventory.filters if _fold(f.name) in filter_names - still_used_filters)
+    return RemovalPlan(targets, consumers, filters)
+
+
+def describe(plan: RemovalPlan) -> str:
+    """The definitions as text for --diff (one JSON object per line, sorted keys: stable and restorable)."""
+    lines = [f"binding {json.dumps(b.to_dict(), sort_keys=True)}" for b in plan.bindings]
+    lines += [f"consumer {json.dumps(c.to_dict(), sort_keys=True)}" for c in plan.consumers]
+    lines += [f"filter {json.dumps(f.to_dict(), sort_keys=True)}" for f in plan.filters]
+    return "".join(f"{line}\n" for line in lines)
+
+
+class EventSubscriptionRemoval(Control):
+    """winsec.wmi.event_subscription: the named subscription is absent."""
+
+    id = "WMI-020-REMOVE"
+    title = "Permanent WMI event subscription removed"
+    severity = "high"
+    references = (MITRE_T1546_003, DOCS_PERMANENT_CONSUMERS)
+
+    def __init__(
+        self,
+        *,
+        namespace: str = "root\\subscription",
+        filter_name: str | None = None,
+        consumer_name: str | None = None,
+        consumer_class: str | None = None,
+    ) -> None:
+        try:
+            self.namespace = normalise_namespace(namespace)
+        except ValueError as exc:
+            raise WmiActionError(f"namespace: {exc}") from None
+        if filter_name is None and consumer_name is None:
+            raise WmiActionError("Name the subscription: give filter, or consumer with consumer_class, or both.")
+        if (consumer_name is None) != (consumer_class is None):
+            raise WmiActionError(
+                "consumer and consumer_class go together: a consumer is keyed by its class and its name."
+            )
+        self.filter_name = filter_name
+        self.consumer_name = consumer_name
+        self.consumer_class = consumer_class
+
+    @classmethod
+    def from_params(cls, params: t.Mapping[str, t.Any]) -> EventSubscriptionRemoval:
+        return cls(
+            namespace=params["namespace"],
+            filter_name=params.get("filter"),
+            consumer_name=params.get("consumer"),
+            consumer_class=params.get("consumer_class"),
+        )
+
+    @property
+    def subscription(self) -> str:
+        consumer = f"{self.consumer_class}.{self.consumer_name}" if self.consumer_name else "*"
+        return f"{self.namespace}: {self.filter_name or '*'} -> {consumer}"
+
+    def reads(self) -> list[dict[str, t.Any]]:
+        return [{"op": "event_subscriptions", "namespaces": [self.namespace]}]
+
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        inventory = parse_inventory([op_value(results[0], f"listing the event subscriptions in {self.namespace}")])
+        plan = plan_removal(
+            inventory,
+            filter_name=self.filter_name,
+            consumer_name=self.consumer_name,
+            consumer_class=self.consumer_class,
+        )
+        result: dict[str, t.Any] = {"os": os_result(host), "subscription": self.subscription, "removed": plan.to_dict()}
+        expected = f"{self.subscription} absent"
+        if plan.empty:
+            result["msg"] = f"{self.subscription} is absent."
+            return Decision("compliant", expected, "absent", result=result)
+        counts = (
+            f"{plural(len(plan.bindings), 'binding')}, {plural(len(plan.consumers), 'consumer')} and "
+            f"{plural(len(plan.filters), 'filter')}"
+        )
+        verb = "would be removed" if not host.will_write else "removed"
+        result["msg"] = f"{self.subscription}: {counts} {verb}."
+        before = describe(plan)
+        return Decision(
+            "drift",
+            expected,
+            f"present ({counts})",
+            writes=plan.operations(self.namespace),
+            changes=[f"remove {line}" for line in before.splitlines()],
+            remediation=f"Remove {self.subscription} (winsec.wmi.event_subscription, state=absent).",
+            automatic=True,
+            diff={
+                "before": before,
+                "after": "",
+                "before_header": f"{self.subscription} (WMI repository)",
+                "after_header": f"{self.subscription} (WMI repository)",
+            },
+            result=result,
+        )
+
+    def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        removed: dict[str, list[dict[str, t.Any]]] = {"bindings": [], "consumers": [], "filters": []}
+        for operation, outcome in zip(decision.writes, results, strict=True):
+            if outcome.get("failed"):
+                # The writes before this one happened: return them, so the user can restore what is gone.
+                raise WmiOperationError(
+                    f"removing the {operation['kind']} {json.dumps(operation['expected_instance'], sort_keys=True)} "
+                    f"of {self.subscription}",
+                    describe_error(outcome.get("error")),
+                    changed=any(removed.values()),
+                    removed=removed,
+                )
+            removed[f"{operation['kind']}s"].append(dict(outcome.get("removed") or {}))
+        result = {**decision.result, "removed": removed}
+        return replace(decision, status="remediated", result=result)

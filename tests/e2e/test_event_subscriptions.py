@@ -1,0 +1,211 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""winsec.wmi.event_subscription_info and winsec.wmi.event_subscription end to end: real ansible-playbook over WinRM
+against simulated hosts with built-in, benign and malicious permanent event subscriptions (T1546.003).
+
+Fleet (written below): clean (Server 2022, the built-in SCM subscription only), mixed (Server 2022: the built-in
+SCM subscription; a CommandLineEventConsumer named "SCM Event Log Consumer" bound to the SCM filter; an encoded
+PowerShell download cradle; an ActiveScriptEventConsumer in root\\default; an administrator's LogFileEventConsumer).
+Server 2003's built-in BVT consumer is covered by the unit tests: ansible-core 2.19+ cannot reach Server 2003.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+FLEET = """
+hosts:
+  - {name: clean, profile: "2022"}
+  - {name: mixed, profile: "2022", subscriptions: [scm, impostor, malicious, active_script, disk_log]}
+"""
+
+INFO = [{"name": "info", "winsec.wmi.event_subscription_info": {}}]
+IMPOSTOR = {"consumer": "SCM Event Log Consumer", "consumer_class": "CommandLineEventConsumer"}
+
+
+@pytest.fixture
+def subscription_fleet(fleet_factory, tmp_path: pathlib.Path):
+    path = tmp_path / "subscriptions.yml"
+    path.write_text(FLEET, encoding="utf-8")
+    return fleet_factory(path)
+
+
+def executions(fleet, host):
+    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
+
+
+def by_consumer(result):
+    return {(s["consumer"]["class"], s["consumer"]["name"]): s for s in result["subscriptions"] if s["consumer"]}
+
+
+def consumers_on(fleet, host):
+    return sorted((c["class"], c["name"]) for c in fleet.state(host)["subscriptions"]["consumers"])
+
+
+def test_inventory_classifies_malicious_and_keeps_builtins(subscription_fleet, run_playbook):
+    fleet = subscription_fleet
+    run = run_playbook(fleet, INFO, check=True)
+    assert run.rc == 0, run.stdout
+
+    clean = run.result("clean", "info")
+    assert clean["changed"] is False and clean["compliant"] is True
+    assert clean["counts"] == {"builtin": 1, "allowed": 0, "suspicious": 0, "unrecognised": 0}
+    assert clean["findings"] == []
+
+    mixed = run.result("mixed", "info")
+    assert mixed["changed"] is False and mixed["compliant"] is False
+    subscriptions = by_consumer(mixed)
+    # The real SCM consumer is built-in; its namesake of another class, bound to the same filter, is not.
+    assert subscriptions[("NTEventLogEventConsumer", "SCM Event Log Consumer")]["classification"] == "builtin"
+    impostor = subscriptions[("CommandLineEventConsumer", "SCM Event Log Consumer")]
+    assert impostor["classification"] == "suspicious"
+    assert {"code_running_consumer", "lolbin", "user_writable_path"} <= {r["id"] for r in impostor["reasons"]}
+    assert impostor["binding"]["consumer_class"] == "CommandLineEventConsumer"
+
+    encoded = subscriptions[("CommandLineEventConsumer", "WindowsUpdateHealth")]
+    reasons = {r["id"]: r for r in encoded["reasons"]}
+    assert "198.51.100.7" in reasons["encoded_powershell"]["evidence"]  # decoded from -Enc
+    assert {"downloads", "network_path"} <= set(reasons)
+
+    script = subscriptions[("ActiveScriptEventConsumer", "LogonAudit")]
+    assert script["classification"] == "suspicious" and script["namespace"] == "root\\default"
+    assert "executes" in {r["id"] for r in script["reasons"]}
+
+    disk = subscriptions[("LogFileEventConsumer", "DiskSpaceLog")]
+    assert disk["classification"] == "unrecognised" and disk["reasons"] == []
+    assert disk["consumer"]["properties"]["Filename"] == "C:\\Logs\\disk.log"
+
+    assert mixed["counts"] == {"builtin": 1, "allowed": 0, "suspicious": 3, "unrecognised": 1}
+    assert {f["id"] for f in mixed["findings"]} == {"suspicious_event_consumer", "unrecognised_event_consumer"}
+    for host in fleet.hosts:
+        assert fleet.counters(host)["writes"] == 0
+        assert executions(fleet, host) == 1  # one round trip per host, facts included
+
+
+def test_allow_list_and_every_namespace(subscription_fleet, run_playbook):
+    fleet = subscription_fleet
+    allowed = {"consumer": "DiskSpaceLog", "consumer_class": "LogFileEventConsumer", "description": "ops disk log"}
+    tasks = [
+        {
+            "name": "info",
+            "winsec.wmi.event_subscription_info": {"namespaces": ["root"], "recurse": True, "allowed": [allowed]},
+        },
+        # A name alone would admit a consumer of another class: refused.
+        {
+            "name": "bad",
+            "winsec.wmi.event_subscription_info": {"allowed": [{"consumer": "x", "consumer_class": ""}]},
+            "ignore_errors": True,
+        },
+    ]
+    run = run_playbook(fleet, tasks, hosts="mixed")
+    assert run.rc == 0, run.stdout
+    mixed = run.result("mixed", "info")
+    subscriptions = by_consumer(mixed)
+    assert subscriptions[("LogFileEventConsumer", "DiskSpaceLog")]["classification"] == "allowed"
+    assert subscriptions[("LogFileEventConsumer", "DiskSpaceLog")]["known_as"] == "ops disk log"
+    # root and every namespace below it: root\default's script consumer is found too.
+    assert ("ActiveScriptEventConsumer", "LogonAudit") in subscriptions
+    assert mixed["counts"]["suspicious"] == 3
+    assert run.status("mixed", "bad") == "failed"
+    assert "consumer_class" in run.result("mixed", "bad")["msg"]
+
+
+def test_remove_impostor_in_four_steps(subscription_fleet, run_playbook):
+    fleet = subscription_fleet
+    remove = [{"name": "remove", "winsec.wmi.event_subscription": {**IMPOSTOR, "state": "absent"}}]
+    before = consumers_on(fleet, "mixed")
+
+    # 1. check mode: what would be removed, with its definition; nothing written
+    run = run_playbook(fleet, remove, hosts="mixed", check=True, diff=True)
+    assert run.rc == 0, run.stdout
+    checked = run.result("mixed", "remove")
+    assert checked["changed"] is True
+    assert [c["class"] for c in checked["removed"]["consumers"]] == ["CommandLineEventConsumer"]
+    assert checked["removed"]["filters"] == []  # the SCM filter is still bound to the built-in consumer
+    assert "rundll32.exe" in checked["diff"]["before"] and checked["diff"]["after"] == ""
+    assert "would be removed" in checked["msg"]
+    assert fleet.counters("mixed")["writes"] == 0
+    assert consumers_on(fleet, "mixed") == before
+
+    # 2. apply: binding, then consumer; the built-in namesake stays
+    fleet.reset_counters()
+    run = run_playbook(fleet, remove, hosts="mixed", diff=True)
+    assert run.rc == 0, run.stdout
+    applied = run.result("mixed", "remove")
+    assert applied["changed"] is True
+    consumer = applied["removed"]["consumers"][0]
+    assert consumer["command_line_template"].startswith("C:\\Windows\\System32\\rundll32.exe")
+    assert applied["removed"]["bindings"] == [
+        {
+            "namespace": "root\\subscription",
+            "filter": "SCM Event Log Filter",
+            "consumer": "SCM Event Log Consumer",
+            "consumer_class": "CommandLineEventConsumer",
+        }
+    ]
+    assert fleet.counters("mixed")["writes_by_kind"] == {"event_subscription": 2}
+    assert executions(fleet, "mixed") == 2
+    after = consumers_on(fleet, "mixed")
+    assert ("CommandLineEventConsumer", "SCM Event Log Consumer") not in after
+    assert ("NTEventLogEventConsumer", "SCM Event Log Consumer") in after
+
+    # 3. idempotent
+    fleet.reset_counters()
+    run = run_playbook(fleet, remove, hosts="mixed")
+    assert run.rc == 0, run.stdout
+    again = run.result("mixed", "remove")
+    assert again["changed"] is False and "is absent" in again["msg"]
+    assert fleet.counters("mixed")["writes"] == 0 and executions(fleet, "mixed") == 1
+
+    # 4. check again: nothing to do, nothing written
+    run = run_playbook(fleet, remove, hosts="mixed", check=True)
+    assert run.rc == 0, run.stdout
+    assert run.result("mixed", "remove")["changed"] is False
+    assert fleet.counters("mixed")["writes"] == 0
+
+    # The inventory now sees the built-in only, where the impostor was.
+    run = run_playbook(fleet, INFO, hosts="mixed", check=True)
+    assert ("CommandLineEventConsumer", "SCM Event Log Consumer") not in by_consumer(run.result("mixed", "info"))
+
+
+def test_changed_host_is_refused_and_the_rerun_converges(subscription_fleet, run_playbook):
+    fleet = subscription_fleet
+    args = {"consumer": "WindowsUpdateHealth", "consumer_class": "CommandLineEventConsumer"}
+    remove = [{"name": "remove", "winsec.wmi.event_subscription": args}]
+
+    # Another administrator changes the binding between our read and our write: nothing is removed.
+    fleet.set_fault("mixed", change_before_write=1)
+    run = run_playbook(fleet, remove, hosts="mixed")
+    failed = run.result("mixed", "remove")
+    assert run.status("mixed", "remove") == "failed"
+    assert failed["error"]["code"] == "CHANGED_SINCE_READ"
+    assert failed["removed"] == {"bindings": [], "consumers": [], "filters": []}
+    assert ("CommandLineEventConsumer", "WindowsUpdateHealth") in consumers_on(fleet, "mixed")
+
+    # The re-run converges. The binding the other administrator deleted no longer links the filter to this consumer,
+    # so only the consumer goes; the filter is left unbound, and the inventory reports it as an orphan.
+    run = run_playbook(fleet, remove, hosts="mixed")
+    assert run.rc == 0, run.stdout
+    removed = run.result("mixed", "remove")["removed"]
+    assert removed["bindings"] == [] and removed["filters"] == []
+    assert "-Enc" in removed["consumers"][0]["command_line_template"]
+    run = run_playbook(fleet, INFO, hosts="mixed", check=True)
+    orphans = [f for f in run.result("mixed", "info")["findings"] if f["id"] == "orphan_filter"]
+    assert [f["filter"] for f in orphans] == ["WindowsUpdateHealth"]
+
+
+def test_remove_by_consumer_takes_the_filter_bound_to_it_alone(subscription_fleet, run_playbook):
+    fleet = subscription_fleet
+    args = {"namespace": "root/default", "consumer": "LogonAudit", "consumer_class": "ActiveScriptEventConsumer"}
+    run = run_playbook(fleet, [{"name": "remove", "winsec.wmi.event_subscription": args}], hosts="mixed")
+    assert run.rc == 0, run.stdout
+    removed = run.result("mixed", "remove")["removed"]
+    assert [len(removed[kind]) for kind in ("bindings", "consumers", "filters")] == [1, 1, 1]
+    assert removed["consumers"][0]["script_text"].startswith('Set sh = CreateObject("WScript.Shell")')
+    assert removed["filters"][0]["query"].startswith("SELECT * FROM __InstanceCreationEvent")
+    state = fleet.state("mixed")["subscriptions"]
+    assert "LogonAudit" not in {f["name"] for f in state["filters"]} | {c["name"] for c in state["consumers"]}
+    assert fleet.counters("mixed")["writes_by_kind"] == {"event_subscription": 3}
