@@ -1,0 +1,422 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Reading script files as Windows writes them, and one small tokeniser per script language (pure, stdlib).
+
+The tokenisers exist so that the script audit sees code only: a word inside a comment or a string literal is not a
+call. They are deliberately small (no parser): they know each language's comments, string literals and escapes,
+statement ends, and little else. Comments are dropped; string literals become ``string`` tokens carrying their
+value, so a rule can still ask "is the argument of GetObject an LDAP:// path?".
+"""
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within this collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+from __future__ import annotations
+
+import codecs
+import re
+import typing as t
+from dataclasses import dataclass
+
+LANGUAGES = {
+    ".vbs": "vbscript",
+    ".vbe": "vbscript",
+    ".js": "jscript",
+    ".jse": "jscript",
+    ".wsf": "wsf",
+    ".ps1": "powershell",
+    ".psm1": "powershell",
+}
+# The Script Encoder (screnc.exe) marks encoded VBScript/JScript (.vbe, .jse, and script blocks with
+# language="VBScript.Encode") with this signature; their text cannot be read without decoding them first.
+ENCODED_SIGNATURE = "#@~^"
+
+
+@dataclass(frozen=True)
+class Token:
+    """kind: word, string, op, eol (statement end), param (PowerShell -Name), var ($name), type ([Name])."""
+
+    kind: str
+    text: str
+    line: int
+    column: int
+
+    def is_word(self, *names: str) -> bool:
+        return self.kind == "word" and self.text.lower() in names
+
+    def is_op(self, *ops: str) -> bool:
+        return self.kind == "op" and self.text in ops
+
+
+class UnreadableScript(ValueError):
+    """The bytes are not script text (binary, encoded, or not decodable); the message says which."""
+
+
+def language_of(path: str) -> str | None:
+    dot = path.rfind(".")
+    return LANGUAGES.get(path[dot:].lower()) if dot >= 0 else None
+
+
+def decode_script(data: bytes) -> tuple[str, str]:
+    """Script bytes -> (text, encoding name). Raises UnreadableScript for binary data.
+
+    Windows editors save scripts as ANSI (the system code page, cp1252 in the West), UTF-8 with or without a BOM,
+    or "Unicode" (UTF-16 LE with a BOM: Notepad's "Unicode" and Windows PowerShell 5.1's ``>`` redirection write it);
+    WSH reads all of them. UTF-16 without a BOM is recognised by its NUL bytes: ASCII text in UTF-16 LE has a NUL
+    after every character.
+    """
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            return _decode(data[len(bom) :], encoding.replace("-sig", "")), encoding
+    sample = data[:4096]
+    if b"\x00" in sample:
+        even, odd = sample[0::2], sample[1::2]
+        if odd.count(0) > len(odd) * 0.6 and even.count(0) < len(even) * 0.1:
+            return _decode(data, "utf-16-le"), "utf-16-le"
+        if even.count(0) > len(even) * 0.6 and odd.count(0) < len(odd) * 0.1:
+            return _decode(data, "utf-16-be"), "utf-16-be"
+        raise UnreadableScript("binary file (NUL bytes outside a UTF-16 pattern), not script text")
+    controls = sum(1 for byte in sample if byte < 0x20 and byte not in (0x09, 0x0A, 0x0C, 0x0D, 0x1A, 0x1B))
+    if sample and controls > len(sample) * 0.05:
+        raise UnreadableScript(f"binary file ({controls} control bytes in the first {len(sample)}), not script text")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        # ANSI: cp1252 leaves five bytes undefined; Windows maps them to the C1 controls of the same number.
+        text = data.decode("cp1252", errors="surrogateescape")
+        return re.sub("[\udc80-\udcff]", lambda hole: chr(ord(hole.group()) - 0xDC00), text), "cp1252"
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    if encoding.startswith("utf-16") and len(data) % 2:
+        data = data[:-1]  # a stray last byte (truncated copy) must not make the whole file unreadable
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UnreadableScript(f"not valid {encoding.upper()} text ({exc.reason} at byte {exc.start})") from None
+
+
+# --- shared scanning helpers ----------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"(?:0[xX][0-9A-Fa-f]+|&[hH][0-9A-Fa-f]+&?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)")
+
+
+class _Cursor:
+    """Position bookkeeping: an index into the text plus the line and column a token starts at (both 1-based)."""
+
+    def __init__(self, text: str, line: int = 1, column: int = 1) -> None:
+        self.text = text
+        self.i = 0
+        self.line = line
+        self.column = column
+        self.tokens: list[Token] = []
+
+    def advance(self, count: int) -> None:
+        chunk = self.text[self.i : self.i + count]
+        newlines = chunk.count("\n")
+        if newlines:
+            self.line += newlines
+            self.column = len(chunk) - chunk.rfind("\n")
+        else:
+            self.column += len(chunk)
+        self.i += count
+
+    def emit(self, kind: str, text: str, length: int) -> None:
+        self.tokens.append(Token(kind, text, self.line, self.column))
+        self.advance(length)
+
+    def peek(self, offset: int = 0) -> str:
+        index = self.i + offset
+        return self.text[index] if index < len(self.text) else ""
+
+    def startswith(self, prefix: str, *, ignore_case: bool = False) -> bool:
+        chunk = self.text[self.i : self.i + len(prefix)]
+        return chunk.lower() == prefix.lower() if ignore_case else chunk == prefix
+
+    def skip_to(self, end: int) -> None:
+        self.advance(max(end, self.i) - self.i)
+
+    def last(self) -> Token | None:
+        return self.tokens[-1] if self.tokens else None
+
+
+def _find(text: str, needle: str, start: int) -> int:
+    """Index just past ``needle`` at or after ``start``, or the end of the text (an unterminated construct)."""
+    found = text.find(needle, start)
+    return len(text) if found < 0 else found + len(needle)
+
+
+def _line_end(text: str, start: int) -> int:
+    found = text.find("\n", start)
+    return len(text) if found < 0 else found
+
+
+# --- VBScript -------------------------------------------------------------------------------------------------------
+
+
+def tokenize_vbscript(text: str, line: int = 1, column: int = 1) -> list[Token]:
+    """VBScript: ' and Rem comments to the end of the line; "..." strings with "" as the only escape."""
+    cur = _Cursor(text, line, column)
+    while cur.i < len(text):
+        char = cur.peek()
+        if char == "\n" or char == ":":
+            cur.emit("eol", char, 1)
+        elif char in " \t\r\f\v":
+            cur.advance(1)
+        elif char == "_" and text[cur.i + 1 : _line_end(text, cur.i)].strip() == "":
+            cur.skip_to(_line_end(text, cur.i) + 1)  # line continuation: the statement goes on
+        elif char == "'":
+            cur.skip_to(_line_end(text, cur.i))
+        elif char == '"':
+            end, value = cur.i + 1, []
+            while end < len(text) and text[end] != "\n":
+                if text[end] == '"':
+                    if text[end + 1 : end + 2] == '"':
+                        value.append('"')
+                        end += 2
+                        continue
+                    end += 1
+                    break
+                value.append(text[end])
+                end += 1
+            cur.emit("string", "".join(value), end - cur.i)
+        elif match := _WORD.match(text, cur.i):
+            word = match.group()
+            previous = cur.last()
+            if word.lower() == "rem" and (previous is None or previous.kind == "eol"):
+                cur.skip_to(_line_end(text, cur.i))  # Rem is a comment only where a statement starts
+            else:
+                cur.emit("word", word, len(word))
+        elif match := _NUMBER.match(text, cur.i):
+            cur.emit("op", match.group(), len(match.group()))
+        else:
+            cur.emit("op", char, 1)
+    return cur.tokens
+
+
+# --- JScript --------------------------------------------------------------------------------------------------------
+
+# After these tokens a "/" divides; anywhere else it starts a regular expression literal (ECMA-262 3rd edition).
+_JS_VALUE_ENDS = (")", "]", "}")
+_JS_KEYWORDS_BEFORE_REGEX = {
+    "return",
+    "typeof",
+    "in",
+    "instanceof",
+    "new",
+    "delete",
+    "void",
+    "throw",
+    "case",
+    "do",
+    "else",
+}
+
+
+def tokenize_jscript(text: str, line: int = 1, column: int = 1) -> list[Token]:
+    """JScript: // and /* */ comments, '...' and "..." strings with backslash escapes, /regex/ literals."""
+    cur = _Cursor(text, line, column)
+    while cur.i < len(text):
+        char = cur.peek()
+        if char == "\n" or char == ";":
+            cur.emit("eol", char, 1)
+        elif char in " \t\r\f\v":
+            cur.advance(1)
+        elif cur.startswith("//"):
+            cur.skip_to(_line_end(text, cur.i))
+        elif cur.startswith("/*"):
+            cur.skip_to(_find(text, "*/", cur.i + 2))
+        elif char in "'\"":
+            end, value = cur.i + 1, []
+            while end < len(text) and text[end] != char and text[end] != "\n":
+                if text[end] == "\\" and end + 1 < len(text):
+                    value.append(_JS_ESCAPES.get(text[end + 1], text[end + 1]))
+                    end += 2
+                    continue
+                value.append(text[end])
+                end += 1
+            cur.emit("string", "".join(value), end + 1 - cur.i)
+        elif char == "/" and _regex_allowed(cur.last()):
+            end, in_class = cur.i + 1, False
+            while end < len(text) and text[end] != "\n":
+                if text[end] == "\\":
+                    end += 2
+                    continue
+                if text[end] == "[":
+                    in_class = True
+                elif text[end] == "]":
+                    in_class = False
+                elif text[end] == "/" and not in_class:
+                    break
+                end += 1
+            end += 1
+            while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+                end += 1  # flags
+            cur.emit("string", text[cur.i : end], end - cur.i)
+        elif match := _WORD.match(text, cur.i):
+            cur.emit("word", match.group(), len(match.group()))
+        elif match := _NUMBER.match(text, cur.i):
+            cur.emit("op", match.group(), len(match.group()))
+        else:
+            cur.emit("op", char, 1)
+    return cur.tokens
+
+
+_JS_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _regex_allowed(previous: Token | None) -> bool:
+    if previous is None or previous.kind == "eol":
+        return True
+    if previous.kind == "word":
+        return previous.text in _JS_KEYWORDS_BEFORE_REGEX
+    if previous.kind == "string":
+        return False
+    return not (previous.text in _JS_VALUE_ENDS or previous.text[:1].isdigit())
+
+
+# --- PowerShell -----------------------------------------------------------------------------------------------------
+
+_PS_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z_][A-Za-z0-9_]*)*")
+_PS_VARIABLE = re.compile(r"\$(?:\{[^}]*\}|(?:[A-Za-z]+:)?[A-Za-z0-9_?^$]+)")
+_PS_TYPE = re.compile(r"\[([A-Za-z_][A-Za-z0-9_.`,\[\] ]*?)\](?!\])")
+
+
+def tokenize_powershell(text: str, line: int = 1, column: int = 1) -> list[Token]:
+    """PowerShell: # and <# #> comments, '...' ('' escape) and "..." (backtick and "" escapes) strings, @'...'@ and
+    @"..."@ here-strings, $variables, -Parameters, [Type] literals. Code inside "$(...)" stays part of the string."""
+    cur = _Cursor(text, line, column)
+    while cur.i < len(text):
+        char = cur.peek()
+        if char == "\n" or char == ";":
+            cur.emit("eol", char, 1)
+        elif char in " \t\r\f\v":
+            cur.advance(1)
+        elif char == "`":
+            cur.advance(2)  # an escaped character, or a line continuation (backtick-newline)
+        elif cur.startswith("<#"):
+            cur.skip_to(_find(text, "#>", cur.i + 2))
+        elif char == "#":
+            cur.skip_to(_line_end(text, cur.i))
+        elif cur.startswith("@'") or cur.startswith('@"'):
+            quote = text[cur.i + 1]
+            # A here-string ends with the quote and @ at the very start of a line (about_Quoting_Rules).
+            closing = re.compile(r"\n" + re.escape(quote) + "@").search(text, cur.i)
+            end = len(text) if closing is None else closing.end()
+            body = text[_line_end(text, cur.i) + 1 : end - 2 if closing else end]
+            cur.emit("string", body.rstrip("\r\n"), end - cur.i)
+        elif char in "'\"":
+            end, value = cur.i + 1, []
+            while end < len(text):
+                current = text[end]
+                if char == '"' and current == "`" and end + 1 < len(text):
+                    value.append(text[end + 1])
+                    end += 2
+                    continue
+                if current == char:
+                    if text[end + 1 : end + 2] == char:
+                        value.append(char)
+                        end += 2
+                        continue
+                    end += 1
+                    break
+                value.append(current)
+                end += 1
+            cur.emit("string", "".join(value), end - cur.i)
+        elif char == "$" and (match := _PS_VARIABLE.match(text, cur.i)):
+            cur.emit("var", match.group()[1:].strip("{}").lower(), len(match.group()))
+        elif char == "-" and _PS_WORD.match(text, cur.i + 1) and _starts_argument(cur):
+            match = _PS_WORD.match(text, cur.i + 1)
+            assert match is not None
+            cur.emit("param", match.group().lower(), len(match.group()) + 1)
+        elif char == "[" and (match := _PS_TYPE.match(text, cur.i)) and _starts_argument(cur):
+            cur.emit("type", match.group(1).replace(" ", "").lower(), len(match.group()))
+        elif match := _PS_WORD.match(text, cur.i):
+            cur.emit("word", match.group(), len(match.group()))
+        elif match := _NUMBER.match(text, cur.i):
+            cur.emit("op", match.group(), len(match.group()))
+        elif cur.startswith("::"):
+            cur.emit("op", ".", 2)  # static member access reads like instance member access for the rules
+        else:
+            cur.emit("op", char, 1)
+    return cur.tokens
+
+
+def _starts_argument(cur: _Cursor) -> bool:
+    """A '-' or '[' preceded by whitespace or an opening token starts a parameter or a type literal; right after a
+    value (``$a-1``, ``$list[0]``) it is an operator or an index."""
+    previous_char = cur.text[cur.i - 1] if cur.i else "\n"
+    last = cur.last()
+    if previous_char in " \t\r\n(,;={|!" or last is None:
+        return True
+    return last.kind == "op" and last.text in ("(", ",", "=", "{", "|", "!", "+")
+
+
+# --- WSF (Windows Script Files: XML with script blocks) ---------------------------------------------------------
+
+_WSF_SCRIPT = re.compile(r"<script\b([^>]*?)(/>|>(.*?)</script\s*>)", re.IGNORECASE | re.DOTALL)
+_WSF_OBJECT = re.compile(r"<object\b([^>]*)>", re.IGNORECASE)
+_XML_ATTRIBUTE = re.compile(r"([A-Za-z_:][\w:.-]*)\s*=\s*(\"[^\"]*\"|'[^']*')")
+_COMMENT_OR_CDATA = re.compile(r"<!--.*?-->|<!\[CDATA\[|\]\]>", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class WsfElement:
+    """A <script> block (its language, body offset) or an <object> element (its attributes), as found in a .wsf."""
+
+    tag: str
+    attributes: dict[str, str]
+    line: int
+    column: int
+    body: str = ""
+    body_line: int = 0
+    body_column: int = 0
+
+
+def wsf_elements(text: str) -> list[WsfElement]:
+    """The <script> and <object> elements of a .wsf, outside XML comments. CDATA markers are blanked (same length)
+    so the script body keeps its line and column numbers."""
+    visible = re.sub(r"<!--.*?-->", lambda m: re.sub(r"[^\n]", " ", m.group()), text, flags=re.DOTALL)
+    elements = []
+    for match in _WSF_OBJECT.finditer(visible):
+        line, column = _position(text, match.start())
+        elements.append(WsfElement("object", _attributes(match.group(1)), line, column))
+    for match in _WSF_SCRIPT.finditer(visible):
+        line, column = _position(text, match.start())
+        body = match.group(3) or ""
+        body = _COMMENT_OR_CDATA.sub(lambda m: " " * len(m.group()), body)
+        body_line, body_column = _position(text, match.start(3)) if match.group(3) is not None else (line, column)
+        elements.append(WsfElement("script", _attributes(match.group(1)), line, column, body, body_line, body_column))
+    return sorted(elements, key=lambda element: (element.line, element.column))
+
+
+def _attributes(text: str) -> dict[str, str]:
+    return {name.lower(): value[1:-1] for name, value in _XML_ATTRIBUTE.findall(text)}
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+TOKENIZERS: dict[str, t.Callable[..., list[Token]]] = {
+    "vbscript": tokenize_vbscript,
+    "jscript": tokenize_jscript,
+    "powershell": tokenize_powershell,
+}
+# <script language="..."> names WSH accepts, and the tokeniser each needs.
+WSF_LANGUAGES = {
+    "vbscript": "vbscript",
+    "vbs": "vbscript",
+    "jscript": "jscript",
+    "javascript": "jscript",
+    "js": "jscript",
+}
