@@ -79,7 +79,7 @@ EXAMPLES = r"""
 - name: Keep what was removed, to restore it if it turns out to be wanted
   ansible.builtin.copy:
     content: "{{ removed_subscription.removed | to_nice_json }}"
-    dest: "/var/tmp/{{ inventory_hostname }}-removed-subscription.json"
+    dest: "{{ playbook_dir }}/{{ inventory_hostname }}-removed-subscription.json"
     mode: "0600"
   delegate_to: localhost
 

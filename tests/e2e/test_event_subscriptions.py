@@ -10,9 +10,11 @@ Server 2003's built-in BVT consumer is covered by the unit tests: ansible-core 2
 
 from __future__ import annotations
 
+import importlib
 import pathlib
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.e2e
 
@@ -209,3 +211,22 @@ def test_remove_by_consumer_takes_the_filter_bound_to_it_alone(subscription_flee
     state = fleet.state("mixed")["subscriptions"]
     assert "LogonAudit" not in {f["name"] for f in state["filters"]} | {c["name"] for c in state["consumers"]}
     assert fleet.counters("mixed")["writes_by_kind"] == {"event_subscription": 3}
+
+
+def examples(name):
+    return yaml.safe_load(importlib.import_module(f"ansible_collections.winsec.wmi.plugins.modules.{name}").EXAMPLES)
+
+
+def test_examples_run(subscription_fleet, run_playbook):
+    fleet = subscription_fleet
+    info = examples("event_subscription_info")
+    run = run_playbook(fleet, info, hosts="clean")
+    assert run.rc == 0, run.stdout[-4000:]
+    run = run_playbook(fleet, examples("event_subscription"), hosts="mixed")
+    assert run.rc == 0, run.stdout[-4000:]
+    assert [run.result("mixed", index)["changed"] for index in (0, 2)] == [True, True]
+    assert ("CommandLineEventConsumer", "WindowsUpdateHealth") not in consumers_on(fleet, "mixed")
+    assert ("ActiveScriptEventConsumer", "LogonAudit") not in consumers_on(fleet, "mixed")
+    # On the host with malicious consumers, the second example's assert fails, as it should.
+    run = run_playbook(fleet, info, hosts="mixed")
+    assert run.status("mixed", 1) == "failed"
