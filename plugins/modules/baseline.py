@@ -158,7 +158,7 @@ RETURN = r"""
 status:
   description:
     - The host's verdict, the first of V(error), V(drift), V(remediated), V(excepted), V(compliant),
-      V(not_applicable) that any control has. A host older than Windows Server 2003 is never V(compliant): its
+      V(not_applicable) that any control has. A host older than Windows Server 2003 is never V(compliant); its
       best verdict is V(not_applicable).
   returned: always
   type: str

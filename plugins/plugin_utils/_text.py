@@ -79,3 +79,21 @@ def as_written(name: t.Any, limit: int = MESSAGE_LIMIT) -> str:
     text = _as_text(name)
     shown = "".join(_VISIBLE_CONTROLS.get(c, f"\\x{ord(c):02x}" if ord(c) < 0x20 or c == "\x7f" else c) for c in text)
     return f"'{truncate_for_message(shown, limit)}'"
+
+
+def plain_data(value: t.Any) -> t.Any:
+    """A plain copy of task data: str/int/float/dict/list subclasses (Ansible's tagged values) become the base type,
+    so validation messages and results never name internal types such as _AnsibleTaggedDict."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, t.Mapping):
+        return {plain_data(key): plain_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_data(item) for item in value]
+    return value

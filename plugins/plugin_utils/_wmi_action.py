@@ -26,9 +26,12 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
+from ._text import plain_data, truncate_for_message
 from ._wmi_errors import WmiActionError, op_value
+from ._wmi_state_contract import WRITE_OPS
 
 WMI_STATE = "winsec.wmi.wmi_state"
+VALIDATION_MESSAGE_LIMIT = 500
 
 # DOCUMENTATION option keys that are also argument-spec keys (sub-options are 'options' in an argument spec).
 _SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log", "apply_defaults")
@@ -75,7 +78,7 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
         self.round_trips = 0
         self._target_warnings: list[str] = []
 
-        user_args = dict(self._task.args)
+        user_args = plain_data(dict(self._task.args))
         validated, no_log_values, error = self._validate(user_args)
         invocation_args = remove_values(validated if error is None else user_args, no_log_values)
         try:
@@ -113,7 +116,8 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
             msg = outcome.errors.msg
             if isinstance(outcome.errors[0], UnsupportedError):
                 msg = f"Unsupported parameters for ({self._task.action}) module: {msg}"
-            return args, no_log_values, msg
+            # The validator quotes the offending value: a 100,000-character argument must not come back whole.
+            return args, no_log_values, truncate_for_message(msg, VALIDATION_MESSAGE_LIMIT)
         return outcome.validated_parameters, no_log_values, None
 
     @property
@@ -127,11 +131,27 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
     def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
         """One round trip: run the operations with winsec.wmi.wmi_state and return one result per operation."""
         self.round_trips += 1
-        reply = self._execute_module(
-            module_name=WMI_STATE,
-            module_args={"operations": operations},
-            task_vars=self._wmi_task_vars,
-        )
+        writes = [operation for operation in operations if operation.get("op") in WRITE_OPS]
+        try:
+            reply = self._execute_module(
+                module_name=WMI_STATE,
+                module_args={"operations": operations},
+                task_vars=self._wmi_task_vars,
+            )
+        except Exception as exc:
+            if not writes:
+                raise  # a read that never arrived: the host is unreachable, as Ansible reports it
+            # The writes were sent; whether the host applied them before the connection broke is unknown.
+            targets = ", ".join(sorted({str(op.get("namespace") or op.get("value") or op.get("op")) for op in writes}))
+            raise WmiActionError(
+                f"The connection to the host failed after {len(writes)} write(s) were sent ({targets}): "
+                f"{type(exc).__name__}: {truncate_for_message(str(exc))}. The host may or may not have applied "
+                "them. Nothing is retried; run the same task in check mode (or the audit) to see the host's state "
+                "now, then run it again: every write carries the state it expects to replace, so a re-run never "
+                "overwrites a change it did not see.",
+                writes_sent=len(writes),
+                write_outcome="unknown",
+            ) from exc
         reply.pop("invocation", None)
         self._target_warnings.extend(reply.get("warnings") or [])
         results = reply.get("results")

@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.winsec.wmi.plugins.modules import namespace_sd, namespace_sd_info, unsecapp_lockdown
+from ansible_collections.winsec.wmi.plugins.modules import baseline, namespace_sd, namespace_sd_info, unsecapp_lockdown
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
@@ -19,6 +19,7 @@ ACTION_MODULES = {
     "unsecapp_lockdown": unsecapp_lockdown,
     "namespace_sd": namespace_sd,
     "namespace_sd_info": namespace_sd_info,
+    "baseline": baseline,
 }
 
 
@@ -79,3 +80,44 @@ def test_ansible_doc_renders(name, collections_path):
         check=True,
     )
     assert f"winsec.wmi.{name}" in as_json.stdout
+
+
+def _action(args, replies):
+    from ansible_collections.winsec.wmi.plugins.action import unsecapp_lockdown as action_module
+    from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
+
+    action = make_action(action_module, args, action_name="winsec.wmi.unsecapp_lockdown")
+    action._execute_module = Target(replies)
+    return action
+
+
+def test_a_huge_bad_argument_is_not_echoed_whole():
+    result = _action({"state": "x" * 100_000}, []).run(task_vars={})
+    assert result["failed"] is True and "state" in result["msg"]
+    assert len(result["msg"]) < 1_000 and "characters in all" in result["msg"]
+
+
+def test_tagged_arguments_are_validated_as_plain_data():
+    pytest.importorskip("ansible._internal._datatag._tags")  # ansible-core 2.19+ tags task data
+    from ansible._internal._datatag._tags import Origin
+
+    origin = Origin(path="/playbook.yml")
+    result = _action({"state": origin.tag({"bad": origin.tag("dict")})}, []).run(task_vars={})
+    assert result["failed"] is True
+    assert "Tagged" not in result["msg"] and "Tagged" not in repr(result["invocation"])
+
+
+def test_a_connection_lost_after_writes_says_the_writes_may_have_happened():
+    from ansible.errors import AnsibleConnectionFailure
+
+    def lost(operations):
+        raise AnsibleConnectionFailure("Connection reset by peer")
+
+    action = _action({"state": "enabled"}, [])
+    action._execute_module = lambda **kwargs: lost(kwargs)
+    with pytest.raises(AnsibleConnectionFailure):  # nothing was written: the host is simply unreachable
+        action.run(task_vars={})
+    action.round_trips = 0
+    action._wmi_task_vars, action._target_warnings = {}, []
+    with pytest.raises(Exception, match="may or may not have applied"):
+        action.wmi_call([{"op": "registry_write", "value": "unsecapp_access_control_default"}])
