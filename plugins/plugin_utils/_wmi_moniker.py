@@ -211,7 +211,13 @@ def _parse_path(path: str, moniker: WmiMoniker) -> None:
         separator = re.search(r"[\\/]", path[2:])
         moniker.server = path[2:] if separator is None else path[2 : separator.start() + 2]
         path = "" if separator is None else path[separator.end() + 2 :]
-    namespace, colon, class_part = path.partition(":")
+    # The namespace:class colon comes before any key value (which may hold colons itself: DeviceID="C:").
+    first_value = min(
+        (index for index in (path.find("="), path.find('"'), path.find("'")) if index >= 0), default=len(path)
+    )
+    colon_index = path.find(":", 0, first_value)
+    colon = colon_index >= 0
+    namespace, class_part = (path[:colon_index], path[colon_index + 1 :]) if colon else (path, "")
     # No colon: a class path (Class.Key=..., or a bare name that is not a root namespace) or a namespace.
     bare_class = not re.search(r"[\\/]", path) and not path.lower().startswith("root")
     if not colon and ("." in path or "=" in path or bare_class):
