@@ -26,6 +26,7 @@ from ._namespace_sd_plan import (
     resolve,
 )
 from ._sd import SecurityDescriptor, SecurityDescriptorError, sd_to_sddl
+from ._text import plural
 from ._unsecapp_lockdown import os_result
 from ._wmi_errors import WmiActionError, op_value
 
@@ -103,7 +104,7 @@ class NamespaceSd(Control):
         warnings = []
         if unreadable and decision.changed:
             warnings.append(
-                f"{len(unreadable)} descendant namespace(s) of {namespace} could not be read "
+                f"{plural(len(unreadable), 'descendant namespace')} of {namespace} could not be read "
                 f"({', '.join(unreadable[:5])}); the lock-out check could not judge them."
             )
         expected = sd_to_sddl(decision.candidate)
@@ -111,7 +112,7 @@ class NamespaceSd(Control):
             result["msg"] = f"{request.namespace} already has the requested security descriptor."
             return Decision("compliant", expected, result["previous_sddl"], result=result, warnings=warnings)
         verb = "would change" if host.check_mode or not host.enforce else "changed"
-        result["msg"] = f"{request.namespace}: {verb} ({len(changes)} changes)."
+        result["msg"] = f"{request.namespace}: {verb} ({plural(len(changes), 'change')})."
         # verify() reports against the state this decision was made on.
         self._resolved, self._current, self._candidate = resolved, current, decision.candidate
         return Decision(

@@ -15,6 +15,7 @@ import typing as t
 from ._control import Control, Decision, HostContext
 from ._namespace_findings import namespace_reports, normalise_namespace
 from ._sd import SecurityDescriptorError
+from ._text import plural
 from ._unsecapp_lockdown import os_result
 from ._wmi_errors import WmiActionError, op_value
 
@@ -82,10 +83,10 @@ class NamespaceSdInfo(Control):
             more = f" (and {len(unreadable) - 3} more)" if len(unreadable) > 3 else ""
             result.update(
                 failed=True,
-                msg=f"Could not read {len(unreadable)} of {len(reports)} namespaces: {listed}{more}",
+                msg=f"Could not read {len(unreadable)} of {plural(len(reports), 'namespace')}: {listed}{more}",
                 # The first named error at the top, as every winsec.wmi module reports a failure; all are per namespace.
                 error=unreadable[0]["error"],
             )
             return Decision("error", findings=findings, reason=result["msg"], result=result)
-        result["msg"] = f"Read {len(reports)} namespaces: {len(findings)} findings."
+        result["msg"] = f"Read {plural(len(reports), 'namespace')}: {plural(len(findings), 'finding')}."
         return Decision("drift" if findings else "compliant", findings=findings, result=result)

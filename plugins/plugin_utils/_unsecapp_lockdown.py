@@ -14,7 +14,7 @@ import typing as t
 
 from ._control import Control, Decision, HostContext, Reference
 from ._os_profile import PRE_2003_MITIGATIONS, host_facts
-from ._unsecapp import REGISTRY_PATH, REGISTRY_VALUE, WRITE_TYPES, diff, normalise, plan
+from ._unsecapp import REGISTRY_PATH, REGISTRY_VALUE, WRITE_TYPES, diff, normalise, plan, shown_data
 from ._wmi_errors import op_value
 
 DOCS_ASYNC_SECURITY = Reference(
@@ -104,7 +104,9 @@ class UnsecappLockdown(Control):
         desired = 1 if self.state == "enabled" else 0
         if after.value != desired:
             result.update(
-                failed=True, compliant=False, msg=f"{REGISTRY_PATH} reads {after.data!r} after writing {desired}."
+                failed=True,
+                compliant=False,
+                msg=f"{REGISTRY_PATH} reads {shown_data(after.data)} after writing {desired}.",
             )
             return Decision(
                 "error",
