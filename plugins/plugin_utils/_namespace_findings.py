@@ -14,13 +14,18 @@ import base64
 import binascii
 import re
 import typing as t
+from dataclasses import dataclass, field
 
 from ._acl_view import acl_view
 from ._namespace_policy import is_canonical
 from ._principals import WELL_KNOWN_PRINCIPALS, principal_name
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
+    ACCESS_DENIED_ACE_TYPE,
+    CONTAINER_INHERIT_ACE,
     INHERIT_ONLY_ACE,
+    OBJECT_INHERIT_ACE,
+    Ace,
     SecurityDescriptor,
     SecurityDescriptorError,
     Sid,
@@ -28,18 +33,37 @@ from ._sd import (
     sd_to_sddl,
 )
 from ._wmi_errors import describe_error
-from ._wmi_rights import mask_to_rights
+from ._wmi_rights import inherit_name, mask_to_rights
 
-# Principals that cover (almost) every account: granting them write or remote access opens the namespace to all.
+# Principals that cover (almost) every account, or every account of a kind: granting them write, remote access or
+# WriteSecurity opens the namespace to all of them. Sources: "Well-known SIDs"
+# (https://learn.microsoft.com/en-us/windows/win32/secauthz/well-known-sids) and "Security identifiers"
+# (https://learn.microsoft.com/en-us/windows-server/identity/ad-ds/manage/understand-security-identifiers).
 BROAD_PRINCIPALS = {
     "S-1-1-0",  # Everyone
-    "S-1-5-7",  # ANONYMOUS LOGON
-    "S-1-5-11",  # Authenticated Users
+    "S-1-2-0",  # LOCAL: every user logged on locally
+    "S-1-2-1",  # CONSOLE LOGON
+    "S-1-5-1",  # NT AUTHORITY\DIALUP
+    "S-1-5-2",  # NT AUTHORITY\NETWORK: every network logon
+    "S-1-5-3",  # NT AUTHORITY\BATCH
+    "S-1-5-4",  # NT AUTHORITY\INTERACTIVE
+    "S-1-5-6",  # NT AUTHORITY\SERVICE: every service
+    "S-1-5-7",  # NT AUTHORITY\ANONYMOUS LOGON
+    "S-1-5-11",  # NT AUTHORITY\Authenticated Users
+    "S-1-5-13",  # NT AUTHORITY\TERMINAL SERVER USER
+    "S-1-5-14",  # NT AUTHORITY\REMOTE INTERACTIVE LOGON
+    "S-1-5-15",  # NT AUTHORITY\This Organization
+    "S-1-5-113",  # NT AUTHORITY\Local account
+    "S-1-5-1000",  # NT AUTHORITY\Other Organization
     "S-1-5-32-545",  # BUILTIN\Users
     "S-1-5-32-546",  # BUILTIN\Guests
-    "S-1-5-2",  # NETWORK
-    "S-1-5-4",  # INTERACTIVE
+    "S-1-5-32-554",  # BUILTIN\Pre-Windows 2000 Compatible Access
+    "S-1-15-2-1",  # APPLICATION PACKAGE AUTHORITY\ALL APPLICATION PACKAGES
+    "S-1-15-2-2",  # APPLICATION PACKAGE AUTHORITY\ALL RESTRICTED APPLICATION PACKAGES
 }
+# Domain-relative groups that hold every account of a kind, matched on any domain (S-1-5-21-x-y-z-RID):
+# 513 Domain Users, 514 Domain Guests, 515 Domain Computers.
+BROAD_DOMAIN_RIDS = {513, 514, 515}
 # Accounts that legitimately hold WriteSecurity: Administrators, SYSTEM, TrustedInstaller; plus domain RIDs 500
 # (Administrator), 512 (Domain Admins), 518 (Schema Admins), 519 (Enterprise Admins).
 ADMIN_SIDS = {"S-1-5-32-544", "S-1-5-18", "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"}
@@ -79,11 +103,18 @@ def _parent_key(namespace: str) -> str | None:
     return key.rsplit("\\", 1)[0] if "\\" in key else None
 
 
+def _domain_rid(sid: Sid) -> int | None:
+    """The RID of a domain-relative SID (S-1-5-21-x-y-z-RID), else None."""
+    subs = sid.sub_authorities
+    return subs[4] if sid.authority == 5 and len(subs) == 5 and subs[0] == 21 else None
+
+
 def is_admin_sid(sid: Sid) -> bool:
-    text = str(sid)
-    if text in ADMIN_SIDS:
-        return True
-    return text.startswith("S-1-5-21-") and sid.rid in ADMIN_DOMAIN_RIDS
+    return str(sid) in ADMIN_SIDS or _domain_rid(sid) in ADMIN_DOMAIN_RIDS
+
+
+def is_broad_sid(sid: Sid) -> bool:
+    return str(sid) in BROAD_PRINCIPALS or _domain_rid(sid) in BROAD_DOMAIN_RIDS
 
 
 def decode_sd(sd_base64: str) -> SecurityDescriptor:
@@ -98,66 +129,178 @@ def _finding(namespace: str, finding_id: str, severity: str, message: str, **ext
     return {"namespace": namespace, "id": finding_id, "severity": severity, "message": message, **extra}
 
 
-def namespace_findings(
-    namespace: str,
-    sd: SecurityDescriptor,
-    resolved: t.Mapping[str, str | None] | None = None,
-    *,
-    report_inherited: bool = True,
+# What each grant finding looks for: (id, severity, offending bits, whether only broad principals count, words).
+_GRANT_RULES: tuple[tuple[str, str, int, bool, str], ...] = (
+    ("broad_write", "high", FULL_OR_PARTIAL_WRITE, True, "any account can change WMI data"),
+    ("broad_remote_access", "medium", REMOTE_ACCESS, True, "any account can use the namespace over the network"),
+    ("non_admin_write_security", "high", WRITE_SECURITY, False, "it can change the namespace's permissions"),
+)
+
+
+@dataclass
+class _Namespace:
+    name: str
+    sd: SecurityDescriptor
+
+
+@dataclass
+class _Grant:
+    """One explicit allow ACE that grants offending rights, with every namespace of the report where it applies."""
+
+    source: str | None  # the namespace where the ACE is explicit; None when that namespace was not read
+    held_by: str  # the namespace the finding is reported on: the source, else the topmost namespace read that has it
+    ace: Ace
+    reaches_children: bool
+    affected: dict[str, int] = field(default_factory=dict)  # namespace -> offending bits not denied before the ACE
+
+
+def _applies(ace: Ace) -> bool:
+    return ace.type == ACCESS_ALLOWED_ACE_TYPE and not ace.flags & INHERIT_ONLY_ACE
+
+
+def _same_grant(a: Ace, b: Ace) -> bool:
+    return a.type == b.type and a.sid == b.sid and a.mask == b.mask
+
+
+def _origin(name: str, ace: Ace, by_key: dict[str, _Namespace]) -> tuple[str | None, str]:
+    """(namespace where ``ace`` of ``name`` is explicit or None if not read, namespace to report it on)."""
+    while ace.inherited:
+        parent = _parent_key(name)
+        holder = by_key.get(parent) if parent else None
+        dacl = holder.sd.dacl.aces if holder and holder.sd.dacl else ()
+        candidates = [a for a in dacl if _same_grant(a, ace) and a.flags & (CONTAINER_INHERIT_ACE | OBJECT_INHERIT_ACE)]
+        if holder is None or not candidates:
+            return None, name
+        explicit = [a for a in candidates if not a.inherited]
+        name, ace = holder.name, (explicit or candidates)[0]
+    return name, name
+
+
+def _denied_before(dacl: t.Sequence[Ace], ace: Ace) -> int:
+    """Bits denied, before ``ace``, to its SID or to Everyone (which covers every principal)."""
+    denied = 0
+    for other in dacl:
+        if other is ace:
+            break
+        applies = other.type == ACCESS_DENIED_ACE_TYPE and not other.flags & INHERIT_ONLY_ACE
+        if applies and (other.sid == ace.sid or str(other.sid) == "S-1-1-0"):
+            denied |= other.mask
+    return denied
+
+
+def _grants(namespaces: list[_Namespace]) -> list[_Grant]:
+    """Every offending grant, keyed by where it is explicit; each namespace judged on its effective DACL (what
+    GetSD returns: explicit plus inherited ACEs, including an ancestor's inherit-only grants that reach it)."""
+    by_key = {namespace_key(ns.name): ns for ns in namespaces}
+    grants: dict[tuple[str, int, int, str], _Grant] = {}
+    for ns in namespaces:
+        dacl = ns.sd.dacl.aces if ns.sd.has_dacl and ns.sd.dacl is not None else ()
+        for ace in dacl:
+            if ace.type != ACCESS_ALLOWED_ACE_TYPE or not _offending(ace, ace.mask):
+                continue
+            if not _applies(ace) and not ace.flags & CONTAINER_INHERIT_ACE:
+                continue  # inherit-only without CI applies to no namespace (SetSD refuses it)
+            source, held_by = _origin(ns.name, ace, by_key)
+            # One grant per ACE where it is explicit (its inherited copies have other flags, same type/mask/SID).
+            key = (namespace_key(held_by), ace.type, ace.mask, str(ace.sid))
+            grant = grants.setdefault(key, _Grant(source, held_by, ace, False))
+            grant.reaches_children |= bool(ace.flags & CONTAINER_INHERIT_ACE)
+            if _applies(ace):
+                bits = _offending(ace, ace.mask & ~_denied_before(dacl, ace))
+                if bits:
+                    grant.affected[ns.name] = grant.affected.get(ns.name, 0) | bits
+    return list(grants.values())
+
+
+def _offending(ace: Ace, bits: int) -> int:
+    """The bits of ``bits`` that make a grant to the ACE's SID a finding."""
+    found = 0
+    for _id, _severity, rule_bits, broad_only, _words in _GRANT_RULES:
+        if (broad_only and not is_broad_sid(ace.sid)) or (not broad_only and is_admin_sid(ace.sid)):
+            continue
+        found |= bits & rule_bits
+    return found
+
+
+def _grant_findings(grant: _Grant, resolved: t.Mapping[str, str | None] | None) -> list[dict[str, t.Any]]:
+    who = principal_name(grant.ace.sid, resolved)
+    findings = []
+    all_bits = 0
+    for bits in grant.affected.values():
+        all_bits |= bits
+    if not all_bits and grant.reaches_children:
+        # Not effective on any namespace read (inherit-only, or its children were not read): it still reaches every
+        # child namespace, present or created later.
+        all_bits = _offending(grant.ace, grant.ace.mask)
+    for finding_id, severity, rule_bits, broad_only, words in _GRANT_RULES:
+        if (broad_only and not is_broad_sid(grant.ace.sid)) or (not broad_only and is_admin_sid(grant.ace.sid)):
+            continue
+        bits = all_bits & rule_bits
+        if not bits:
+            continue
+        rights = mask_to_rights(bits)
+        where = (
+            f"explicit on {grant.source}"
+            if grant.source
+            else f"inherited from an ancestor of {grant.held_by} that was not read"
+        )
+        affected = [name for name, mask in grant.affected.items() if mask & bits]
+        reach = " and every child namespace" if grant.reaches_children else ""
+        scope = ", ".join(affected[:5]) + (f" (and {len(affected) - 5} more)" if len(affected) > 5 else "")
+        applies = f"applies on {scope or 'no namespace read'}{reach}"
+        findings.append(
+            _finding(
+                grant.held_by,
+                finding_id,
+                severity,
+                f"{who} has {', '.join(rights)} ({where}; {applies}): {words}.",
+                principal=who,
+                sid=str(grant.ace.sid),
+                rights=rights,
+                inherited=grant.source is None,
+                source_namespace=grant.source,
+                affected_namespaces=affected,
+                reaches_children=grant.reaches_children,
+                ace_type="allow",
+                inherit=inherit_name(grant.ace.flags),
+            )
+        )
+    return findings
+
+
+def _namespace_findings(
+    ns: _Namespace, by_key: dict[str, _Namespace], resolved: t.Mapping[str, str | None] | None
 ) -> list[dict[str, t.Any]]:
-    """What is wrong with one namespace's SD. Inherited ACEs are judged only when report_inherited (the caller
-    turns it off when the parent namespace is in the same report, so a parent's ACE is reported once)."""
-    if not sd.has_dacl:
-        return [_finding(namespace, "no_dacl", "high", "The namespace has no DACL: everyone has full access.")]
-    if sd.dacl is None:
-        return [_finding(namespace, "null_dacl", "high", "The namespace has a NULL DACL: everyone has full access.")]
+    """Findings about one namespace's descriptor as a whole: DACL state, order, owner, orphaned SIDs."""
+    sd, namespace = ns.sd, ns.name
     findings: list[dict[str, t.Any]] = []
+    if sd.owner is not None and not is_admin_sid(sd.owner):
+        who = principal_name(sd.owner, resolved)
+        findings.append(
+            _finding(
+                namespace,
+                "non_admin_owner",
+                "high",
+                f"The namespace is owned by {who}, not an administrative account: an owner can read and rewrite the "
+                "namespace's permissions whatever the DACL says.",
+                principal=who,
+                sid=str(sd.owner),
+            )
+        )
+    if not sd.has_dacl:
+        no_dacl = "The namespace has no DACL: everyone has full access."
+        return [*findings, _finding(namespace, "no_dacl", "high", no_dacl)]
+    if sd.dacl is None:
+        return [
+            *findings,
+            _finding(namespace, "null_dacl", "high", "The namespace has a NULL DACL: everyone has full access."),
+        ]
     if not sd.dacl.aces:
         findings.append(
             _finding(
                 namespace, "empty_dacl", "medium", "The DACL is empty: nobody, not even Administrators, has access."
             )
         )
-    for ace in sd.dacl.aces:
-        if ace.inherited and not report_inherited:
-            continue
-        if ace.type != ACCESS_ALLOWED_ACE_TYPE or ace.flags & INHERIT_ONLY_ACE:
-            continue
-        sid = str(ace.sid)
-        who = principal_name(ace.sid, resolved)
-        extra = {"principal": who, "sid": sid, "rights": mask_to_rights(ace.mask), "inherited": ace.inherited}
-        source = "inherited" if ace.inherited else "explicit"
-        if sid in BROAD_PRINCIPALS and ace.mask & FULL_OR_PARTIAL_WRITE:
-            rights = ", ".join(mask_to_rights(ace.mask & FULL_OR_PARTIAL_WRITE))
-            findings.append(
-                _finding(
-                    namespace,
-                    "broad_write",
-                    "high",
-                    f"{who} has {rights} ({source} ACE): any account can change WMI data here.",
-                    **extra,
-                )
-            )
-        if sid in BROAD_PRINCIPALS and ace.mask & REMOTE_ACCESS:
-            findings.append(
-                _finding(
-                    namespace,
-                    "broad_remote_access",
-                    "medium",
-                    f"{who} has RemoteAccess ({source} ACE): any account can use this namespace over the network.",
-                    **extra,
-                )
-            )
-        if ace.mask & WRITE_SECURITY and not is_admin_sid(ace.sid):
-            findings.append(
-                _finding(
-                    namespace,
-                    "non_admin_write_security",
-                    "high",
-                    f"{who} has WriteSecurity ({source} ACE): it can change this namespace's permissions.",
-                    **extra,
-                )
-            )
     if not is_canonical(sd.dacl.aces):
         findings.append(
             _finding(
@@ -170,7 +313,10 @@ def namespace_findings(
         )
     if resolved is not None:
         seen: set[str] = set()
-        sids = [sd.owner, sd.group, *(ace.sid for ace in sd.dacl.aces if not ace.inherited or report_inherited)]
+        # Owner, group and the ACEs reported on this namespace (explicit here, or inherited from a namespace
+        # that was not read): an inherited ACE is judged where it is explicit.
+        sids = [sd.owner, sd.group]
+        sids += [ace.sid for ace in sd.dacl.aces if _origin(namespace, ace, by_key)[1] == namespace]
         for sid_value in sids:
             if sid_value is None or str(sid_value) in seen:
                 continue
@@ -191,13 +337,38 @@ def namespace_findings(
     return findings
 
 
+def namespace_findings(
+    namespaces: t.Sequence[tuple[str, SecurityDescriptor]],
+    resolved: t.Mapping[str, str | None] | None = None,
+) -> dict[str, list[dict[str, t.Any]]]:
+    """Findings for namespaces read together (each once), keyed by namespace as given.
+
+    Each namespace is judged on its effective DACL - what GetSD returns, explicit plus inherited ACEs, so an
+    ancestor's inherit-only grant counts where it arrives. A grant is reported ONCE, on the namespace where its ACE
+    is explicit (``source_namespace``), listing every namespace read where it applies (``affected_namespaces``)
+    and whether it reaches child namespaces; an inherit-only grant is reported at its source even when no child
+    was read. A grant inherited from a namespace that was not read is reported on the topmost namespace read that
+    has it, with ``source_namespace`` null. ``rights`` holds only the offending rights.
+    """
+    items = [_Namespace(name, sd) for name, sd in namespaces]
+    by_key = {namespace_key(ns.name): ns for ns in items}
+    found: dict[str, list[dict[str, t.Any]]] = {ns.name: [] for ns in items}
+    for ns in items:
+        found[ns.name].extend(_namespace_findings(ns, by_key, resolved))
+    names_by_key = {namespace_key(ns.name): ns.name for ns in items}
+    for grant in _grants(items):
+        for finding in _grant_findings(grant, resolved):
+            found[names_by_key[namespace_key(grant.held_by)]].append(finding)
+    return found
+
+
 def namespace_report(
     entry: t.Mapping[str, t.Any],
     resolved: t.Mapping[str, str | None] | None,
-    *,
-    report_inherited: bool = True,
+    findings: list[dict[str, t.Any]] | None = None,
 ) -> dict[str, t.Any]:
-    """One sd_get namespace entry ({namespace, sd, error}) -> the readable report of namespace_sd_info."""
+    """One sd_get namespace entry ({namespace, sd, error}) -> the readable report of namespace_sd_info. ``findings``
+    are the namespace's findings when judged with others (namespace_reports); left out, it is judged alone."""
     namespace = str(entry.get("namespace"))
     if entry.get("error") or not entry.get("sd"):
         error = describe_error(entry.get("error") or {"code": "NOT_FOUND", "message": "no security descriptor"})
@@ -209,6 +380,8 @@ def namespace_report(
         }
     sd = decode_sd(str(entry["sd"]))
     view = acl_view(sd, resolved)
+    if findings is None:
+        findings = namespace_findings([(namespace, sd)], resolved)[namespace]
     return {
         "namespace": namespace,
         "sddl": sd_to_sddl(sd),
@@ -217,18 +390,23 @@ def namespace_report(
         "dacl": view["dacl"],
         "aces": view["aces"],
         "explicit_aces": [ace for ace in view["aces"] if not ace["inherited"]],
-        "findings": namespace_findings(namespace, sd, resolved, report_inherited=report_inherited),
+        "findings": findings,
     }
 
 
 def namespace_reports(
     entries: t.Iterable[t.Mapping[str, t.Any]], resolved: t.Mapping[str, str | None] | None
 ) -> list[dict[str, t.Any]]:
-    """Reports for every namespace read, once each, in the order read."""
+    """Reports for every namespace read, once each, in the order read; findings judged across all of them."""
     unique: dict[str, t.Mapping[str, t.Any]] = {}
     for entry in entries:
         unique.setdefault(namespace_key(str(entry.get("namespace"))), entry)
-    return [
-        namespace_report(entry, resolved, report_inherited=_parent_key(str(entry.get("namespace"))) not in unique)
+    readable = [
+        (str(entry.get("namespace")), decode_sd(str(entry["sd"])))
         for entry in unique.values()
+        if entry.get("sd") and not entry.get("error")
+    ]
+    findings = namespace_findings(readable, resolved)
+    return [
+        namespace_report(entry, resolved, findings.get(str(entry.get("namespace")), [])) for entry in unique.values()
     ]

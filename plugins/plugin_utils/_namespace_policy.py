@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.winsec.wmi.plugins.plugin_utils._access_check import ControlLoss, control_loss
 from ansible_collections.winsec.wmi.plugins.plugin_utils._principals import principal_name
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
@@ -37,6 +38,7 @@ __all__ = [
     "canonical_order",
     "explicit_aces",
     "is_canonical",
+    "lockout_refusal",
     "namespace_sd_problems",
     "same_explicit_state",
     "validate_namespace_sd",
@@ -57,9 +59,6 @@ REFUSAL_CODES = (
     "inherited_ace",
 )
 
-_ADMINISTRATORS = Sid(5, (32, 544))
-_SYSTEM = Sid(5, (18,))
-_READ_WRITE_SECURITY = 0x20000 | 0x40000  # READ_CONTROL | WRITE_DAC: needed to read and repair the SD later
 _FULL_WRITE = 0x4
 _PARTIAL_WRITE = 0x8
 _PROVIDER_WRITE = 0x10
@@ -85,15 +84,16 @@ class NamespaceSdRefused(ValueError):
         return f"NamespaceSdRefused({self.code!r}, {self.message!r})"
 
 
-def _where(index: int, ace: Ace) -> str:
-    name = principal_name(ace.sid)
-    return f"DACL ACE {index} ({name})" if name == str(ace.sid) else f"DACL ACE {index} ({name}, {ace.sid})"
+def _where(index: int, name: str, sid: Sid | None) -> str:
+    return f"DACL ACE {index} ({name})" if sid is None or name == str(sid) else f"DACL ACE {index} ({name}, {sid})"
 
 
-def _ace_problems(index: int, ace: Ace) -> list[NamespaceSdRefused]:
+def _ace_problems(index: int, ace: Ace, written: str | None = None) -> list[NamespaceSdRefused]:
+    """The SetSD rules for one ACE. ``written``: the principal as the user wrote it, when its SID is not known yet
+    (the ACE then carries a placeholder SID that must never appear in a message)."""
     problems: list[NamespaceSdRefused] = []
-    where = _where(index, ace)
-    name = principal_name(ace.sid)
+    name = written if written is not None else principal_name(ace.sid)
+    where = _where(index, name, None if written is not None else ace.sid)
 
     def add(code: str, text: str) -> None:
         problems.append(NamespaceSdRefused(code, f"{where}: {text}", index, name))
@@ -145,28 +145,39 @@ def _ace_problems(index: int, ace: Ace) -> list[NamespaceSdRefused]:
     return problems
 
 
-def keeps_security_access(aces: t.Sequence[Ace]) -> bool:
-    """Whether Administrators or SYSTEM keep ReadSecurity and WriteSecurity on the namespace itself.
-
-    Walks the ACEs in order as AccessCheck does: an ACE decides only the bits no earlier ACE decided; inherit-only
-    ACEs do not apply to the namespace itself. Give it the effective DACL (explicit then inherited ACEs).
-    """
-    for who in (_ADMINISTRATORS, _SYSTEM):
-        allowed = denied = 0
-        for ace in aces:
-            if ace.sid != who or ace.flags & INHERIT_ONLY_ACE:
-                continue
-            if ace.type == ACCESS_DENIED_ACE_TYPE:
-                denied |= ace.mask & ~allowed
-            elif ace.type == ACCESS_ALLOWED_ACE_TYPE:
-                allowed |= ace.mask & ~denied
-        if allowed & _READ_WRITE_SECURITY == _READ_WRITE_SECURITY:
-            return True
-    return False
+ALLOW_LOCKOUT_BYPASSES = (
+    "allow_lockout: true is the only way through; it bypasses only the empty-DACL and lock-out checks (the access "
+    "check of Administrators and SYSTEM on the namespace and its descendants), never the SetSD rules"
+)
 
 
-def namespace_sd_problems(sd: SecurityDescriptor | None, *, allow_lockout: bool = False) -> list[NamespaceSdRefused]:
-    """Every reason this SD must not be written with __SystemSecurity.SetSD (empty list = acceptable)."""
+def lockout_refusal(losses: t.Sequence[ControlLoss], *, what: str = "the DACL") -> NamespaceSdRefused:
+    """The lock-out refusal: which token loses which right on which namespace, and the only way through."""
+    where = "; ".join(loss.words() for loss in losses[:5])
+    more = f" (and {len(losses) - 5} more namespaces)" if len(losses) > 5 else ""
+    return NamespaceSdRefused(
+        "lockout",
+        f"{what} would leave neither BUILTIN\\Administrators (S-1-5-32-544) nor NT AUTHORITY\\SYSTEM (S-1-5-18) "
+        "with Enable, ReadSecurity and WriteSecurity - nobody could open, read or repair the namespace: "
+        f"{where}{more}. "
+        "Keep e.g. '(A;CI;CCDCLCSWRPWPRCWD;;;BA)' without a deny before it that covers Administrators or SYSTEM "
+        f"(Everyone, Authenticated Users, Users, NETWORK, INTERACTIVE, OWNER RIGHTS...). {ALLOW_LOCKOUT_BYPASSES}.",
+    )
+
+
+def namespace_sd_problems(
+    sd: SecurityDescriptor | None,
+    *,
+    allow_lockout: bool = False,
+    namespace: str = "the namespace",
+    written: t.Sequence[str | None] = (),
+) -> list[NamespaceSdRefused]:
+    """Every reason this SD must not be written with __SystemSecurity.SetSD (empty list = acceptable).
+
+    Empty DACL and lock-out are judged on the explicit ACEs alone, as the effective DACL of a namespace that
+    inherits nothing (root, or a protected DACL); the planner judges a child namespace and the descendants on
+    their effective DACLs (_access_check.namespaces_after). ``written[i]``: the principal of DACL ACE i as the user
+    wrote it, for ACEs whose SID the host has not translated yet."""
     if sd is None:
         return [
             NamespaceSdRefused(
@@ -203,7 +214,7 @@ def namespace_sd_problems(sd: SecurityDescriptor | None, *, allow_lockout: bool 
         )
         return problems
     for index, ace in enumerate(sd.dacl.aces):
-        problems.extend(_ace_problems(index, ace))
+        problems.extend(_ace_problems(index, ace, written[index] if index < len(written) else None))
     if allow_lockout:
         return problems
     explicit = explicit_aces(sd)
@@ -212,20 +223,14 @@ def namespace_sd_problems(sd: SecurityDescriptor | None, *, allow_lockout: bool 
             NamespaceSdRefused(
                 "empty_dacl",
                 "the DACL is empty, which denies everyone - including Administrators, SYSTEM and this module - all "
-                "access to the namespace. Add ACEs, or force it explicitly (allow_lockout) if that is intended.",
+                f"access to the namespace. Add ACEs. {ALLOW_LOCKOUT_BYPASSES}.",
             )
         )
-    # In canonical order (denies first) a deny anywhere in the explicit ACEs wins, whatever order they came in.
-    elif not keeps_security_access(canonical_order(explicit)):
-        problems.append(
-            NamespaceSdRefused(
-                "lockout",
-                "the explicit DACL ACEs leave neither BUILTIN\\Administrators (S-1-5-32-544) nor NT AUTHORITY\\SYSTEM "
-                "(S-1-5-18) with ReadSecurity and WriteSecurity on the namespace itself (an ACE without IO, not "
-                "denied), so nobody could repair it. Add e.g. '(A;CI;CCDCLCSWRPWPRCWD;;;BA)', or force it "
-                "explicitly (allow_lockout).",
-            )
-        )
+    # In canonical order (denies first), as SetSD's caller writes them.
+    else:
+        loss = control_loss(namespace, canonical_order(explicit), str(sd.owner) if sd.owner else None)
+        if loss is not None:
+            problems.append(lockout_refusal([loss], what="the explicit DACL ACEs"))
     return problems
 
 
@@ -249,14 +254,15 @@ def _ace_key(ace: Ace) -> tuple[int, int, int, Sid]:
 
 
 def same_explicit_state(a: SecurityDescriptor | None, b: SecurityDescriptor | None) -> bool:
-    """Owner, group, DACL presence/NULL-ness and the ordered explicit ACEs (type, flags & 0x0f, mask, SID).
+    """DACL presence/NULL-ness and the ordered explicit ACEs (type, flags & 0x0f, mask, SID): what SetSD uses.
 
-    Inherited ACEs, control bits other than presence, ACL revision and layout are ignored (notes §3.5).
+    Owner and group are not compared: SetSD uses only the non-inherited DACL ACEs
+    (https://learn.microsoft.com/en-us/windows/win32/wmisdk/setsd-method-in-class---systemsecurity), so this
+    collection never changes them and a host that keeps or rewrites them must not fail the read-back check.
+    Inherited ACEs, control bits other than presence, ACL revision and layout are ignored too.
     """
     if a is None or b is None:
         return a is b
-    if a.owner != b.owner or a.group != b.group:
-        return False
     if a.has_dacl != b.has_dacl or a.has_null_dacl != b.has_null_dacl:
         return False
     return [_ace_key(x) for x in explicit_aces(a)] == [_ace_key(x) for x in explicit_aces(b)]

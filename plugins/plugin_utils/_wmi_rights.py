@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     CONTAINER_INHERIT_ACE,
     FAILED_ACCESS_ACE_FLAG,
@@ -84,6 +86,10 @@ INHERIT_FLAGS: dict[str, int] = {
     "this_and_children": CONTAINER_INHERIT_ACE,
     "this_and_immediate_children": CONTAINER_INHERIT_ACE | NO_PROPAGATE_INHERIT_ACE,
 }
+# A mask given as text: ASCII decimal digits, or 0x and ASCII hex digits - nothing else. int() would also take
+# signs, spaces, underscores ("0x2_0"), 0b/0o prefixes and any Unicode decimal digit (Arabic-Indic, fullwidth),
+# none of which a user means as an access mask.
+_MASK_TEXT = re.compile(r"(?:[0-9]+|0x[0-9a-fA-F]+)", re.ASCII)
 _INHERIT_MASK = CONTAINER_INHERIT_ACE | NO_PROPAGATE_INHERIT_ACE | INHERIT_ONLY_ACE
 
 
@@ -96,19 +102,19 @@ def _one_right(value: str | int) -> int:
         return value
     if not isinstance(value, str):
         raise SecurityDescriptorError(f"access right {value!r} must be a name or an integer mask")
-    text = value.strip()
-    key = text.lower()
+    key = value.strip().lower()
     if key in _RIGHT_BY_LOWER:
         return WMI_RIGHTS[_RIGHT_BY_LOWER[key]]
     for preset, mask in WMI_RIGHTS_PRESETS.items():
         if key == preset.lower():
             return mask
-    try:
-        number = int(text, 0)
-    except ValueError:
-        known = ", ".join([*WMI_RIGHTS, *WMI_RIGHTS_PRESETS])
-        raise SecurityDescriptorError(f"unknown WMI access right {value!r}; known rights: {known}") from None
-    return _one_right(number)
+    if _MASK_TEXT.fullmatch(value):
+        return _one_right(int(value, 16) if value.startswith("0x") else int(value, 10))
+    # Only the rights a namespace ACE may carry (SetSD refuses the others) and the documented preset.
+    known = ", ".join([*(name for name, bit in WMI_RIGHTS.items() if bit & SETSD_RIGHTS_MASK), "FullControl"])
+    raise SecurityDescriptorError(
+        f"unknown WMI access right '{value}'; known rights: {known}, or a mask as decimal digits or 0x and hex digits"
+    )
 
 
 def rights_to_mask(value: int | str | list[str | int] | tuple[str | int, ...]) -> int:

@@ -160,7 +160,13 @@ REFUSALS = [
     ({"sddl": "O:BAG:BAD:NO_ACCESS_CONTROL"}, "null_dacl"),
     ({"sddl": "O:BAG:BAD:", "namespace": "root"}, "empty_dacl"),
     ({"sddl": "O:BAG:BAD:(A;CI;CCDCRP;;;AU)", "namespace": "root"}, "lockout"),
-    ({"sddl": "O:BAG:BAD:P(A;CI;CCDCRP;;;AU)"}, "lockout"),
+    ({"sddl": "O:BAG:BAD:P(A;CI;CCDCRP;;;AU)", "namespace": "root"}, "lockout"),
+    ({"sddl": "O:BAG:BAD:(D;;CC;;;BA)" + ADMIN_ACE, "namespace": "root"}, "lockout"),
+    ({"sddl": "D:" + ADMIN_ACE + "S:(AU;SA;CC;;;WD)"}, "sacl_given"),
+    ({"sddl": "D:P" + ADMIN_ACE, "mode": "present"}, "protected_needs_exact"),
+    ({"sddl": "O:BUD:" + ADMIN_ACE}, "non_admin_owner"),
+    ({"aces": [{"principal": "AU", "rights": []}]}, "no_rights"),
+    ({"sddl": None}, "no_aces_given"),
     ({"sddl": "O:BAG:BAD:" + ADMIN_ACE + "(A;CI;LC;;;AU)"}, "full_write_incomplete"),
     ({"sddl": "O:BAG:BAD:" + ADMIN_ACE + "(A;IO;CC;;;AU)"}, "inherit_only_without_container_inherit"),
     ({"sddl": "O:BAG:BAD:" + ADMIN_ACE + "(A;CI;0x100000;;;AU)"}, "unknown_access_bits"),
@@ -270,13 +276,22 @@ def test_child_lockout_counts_inherited_denies(run_action):
     assert result["refusal"] == "lockout" and "after reading" in result["msg"] and host.writes == 0
 
 
-def test_owner_by_name_is_looked_up_in_the_read_call(run_action):
+def test_owner_by_name_is_looked_up_and_a_non_admin_owner_refused(run_action):
     host = FakeNamespace("O:SYG:SYD:" + ADMIN_ACE + INHERITED, accounts={"CORP\\wmi-owners": CORP_READER})
     args = {"namespace": "root\\cimv2", "mode": "present", "aces": [], "owner": "CORP\\wmi-owners"}
-    result, target = run(run_action, args, host, 2)
-    assert target.calls[0][2] == {"op": "sid_lookup", "names": ["CORP\\wmi-owners"]}
-    assert result["sddl"].startswith(f"O:{CORP_READER}G:SY")
-    assert result["changes"] == [f"owner: NT AUTHORITY\\SYSTEM (S-1-5-18) -> CORP\\wmi-owners ({CORP_READER})"]
+    result, target = run(run_action, args, host, 1)
+    assert target.calls[0][-1] == {"op": "sid_lookup", "names": ["CORP\\wmi-owners"]}
+    assert result["refusal"] == "non_admin_owner" and host.writes == 0
+    assert "'CORP\\wmi-owners' (S-1-5-21-1-2-3-1107)" in result["msg"]
+
+
+def test_owner_change_to_an_admin_is_refused_too(run_action):
+    domain_admins = "S-1-5-21-1-2-3-512"
+    host = FakeNamespace("O:SYG:SYD:" + ADMIN_ACE + INHERITED, accounts={"CORP\\Domain Admins": domain_admins})
+    args = {"namespace": "root\\cimv2", "mode": "present", "aces": [], "owner": "CORP\\Domain Admins"}
+    result, _target = run(run_action, args, host, 1)
+    assert result["refusal"] == "owner_change" and host.writes == 0
+    assert "never changes a namespace's owner or group" in result["msg"]
 
 
 @pytest.mark.parametrize(

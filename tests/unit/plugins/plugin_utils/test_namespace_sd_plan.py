@@ -7,8 +7,10 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_plan impo
     NamespaceSdRefusal,
     parse_request,
     plan,
+    resolve,
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_sddl
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError
 
 BASE = {
     "namespace": "root",
@@ -49,18 +51,22 @@ def test_owner_and_group_default_to_the_hosts():
     assert sd_to_sddl(decision.candidate) == "O:SYG:SYD:" + ADMIN
 
 
-def test_owner_option_wins_and_is_a_change():
+def test_owner_change_is_refused_after_the_read_and_equal_owner_is_fine():
     request = parse_request({**BASE, "sddl": "D:" + ADMIN, "owner": "BA"})
-    decision = plan(request, sd_from_sddl("O:SYG:SYD:" + ADMIN))
-    assert decision.changed
-    assert "owner: NT AUTHORITY\\SYSTEM (S-1-5-18) -> BUILTIN\\Administrators (S-1-5-32-544)" in decision.changes
+    with pytest.raises(NamespaceSdRefusal) as refused:
+        plan(request, sd_from_sddl("O:SYG:SYD:" + ADMIN))
+    assert refused.value.result["refusal"] == "owner_change"
+    assert "SetSD uses only the non-inherited ACEs" in refused.value.msg
+    assert "owner to 'BA' (S-1-5-32-544)" in refused.value.msg
+    assert not plan(request, sd_from_sddl("O:BAG:SYD:" + ADMIN)).changed
 
 
-def test_protected_dacl_drops_inherited_aces_in_the_prediction():
-    request = parse_request({**BASE, "sddl": "O:BAG:BAD:P" + ADMIN})
+def test_protected_dacl_still_inherits_in_the_prediction():
+    # MS-WMI 2.2.30.2: only the parent's SE_DACL_PROTECTED stops inheritance; the namespace's own does not.
+    request = parse_request({**BASE, "namespace": "root\\cimv2", "sddl": "O:BAG:BAD:P" + ADMIN})
     decision = plan(request, sd_from_sddl("O:BAG:BAD:" + ADMIN + "(A;CIID;CC;;;AU)"))
     assert decision.changed
-    assert sd_to_sddl(decision.predicted) == "O:BAG:BAD:P" + ADMIN
+    assert sd_to_sddl(decision.predicted) == "O:BAG:BAD:P" + ADMIN + "(A;CIID;CC;;;AU)"
 
 
 def test_reordering_alone_is_a_change_in_words():
@@ -103,3 +109,161 @@ def test_lockout_waits_for_lookup_when_a_name_is_unknown():
         }
     )
     assert request.lookups == ["VORDEFINIERT\\Administratoren"]
+
+
+# --- inputs that would write what the user did not mean (issue 8), each class refused -------------------------
+
+CIMV2 = "O:BAG:BAD:(A;CI;CCWP;;;AU)(A;CIID;CCDCLCSWRPWPRCWD;;;BA)"
+
+
+def refused_code(params: dict, current: str | None = CIMV2, **plan_kwargs) -> str | None:
+    """The refusal code (None = accepted); with current=None only the arguments are checked."""
+    try:
+        request = parse_request({**BASE, "namespace": "root\\cimv2", **params})
+        if current is not None:
+            plan(request, sd_from_sddl(current), **plan_kwargs)
+    except NamespaceSdRefusal as refused:
+        return refused.result["refusal"]
+    except WmiActionError as failed:
+        return failed.result.get("refusal", "error")
+    return None
+
+
+NULL_INPUTS = [
+    {"sddl": None, "aces": None},
+    {"sddl": None, "aces": None, "mode": "present"},
+    {"sddl": None, "aces": None, "mode": "absent"},
+    {"sddl": None, "aces": None, "owner": "BA"},
+    {},
+]
+
+
+@pytest.mark.parametrize("params", NULL_INPUTS)
+def test_null_never_means_exact_without_aces(params):
+    assert refused_code(params, current=None) == "no_aces_given"
+
+
+def test_an_explicit_empty_list_removes_the_explicit_aces_of_a_child():
+    request = parse_request({**BASE, "namespace": "root\\cimv2", "aces": []})
+    decision = plan(request, sd_from_sddl(CIMV2))
+    assert decision.changed and sd_to_sddl(decision.candidate) == "O:BAG:BAD:"
+    assert refused_code({"namespace": "root", "aces": []}, current=None) == "empty_dacl"  # root: nothing inherited
+
+
+RIGHTS_INPUTS = [
+    ([], "no_rights"),
+    (["0x2_0"], "invalid_rights"),
+    (["0b1"], "invalid_rights"),
+    (["0o7"], "invalid_rights"),
+    (["+5"], "invalid_rights"),
+    (["-1"], "invalid_rights"),
+    ([" 5 "], "invalid_rights"),
+    (["\u0661"], "invalid_rights"),  # ARABIC-INDIC DIGIT ONE
+    (["\uff11"], "invalid_rights"),  # FULLWIDTH DIGIT ONE
+    (["\u00b2"], "invalid_rights"),  # SUPERSCRIPT TWO
+    (["\u00b9"], "invalid_rights"),  # SUPERSCRIPT ONE
+    (["1e3"], "invalid_rights"),
+    (["0X20"], "invalid_rights"),
+    (["0"], "no_rights"),
+    (["0x0"], "no_rights"),
+]
+
+
+@pytest.mark.parametrize(("rights", "code"), RIGHTS_INPUTS, ids=[repr(r) for r, _c in RIGHTS_INPUTS])
+@pytest.mark.parametrize("mode", ["exact", "present", "absent"])
+def test_rights_that_are_not_a_mask_are_refused(rights, code, mode):
+    params = {"mode": mode, "aces": [{"principal": "AU", "rights": rights, "type": "allow", "inherit": None}]}
+    assert refused_code(params, current=None) == code
+
+
+@pytest.mark.parametrize("rights", [["32"], ["0x20"], ["0x6003f"], ["0x6003F"], ["RemoteAccess"], ["remoteaccess "]])
+def test_ascii_masks_and_names_are_accepted(rights):
+    params = {"mode": "present", "aces": [{"principal": "AU", "rights": rights, "type": "allow", "inherit": None}]}
+    assert refused_code(params) is None
+
+
+def test_rights_typo_lists_only_rights_the_module_accepts():
+    with pytest.raises(WmiActionError) as failed:
+        parse_request({**BASE, "aces": [{"principal": "AU", "rights": ["Enabel"], "type": "allow", "inherit": None}]})
+    text = failed.value.msg
+    assert "'Enabel'" in text and "Enable, MethodExecute" in text and "FullControl" in text
+    for offered_but_refused in ("Subscribe", "Publish", "DefaultUser"):
+        assert offered_but_refused not in text
+
+
+DROPPED_PARTS = [
+    ({"sddl": "O:BAG:BAD:" + ADMIN + "S:(AU;SA;CC;;;WD)"}, "sacl_given"),
+    ({"sddl": "D:" + ADMIN + "S:"}, "sacl_given"),
+    ({"sddl": "D:P" + ADMIN, "mode": "present"}, "protected_needs_exact"),
+    ({"sddl": "D:P(A;CI;CC;;;AU)", "mode": "absent"}, "protected_needs_exact"),
+    ({"sddl": "O:BAD:" + ADMIN, "owner": "SY"}, "owner_conflict"),
+    ({"sddl": "O:BAG:SYD:" + ADMIN, "group": "BA"}, "owner_conflict"),
+    ({"sddl": "O:BUD:" + ADMIN}, "non_admin_owner"),
+    ({"sddl": "O:WDD:" + ADMIN}, "non_admin_owner"),
+    ({"sddl": "D:" + ADMIN, "owner": "S-1-5-21-1-2-3-1107"}, "non_admin_owner"),
+    ({"sddl": "D:" + ADMIN, "owner": "Authenticated Users"}, "non_admin_owner"),
+]
+
+
+@pytest.mark.parametrize(("params", "code"), DROPPED_PARTS, ids=[c for _p, c in DROPPED_PARTS])
+def test_parts_that_would_be_dropped_are_refused_before_contact(params, code):
+    assert refused_code(params, current=None) == code
+
+
+def test_same_owner_in_sddl_and_option_is_fine():
+    assert refused_code({"sddl": "O:BAD:" + ADMIN, "owner": "BUILTIN\\Administrators"}) is None
+
+
+def test_sddl_parse_errors_carry_invalid_sddl():
+    for text in ["O:BAG:BAD:(A;CI;CC;;;XX)", "D:(A;;", "O:", "garbage", "D:(AU;SA;CC;;;AU)"]:
+        assert refused_code({"sddl": text}, current=None) == "invalid_sddl", text
+
+
+def big_request(count: int) -> dict:
+    aces = [{"principal": f"S-1-5-21-1-2-3-{10000 + i}", "rights": ["Enable"]} for i in range(count)]
+    return {"mode": "present", "aces": [{**ace, "type": "allow", "inherit": None} for ace in aces]}
+
+
+def test_dacl_over_64k_is_refused_before_contact():
+    # Each ACE: 8 + SID of 5 sub-authorities (28) = 36 bytes; 1820 of them pass 64 KiB with the header.
+    assert refused_code(big_request(1819), current=None) is None
+    assert refused_code(big_request(1821), current=None) == "dacl_too_large"
+    with pytest.raises(NamespaceSdRefusal) as refused:
+        parse_request({**BASE, "namespace": "root\\cimv2", **big_request(1821)})
+    assert "before contacting the host" in refused.value.msg and "65535 bytes" in refused.value.msg
+
+
+def test_dacl_that_grows_over_64k_in_the_merge_is_refused_after_the_read():
+    existing = "".join(f"(A;CI;CC;;;S-1-5-21-1-2-3-{20000 + i})" for i in range(1000))
+    assert refused_code(big_request(900), current="O:BAG:BAD:" + ADMIN + existing) == "dacl_too_large"
+
+
+def test_unresolved_principal_is_named_as_written_not_as_a_placeholder():
+    with pytest.raises(NamespaceSdRefusal) as refused:
+        parse_request(
+            {
+                **BASE,
+                "aces": [
+                    {"principal": "BA", "rights": ["FullControl"], "type": "allow", "inherit": None},
+                    {"principal": "CORP\\wmi-writers", "rights": ["FullWrite"], "type": "allow", "inherit": None},
+                ],
+            }
+        )
+    text = refused.value.msg
+    assert "DACL ACE 1 (CORP\\wmi-writers)" in text
+    assert "NULL SID" not in text and "S-1-0-0" not in text and "\\\\" not in text
+
+
+def test_unknown_principal_message_has_no_repr():
+    request = parse_request(
+        {**BASE, "mode": "present", "aces": [{"principal": "CORP\\nobody", "rights": ["Enable"], "type": "allow"}]}
+    )
+    with pytest.raises(NamespaceSdRefusal) as refused:
+        resolve(request, [{"name": "CORP\\nobody", "sid": None}])
+    assert "'CORP\\nobody' does not resolve" in refused.value.msg
+
+
+def test_unresolved_sid_is_printed_once_in_changes():
+    request = parse_request({**BASE, "mode": "present", "sddl": "D:(A;CI;CC;;;S-1-5-21-9-9-9-1107)"})
+    decision = plan(request, sd_from_sddl(CIMV2))
+    assert decision.changes == ["added: allow S-1-5-21-9-9-9-1107 Enable, inherit this_and_children"]

@@ -133,11 +133,12 @@ def test_explicit_aces_and_same_explicit_state() -> None:
     assert same_explicit_state(root, sd_from_bytes(sd_to_bytes(root)))
     assert same_explicit_state(root, sd_from_sddl(ROOT.replace("D:", "D:ARAI")))
     assert same_explicit_state(root, sd_from_sddl(ROOT + "S:(AU;SA;CC;;;WD)"))
-    # Order, owner, group, mask, flags (low nibble), SID and type all matter.
+    # Owner and group are not SetSD's: a host that keeps or rewrites them must not fail the read-back.
+    assert same_explicit_state(root, sd_from_sddl(ROOT.replace("O:BA", "O:SY")))
+    assert same_explicit_state(root, sd_from_sddl(ROOT.replace("G:BA", "G:SY")))
+    # Order, mask, flags (low nibble), SID and type all matter.
     swapped = "O:BAG:BAD:(A;CI;CCDCRP;;;NS)(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;LS)(A;CI;CCDCRP;;;AU)"
     assert not same_explicit_state(root, sd_from_sddl(swapped))
-    assert not same_explicit_state(root, sd_from_sddl(ROOT.replace("O:BA", "O:SY")))
-    assert not same_explicit_state(root, sd_from_sddl(ROOT.replace("G:BA", "G:SY")))
     assert not same_explicit_state(root, sd_from_sddl(ROOT.replace(";;;AU)", ";;;WD)")))
     assert not same_explicit_state(root, sd_from_sddl(ROOT.replace("(A;CI;CCDCRP;;;AU)", "(A;;CCDCRP;;;AU)")))
     assert not same_explicit_state(root, sd_from_sddl(ROOT.replace("(A;CI;CCDCRP;;;AU)", "(D;CI;CCDCRP;;;AU)")))

@@ -1,0 +1,200 @@
+# Copyright: (c) 2026, winsec.wmi contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The audit never calls drift compliant: generated host states (a namespace tree in the simulator's model, read
+as GetSD returns it) against a hand-written truth of finding ids per namespace."""
+
+from __future__ import annotations
+
+import base64
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+if str(REPO_ROOT) not in sys.path:  # the simulator package lives at the repository root
+    sys.path.insert(0, str(REPO_ROOT))
+
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_findings import (  # noqa: E402
+    BROAD_PRINCIPALS,
+    is_broad_sid,
+    namespace_reports,
+)
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_to_bytes  # noqa: E402
+
+from simulator import namespaces as sim  # noqa: E402
+
+ADMIN = "(A;CI;CCDCLCSWRPWPRCWD;;;BA)"
+ROOT = "O:BAG:BAD:" + ADMIN + "(A;CI;CCDCRP;;;NS)(A;CI;CCDCRP;;;LS)(A;CI;CCDCRP;;;AU)"
+DOMAIN = "S-1-5-21-1004336348-1177238915-682003330"
+CHILDREN = ("root\\cimv2", "root\\cimv2\\sms", "root\\subscription")
+
+
+def read(tree: dict[str, str | None], only: t.Sequence[str] | None = None) -> list[dict[str, t.Any]]:
+    """Build the tree in the simulator's model and read it as sd_get with recurse does (GetSD: explicit and
+    inherited ACEs), parents before children."""
+    model = sim.NamespaceTree(pre_2003=False)
+    for path, sddl in tree.items():
+        model.add(path, sddl)
+    paths = [node.path for node in model.walk("root")]
+    if only is not None:
+        paths = [path for path in paths if path in only]
+    return [
+        {"namespace": path, "sd": base64.b64encode(sd_to_bytes(model.sd_model(path))).decode(), "error": None}
+        for path in paths
+    ]
+
+
+def ids(reports: list[dict[str, t.Any]]) -> dict[str, set[str]]:
+    return {report["namespace"]: {finding["id"] for finding in report["findings"]} for report in reports}
+
+
+def tree(root: str = ROOT, **explicit: str) -> dict[str, str | None]:
+    """root plus the children, each with no explicit ACE (all inherited) unless given (key: path with __)."""
+    given = {key.replace("__", "\\"): sddl for key, sddl in explicit.items()}
+    return {"root": root, **{path: given.get(path) for path in CHILDREN}}
+
+
+NONE: set[str] = set()
+# (host state, expected finding ids per namespace). Hand-written: each line says what an auditor must see.
+TRUTH: list[tuple[str, dict[str, str | None], dict[str, set[str]]]] = [
+    ("windows defaults", tree(), {"root": NONE, **dict.fromkeys(CHILDREN, NONE)}),
+    (
+        "inherit-only write + remote for Everyone on root reaches every child",
+        tree(ROOT + "(A;CIIO;CCDCLCSWRPWP;;;WD)"),
+        {"root": {"broad_write", "broad_remote_access"}, **dict.fromkeys(CHILDREN, NONE)},
+    ),
+    (
+        "inherit-only WriteSecurity for Authenticated Users on root",
+        tree(ROOT + "(A;CIIO;WD;;;AU)"),
+        {"root": {"non_admin_write_security"}, **dict.fromkeys(CHILDREN, NONE)},
+    ),
+    (
+        "namespace owned by Users",
+        tree(root__cimv2="O:BUG:BAD:"),
+        {"root": NONE, "root\\cimv2": {"non_admin_owner"}, "root\\cimv2\\sms": NONE, "root\\subscription": NONE},
+    ),
+    (
+        "root owned by Everyone",
+        tree(ROOT.replace("O:BA", "O:WD")),
+        {"root": {"non_admin_owner"}, **dict.fromkeys(CHILDREN, NONE)},
+    ),
+    (
+        "root owned by a domain user",
+        tree(ROOT.replace("O:BA", f"O:{DOMAIN}-1107")),
+        {"root": {"non_admin_owner"}, **dict.fromkeys(CHILDREN, NONE)},
+    ),
+    (
+        "Domain Users remote access on cimv2 (any domain)",
+        tree(root__cimv2=f"O:BAG:BAD:(A;CI;CCWP;;;{DOMAIN}-513)"),
+        {"root": NONE, "root\\cimv2": {"broad_remote_access"}, "root\\cimv2\\sms": NONE, "root\\subscription": NONE},
+    ),
+    (
+        "Domain Computers write on subscription",
+        tree(root__subscription="O:BAG:BAD:(A;;CCSW;;;S-1-5-21-1-2-3-515)"),
+        {"root": NONE, "root\\cimv2": NONE, "root\\cimv2\\sms": NONE, "root\\subscription": {"broad_write"}},
+    ),
+    (
+        "Domain Guests, This Organization, Pre-Windows 2000, ALL APPLICATION PACKAGES",
+        tree(
+            root__cimv2="O:BAG:BAD:(A;;CCWP;;;S-1-5-21-9-8-7-514)(A;;CCLCSWRP;;;S-1-5-15)",
+            root__subscription="O:BAG:BAD:(A;;WP;;;S-1-5-32-554)(A;;SW;;;S-1-15-2-1)(A;;WP;;;S-1-15-2-2)",
+        ),
+        {
+            "root": NONE,
+            "root\\cimv2": {"broad_remote_access", "broad_write"},
+            "root\\cimv2\\sms": NONE,
+            "root\\subscription": {"broad_remote_access", "broad_write"},
+        },
+    ),
+    (
+        "WriteSecurity alone for Users on cimv2",
+        tree(root__cimv2="O:BAG:BAD:(A;CI;WD;;;BU)"),
+        {
+            "root": NONE,
+            "root\\cimv2": {"non_admin_write_security"},
+            "root\\cimv2\\sms": NONE,
+            "root\\subscription": NONE,
+        },
+    ),
+    (
+        "a grant cancelled by an earlier deny is not a finding",
+        tree(root__cimv2="O:BAG:BAD:(D;;WP;;;WD)(A;;WP;;;WD)"),
+        {"root": NONE, **dict.fromkeys(CHILDREN, NONE)},
+    ),
+    (
+        "admins holding WriteSecurity are fine; a local user is not",
+        tree(root__cimv2=f"O:BAG:BAD:(A;;WD;;;{DOMAIN}-512)(A;;WD;;;SY)(A;;RCWD;;;{DOMAIN}-1107)"),
+        {
+            "root": NONE,
+            "root\\cimv2": {"non_admin_write_security"},
+            "root\\cimv2\\sms": NONE,
+            "root\\subscription": NONE,
+        },
+    ),
+    (
+        "ProviderWrite for Authenticated Users is Windows' default, not a finding",
+        tree(root__cimv2="O:BAG:BAD:(A;CI;CCDCRP;;;AU)"),
+        {"root": NONE, **dict.fromkeys(CHILDREN, NONE)},
+    ),
+]
+
+
+@pytest.mark.parametrize(("state", "expected"), [(t[1], t[2]) for t in TRUTH], ids=[t[0] for t in TRUTH])
+def test_findings_match_the_hand_written_truth(state: dict[str, str | None], expected: dict[str, set[str]]) -> None:
+    assert ids(namespace_reports(read(state), {})) == expected
+
+
+def test_inherit_only_grant_lists_every_child_it_reaches() -> None:
+    reports = namespace_reports(read(tree(ROOT + "(A;CIIO;CCDCLCSWRPWP;;;WD)")), None)
+    write = next(f for f in reports[0]["findings"] if f["id"] == "broad_write")
+    assert write["source_namespace"] == "root" and write["inherited"] is False
+    assert write["affected_namespaces"] == list(CHILDREN)
+    assert write["reaches_children"] is True and write["inherit"] == "children"
+    assert write["rights"] == ["FullWrite", "PartialWrite"]  # only the offending rights, not the whole mask
+    remote = next(f for f in reports[0]["findings"] if f["id"] == "broad_remote_access")
+    assert remote["rights"] == ["RemoteAccess"]
+
+
+def test_inherit_only_grant_is_reported_when_no_child_was_read() -> None:
+    reports = namespace_reports(read(tree(ROOT + "(A;CIIO;WD;;;AU)"), only=["root"]), None)
+    [finding] = reports[0]["findings"]
+    assert finding["id"] == "non_admin_write_security" and finding["affected_namespaces"] == []
+    assert "every child namespace" in finding["message"]
+
+
+def test_grant_from_a_namespace_not_read_is_reported_on_the_topmost_read() -> None:
+    state = tree(ROOT + "(A;CI;CCDCLCSWRPWP;;;WD)")
+    reports = namespace_reports(read(state, only=["root\\cimv2", "root\\cimv2\\sms"]), None)
+    assert ids(reports) == {"root\\cimv2": {"broad_write", "broad_remote_access"}, "root\\cimv2\\sms": NONE}
+    write = next(f for f in reports[0]["findings"] if f["id"] == "broad_write")
+    assert write["source_namespace"] is None and write["inherited"] is True
+    assert write["affected_namespaces"] == ["root\\cimv2", "root\\cimv2\\sms"]
+    assert "not read" in write["message"]
+
+
+def test_write_security_only_grant_carries_what_a_fix_needs() -> None:
+    reports = namespace_reports(read(tree(root__cimv2="O:BAG:BAD:(A;CI;WD;;;BU)")), None)
+    [finding] = [f for report in reports for f in report["findings"]]
+    assert finding["namespace"] == finding["source_namespace"] == "root\\cimv2"
+    assert finding["sid"] == "S-1-5-32-545" and finding["rights"] == ["WriteSecurity"]
+    assert finding["ace_type"] == "allow" and finding["inherit"] == "this_and_children"
+
+
+def test_orphaned_sid_reported_where_explicit() -> None:
+    orphan = f"{DOMAIN}-1109"
+    reports = namespace_reports(read(tree(root__cimv2=f"O:BAG:BAD:(A;CI;CC;;;{orphan})")), {orphan: None})
+    assert ids(reports)["root\\cimv2"] == {"orphaned_sid"}
+    assert ids(reports)["root\\cimv2\\sms"] == NONE
+
+
+def test_broad_list_covers_domain_relative_groups_on_any_domain() -> None:
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Sid
+
+    for rid in (513, 514, 515):
+        assert is_broad_sid(Sid.parse(f"S-1-5-21-1-2-3-{rid}"))
+        assert is_broad_sid(Sid.parse(f"{DOMAIN}-{rid}"))
+    assert not is_broad_sid(Sid.parse(f"{DOMAIN}-512"))
+    assert not is_broad_sid(Sid.parse("S-1-5-21-1-2-513"))  # not a domain SID (two sub-authorities)
+    assert {"S-1-5-15", "S-1-5-32-554", "S-1-15-2-1", "S-1-15-2-2", "S-1-5-113"} <= BROAD_PRINCIPALS
