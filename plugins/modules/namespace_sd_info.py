@@ -31,6 +31,15 @@ options:
       - Also read every namespace below each one in O(namespaces), depth first, parents before children.
     type: bool
     default: false
+  output:
+    description:
+      - V(acls) returns, per namespace, the SDDL, owner, group and every ACE in words (each with C(inherited)), and
+        the findings.
+      - V(findings) returns, per namespace, only the findings (and the error of a namespace that could not be read);
+        a fraction of the size, for large fleets and job event logs.
+    type: str
+    choices: [acls, findings]
+    default: acls
   resolve_names:
     description:
       - Translate every SID to an account name on the host. Needed to find orphaned SIDs; without it only well-known
@@ -99,7 +108,7 @@ namespaces:
     sddl:
       description: The security descriptor in SDDL.
       type: str
-      returned: when the namespace could be read
+      returned: when the namespace could be read and O(output=acls)
       sample: O:BAG:BAD:(A;CIID;CCDCLCSWRPWPRCWD;;;BA)(A;CIID;CCDCRP;;;NS)(A;CIID;CCDCRP;;;LS)(A;CIID;CCDCRP;;;AU)
     owner:
       description: The owner, C({sid, name}).
@@ -132,11 +141,6 @@ namespaces:
           inherit: this_and_children
           inherited: true
           flags: [container_inherit, inherited]
-    explicit_aces:
-      description: The non-inherited ACEs only (the ones SetSD uses), same shape as RV(namespaces[].aces).
-      type: list
-      elements: dict
-      returned: when the namespace could be read
     findings:
       description: The findings of this namespace, same shape as RV(findings).
       type: list

@@ -64,6 +64,7 @@ class NamespaceSdInfo(Control):
         self.namespaces = parse_namespaces(params["namespaces"])
         self.recurse = bool(params["recurse"])
         self.resolve_names = bool(params["resolve_names"])
+        self.findings_only = params.get("output") == "findings"
 
     def reads(self) -> list[dict[str, t.Any]]:
         return sd_reads(self.namespaces, recurse=self.recurse, resolve_names=self.resolve_names)
@@ -73,7 +74,7 @@ class NamespaceSdInfo(Control):
         findings = [finding for report in reports for finding in report["findings"]]
         result: dict[str, t.Any] = {
             "os": os_result(host),
-            "namespaces": reports,
+            "namespaces": [self._shown(report) for report in reports],
             "findings": findings,
             "finding_count": len(findings),
         }
@@ -90,3 +91,9 @@ class NamespaceSdInfo(Control):
             return Decision("error", findings=findings, reason=result["msg"], result=result)
         result["msg"] = f"Read {plural(len(reports), 'namespace')}: {plural(len(findings), 'finding')}."
         return Decision("drift" if findings else "compliant", findings=findings, result=result)
+
+    def _shown(self, report: dict[str, t.Any]) -> dict[str, t.Any]:
+        """One ACE list (each ACE says whether it is inherited); with output=findings, only what is wrong."""
+        if self.findings_only:
+            return {key: report[key] for key in ("namespace", "findings", "error", "msg") if key in report}
+        return {key: value for key, value in report.items() if key != "explicit_aces"}

@@ -7,6 +7,7 @@ ws2016 carries the drift: Everyone with write and remote access on root\\cimv2, 
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 import pytest
@@ -48,7 +49,7 @@ def test_drift_findings_with_names_and_orphans(fleet, run_playbook):
     assert run.rc == 0, run.stdout
     result = run.result("ws2016", "sd")
     cimv2 = next(entry for entry in result["namespaces"] if entry["namespace"].lower() == "root\\cimv2")
-    everyone = cimv2["explicit_aces"][0]
+    everyone = next(ace for ace in cimv2["aces"] if not ace["inherited"])
     assert everyone["principal"] == "Everyone" and "RemoteAccess" in everyone["rights"]
     assert everyone["inherit"] == "this_and_children" and everyone["inherited"] is False
     cimv2_ids = {finding["id"] for finding in cimv2["findings"]}
@@ -60,6 +61,22 @@ def test_drift_findings_with_names_and_orphans(fleet, run_playbook):
     # Children of root\cimv2 inherit Everyone's ACE; it is reported once, where it is explicit.
     everyone_findings = [f for f in result["findings"] if f.get("sid") == "S-1-1-0"]
     assert {f["namespace"].lower() for f in everyone_findings} == {"root\\cimv2"}
+
+
+def test_findings_only_output_is_a_fraction_of_the_full_one(fleet, run_playbook):
+    tasks = [
+        READ_ALL[0],
+        {
+            "name": "lean",
+            "winsec.wmi.namespace_sd_info": {"namespaces": ["root"], "recurse": True, "output": "findings"},
+        },
+    ]
+    run = run_playbook(fleet, tasks, hosts="ws2016")
+    assert run.rc == 0, run.stdout
+    full, lean = run.result("ws2016", "sd"), run.result("ws2016", "lean")
+    assert lean["findings"] == full["findings"] and lean["finding_count"] == full["finding_count"] > 0
+    assert all(set(entry) <= {"namespace", "findings", "error", "msg"} for entry in lean["namespaces"])
+    assert len(json.dumps(lean)) * 3 < len(json.dumps(full))
 
 
 def test_namespace_spellings_and_pre_2003(fleet, run_playbook):
