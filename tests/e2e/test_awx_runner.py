@@ -1,0 +1,156 @@
+"""The AWX path without AWX: the "WMI compliance audit" job template's playbook run through ansible-runner (what
+AWX's job runs), with the extra variables AWX builds from the survey's answers, against the simulated demo fleet.
+
+Judged from what AWX keeps of a job: the runner's status and rc, its events (one per host and task) and the custom
+statistics of the playbook_on_stats event (AWX's job artifacts), plus the report files and the simulator's counters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import typing as t
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from simulator.harness import Fleet, ansible_env
+
+ansible_runner = pytest.importorskip("ansible_runner", reason="ansible-runner (tests/requirements/test.txt)")
+xmlschema = pytest.importorskip("xmlschema", reason="xmlschema (tests/requirements/test.txt)")
+
+ROOT = Path(__file__).resolve().parents[2]
+AWX = ROOT / "awx"
+SCHEMA = json.loads((ROOT / "docs" / "schemas" / "wmi-compliance.schema.json").read_text(encoding="utf-8"))
+JUNIT_XSD = ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / "data" / "junit-report.xsd"
+REPORT_FILES = ("wmi-compliance.json", "wmi-compliance.junit.xml", "wmi-compliance.html", "wmi-compliance.csv",
+                "wmi-compliance.md")  # fmt: skip
+DEMO_DRIFT = {"app02", "backup01", "file01", "print01", "sql02", "web01", "web02"}
+UNREACHABLE = "branch-srv"
+# The undeclared Server 2003 host: ansible-core's bootstrap refuses its PowerShell 2.0, so its task fails.
+BOOTSTRAP_FAILS = "legacy-erp"
+
+pytestmark = pytest.mark.e2e
+
+
+def survey_extra_vars(survey_file: str, **answers: t.Any) -> dict[str, t.Any]:
+    """The extra variables AWX passes for a survey launched with its defaults and these answers.
+
+    AWX sends text and multiple-choice answers as strings, multiselect answers as a list, integers as numbers, and
+    leaves out an optional question answered with nothing.
+    """
+    survey = json.loads((AWX / "surveys" / survey_file).read_text(encoding="utf-8"))
+    extra_vars: dict[str, t.Any] = {}
+    for question in survey["spec"]:
+        value = answers.get(question["variable"], question.get("default", ""))
+        if value == "":
+            continue
+        if question["type"] == "multiselect" and isinstance(value, str):
+            value = [choice for choice in value.splitlines() if choice.strip()]
+        extra_vars[question["variable"]] = value
+    return extra_vars
+
+
+def run_job(fleet: Fleet, workdir: Path, extra_vars: dict[str, t.Any], *, limit: str | None = None) -> t.Any:
+    """One AWX-style job: the project's wmi_audit.yml, job type Check (--check), through ansible-runner."""
+    private_data_dir = workdir / "runner"
+    private_data_dir.mkdir(parents=True)
+    environment = ansible_env(fleet, workdir / "unused-results.jsonl")
+    envvars = {
+        name: environment[name]
+        for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_LOCAL_TEMP", "ANSIBLE_FORKS", "NO_PROXY", "no_proxy")
+    }
+    # ansible-runner starts the ansible-playbook it finds on PATH: this venv's.
+    envvars["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return ansible_runner.run(
+        private_data_dir=str(private_data_dir),
+        project_dir=str(AWX / "project"),
+        playbook="wmi_audit.yml",
+        inventory=str(fleet.inventory),
+        extravars=extra_vars,
+        envvars=envvars,
+        cmdline="--check",
+        limit=limit,
+        quiet=True,
+        timeout=600,
+    )
+
+
+def custom_stats(job: t.Any) -> dict[str, t.Any]:
+    (stats,) = [event for event in job.events if event.get("event") == "playbook_on_stats"]
+    return stats["event_data"].get("artifact_data") or {}
+
+
+def failed_hosts(job: t.Any) -> set[str]:
+    return {host for host, count in job.stats["failures"].items() if count}
+
+
+@pytest.fixture
+def demo(fleet_factory) -> Fleet:
+    return fleet_factory("demo")
+
+
+def test_the_audit_job_reports_every_host_and_publishes_its_summary(demo, tmp_path) -> None:
+    report_dir = tmp_path / "reports"
+    job = run_job(
+        demo, tmp_path, survey_extra_vars("wmi_compliance_audit.json", wmi_hardening_report_dir=str(report_dir))
+    )
+
+    # Events: the unreachable host has its own event and is in the play; only the undeclared 2003 host fails.
+    unreachable_events = [event for event in job.events if event.get("event") == "runner_on_unreachable"]
+    assert [event["event_data"]["host"] for event in unreachable_events] == [UNREACHABLE]
+    assert failed_hosts(job) == {BOOTSTRAP_FAILS}, job.stdout.read()[-3000:]
+    assert (job.status, job.rc) == ("failed", 2)
+
+    # Report files: all five, the JSON valid against the shipped schema, the JUnit against the XSD.
+    assert sorted(path.name for path in report_dir.iterdir() if not path.name.startswith(".")) == sorted(REPORT_FILES)
+    report = json.loads((report_dir / "wmi-compliance.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA).validate(report)
+    xmlschema.XMLSchema(JUNIT_XSD).validate(str(report_dir / "wmi-compliance.junit.xml"))
+    hosts = {host["host"]: host for host in report["hosts"]}
+    assert sorted(hosts) == sorted(demo.hosts) and len(hosts) == 24
+    assert (hosts[UNREACHABLE]["status"], hosts[UNREACHABLE]["cause"]) == ("unreachable", "unreachable")
+    assert (hosts[BOOTSTRAP_FAILS]["status"], hosts[BOOTSTRAP_FAILS]["cause"]) == ("error", "failed")
+    assert "PowerShell" in hosts[BOOTSTRAP_FAILS]["reason"]
+    assert {name for name, host in hosts.items() if host["status"] == "drift"} == DEMO_DRIFT
+    assert all(host["check_mode"] is True for host in hosts.values())
+
+    # Custom statistics: what AWX stores as the job's artifacts and hands to the next workflow node.
+    summary = custom_stats(job)["wmi_compliance_summary"]
+    assert summary["hosts"] == 24
+    assert summary["status_counts"] == report["summary"]["host_status_counts"]
+    assert summary["status_counts"]["unreachable"] == 1
+    assert set(summary["hosts_with_drift"]) == DEMO_DRIFT
+    assert set(summary["hosts_with_errors"]) == {UNREACHABLE, BOOTSTRAP_FAILS}
+
+    # A Check job writes to no host.
+    assert sum(counters["writes"] for counters in demo.all_counters().values()) == 0
+
+
+def test_the_job_status_follows_fail_on_drift_not_unreachable_hosts(demo, tmp_path) -> None:
+    limit = f"all:!{BOOTSTRAP_FAILS}"
+    report_dir = str(tmp_path / "reports")
+    lenient = run_job(
+        demo, tmp_path / "lenient",
+        survey_extra_vars("wmi_compliance_audit.json", wmi_hardening_report_dir=report_dir),
+        limit=limit,
+    )  # fmt: skip
+    # An unreachable host and seven drifting hosts, and the job still succeeds: the default policy reports drift.
+    assert (lenient.status, lenient.rc) == ("successful", 0), lenient.stdout.read()[-3000:]
+    assert custom_stats(lenient)["wmi_compliance_summary"]["status_counts"]["unreachable"] == 1
+
+    strict = run_job(
+        demo, tmp_path / "strict",
+        survey_extra_vars("wmi_compliance_audit.json", wmi_hardening_report_dir=report_dir,
+                          wmi_hardening_fail_on_drift="true"),
+        limit=limit,
+    )  # fmt: skip
+    assert strict.status == "failed"
+    # Exactly the drifting hosts fail; the unreachable one does not.
+    assert failed_hosts(strict) == DEMO_DRIFT
+    # The report was written before the hosts failed, and it still says the unreachable host is unreachable.
+    report = json.loads((tmp_path / "reports" / "wmi-compliance.json").read_text(encoding="utf-8"))
+    assert {host["host"]: host["status"] for host in report["hosts"]}[UNREACHABLE] == "unreachable"
+    assert sum(counters["writes"] for counters in demo.all_counters().values()) == 0
