@@ -118,7 +118,7 @@ class ActionModule(ActionBase):
         run_at = utc_timestamp()
         job_id = next((str(task_vars[name]) for name in JOB_ID_VARS if task_vars.get(name) is not None), None)
         check_mode = bool(task_vars.get("ansible_check_mode", self._task.check_mode))
-        hosts = [
+        hosts: list[Mapping[str, t.Any]] = [
             normalise_host(host, record, run_at=run_at, check_mode=check_mode, job_id=job_id)
             for host, record in self._records(params, task_vars).items()
         ]

@@ -99,7 +99,7 @@ seealso:
   - module: winsec.wmi.baseline
   - module: ansible.builtin.set_stats
 author:
-  - winsec.wmi developers
+  - winsec.wmi developers (@winsec)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

@@ -16,7 +16,7 @@ reads and that ``meta/wmi-compliance.schema.json`` describes. Pure: no I/O, no c
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 # A report's major version changes only when an existing field changes meaning; readers refuse other majors.
 SCHEMA_VERSION = "1.0"
@@ -186,7 +186,7 @@ def _capped(names: list[str], cap: int) -> dict[str, t.Any]:
     return {"names": names[:cap], "total": len(names), "truncated": len(names) > cap}
 
 
-def summarise(hosts: list[Mapping[str, t.Any]], list_cap: int = DEFAULT_LIST_CAP) -> dict[str, t.Any]:
+def summarise(hosts: Sequence[Mapping[str, t.Any]], list_cap: int = DEFAULT_LIST_CAP) -> dict[str, t.Any]:
     """Counts per host status and per control, and the hosts to act on (lists capped at list_cap names)."""
     host_counts = zero_counts(HOST_STATUSES)
     control_totals = zero_counts()
