@@ -47,16 +47,18 @@ def findings_text(control: Mapping[str, t.Any]) -> str:
     """The findings of a control as one line each: '[severity] message (namespace, principal, rights)'."""
     lines = []
     for finding in control["findings"]:
+        message = finding["message"]
+        # The evidence fields the message does not already name (baseline messages usually name the principal).
         where = [
             str(finding[key])
             for key in ("namespace", "principal", "sid", "file", "line")
-            if finding.get(key) not in (None, "")
+            if finding.get(key) not in (None, "") and str(finding[key]) not in message
         ]
         if finding.get("rights"):
             where.append("+".join(finding["rights"]))
         if finding.get("excepted"):
             where.append("excepted" + (f": {finding['reason']}" if finding.get("reason") else ""))
-        lines.append(f"[{finding['severity']}] {finding['message']}" + (f" ({', '.join(where)})" if where else ""))
+        lines.append(f"[{finding['severity']}] {message}" + (f" ({', '.join(where)})" if where else ""))
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import bu
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
     CSV_COLUMNS,
     csv_cell,
+    findings_text,
     md_cell,
     render_csv,
     render_json,
@@ -198,3 +199,20 @@ def test_markdown_caps_the_drift_table():
     hosts = [normalise_host(h, r, run_at=RUN_AT) for h, r in records.items()]
     text = render_markdown(build_report(hosts, title="t", generated_at=RUN_AT), max_rows=2)
     assert "3 more rows" in text
+
+
+def test_findings_text_adds_only_the_evidence_the_message_does_not_name():
+    finding = {
+        "id": "broad_write",
+        "severity": "high",
+        "message": "Everyone has RemoteAccess",
+        "namespace": "root\\cimv2",
+        "principal": "Everyone",
+        "sid": "S-1-1-0",
+        "rights": ["RemoteAccess"],
+        "excepted": True,
+        "reason": "CHG-1",
+    }
+    assert findings_text({"findings": [finding]}) == (
+        "[high] Everyone has RemoteAccess (root\\cimv2, S-1-1-0, RemoteAccess, excepted: CHG-1)"
+    )
