@@ -8,21 +8,20 @@ module: namespace_sd
 short_description: Apply an explicit security descriptor to a WMI namespace, never a NULL one
 version_added: 0.1.0
 description:
-  - Sets the explicit (non-inherited) DACL ACEs, and optionally the owner and group, of one WMI namespace with
-    C(__SystemSecurity.SetSD). Inherited ACEs come from the parent namespace; SetSD ignores them, and so does the
-    comparison.
+  - Sets the explicit (non-inherited) DACL ACEs of one WMI namespace with C(__SystemSecurity.SetSD), which uses
+    only those; owner and group are never changed. Inherited ACEs come from the parent namespace; SetSD ignores
+    them, and so does the comparison.
   - Give the ACEs as O(sddl) or as a list of O(aces) with principals by name or SID and rights by name.
   - Refuses, with its own message and before contacting the host whenever the arguments alone decide it, a NULL
     security descriptor (an empty O(sddl)), a descriptor without a DACL, a NULL DACL (C(D:NO_ACCESS_CONTROL)), an
-    empty DACL and a DACL that leaves neither Administrators nor SYSTEM with ReadSecurity and WriteSecurity (both
-    unless O(allow_lockout=true); see the notes), and everything SetSD would reject with
-    C(WBEM_E_INVALID_PARAMETER) (FullWrite without PartialWrite and ProviderWrite, InheritOnly without
+    empty DACL and a lock-out (both unless O(allow_lockout=true); see the notes), and everything SetSD would reject
+    with C(WBEM_E_INVALID_PARAMETER) (FullWrite without PartialWrite and ProviderWrite, InheritOnly without
     ContainerInherit, unknown rights, ACE flags or ACE types, inherited ACEs). These refusals apply on every Windows
     version, including those before Server 2003 whose WMI would accept a NULL descriptor and silently give the
     namespace its parent's.
-  - Idempotent by meaning, not by bytes. Owner, group and the ordered explicit ACEs (type, inheritance flags, rights,
-    SID) are compared; layout, revision and inherited ACEs are not. ACEs are written in canonical order (explicit
-    deny before explicit allow).
+  - Idempotent by meaning, not by bytes. The ordered explicit ACEs (type, inheritance flags, rights, SID) and the
+    DACL's protection are compared; owner, group, layout, revision and inherited ACEs are not. ACEs are written in
+    canonical order (explicit deny before explicit allow).
   - One round trip when nothing changes; two when it does (the write carries the descriptor read before and fails,
     writing nothing, if the namespace changed in between; the descriptor is read back in the same call).
 options:
@@ -35,13 +34,18 @@ options:
     description:
       - The ACEs (and optionally owner C(O:) and group C(G:)) in SDDL, e.g.
         V(O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA\)(A;CI;CCDCWP;;;S-1-5-21-1-2-3-1107\)).
-      - With O(mode=exact), C(D:P) makes the DACL protected (no inheritance from the parent).
-      - An owner or group left out keeps the namespace's current one.
-      - Mutually exclusive with O(aces).
+      - With O(mode=exact), C(D:P) makes the DACL protected, so its ACEs stop reaching the child namespaces (the
+        namespace itself keeps inheriting from its parent, MS-WMI 2.2.30.2). C(D:P) with another mode is refused
+        (V(protected_needs_exact)), as is a SACL part C(S:) (V(sacl_given)); neither would be written.
+      - An owner or group given must be the namespace's current one (see O(owner)).
+      - Mutually exclusive with O(aces). One of O(sddl) and O(aces) is required; a null value counts as not given.
     type: str
   aces:
     description:
       - The ACEs as a list. Mutually exclusive with O(sddl).
+      - An empty list with O(mode=exact) removes every explicit ACE (on V(root) that is an empty DACL, refused unless
+        O(allow_lockout=true)). V(null) is not an empty list; it is refused (V(no_aces_given)), so an unset template
+        variable never wipes a namespace's ACEs.
     type: list
     elements: dict
     suboptions:
@@ -55,7 +59,9 @@ options:
       rights:
         description:
           - Rights by name (V(Enable), V(MethodExecute), V(FullWrite), V(PartialWrite), V(ProviderWrite),
-            V(RemoteAccess), V(ReadSecurity), V(WriteSecurity); also V(FullControl)), or a mask (V(131107), V(0x20023)).
+            V(RemoteAccess), V(ReadSecurity), V(WriteSecurity); also V(FullControl)), or a mask as ASCII decimal digits
+            (V(131107)) or C(0x) and hex digits (V(0x20023)). Anything else (signs, spaces, underscores, C(0b)/C(0o),
+            non-ASCII digits) is refused, and so is an empty list or a zero mask.
           - Required with O(mode=exact) and O(mode=present). With O(mode=absent), the rights to take away; left out,
             every ACE of the principal and type goes.
         type: list
@@ -83,24 +89,38 @@ options:
     choices: [exact, present, absent]
     default: exact
   owner:
-    description: The owner to set, as a principal (see O(aces[].principal)). Left out, the current owner stays.
+    description:
+      - The namespace's owner, as a principal (see O(aces[].principal)). SetSD uses only the non-inherited DACL ACEs,
+        so the owner cannot be changed through it; this option only asserts the current owner. A different owner is
+        refused after the read (V(owner_change)), a non-administrative owner before any write (V(non_admin_owner)),
+        and an owner that differs from the O(sddl)'s C(O:) is refused (V(owner_conflict)).
     type: str
   group:
-    description: The primary group to set, as a principal. Left out, the current group stays.
+    description: The namespace's primary group, as a principal; like O(owner), it must be the current one.
     type: str
   allow_lockout:
     description:
-      - Allow an empty DACL, or one that leaves neither Administrators nor SYSTEM with ReadSecurity and WriteSecurity
-        on the namespace. Only the owner could then repair it.
+      - The only way to write an empty DACL or a lock-out (see the notes). It bypasses only those two checks, never
+        the SetSD rules. Windows does not document an owner's implicit rights for WMI namespaces, so nobody may be
+        able to repair the namespace afterwards.
     type: bool
     default: false
 notes:
   - Writing a namespace's security descriptor needs WriteSecurity on it (Administrators, elevated, by default).
     Errors are returned with the WMI HRESULT and its name, for example C(WBEM_E_ACCESS_DENIED) (C(0x80041003)).
-  - Empty DACL and lock-out are judged on the namespace's effective DACL, the explicit ACEs written plus the ones it
-    keeps inheriting from its parent. On V(root), or with a protected DACL (C(D:P)), the arguments alone decide and
-    the refusal comes before any contact; on a child namespace it comes after the read, still before any write. So
-    O(sddl=O:BAG:BAD:) on V(root\\cimv2) is accepted. It removes the explicit ACEs and leaves the inherited ones.
+  - The lock-out check is an access check (MS-DTYP 2.5.3.2 - ordered DACL walk, deny before allow, group
+    membership) on the effective DACL, after the write, of the namespace and of each descendant (inheritance as
+    MS-WMI 2.2.30.2 defines it). A change locks out when neither an elevated member of BUILTIN\Administrators
+    (network logon, as over WinRM, and interactive logon) nor LocalSystem keeps Enable, ReadSecurity and
+    WriteSecurity there. Denies count through group membership (Everyone, Authenticated Users, Users, NETWORK,
+    INTERACTIVE, This Organization, Local account, OWNER RIGHTS for the owner). Windows does not document whether the
+    owner's implicit ReadSecurity/WriteSecurity applies to namespaces, so the change is refused when either reading
+    locks out. A descendant that was already locked out before the change does not count.
+  - The refusal comes before any write and in check mode too. On V(root) with O(mode=exact) the arguments alone
+    decide and it comes before any contact; otherwise after the read. So O(sddl=O:BAG:BAD:) on V(root\\cimv2) is
+    accepted. It removes the explicit ACEs and leaves the inherited ones.
+  - A DACL over 64 KiB or 65535 ACEs (the ACL header's 16-bit size and count) is refused, before contacting the host
+    when the request alone is that large.
   - Domain-relative SDDL aliases (C(DA), C(DU), ...) need the full SID in O(sddl).
 seealso:
   - module: winsec.wmi.namespace_sd_info
@@ -184,8 +204,10 @@ refusal:
   description:
     - Why the descriptor was refused, when it was. One of V(null_sd), V(no_dacl), V(null_dacl), V(empty_dacl),
       V(lockout), V(no_owner_group), V(full_write_incomplete), V(inherit_only_without_container_inherit),
-      V(unknown_access_bits), V(unknown_ace_flags), V(unknown_ace_type), V(inherited_ace), V(invalid_principal)
-      or V(unknown_principal). Nothing was written.
+      V(unknown_access_bits), V(unknown_ace_flags), V(unknown_ace_type), V(inherited_ace), V(invalid_principal),
+      V(unknown_principal), V(invalid_sddl), V(invalid_rights), V(no_rights), V(no_aces_given), V(sacl_given),
+      V(protected_needs_exact), V(owner_conflict), V(owner_change), V(non_admin_owner) or V(dacl_too_large).
+      Nothing was written.
   returned: when refused
   type: str
   sample: null_dacl

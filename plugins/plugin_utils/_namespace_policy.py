@@ -30,6 +30,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     SecurityDescriptor,
     Sid,
 )
+from ansible_collections.winsec.wmi.plugins.plugin_utils._text import truncate_for_message
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_rights import SETSD_RIGHTS_MASK, mask_to_rights
 
 __all__ = [
@@ -92,7 +93,7 @@ def _ace_problems(index: int, ace: Ace, written: str | None = None) -> list[Name
     """The SetSD rules for one ACE. ``written``: the principal as the user wrote it, when its SID is not known yet
     (the ACE then carries a placeholder SID that must never appear in a message)."""
     problems: list[NamespaceSdRefused] = []
-    name = written if written is not None else principal_name(ace.sid)
+    name = truncate_for_message(written) if written is not None else principal_name(ace.sid)
     where = _where(index, name, None if written is not None else ace.sid)
 
     def add(code: str, text: str) -> None:

@@ -41,6 +41,7 @@ from ._sd import (
     sd_to_bytes,
     sd_to_sddl,
 )
+from ._text import as_written
 from ._wmi_errors import WmiActionError
 from ._wmi_rights import INHERIT_FLAGS, inherit_name, mask_to_rights, rights_to_mask
 
@@ -296,7 +297,7 @@ def _check_owner(request: Request, *, contacted: bool) -> None:
         if in_sddl is not None and in_sddl != wanted[1]:
             raise _refuse(
                 "owner_conflict",
-                f"the SDDL's {what} ({_display(in_sddl)}) and the {what} option ('{wanted[0]}', {wanted[1]}) "
+                f"the SDDL's {what} ({_display(in_sddl)}) and the {what} option ({as_written(wanted[0])}, {wanted[1]}) "
                 f"differ; one would be dropped silently. Give the {what} once.",
                 request.namespace,
                 contacted=contacted,
@@ -306,9 +307,9 @@ def _check_owner(request: Request, *, contacted: bool) -> None:
             # rewrite the namespace's DACL.
             raise _refuse(
                 "non_admin_owner",
-                f"the owner '{wanted[0]}' ({wanted[1]}) is not an administrative account; an owner can read and "
-                "rewrite the namespace's permissions whatever the DACL says. Use BUILTIN\\Administrators (BA) or "
-                f"NT AUTHORITY\\SYSTEM (SY); {_OWNER_FIXED}.",
+                f"the owner {as_written(wanted[0])} ({wanted[1]}) is not an administrative account; an owner can "
+                "read and rewrite the namespace's permissions whatever the DACL says. Use "
+                f"BUILTIN\\Administrators (BA) or NT AUTHORITY\\SYSTEM (SY); {_OWNER_FIXED}.",
                 request.namespace,
                 contacted=contacted,
             )
@@ -322,8 +323,8 @@ def _check_aces(request: Request, *, contacted: bool = False) -> None:
         if desired.mask == 0:
             raise _refuse(
                 "no_rights",
-                f"{desired.where} ('{desired.principal}'): the ACE has no rights (empty list or mask 0); an ACE "
-                "without rights is never written. Give the rights, or leave them out in mode=absent to remove "
+                f"{desired.where} ({as_written(desired.principal)}): the ACE has no rights (empty list or mask 0); "
+                "an ACE without rights is never written. Give the rights, or leave them out in mode=absent to remove "
                 "every ACE of the principal.",
                 request.namespace,
                 contacted=contacted,
@@ -355,7 +356,8 @@ def resolve(request: Request, accounts: t.Iterable[t.Mapping[str, t.Any]]) -> Re
         if not text:
             raise _refuse(
                 "unknown_principal",
-                f"{where}: '{name}' does not resolve to an account on the host. Give a SID or an account that exists.",
+                f"{where}: {as_written(name)} does not resolve to an account on the host. Give a SID or an account "
+                "that exists.",
                 request.namespace,
                 contacted=True,
             )
@@ -452,7 +454,7 @@ def plan(
         if wanted is not None and wanted[1] != have:
             raise _refuse(
                 "owner_change",
-                f"the request sets the {what} to '{wanted[0]}' ({wanted[1]}) but the namespace's {what} is "
+                f"the request sets the {what} to {as_written(wanted[0])} ({wanted[1]}) but the namespace's {what} is "
                 f"{_who(have, None)}; {_OWNER_FIXED}. Leave the {what} out, or give the current one.",
                 request.namespace,
                 contacted=True,

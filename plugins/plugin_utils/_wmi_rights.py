@@ -23,6 +23,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     SUCCESSFUL_ACCESS_ACE_FLAG,
     SecurityDescriptorError,
 )
+from ansible_collections.winsec.wmi.plugins.plugin_utils._text import as_written
 
 __all__ = [
     "ACE_FLAGS",
@@ -113,7 +114,8 @@ def _one_right(value: str | int) -> int:
     # Only the rights a namespace ACE may carry (SetSD refuses the others) and the documented preset.
     known = ", ".join([*(name for name, bit in WMI_RIGHTS.items() if bit & SETSD_RIGHTS_MASK), "FullControl"])
     raise SecurityDescriptorError(
-        f"unknown WMI access right '{value}'; known rights: {known}, or a mask as decimal digits or 0x and hex digits"
+        f"unknown WMI access right {as_written(value)}; known rights: {known}, or a mask as decimal digits or "
+        "0x and hex digits"
     )
 
 

@@ -267,3 +267,14 @@ def test_unresolved_sid_is_printed_once_in_changes():
     request = parse_request({**BASE, "mode": "present", "sddl": "D:(A;CI;CC;;;S-1-5-21-9-9-9-1107)"})
     decision = plan(request, sd_from_sddl(CIMV2))
     assert decision.changes == ["added: allow S-1-5-21-9-9-9-1107 Enable, inherit this_and_children"]
+
+
+def test_huge_names_are_not_echoed_whole():
+    name = "CORP\\" + "x" * 100_000
+    aces = [{"principal": name, "rights": ["FullWrite"], "type": "allow", "inherit": None}]
+    with pytest.raises(NamespaceSdRefusal) as refused:
+        parse_request({**BASE, "namespace": "root\\cimv2", "mode": "present", "aces": aces})
+    assert len(refused.value.msg) < 1000 and "characters in all" in refused.value.msg
+    with pytest.raises(WmiActionError) as failed:
+        parse_request({**BASE, "aces": [{"principal": "AU", "rights": ["y" * 100_000], "type": "allow"}]})
+    assert len(failed.value.msg) < 1000
