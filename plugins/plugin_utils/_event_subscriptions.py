@@ -561,35 +561,35 @@ def classify(
         event_filter = filters.get((namespace_key, _fold(binding.filter)))
         problems: list[str] = []
         if binding.consumer_class is not None:
-            consumer = consumers.get((namespace_key, _fold(binding.consumer_class), _fold(binding.consumer)))
+            linked = consumers.get((namespace_key, _fold(binding.consumer_class), _fold(binding.consumer)))
         else:
             # Only the name is known: join only when it is unambiguous, and say so.
             candidates = by_name.get((namespace_key, _fold(binding.consumer)), [])
-            consumer = candidates[0] if len(candidates) == 1 else None
+            linked = candidates[0] if len(candidates) == 1 else None
             problems.append("the host did not report the binding's consumer class; joined by name only")
         if event_filter is not None:
             bound_filters.add((namespace_key, _fold(event_filter.name)))
         else:
             problems.append(f"the binding refers to a filter that does not exist ({binding.filter})")
-        if consumer is not None:
-            bound_consumers.add(consumer.key)
+        if linked is not None:
+            bound_consumers.add(linked.key)
         else:
             problems.append(
                 f"the binding refers to a consumer that does not exist ({binding.consumer_class or '?'}."
                 f"{binding.consumer})"
             )
-        if consumer is None:
+        if linked is None:
             orphan_bindings.append(binding)
             subscriptions.append(
                 Subscription(binding.namespace, binding, event_filter, None, "unrecognised", problems=tuple(problems))
             )
             continue
-        classification, known, indicators = _classify(consumer, event_filter, builtins, allowed)
+        classification, known, indicators = _classify(linked, event_filter, builtins, allowed)
         if event_filter is None:
             orphan_bindings.append(binding)
         subscriptions.append(
             Subscription(
-                binding.namespace, binding, event_filter, consumer, classification, indicators, known, tuple(problems)
+                binding.namespace, binding, event_filter, linked, classification, indicators, known, tuple(problems)
             )
         )
     for consumer in inventory.consumers:
