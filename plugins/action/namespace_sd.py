@@ -12,8 +12,8 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiA
 
 class ActionModule(WmiAction):
     DOCUMENTATION = DOCUMENTATION
-    MUTUALLY_EXCLUSIVE: t.ClassVar[list[list[str]]] = [["sddl", "aces"]]
-    REQUIRED_ONE_OF: t.ClassVar[list[list[str]]] = [["sddl", "aces"]]
+    MUTUALLY_EXCLUSIVE: t.ClassVar[list[list[str]]] = [["sddl", "aces", "rollback_from"]]
+    REQUIRED_ONE_OF: t.ClassVar[list[list[str]]] = [["sddl", "aces", "rollback_from"]]
 
     def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
         return run_module(self, NamespaceSd(params))

@@ -79,6 +79,15 @@ options:
             where leaving it out matches any inheritance.
         type: str
         choices: [this, children, this_and_children, this_and_immediate_children]
+  rollback_from:
+    description:
+      - Restore a namespace to a descriptor saved from an earlier run of this module (its RV(previous_sddl)),
+        exactly its explicit ACEs and whether its DACL was protected, with O(mode=exact). Its inherited ACEs come
+        back from the parent as Windows recomputes them.
+      - Refused, writing nothing, when the namespace's owner or group changed since (SetSD cannot set them) or when
+        the saved descriptor would lock administrators out (unless O(allow_lockout=true)).
+      - Mutually exclusive with O(sddl) and O(aces).
+    type: str
   mode:
     description:
       - V(exact) makes the explicit ACEs exactly the ones given.
@@ -172,6 +181,20 @@ EXAMPLES = r"""
 - name: Show what would change
   ansible.builtin.debug:
     var: subscription_sd.changes
+
+- name: Change root\cimv2 and keep what it was
+  winsec.wmi.namespace_sd:
+    namespace: root\cimv2
+    mode: present
+    aces:
+      - principal: Performance Monitor Users
+        rights: [Enable, MethodExecute, RemoteAccess]
+  register: cimv2_change
+
+- name: Roll the change back exactly
+  winsec.wmi.namespace_sd:
+    namespace: root\cimv2
+    rollback_from: "{{ cimv2_change.previous_sddl }}"
 """
 
 RETURN = r"""

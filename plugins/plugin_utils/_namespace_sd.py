@@ -25,7 +25,7 @@ from ._namespace_sd_plan import (
     plan,
     resolve,
 )
-from ._sd import SecurityDescriptor, SecurityDescriptorError, sd_to_sddl
+from ._sd import Acl, SecurityDescriptor, SecurityDescriptorError, sd_from_sddl, sd_to_sddl
 from ._text import plural
 from ._unsecapp_lockdown import os_result
 from ._wmi_errors import WmiActionError, op_value
@@ -47,6 +47,29 @@ def decode_host_sd(sd_base64: str) -> SecurityDescriptor:
         raise WmiActionError(f"The host returned a security descriptor this collection cannot parse: {exc}") from None
 
 
+def rollback_params(params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The request that restores a saved ``previous_sddl``: exactly its explicit ACEs and its DACL protection.
+
+    Its inherited ACEs are left out (SetSD recomputes them from the parent), its owner and group are kept so that
+    a namespace whose owner changed since is refused rather than half restored.
+    """
+    if params.get("mode", "exact") != "exact":
+        raise WmiActionError("rollback_from restores a whole descriptor: it needs mode=exact (the default).")
+    try:
+        saved = sd_from_sddl(str(params["rollback_from"]).strip())
+    except SecurityDescriptorError as exc:
+        raise WmiActionError(
+            f"rollback_from: not a previous_sddl returned by this module: {exc}", refusal="invalid_sddl"
+        ) from None
+    if saved.dacl is None:
+        raise WmiActionError(
+            "rollback_from: the saved descriptor has no DACL; it cannot be restored.", refusal="no_dacl"
+        )
+    explicit = Acl(tuple(ace for ace in saved.dacl.aces if not ace.inherited))
+    restored = SecurityDescriptor(control=saved.control, owner=saved.owner, group=saved.group, dacl=explicit)
+    return {**params, "sddl": sd_to_sddl(restored), "aces": None, "mode": "exact"}
+
+
 class NamespaceSd(Control):
     """Make one namespace's explicit DACL ACEs what the request says (module parameters of namespace_sd)."""
 
@@ -57,7 +80,7 @@ class NamespaceSd(Control):
 
     def __init__(self, params: t.Mapping[str, t.Any]) -> None:
         # Everything the arguments alone can refuse is refused here, before any contact with the host.
-        self.request: Request = parse_request(params)
+        self.request: Request = parse_request(rollback_params(params) if params.get("rollback_from") else params)
 
     def reads(self) -> list[dict[str, t.Any]]:
         # The whole subtree: the lock-out check judges every descendant's effective DACL after the write.

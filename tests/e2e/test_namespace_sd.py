@@ -218,3 +218,55 @@ def test_child_namespace_back_to_inherited_only(fleet, run_playbook):
     assert result["changed"] is True
     assert result["sddl"] == cimv2(fleet, "ws2016") == cimv2(fleet, "ws2022")
     assert "(A;CIID;CCDCLCSWRPWPRCWD;;;BA)" in result["sddl"]
+
+
+@pytest.mark.parametrize("namespace", ["root\\cimv2", "root"])
+def test_rollback_restores_the_saved_descriptor_exactly(fleet, run_playbook, namespace):
+    host = "ws2016"
+    original = fleet.state(host)["namespaces"]
+    change = {
+        "name": "change",
+        "winsec.wmi.namespace_sd": {
+            "namespace": namespace,
+            # Everyone's write grant on ws2016's root\cimv2 goes, and with it what the children inherited from it.
+            "sddl": "O:BAG:BAD:" + ADMIN + MONITORING,
+        },
+        "register": "change",
+    }
+    rollback = {
+        "name": "rollback",
+        "winsec.wmi.namespace_sd": {"namespace": namespace, "rollback_from": "{{ change.previous_sddl }}"},
+    }
+    run = run_playbook(fleet, [change, rollback], hosts=host)
+    assert run.rc == 0, run.stdout[-4000:]
+    assert run.result(host, "change")["changed"] is True and run.result(host, "rollback")["changed"] is True
+    # Every namespace of the host, the children included, is back to exactly what it was.
+    assert fleet.state(host)["namespaces"] == original
+    # Rolling back again changes nothing; in check mode it writes nothing either.
+    fleet.reset_counters()
+    again = run_playbook(
+        fleet,
+        [
+            {
+                "name": "rollback",
+                "winsec.wmi.namespace_sd": {"namespace": namespace, "rollback_from": original[namespace]},
+            }
+        ],
+        hosts=host,
+    )
+    assert again.result(host, "rollback")["changed"] is False
+    assert fleet.counters(host)["writes"] == 0
+
+
+def test_rollback_needs_exact_mode_and_a_dacl(fleet, run_playbook):
+    tasks = [
+        {
+            "name": "present",
+            "winsec.wmi.namespace_sd": {"namespace": "root", "mode": "present", "rollback_from": "O:BAG:BAD:"},
+        },
+        {"name": "nodacl", "winsec.wmi.namespace_sd": {"namespace": "root", "rollback_from": "O:BAG:BA"}},
+    ]
+    run = run_playbook(fleet, [{**task, "ignore_errors": True} for task in tasks], hosts="ws2022")
+    assert "needs mode=exact" in run.result("ws2022", "present")["msg"]
+    assert run.result("ws2022", "nodacl")["refusal"] == "no_dacl"
+    assert fleet.counters("ws2022")["module_executions"] == {}
