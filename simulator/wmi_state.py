@@ -450,7 +450,25 @@ def _script_files(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
             leaf = display.rsplit("\\", 1)[-1].lower()
             if not patterns or any(fnmatch.fnmatchcase(leaf, p) for p in patterns):
                 files.append(_file_entry(display, content, max_bytes))
-    return OpOutcome({"files": files})
+    return OpOutcome(_within_budget(files, op))
+
+
+def _within_budget(files: list[dict[str, Any]], op: dict[str, Any]) -> dict[str, Any]:
+    """max_files and max_total_bytes, applied in listing order as wmi_state.ps1 applies them while it reads."""
+    max_files = op["max_files"] if op.get("max_files") is not None else 1000
+    max_total = op["max_total_bytes"] if op.get("max_total_bytes") is not None else 16777216
+    kept: list[dict[str, Any]] = []
+    total = 0
+    for entry in files:
+        if len(kept) >= max_files:
+            return {"files": kept, "stopped": "max_files"}
+        if entry["content"] is not None and total + entry["size"] > max_total:
+            message = f"not read: it would pass max_total_bytes ({max_total})"
+            kept.append({**entry, "content": None, "error": _error("BUDGET", message)})
+            return {"files": kept, "stopped": "max_total_bytes"}
+        total += entry["size"] if entry["content"] is not None else 0
+        kept.append(entry)
+    return {"files": kept, "stopped": None}
 
 
 # --- writes --------------------------------------------------------------------------------------------------------

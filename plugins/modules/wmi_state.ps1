@@ -50,7 +50,7 @@ $spec = @{
                     elements = 'str'
                     default = @('*.vbs', '*.vbe', '*.wsf', '*.js', '*.jse', '*.ps1', '*.psm1')
                 }
-                max_bytes = @{ type = 'int'; default = 1048576 }
+                max_bytes = @{ type = 'int'; default = 1048576 }; max_files = @{ type = 'int'; default = 1000 }; max_total_bytes = @{ type = 'int'; default = 16777216 }
             }
         }
     }

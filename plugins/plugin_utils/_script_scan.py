@@ -376,7 +376,10 @@ def _hits(script: ScriptText, rules: frozenset[str]) -> list[_Hit]:
                 if name in defined and receiver not in adsi_names:
                     continue
                 confirmed = receiver in adsi_names
-                detail = {"receiver": tokens[index - 2].text if receiver else "", "member": token.text}
+                detail: dict[str, t.Any] = {
+                    "receiver": tokens[index - 2].text if receiver else "",
+                    "member": token.text,
+                }
                 detail.update(confirmed=confirmed, adsi_in_file=file_has_adsi)
                 hits.append(_Hit("adsi_wmi_extension", token, language, detail))
             elif token.kind == "string" and name == SINK_PROGID and _is_object_creation(tokens, index):

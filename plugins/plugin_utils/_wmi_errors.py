@@ -62,6 +62,7 @@ OPERATION_ERRORS: dict[str, str] = {
     ),
     "REGISTRY": "The host could not read or write the registry value.",
     "FILE": "The host could not read the file.",
+    "BUDGET": "Not read: reading it would pass max_total_bytes, the per-host budget for script files.",
     "INVALID_SD": (
         "Refused before SetSD: the descriptor is not a self-relative security descriptor, or it has no DACL or a "
         "NULL DACL (a NULL DACL grants everyone full control; Windows before Server 2003 accepted it). Nothing was "

@@ -56,7 +56,7 @@ SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
     "name_lookup": ("accounts",),
     "event_subscriptions": ("filters", "consumers", "bindings"),
     "event_subscription_remove": ("removed",),
-    "script_files": ("files",),
+    "script_files": ("files", "stopped"),
 }
 # Keys an option adds to a successful result: (op, option) -> keys.
 CONDITIONAL_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -75,6 +75,7 @@ ERROR_CODES: tuple[str, ...] = (
     "FILE",  # a script file could not be read
     "LOOKUP",  # an account name or SID could not be translated (per account)
     "NOT_FOUND",  # a script_files path does not exist
+    "BUDGET",  # script_files: a file left unread because it would pass max_total_bytes
     "INVALID_SD",  # sd_set: not a self-relative descriptor, or no DACL / a NULL DACL (refused before SetSD)
     "CHANGED_SINCE_READ",  # a write's expected state no longer holds; nothing written
     "CHECK_MODE",  # a write sent in check mode

@@ -1,0 +1,66 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The script audit against a corpus of realistic scripts (script_corpus/, expected findings in expected.json).
+
+Precision and recall are computed over (file, line, finding_id): 'findings' in the manifest are what the scanner
+must report, 'missed' are true findings it is known not to report (they lower recall). The test asserts the exact
+set, so a new false positive or a lost true positive fails it; the measured numbers are printed (pytest -s).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+from ansible_collections.winsec.wmi.plugins.action.script_audit import read_repository
+from ansible_collections.winsec.wmi.plugins.plugin_utils._script_audit import DEFAULT_PATTERNS
+from ansible_collections.winsec.wmi.plugins.plugin_utils._script_scan import scan_files
+
+CORPUS = pathlib.Path(__file__).parent / "script_corpus"
+MANIFEST = json.loads((CORPUS / "expected.json").read_text())
+
+
+def scan_corpus():
+    files, stopped = read_repository(str(CORPUS), DEFAULT_PATTERNS, MANIFEST["max_file_bytes"], 10**7, 1000)
+    assert stopped is None
+    return scan_files(files, lockdown=False, max_file_bytes=MANIFEST["max_file_bytes"])
+
+
+def test_corpus_every_expected_file_is_read_with_its_status():
+    result = scan_corpus()
+    assert {record["file"]: record["status"] for record in result.files} == {
+        name: entry["status"] for name, entry in MANIFEST["files"].items()
+    }
+    assert "other/notes.txt" not in {record["file"] for record in result.files}  # patterns exclude it
+
+
+def test_corpus_findings_are_exactly_the_expected_ones_with_precision_and_recall():
+    result = scan_corpus()
+    reported = {(finding["file"], finding["line"], finding["finding_id"]) for finding in result.findings}
+    expected = {(name, line, rule) for name, entry in MANIFEST["files"].items() for line, rule in entry["findings"]}
+    missed = {(name, line, rule) for name, entry in MANIFEST["files"].items() for line, rule in entry.get("missed", [])}
+    truth = expected | missed
+    true_positives = reported & truth
+    precision = len(true_positives) / len(reported)
+    recall = len(true_positives) / len(truth)
+    print(
+        f"\nscript corpus: {len(reported)} reported, {len(truth)} true, precision {precision:.3f}, recall {recall:.3f}"
+    )
+    assert sorted(reported - expected) == []  # false positives, or true findings the manifest calls missed
+    assert sorted(expected - reported) == []  # expected findings not reported
+    assert (len(reported), len(truth)) == (36, 38)
+    assert (precision, recall) == (1.0, 36 / 38)
+
+
+def test_corpus_negatives_have_the_risky_words_in_comments_and_strings():
+    # Guards the negatives against rotting into trivially clean files: the words are there, as non-code.
+    for name in ("vbs/negative_comments.vbs", "js/negative_regex_strings.js", "ps1/negative.ps1", "wsf/negative.wsf"):
+        text = (CORPUS / name).read_text()
+        assert "GetWMIObject" in text or "WMIObjectPath" in text
+        assert "Async" in text or "Register-WmiEvent" in text
+
+
+def test_corpus_every_finding_has_the_documented_keys():
+    keys = {"file", "line", "column", "language", "finding_id", "severity", "snippet", "explanation", "suggested_fix"}
+    for finding in scan_corpus().findings:
+        assert set(finding) == keys
+        assert finding["snippet"] and finding["explanation"] and finding["suggested_fix"]
