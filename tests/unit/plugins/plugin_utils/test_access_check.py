@@ -251,8 +251,15 @@ ACES = st.tuples(st.sampled_from([0, 1]), st.sampled_from(REQUEST_FLAGS), MASKS,
 
 def oracle_locked(tree: sim.NamespaceTree, path: str) -> bool:
     """Neither Administrators (both logons) nor SYSTEM keep Enable+ReadSecurity+WriteSecurity, in either reading of
-    the owner rule, per the simulator's access_mask. The simulator matches OWNER RIGHTS by SID in the token, so the
-    reading with the owner rule adds S-1-3-4 to a token that holds the owner; the reading without drops the owner."""
+    the owner rule, per the simulator's access_mask.
+
+    The simulator gives the owner no implicit rights and matches OWNER RIGHTS (S-1-3-4) by SID in the token, so the
+    reading with the owner rule adds S-1-3-4 to a token that holds the owner, and the reading without drops the
+    owner. Where the guard and the simulator differ - the guard's MS-DTYP reading also grants the owner implicit
+    ReadSecurity/WriteSecurity when the DACL has no OWNER RIGHTS ACE - the two readings are then identical walks
+    apart from that grant, so the reading without the owner rule (the same in both) decides the verdict: the guard
+    and this oracle must agree on every case, and the property asserts exactly that.
+    """
     effective = tree.effective(path)
     ownerless = sim.EffectiveSd(None, effective.group, effective.aces, effective.protected)
     for sd, with_owner in ((effective, True), (ownerless, False)):

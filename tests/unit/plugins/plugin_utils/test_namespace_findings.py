@@ -11,6 +11,8 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 if str(REPO_ROOT) not in sys.path:  # the simulator package lives at the repository root
@@ -198,3 +200,68 @@ def test_broad_list_covers_domain_relative_groups_on_any_domain() -> None:
     assert not is_broad_sid(Sid.parse(f"{DOMAIN}-512"))
     assert not is_broad_sid(Sid.parse("S-1-5-21-1-2-513"))  # not a domain SID (two sub-authorities)
     assert {"S-1-5-15", "S-1-5-32-554", "S-1-15-2-1", "S-1-15-2-2", "S-1-5-113"} <= BROAD_PRINCIPALS
+
+
+# --- generated host states: never a false compliant -------------------------------------------------------------
+
+# Written out here, not imported: the principals an auditor must flag, and the rights that make a grant drift.
+ORACLE_BROAD = ["S-1-1-0", "S-1-5-11", "S-1-5-32-545", "S-1-5-2", "S-1-5-15", "S-1-5-21-5-6-7-513", "S-1-15-2-1"]
+ORACLE_OTHERS = ["S-1-5-32-544", "S-1-5-18", "S-1-5-20", "S-1-5-21-5-6-7-1107"]
+OFFENDING = {"broad_write": 0x4 | 0x8, "broad_remote_access": 0x20}
+STATE_ACES = st.tuples(
+    st.sampled_from(["A", "A", "D"]),
+    st.sampled_from(["", "CI", "CIIO", "CINP"]),
+    st.sampled_from(["CC", "CCWP", "CCDCLCSWRP", "CCDCRP", "WD", "RCWD", "CCDCLCSWRPWPRCWD", "WP"]),
+    st.sampled_from(ORACLE_BROAD + ORACLE_OTHERS),
+)
+
+
+@st.composite
+def host_states(draw: st.DrawFn) -> dict[str, str | None]:
+    def sddl(owner: str) -> str:
+        aces = draw(st.lists(STATE_ACES, max_size=3))
+        return f"O:{owner}G:BAD:" + "".join(f"({k};{f};{r};;;{s})" for k, f, r, s in aces)
+
+    state: dict[str, str | None] = {"root": sddl("BA").replace("D:", "D:" + ADMIN, 1)}
+    for path in CHILDREN:
+        state[path] = (
+            sddl(draw(st.sampled_from(["BA", "SY", "BU", "WD", "S-1-5-21-5-6-7-1107"])))
+            if draw(st.booleans())
+            else None
+        )
+    return state
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(host_states())
+def test_no_effective_broad_grant_goes_unreported(state: dict[str, str | None]) -> None:
+    model = sim.NamespaceTree(pre_2003=False)
+    for path, sddl in state.items():
+        model.add(path, sddl)
+    reports = namespace_reports(read(state), None)
+    findings = [finding for report in reports for finding in report["findings"]]
+    for node in model.walk("root"):
+        effective = model.effective(node.path)
+        if effective.owner not in ("S-1-5-32-544", "S-1-5-18"):
+            assert any(f["id"] == "non_admin_owner" and f["namespace"] == node.path for f in findings), node.path
+        aces = effective.aces or ()
+        for ace in aces:
+            if ace.type != sim.ACCESS_ALLOWED or ace.flags & sim.IO:
+                continue
+            # Denied anywhere in the DACL to the same SID or Everyone: the oracle does not judge (order matters).
+            denied = [d for d in aces if d.type == sim.ACCESS_DENIED and d.sid in (ace.sid, "S-1-1-0")]
+            if denied:
+                continue
+            for finding_id, bits in OFFENDING.items():
+                if ace.sid in ORACLE_BROAD and ace.mask & bits:
+                    assert any(
+                        f["id"] == finding_id and f["sid"] == ace.sid and node.path in f["affected_namespaces"]
+                        for f in findings
+                    ), (node.path, finding_id, state)
+            if ace.mask & 0x40000 and ace.sid not in ("S-1-5-32-544", "S-1-5-18"):
+                assert any(
+                    f["id"] == "non_admin_write_security"
+                    and f["sid"] == ace.sid
+                    and node.path in f["affected_namespaces"]
+                    for f in findings
+                ), (node.path, state)
