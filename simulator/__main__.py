@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     fleet = load_fleet(args.fleet)
     server = FleetServer(fleet, args.port, verbose=args.verbose, record=args.record, wire_dir=args.record_wire)
     if args.inventory:
-        write_inventory(fleet, server.port, args.inventory)
+        write_inventory(fleet, server.port, args.inventory, server.refused_port)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -35,9 +35,12 @@ class Execution:
     result: dict[str, Any]
     rc: int
     wrote: bool
+    raw_stdout: bytes | None = None  # what the host printed when it is not a module result (the bootstrap's refusal)
 
     @property
     def stdout(self) -> bytes:
+        if self.raw_stdout is not None:
+            return self.raw_stdout
         return (json.dumps(self.result) + "\r\n").encode("utf-8")
 
 

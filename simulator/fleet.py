@@ -14,7 +14,7 @@ from . import content
 from .host import CIMOM_KEY, OLE_APPCOMPAT_KEY, Caller, EventBinding, EventConsumer, EventFilter, Host, Registry
 from .lsa import Lsa
 from .namespaces import ROOT_DEFAULT_SDDL, NamespaceTree
-from .profiles import OsProfile, get_profile
+from .profiles import OsProfile, get_profile, with_wmf51
 
 PRE_XP_ROOT_SDDL = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;WD)"
 FLEETS_DIR = Path(__file__).resolve().parent / "fleets"
@@ -41,6 +41,8 @@ KNOWN_HOST_KEYS = frozenset(
         "scripts",
         "files",
         "faults",
+        "wmf51",
+        "sd_denial",
         "inventory_vars",
         "local_users",
         "domain_users",
@@ -109,7 +111,8 @@ def _default_namespaces(profile: OsProfile) -> list[tuple[str, str | None]]:
             ("root\\Microsoft", None),
             ("root\\Microsoft\\Windows", None),
             # WCF creates its namespace with its own, protected SD (learn.microsoft.com/dotnet/framework/wcf/
-            # diagnostics/wmi): a product namespace that does not inherit root's ACEs.
+            # diagnostics/wmi). By [MS-WMI] 2.2.30.2 its P flag keeps its ACEs from its children; root's CI ACEs
+            # still reach it (only the parent's flag counts). Unverified on Windows (simulator/README.md).
             (
                 "root\\ServiceModel",
                 "O:BAG:BAD:P(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CC;;;NS)(A;CI;CC;;;LS)(A;CI;CC;;;BU)",
@@ -171,6 +174,8 @@ def build_host(spec: dict[str, Any]) -> Host:
         raise ValueError(f"host {spec.get('name')!r}: unknown keys {sorted(unknown)}")
     name = str(spec["name"])
     profile = get_profile(str(spec.get("profile", "2022")))
+    # WMF 5.1 on 2008 R2 / 2012 R2 (default: installed, as ansible-core 2.19+ needs it); ignored elsewhere.
+    profile = with_wmf51(profile, bool(spec.get("wmf51", profile.wmf51_available)))
     domain = spec.get("domain") or None
     computer_name = name.upper().replace(".", "-")[:15]  # NetBIOS names are at most 15 characters
     dns_host_name = f"{name.lower()}.{domain}" if domain else name.lower()
@@ -200,7 +205,10 @@ def build_host(spec: dict[str, Any]) -> Host:
         for role in ("admin", "nonadmin")
     }
 
-    tree = NamespaceTree(pre_2003=profile.pre_2003)
+    denial = str(spec.get("sd_denial", "return_value"))
+    if denial not in ("return_value", "cim_error"):
+        raise ValueError(f"host {name!r}: sd_denial is return_value or cim_error, not {denial!r}")
+    tree = NamespaceTree(pre_2003=profile.pre_2003, denial_as_cim_error=denial == "cim_error")
     for path, sddl in _default_namespaces(profile):
         tree.add(path, sddl)
     for path in spec.get("extra_namespaces") or []:

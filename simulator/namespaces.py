@@ -4,15 +4,18 @@ This is a model of *Windows* behaviour, written independently of the collection'
 end-to-end test can tell "the client refused" from "the host refused". Only the binary codec is shared: SD bytes are
 parsed and built with the collection's ``_sd`` module (one codec, one place).
 
-Sources (notes/security-descriptors.md §3): __SystemSecurity.SetSD (WBEM_E_INVALID_PARAMETER list), GetSD,
-GetCallerAccessRights; namespace-ace-flag-constants; establishing-inheritance-of-namespace-security; "Security
-Changes in Windows Server 2003 WMI" (NULL SDs refused from Server 2003 on).
+Sources: [MS-WMI] 2.2.30.2 __SystemSecurity::SetSD (which parent ACEs a child gets); the Windows SDK pages
+__SystemSecurity.SetSD (only the non-inherited DACL ACEs are used; the WBEM_E_INVALID_PARAMETER list), GetSD,
+GetCallerAccessRights, "Namespace ACE Flag Constants", "Establishing Inheritance of Namespace Security"; "Security
+Changes in Windows Server 2003 WMI" (NULL SDs refused from Server 2003 on). What none of them settles is listed in
+simulator/README.md ("Unverified on real Windows").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._paths import install_collection_path
 
@@ -55,7 +58,7 @@ WBEM_RIGHT_PUBLISH = 0x80
 READ_CONTROL = 0x20000
 WRITE_DAC = 0x40000
 # What SetSD accepts in an ACE mask ("an ACE has an unknown access bit set" is invalid); Subscribe/Publish are
-# event-security bits, undocumented for namespaces, so treated as unknown like the notes recommend (§3.1).
+# event-security bits, not among the namespace access rights constants, so treated as unknown.
 SETSD_KNOWN_MASK = 0x3F | READ_CONTROL | WRITE_DAC
 ALL_ACCESS = SETSD_KNOWN_MASK | WBEM_RIGHT_SUBSCRIBE | WBEM_RIGHT_PUBLISH
 
@@ -70,7 +73,6 @@ ID = 0x10
 SETSD_KNOWN_FLAGS = OI | CI | NP | IO | ID
 
 SE_DACL_PROTECTED = 0x1000
-OWNER_RIGHTS = "S-1-3-4"
 
 ROOT_DEFAULT_SDDL = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;NS)(A;CI;CCDCRP;;;LS)(A;CI;CCDCRP;;;AU)"
 
@@ -155,31 +157,40 @@ def aces_from_sddl(sddl: str) -> tuple[str | None, str | None, list[NsAce], bool
 
 
 def inherit_to_child(parent_aces: Iterable[NsAce]) -> list[NsAce]:
-    """The ACEs a child namespace inherits from its parent's effective DACL (standard Windows propagation).
+    """The parent ACEs a child namespace gets, by [MS-WMI] 2.2.30.2 (__SystemSecurity::SetSD), appended after the
+    child's own:
 
-    CI ACEs reach child containers: with NP only the immediate child gets them, as plain effective ACEs;
-    otherwise the child keeps CI (and OI) so they flow further, and IO is cleared (IO ACEs are for children only).
-    An OI-only ACE reaches a container as OI|IO: ineffective there, kept for objects (namespaces have none).
+    1. a parent ACE without CONTAINER_INHERIT_ACE is ignored (an OBJECT_INHERIT-only ACE reaches no namespace);
+    2. otherwise it is appended; with NO_PROPAGATE_INHERIT_ACE, CONTAINER_INHERIT_ACE is cleared on the copy (so it
+       stops at the immediate child);
+    3. INHERIT_ONLY_ACE is cleared on the copy (it is effective on the child).
+
+    The spec does not mention INHERITED_ACE; the copies carry it because the namespace ACE flag constants page says
+    it "is reported to clients when the source of an ACE is a parent namespace". Other flags (OI, NP) are kept, as
+    the spec clears only the bits it names.
     """
     inherited = []
     for ace in parent_aces:
-        if ace.flags & CI:
-            flags = ID if ace.flags & NP else (ace.flags & (OI | CI)) | ID
-        elif ace.flags & OI and not ace.flags & NP:
-            flags = OI | IO | ID
-        else:
+        if not ace.flags & CI:
             continue
-        inherited.append(NsAce(ace.type, flags, ace.mask, ace.sid))
+        flags = ace.flags & ~IO
+        if ace.flags & NP:
+            flags &= ~CI
+        inherited.append(NsAce(ace.type, flags | ID, ace.mask, ace.sid))
     return inherited
 
 
 def access_mask(sd: EffectiveSd, token: Iterable[str]) -> int:
-    """The rights a token gets from an effective SD (ordered DACL walk, like AccessCheck with MAXIMUM_ALLOWED)."""
+    """The rights a token gets from an effective SD (ordered DACL walk, like AccessCheck with MAXIMUM_ALLOWED).
+
+    The owner gets no implicit rights. AccessCheck grants an object's owner READ_CONTROL and WRITE_DAC, but no
+    Microsoft document says WMI's namespace access check does the same; the stricter case is modelled, so a
+    locked-out namespace stays locked out here (allow_lockout is never shown safer than it may be).
+    """
     sids = {s.upper() for s in token}
     if sd.aces is None:
         return ALL_ACCESS
     granted = denied = 0
-    owner_rights_present = any(a.sid == OWNER_RIGHTS for a in sd.aces)
     for ace in sd.aces:
         if ace.flags & IO or ace.sid.upper() not in sids:
             continue
@@ -187,10 +198,6 @@ def access_mask(sd: EffectiveSd, token: Iterable[str]) -> int:
             denied |= ace.mask & ~granted
         elif ace.type == ACCESS_ALLOWED:
             granted |= ace.mask & ~denied
-    # The owner implicitly has READ_CONTROL and WRITE_DAC unless an OWNER RIGHTS ACE is present (SecAuthZ docs):
-    # this is how an administrator recovers a namespace whose DACL locked everyone out.
-    if sd.owner and sd.owner.upper() in sids and not owner_rights_present:
-        granted |= (READ_CONTROL | WRITE_DAC) & ~denied
     return granted
 
 
@@ -202,8 +209,11 @@ class SetSdOutcome:
 class NamespaceTree:
     """All namespaces of a host, keyed by their lower-case path."""
 
-    def __init__(self, pre_2003: bool) -> None:
+    def __init__(self, pre_2003: bool, denial_as_cim_error: bool = False) -> None:
         self.pre_2003 = pre_2003
+        # How a refused GetSD/SetSD surfaces is not documented: as the method's ReturnValue (default) or as a CIM
+        # error of the call (fleet host key sd_denial: cim_error). wmi_state reports both as code WMI with the HRESULT.
+        self.denial_as_cim_error = denial_as_cim_error
         self.nodes: dict[str, Namespace] = {}
 
     # --- structure --------------------------------------------------------------------------------------------
@@ -279,9 +289,12 @@ class NamespaceTree:
             )
             return EffectiveSd(inherited.owner, inherited.group, aces, False)
         effective_aces = list(node.explicit)
-        if parent is not None and not node.protected:
+        if parent is not None:
+            # [MS-WMI] 2.2.30.2: the PARENT's SE_DACL_PROTECTED decides whether its ACEs reach the child; the child's
+            # own flag does not block them (unlike NTFS). "Establishing Inheritance of Namespace Security" agrees:
+            # SE_DACL_PROTECTED "is not used" to give a child a specialized SD.
             parent_sd = self.effective(parent.path)
-            if parent_sd.aces is not None:
+            if parent_sd.aces is not None and not parent_sd.protected:
                 effective_aces.extend(inherit_to_child(parent_sd.aces))
         return EffectiveSd(node.owner, node.group, tuple(effective_aces), node.protected)
 
@@ -298,11 +311,16 @@ class NamespaceTree:
             dacl=dacl,
         )
 
+    def _denied_by(self, method: str, path: str) -> dict[str, Any]:
+        return {"namespace": path} if self.denial_as_cim_error else {"method": method, "namespace": path}
+
     def get_sd(self, path: str, token: Iterable[str]) -> bytes:
         """__SystemSecurity.GetSD: needs READ_CONTROL on the namespace."""
         self.connect(path, token)
         if not self.rights(path, token) & READ_CONTROL:
-            raise WmiError(WBEM_E_ACCESS_DENIED, f"caller lacks ReadSecurity on {path}", method="GetSD", namespace=path)
+            raise WmiError(
+                WBEM_E_ACCESS_DENIED, f"caller lacks ReadSecurity on {path}", **self._denied_by("GetSD", path)
+            )
         return sd_to_bytes(self.sd_model(path))
 
     def sddl(self, path: str) -> str:
@@ -322,7 +340,7 @@ class NamespaceTree:
         node = self.connect(path, token)
         if not self.rights(path, token) & WRITE_DAC:
             raise WmiError(
-                WBEM_E_ACCESS_DENIED, f"caller lacks WriteSecurity on {path}", method="SetSD", namespace=path
+                WBEM_E_ACCESS_DENIED, f"caller lacks WriteSecurity on {path}", **self._denied_by("SetSD", path)
             )
         if not data:
             # A NULL SD: refused since Server 2003; before, accepted and the namespace inherits its parent's SD.
@@ -348,11 +366,11 @@ class NamespaceTree:
         if reason:
             raise WmiError(WBEM_E_INVALID_PARAMETER, reason, method="SetSD", namespace=path)
         if sd.has_null_dacl:  # only reachable before Server 2003 (setsd_rejection refuses it otherwise)
-            node.owner, node.group = str(sd.owner), str(sd.group)
             node.null_sd = True
             return SetSdOutcome(accepted_null=True)
-        # "Only the non-inherited ACEs of the DACL are used"; inherited ones are recomputed from the parent.
-        node.owner, node.group = str(sd.owner), str(sd.group)
+        # SetSD's page: "The only part of the security descriptor that is used is the noninherited access control
+        # entry (ACE) in the discretionary access control list (DACL)". Owner and group are validated (an SD without
+        # them is refused) but not changed; inherited ACEs are recomputed from the parent.
         node.explicit = [a for a in _aces_from_acl(sd.dacl) if not a.flags & ID]
         node.protected = bool(sd.control & SE_DACL_PROTECTED)
         node.null_sd = False
@@ -362,12 +380,12 @@ class NamespaceTree:
 def setsd_rejection(sd: SecurityDescriptor, pre_2003: bool) -> str | None:
     """Why SetSD answers WBEM_E_INVALID_PARAMETER for this SD, or None if it accepts it.
 
-    The rules of __SystemSecurity.SetSD (notes §3.3), checked over every DACL ACE (the DACL must be valid as a
+    The rules of the __SystemSecurity.SetSD page, checked over every DACL ACE (the DACL must be valid as a
     whole even though only its non-inherited ACEs are kept):
     owner or group missing; DACL missing; NULL DACL (2003+ only); ACE type not Allow/Deny; ACE flag outside
     OI|CI|NP|IO|ID; INHERIT_ONLY without CONTAINER_INHERIT; access bit outside 0x3f|ReadSecurity|WriteSecurity;
-    FullWrite (0x4) without both PartialWrite (0x8) and ProviderWrite (0x10) - the safe reading of the doc's
-    ambiguous wording, as in the notes.
+    FullWrite (0x4) without both PartialWrite (0x8) and ProviderWrite (0x10) - the safe reading of the page's
+    ambiguous wording.
     """
     if sd.owner is None or sd.group is None:
         missing = " and ".join(n for n, v in (("owner", sd.owner), ("group", sd.group)) if v is None)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from . import wsman
+from . import bootstrap, wsman
 from .dispatch import Execution, execute
 from .fleet import Fleet
 from .host import Caller, Host
@@ -162,6 +162,11 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(404, f"no simulated host {host_name!r}".encode(), "text/plain")
             return
         host.counters.count("http_requests")
+        if not host.profile.winrm:
+            # No WinRM before Server 2003. The inventory points these hosts at a port that refuses connections
+            # (FleetServer.refused_port); a client that reaches this port anyway gets its connection dropped.
+            self._reset()
+            return
         if host.take_fault("unreachable"):
             self._reset()
             return
@@ -260,6 +265,13 @@ class Handler(BaseHTTPRequestHandler):
             call = parse_payload(bytes(command.stdin))
         except PayloadError as exc:
             command.stderr = f"simulated host: cannot run this input: {exc}\r\n".encode()
+            command.rc = 1
+            return
+        refused = bootstrap.refusal(host.profile.ps_version, getattr(call, "payload_format", "exec_manifest"))
+        if refused is not None:
+            # ansible-core's bootstrap stops before any module or script runs (simulator/bootstrap.py).
+            host.log("bootstrap_refused", ps_version=host.profile.ps_version, stdout=refused.decode().strip())
+            command.execution = Execution("bootstrap", {}, rc=1, wrote=False, raw_stdout=refused)
             command.rc = 1
             return
         if isinstance(call, ScriptCall):
@@ -395,6 +407,18 @@ class FleetServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.record: list[dict[str, Any]] | None = [] if record else None
         super().__init__(("127.0.0.1", port), Handler)
+        # Bound but never listening: a connection to it is refused at once (RST), as on a host with no WinRM
+        # listener. The inventory sends the pre-2003 hosts here.
+        self._refused = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._refused.bind(("127.0.0.1", 0))
+
+    @property
+    def refused_port(self) -> int:
+        return int(self._refused.getsockname()[1])
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._refused.close()
 
     @property
     def port(self) -> int:

@@ -33,14 +33,23 @@ UNSECAPP_WRITE = {
 }
 
 
-def test_every_demo_host_answers_except_the_unreachable_one(fleet_factory, run_playbook, run_adhoc):
+# What Ansible can reach in the demo fleet: NT 4.0/2000/XP have no WinRM (unreachable), Server 2003 stops at
+# PowerShell 2.0 (refused by ansible-core's bootstrap), branch-srv is down (fault).
+NO_WINRM = {"nt4-lab", "w2k-scada", "xp-kiosk"}
+POWERSHELL_2 = {"legacy-erp", "legacy-fax"}
+
+
+def test_every_demo_host_answers_as_ansible_can_reach_it(fleet_factory, run_playbook, run_adhoc):
     demo = fleet_factory("demo")
     assert len(demo.hosts) == 24
     # The acceptance command: ansible -i <generated inventory> all -m ansible.windows.win_ping
     adhoc = run_adhoc(demo, "ansible.windows.win_ping")
     answered = {line.split()[0] for line in adhoc.stdout.splitlines() if "| SUCCESS" in line}
-    assert answered == set(demo.hosts) - {"branch-srv"}, adhoc.stdout + adhoc.stderr
-    assert "branch-srv | UNREACHABLE!" in adhoc.stdout
+    assert answered == set(demo.hosts) - {"branch-srv"} - NO_WINRM - POWERSHELL_2, adhoc.stdout + adhoc.stderr
+    for host in ("branch-srv", *NO_WINRM):
+        assert f"{host} | UNREACHABLE!" in adhoc.stdout
+    for host in POWERSHELL_2:
+        assert f"{host} | FAILED!" in adhoc.stdout and "Ansible requires PowerShell v5.1" in adhoc.stdout
     demo.reset_counters()
     run = run_playbook(
         demo,
@@ -49,9 +58,12 @@ def test_every_demo_host_answers_except_the_unreachable_one(fleet_factory, run_p
             {"name": "ping", "ansible.windows.win_ping": {"data": "demo"}},
         ],
     )
-    assert run.rc != 0  # the unreachable host
-    assert run.status("branch-srv", "audit read") == "unreachable"
-    reachable = [h for h in demo.hosts if h != "branch-srv"]
+    assert run.rc != 0  # the unreachable and refused hosts
+    for host in ("branch-srv", *NO_WINRM):
+        assert run.status(host, "audit read") == "unreachable"
+    for host in POWERSHELL_2:
+        assert run.status(host, "audit read") == "failed"
+    reachable = [h for h in demo.hosts if h not in {"branch-srv", *NO_WINRM, *POWERSHELL_2}]
     captions = set()
     for host in reachable:
         assert run.status(host, "audit read") == "ok", run.result(host, "audit read")
@@ -59,7 +71,7 @@ def test_every_demo_host_answers_except_the_unreachable_one(fleet_factory, run_p
         captions.add(facts["os_caption"])
         assert sds["failed"] is False and sds["namespaces"][0]["namespace"] == "root"
         assert run.result(host, "ping")["ping"] == "demo"
-    assert len(captions) == 10  # NT 4.0 through Server 2025
+    assert len(captions) == 6  # Server 2008 R2 (with WMF 5.1) through Server 2025
     # The drift the demo is about is visible through the real stack.
     unsecapp = {h: run.result(h, "audit read")["results"][1] for h in reachable}
     assert unsecapp["web01"]["exists"] is False
@@ -69,10 +81,17 @@ def test_every_demo_host_answers_except_the_unreachable_one(fleet_factory, run_p
     counters = demo.all_counters()
     assert all(c["writes"] == 0 for c in counters.values())
     assert counters["dc01"]["module_executions"] == {"winsec.wmi.wmi_state": 1, "ansible.windows.win_ping": 1}
-    assert counters["branch-srv"]["round_trips"] == 0
+    assert all(counters[h]["round_trips"] == 0 for h in ("branch-srv", *NO_WINRM, *POWERSHELL_2))
 
 
-def test_gather_facts_and_registry_modules_in_check_then_real_mode(fleet, run_playbook):
+def test_gather_facts_and_registry_modules_in_check_then_real_mode(fleet_factory, tmp_path, run_playbook):
+    # A 2016 host holding REG_SZ "1" (Microsoft's sample) next to one without the value.
+    fleet_file = tmp_path / "regsz.yml"
+    fleet_file.write_text(
+        'hosts:\n  - {name: ws2016, profile: "2016"}\n'
+        '  - {name: regsz, profile: "2016", unsecapp: {type: REG_SZ, data: "1"}}\n'
+    )
+    fleet = fleet_factory(fleet_file)
     key = "HKLM:\\SOFTWARE\\Microsoft\\WBEM\\CIMOM"
     tasks = [
         {"name": "stat", "ansible.windows.win_reg_stat": {"path": key, "name": "UnsecAppAccessControlDefault"}},
@@ -87,7 +106,7 @@ def test_gather_facts_and_registry_modules_in_check_then_real_mode(fleet, run_pl
         },
         {"name": "facts", "ansible.builtin.debug": {"var": "ansible_facts.distribution"}},
     ]
-    checked = run_playbook(fleet, tasks, check=True, diff=True, gather_facts=True, hosts="ws2016:ws2003")
+    checked = run_playbook(fleet, tasks, check=True, diff=True, gather_facts=True, hosts="ws2016:regsz")
     assert checked.rc == 0, checked.stdout
     assert checked.result("ws2016", "facts")["ansible_facts.distribution"] == "Microsoft Windows Server 2016 Standard"
     assert checked.result("ws2016", "stat")["exists"] is False
@@ -98,9 +117,9 @@ def test_gather_facts_and_registry_modules_in_check_then_real_mode(fleet, run_pl
         "type": "DWord",
         "value": "0x00000001",
     }
-    # ws2003 holds REG_SZ "1": a DWORD 1 is a type change.
-    assert checked.result("ws2003", "set")["data_type_changed"] is True
-    for host in ("ws2016", "ws2003"):
+    # regsz holds REG_SZ "1": a DWORD 1 is a type change.
+    assert checked.result("regsz", "set")["data_type_changed"] is True
+    for host in ("ws2016", "regsz"):
         assert fleet.counters(host)["writes"] == 0, host  # check mode wrote nothing
         assert fleet.counters(host)["module_executions"]["ansible.windows.setup"] == 1
     assert (

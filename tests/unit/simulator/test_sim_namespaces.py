@@ -67,26 +67,48 @@ def test_np_reaches_only_the_immediate_child_and_io_is_not_effective_on_the_pare
         ADMIN,
     )
     assert t.rights("root", USER) == 0x21  # BU's CC|WP; the IO ACE does not apply to root itself
-    assert "(A;ID;CCWP;;;BU)" in t.sddl("root\\cimv2")  # NP: inherited without inheritance flags
+    assert "(A;NPID;CCWP;;;BU)" in t.sddl("root\\cimv2")  # NP: CONTAINER_INHERIT cleared on the copy (MS-WMI)
     assert "(A;CIID;CCDC;;;S-1-5-21-1-2-3-1001)" in t.sddl("root\\cimv2")  # IO cleared on the child
     assert "BU)" not in t.sddl("root\\cimv2\\Security")  # NP stops after one level
     assert t.rights("root\\cimv2", USER) == 0x23
 
 
-def test_inherit_to_child_rules() -> None:
+def test_inherit_to_child_follows_ms_wmi_2_2_30_2() -> None:
     parent = [
-        NsAce(0, 0x02, 1, "A"),
-        NsAce(0, 0x06, 2, "B"),
-        NsAce(0, 0x0A, 4, "C"),
-        NsAce(0, 0x00, 8, "D"),
-        NsAce(0, 0x01, 16, "E"),
+        NsAce(0, 0x02, 1, "A"),  # CI
+        NsAce(0, 0x06, 2, "B"),  # CI|NP
+        NsAce(0, 0x0A, 4, "C"),  # CI|IO
+        NsAce(0, 0x00, 8, "D"),  # no inheritance
+        NsAce(0, 0x01, 16, "E"),  # OI only
+        NsAce(0, 0x03, 32, "F"),  # OI|CI
+        NsAce(0, 0x0E, 64, "G"),  # CI|NP|IO
     ]
     assert inherit_to_child(parent) == [
-        NsAce(0, 0x12, 1, "A"),
-        NsAce(0, 0x10, 2, "B"),
-        NsAce(0, 0x12, 4, "C"),
-        NsAce(0, 0x19, 16, "E"),  # object-inherit only: kept for objects, inherit-only on the container
+        NsAce(0, 0x12, 1, "A"),  # appended, marked inherited
+        NsAce(0, 0x14, 2, "B"),  # NP: CI cleared on the copy, NP kept
+        NsAce(0, 0x12, 4, "C"),  # IO cleared on the copy
+        # D and E: no CONTAINER_INHERIT, ignored ("if CONTAINER_INHERIT_ACE bit is not set, then ignore this ACE")
+        NsAce(0, 0x13, 32, "F"),  # OI kept: the spec clears only CI (with NP) and IO
+        NsAce(0, 0x14, 64, "G"),
     ]
+
+
+def test_only_the_parents_protected_flag_stops_inheritance() -> None:
+    t = tree()
+    # A protected child still gets its parent's CI ACEs (the child's flag "is not used" for namespaces) ...
+    t.set_sd("root\\cimv2", sd_bytes("O:BAG:BAD:P(A;CI;CC;;;WD)"), ADMIN)
+    assert "(A;CIID;CCDCLCSWRPWPRCWD;;;BA)" in t.sddl("root\\cimv2")
+    assert t.rights("root\\cimv2", ADMIN) & 0x60000 == 0x60000
+    # ... and its own ACEs stop there: a protected parent's ACEs do not reach its children.
+    assert t.sddl("root\\cimv2\\Security") == "O:BAG:BAD:"
+    t.set_sd("root\\cimv2", sd_bytes("O:BAG:BAD:(A;CI;CC;;;WD)"), ADMIN)
+    assert "(A;CIID;CC;;;WD)" in t.sddl("root\\cimv2\\Security")
+
+
+def test_setsd_uses_only_the_dacl_owner_and_group_stay() -> None:
+    t = tree()
+    t.set_sd("root\\cimv2", sd_bytes("O:WDG:WDD:(A;CI;CC;;;WD)"), ADMIN)
+    assert t.sddl("root\\cimv2").startswith("O:BAG:BAD:(A;CI;CC;;;WD)")
 
 
 def test_setsd_keeps_only_explicit_aces_sent() -> None:
@@ -150,7 +172,8 @@ def test_null_sd_refused_since_2003(data: bytes) -> None:
 @pytest.mark.parametrize("data", [b"", sd_bytes("O:BAG:BAD:NO_ACCESS_CONTROL")])
 def test_null_sd_accepted_before_2003_and_the_child_silently_inherits_its_parent(data: bytes) -> None:
     t = tree(pre_2003=True)
-    t.set_sd("root\\cimv2", sd_bytes("O:BAG:BAD:P(A;CI;CCDCLCSWRPWPRCWD;;;BA)"), ADMIN)  # a tight, protected SD
+    # The user is denied on cimv2 (a deny before the inherited allow: a child cannot drop its parent's ACEs).
+    t.set_sd("root\\cimv2", sd_bytes("O:BAG:BAD:(D;;CCDCRP;;;S-1-5-21-1-2-3-1001)(A;CI;CCDCLCSWRPWPRCWD;;;BA)"), ADMIN)
     assert t.rights("root\\cimv2", USER) == 0
     outcome = t.set_sd("root\\cimv2", data, ADMIN)
     assert outcome.accepted_null
@@ -189,13 +212,27 @@ def test_getsd_needs_read_security_and_setsd_needs_write_security() -> None:
         t.set_sd("root\\cimv2", sd_bytes(GOOD), USER)
 
 
-def test_deny_before_allow_and_owner_keeps_read_and_write_security() -> None:
+def test_deny_before_allow_and_the_owner_gets_no_implicit_rights() -> None:
     t = tree()
-    t.set_sd("root\\cimv2", sd_bytes("O:BAG:BAD:P(D;CI;CCDCLCSWRPWPRCWD;;;BA)"), ADMIN)  # admins locked out ...
-    assert t.rights("root\\cimv2", ADMIN) == 0  # the deny ACE also denies the owner's implicit rights
+    t.set_sd("root\\cimv2", sd_bytes("O:BAG:BAD:(D;CI;CCDCLCSWRPWPRCWD;;;BA)"), ADMIN)  # admins locked out
+    assert t.rights("root\\cimv2", ADMIN) == 0
     t2 = tree()
-    t2.set_sd("root\\cimv2", sd_bytes("O:BAG:BAD:P(A;CI;CC;;;WD)"), ADMIN)  # no admin ACE at all ...
-    assert t2.rights("root\\cimv2", ADMIN) == 0x60001  # ... the owner (BA) can still read and fix the SD
+    t2.set_sd("root", sd_bytes("O:BAG:BAD:(A;CI;CC;;;WD)"), ADMIN)  # no admin ACE at all on root
+    # Undocumented for WMI whether the owner (BA) keeps READ_CONTROL/WRITE_DAC: the stricter case, it does not.
+    assert t2.rights("root", ADMIN) == 0x1
+    with pytest.raises(WmiError):
+        t2.set_sd("root", sd_bytes(ROOT_DEFAULT_SDDL), ADMIN)
+
+
+@pytest.mark.parametrize("as_cim_error", [False, True])
+def test_a_refused_getsd_or_setsd_surfaces_as_return_value_or_cim_error(as_cim_error: bool) -> None:
+    t = tree()
+    t.denial_as_cim_error = as_cim_error
+    for call in (lambda: t.get_sd("root\\cimv2", USER), lambda: t.set_sd("root\\cimv2", sd_bytes(GOOD), USER)):
+        with pytest.raises(WmiError) as caught:
+            call()
+        assert caught.value.hresult == WBEM_E_ACCESS_DENIED
+        assert (caught.value.method is None) is as_cim_error
 
 
 def test_unparseable_bytes_fail_basic_validity() -> None:

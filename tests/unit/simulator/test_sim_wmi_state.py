@@ -372,8 +372,8 @@ def test_become_switches_identity(small_fleet: Fleet) -> None:
 def test_recursive_sd_get_reads_around_what_the_caller_cannot_enumerate(small_fleet: Fleet) -> None:
     host = small_fleet.hosts["ws2022"]
     current = run(host, [{"op": "sd_get", "namespace": "root\\cimv2"}])["results"][0]["namespaces"][0]["sd"]
-    # Only administrators may even open root\cimv2\Security now.
-    tight = b64("O:BAG:BAD:P(A;CI;CCDCLCSWRPWPRCWD;;;BA)")
+    # simuser may not even open root\cimv2\Security now: a deny ahead of the inherited allow.
+    tight = b64(f"O:BAG:BAD:(D;;CC;;;{user(host).sid})(A;CI;CCDCLCSWRPWPRCWD;;;BA)")
     security = run(host, [{"op": "sd_get", "namespace": "root\\cimv2\\Security"}])["results"][0]["namespaces"][0]["sd"]
     run(host, [{"op": "sd_set", "namespace": "root\\cimv2\\Security", "sd": tight, "expected_sd": security}])
     entries = run(host, [{"op": "sd_get", "namespace": "root\\cimv2", "recurse": True}], caller=user(host))
