@@ -9,8 +9,9 @@
 
 """Policy for WMI namespace security descriptors: what may be written with SetSD, and how to compare.
 
-The codec (_sd) represents any SD; this module decides what must not be applied to a namespace
-(DESIGN §1 item 2; notes §3.3, §3.4) and compares SDs the way SetSD uses them (explicit DACL ACEs only).
+The codec (_sd) represents any SD; this module decides what must not be applied to a namespace (the
+__SystemSecurity.SetSD rules, https://learn.microsoft.com/en-us/windows/win32/wmisdk/--systemsecurity-setsd) and
+compares SDs the way SetSD uses them (explicit DACL ACEs only).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ REFUSAL_CODES = (
 _FULL_WRITE = 0x4
 _PARTIAL_WRITE = 0x8
 _PROVIDER_WRITE = 0x10
-# OI CI NP IO: the flags a client may send (namespace-ace-flag-constants.md). ID (0x10) is legal in the table
+# OI CI NP IO: the flags a client may send
+# (https://learn.microsoft.com/en-us/windows/win32/wmisdk/namespace-ace-flag-constants). ID (0x10) is legal in the table
 # but marks an inherited ACE, which SetSD recomputes from the parent and ignores - sending one is a mistake
 # reported by its own code (inherited_ace).
 _CLIENT_FLAGS = 0x01 | 0x02 | 0x04 | 0x08
@@ -243,14 +245,14 @@ def validate_namespace_sd(sd: SecurityDescriptor | None, *, allow_lockout: bool 
 
 
 def explicit_aces(sd: SecurityDescriptor | None) -> tuple[Ace, ...]:
-    """Non-inherited DACL ACEs - the only ones SetSD uses (--systemsecurity-setsd.md)."""
+    """Non-inherited DACL ACEs - the only ones SetSD uses (https://learn.microsoft.com/en-us/windows/win32/wmisdk/--systemsecurity-setsd)."""
     if sd is None or sd.dacl is None:
         return ()
     return tuple(ace for ace in sd.dacl.aces if not ace.inherited)
 
 
 def _ace_key(ace: Ace) -> tuple[int, int, int, Sid]:
-    # flags & 0x0f: OI CI NP IO are state; ID/SA/FA are not set by clients (notes §3.5).
+    # flags & 0x0f: OI CI NP IO are state; ID is recomputed by SetSD and SA/FA are audit flags, not set by clients.
     return (ace.type, ace.flags & 0x0F, ace.mask, ace.sid)
 
 
@@ -272,7 +274,8 @@ def same_explicit_state(a: SecurityDescriptor | None, b: SecurityDescriptor | No
 def canonical_order(aces: tuple[Ace, ...] | list[Ace]) -> tuple[Ace, ...]:
     """Explicit deny ACEs, the other explicit ACEs, then inherited ACEs in their original order.
 
-    Stable within each group (order-of-aces-in-a-dacl.md: inherited ACEs keep inheritance order).
+    Stable within each group (inherited ACEs keep inheritance order:
+    https://learn.microsoft.com/en-us/windows/win32/secauthz/order-of-aces-in-a-dacl).
     """
     explicit = [ace for ace in aces if not ace.inherited]
     inherited = [ace for ace in aces if ace.inherited]

@@ -39,8 +39,8 @@ __all__ = [
     "rights_to_mask",
 ]
 
-# Namespace access rights (namespace-access-rights-constants.md, --systemsecurity-getcalleraccessrights.md;
-# notes §3.1). Order = ascending bit = display order.
+# Namespace access rights (https://learn.microsoft.com/en-us/windows/win32/wmisdk/namespace-access-rights-constants,
+# __SystemSecurity.GetCallerAccessRights). Order = ascending bit = display order.
 WMI_RIGHTS: dict[str, int] = {
     "Enable": 0x1,  # WBEM_ENABLE, SDDL CC
     "MethodExecute": 0x2,  # WBEM_METHOD_EXECUTE, DC
@@ -55,7 +55,8 @@ WMI_RIGHTS: dict[str, int] = {
 }
 _RIGHT_BY_LOWER = {name.lower(): name for name in WMI_RIGHTS}
 
-# Convenience bundles users ask for by name; values are the masks Windows uses by default (notes §3.6).
+# Convenience bundles users ask for by name; values are the masks of Windows' default root DACL
+# (O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;NS)(A;CI;CCDCRP;;;LS)(A;CI;CCDCRP;;;AU)).
 WMI_RIGHTS_PRESETS: dict[str, int] = {
     # BA on root: CCDCLCSWRPWPRCWD = 0x6003f
     "FullControl": 0x6003F,
@@ -63,7 +64,8 @@ WMI_RIGHTS_PRESETS: dict[str, int] = {
     "DefaultUser": 0x13,
 }
 
-# What __SystemSecurity.SetSD accepts in an ACE mask: 0x3f | READ_CONTROL | WRITE_DAC (notes §3.3 rule 5).
+# What __SystemSecurity.SetSD accepts in an ACE mask: 0x3f | READ_CONTROL | WRITE_DAC (https://learn.microsoft.com/en-us/windows/win32/wmisdk/--systemsecurity-setsd:
+# an unknown access bit is WBEM_E_INVALID_PARAMETER).
 SETSD_RIGHTS_MASK = 0x3F | 0x20000 | 0x40000
 
 ACE_FLAGS: dict[str, int] = {
@@ -75,12 +77,14 @@ ACE_FLAGS: dict[str, int] = {
     "successful_access": SUCCESSFUL_ACCESS_ACE_FLAG,
     "failed_access": FAILED_ACCESS_ACE_FLAG,
 }
-# Flags legal in a namespace ACE (namespace-ace-flag-constants.md): OI CI NP IO ID.
+# Flags legal in a namespace ACE: OI CI NP IO ID
+# (https://learn.microsoft.com/en-us/windows/win32/wmisdk/namespace-ace-flag-constants).
 SETSD_ACE_FLAGS = (
     OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE | NO_PROPAGATE_INHERIT_ACE | INHERIT_ONLY_ACE | INHERITED_ACE
 )
 
-# Inheritance in words -> CI/NP/IO combination (establishing-inheritance-of-namespace-security.md; notes §3.5).
+# Inheritance in words -> CI/NP/IO combination
+# (https://learn.microsoft.com/en-us/windows/win32/wmisdk/establishing-inheritance-of-namespace-security).
 INHERIT_FLAGS: dict[str, int] = {
     "this": 0,
     "children": CONTAINER_INHERIT_ACE | INHERIT_ONLY_ACE,
