@@ -13,11 +13,11 @@ from ansible_collections.winsec.wmi.plugins.action import script_audit
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import read_host
 from ansible_collections.winsec.wmi.plugins.plugin_utils._script_audit import AdsiScriptAudit, AsyncScriptAudit
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import W2000_FACTS, WS2022_FACTS, make_action
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.script_corpus_files import materialize
 
 SCHEMA = json.loads(
     (pathlib.Path(__file__).parents[1] / "plugin_utils" / "sarif" / "sarif-2.1.0-rtm.5.json").read_text()
 )
-CORPUS = pathlib.Path(__file__).parents[1] / "plugin_utils" / "script_corpus"
 ADSI_VBS = b'Set c = GetObject("LDAP://CN=APP03,DC=corp")\r\nWScript.Echo c.WMIObjectPath\r\n'
 ASYNC_JS = "var s = WScript.CreateObject('WbemScripting.SWbemSink', 'SINK_');\r\nsvc.ExecQueryAsync(s, 'q');\r\n"
 
@@ -145,7 +145,9 @@ def test_baseline_controls_share_one_read_and_split_the_findings():
 
 def test_src_scan_never_touches_the_connection(tmp_path, monkeypatch):
     plugin = make_action(
-        script_audit, {"src": str(CORPUS), "sarif_path": str(tmp_path / "corpus.sarif")}, windows=False
+        script_audit,
+        {"src": str(materialize(tmp_path)), "sarif_path": str(tmp_path / "corpus.sarif")},
+        windows=False,
     )
 
     def no_module(*args, **kwargs):

@@ -8,33 +8,43 @@ set, so a new false positive or a lost true positive fails it; the measured numb
 
 from __future__ import annotations
 
-import json
-import pathlib
+import codecs
 
+import pytest
 from ansible_collections.winsec.wmi.plugins.action.script_audit import read_repository
 from ansible_collections.winsec.wmi.plugins.plugin_utils._script_audit import DEFAULT_PATTERNS
 from ansible_collections.winsec.wmi.plugins.plugin_utils._script_scan import scan_files
-
-CORPUS = pathlib.Path(__file__).parent / "script_corpus"
-MANIFEST = json.loads((CORPUS / "expected.json").read_text())
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.script_corpus_files import MANIFEST, materialize
 
 
-def scan_corpus():
-    files, stopped = read_repository(str(CORPUS), DEFAULT_PATTERNS, MANIFEST["max_file_bytes"], 10**7, 1000)
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return materialize(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def result(corpus):
+    files, stopped = read_repository(str(corpus), DEFAULT_PATTERNS, MANIFEST["max_file_bytes"], 10**7, 1000)
     assert stopped is None
     return scan_files(files, lockdown=False, max_file_bytes=MANIFEST["max_file_bytes"])
 
 
-def test_corpus_every_expected_file_is_read_with_its_status():
-    result = scan_corpus()
+def test_corpus_files_are_saved_as_windows_saves_them(corpus):
+    assert (corpus / "vbs/utf16le_bom_async.vbs").read_bytes().startswith(codecs.BOM_UTF16_LE + b"'\x00")
+    assert (corpus / "js/utf16be_nobom_async.js").read_bytes().startswith(b"\x00/\x00/")
+    assert b"\r\n" in (corpus / "vbs/ansi_cp1252_adsi.vbs").read_bytes()
+    assert (corpus / "js/utf8bom_adsi.js").read_bytes().startswith(codecs.BOM_UTF8)
+    assert (corpus / "other/oversized.vbs").stat().st_size > MANIFEST["max_file_bytes"]
+
+
+def test_corpus_every_expected_file_is_read_with_its_status(result):
     assert {record["file"]: record["status"] for record in result.files} == {
         name: entry["status"] for name, entry in MANIFEST["files"].items()
     }
     assert "other/notes.txt" not in {record["file"] for record in result.files}  # patterns exclude it
 
 
-def test_corpus_findings_are_exactly_the_expected_ones_with_precision_and_recall():
-    result = scan_corpus()
+def test_corpus_findings_are_exactly_the_expected_ones_with_precision_and_recall(result):
     reported = {(finding["file"], finding["line"], finding["finding_id"]) for finding in result.findings}
     expected = {(name, line, rule) for name, entry in MANIFEST["files"].items() for line, rule in entry["findings"]}
     missed = {(name, line, rule) for name, entry in MANIFEST["files"].items() for line, rule in entry.get("missed", [])}
@@ -51,16 +61,16 @@ def test_corpus_findings_are_exactly_the_expected_ones_with_precision_and_recall
     assert (precision, recall) == (1.0, 36 / 38)
 
 
-def test_corpus_negatives_have_the_risky_words_in_comments_and_strings():
+def test_corpus_negatives_have_the_risky_words_in_comments_and_strings(corpus):
     # Guards the negatives against rotting into trivially clean files: the words are there, as non-code.
     for name in ("vbs/negative_comments.vbs", "js/negative_regex_strings.js", "ps1/negative.ps1", "wsf/negative.wsf"):
-        text = (CORPUS / name).read_text()
+        text = (corpus / name).read_text()
         assert "GetWMIObject" in text or "WMIObjectPath" in text
         assert "Async" in text or "Register-WmiEvent" in text
 
 
-def test_corpus_every_finding_has_the_documented_keys():
+def test_corpus_every_finding_has_the_documented_keys(result):
     keys = {"file", "line", "column", "language", "finding_id", "severity", "snippet", "explanation", "suggested_fix"}
-    for finding in scan_corpus().findings:
+    for finding in result.findings:
         assert set(finding) == keys
         assert finding["snippet"] and finding["explanation"] and finding["suggested_fix"]

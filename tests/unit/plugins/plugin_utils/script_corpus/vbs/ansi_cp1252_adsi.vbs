@@ -1,4 +1,4 @@
-' ANSI (Windows-1252): Détails de l'ordinateur - évaluation
+' ANSI (Windows-1252): DÃ©tails de l'ordinateur - Ã©valuation
 Set objOrdinateur = GetObject("LDAP://CN=IMPR01,OU=Serveurs,DC=corp,DC=exemple,DC=fr")
 Set objSysteme = objOrdinateur.GetWMIObject()
-WScript.Echo "Modèle : " & objSysteme.Model & " € " & Chr(128)
+WScript.Echo "ModÃ¨le : " & objSysteme.Model & " â‚¬ " & Chr(128)
