@@ -23,7 +23,7 @@ function Get-InnerException($ErrorRecord) {
     $exception
 }
 
-function Get-CimHresult([Microsoft.Management.Infrastructure.CimException]$Exception) {
+function Get-CimHresult($Exception) {
     # MSFT_WmiError.error_Code is an HRESULT only when error_Type says so (MI_RESULT_TYPE_HRESULT); MI and Win32 codes
     # are mapped explicitly (MI_Utilities_CimErrorFromErrorCode names the three types).
     $data = $Exception.ErrorData
@@ -46,7 +46,8 @@ function ConvertTo-OpError($ErrorRecord, [string]$Code = 'UNEXPECTED') {
     # (UnauthorizedAccessException, SecurityException) -> ACCESS_DENIED; anything else -> $Code (REGISTRY, FILE, ...).
     if ($ErrorRecord.TargetObject -is [hashtable] -and $ErrorRecord.TargetObject.code) { return $ErrorRecord.TargetObject }
     $exception = Get-InnerException $ErrorRecord
-    if ($exception -is [Microsoft.Management.Infrastructure.CimException]) { return Format-OpError 'WMI' $exception.Message (Get-CimHresult $exception) }
+    # By name: the CIM assembly need not be loaded when an earlier, non-CIM failure is converted.
+    if ($exception.GetType().FullName -eq 'Microsoft.Management.Infrastructure.CimException') { return Format-OpError 'WMI' $exception.Message (Get-CimHresult $exception) }
     if ($exception -is [System.UnauthorizedAccessException] -or $exception -is [System.Security.SecurityException]) { $Code = 'ACCESS_DENIED' }
     Format-OpError $Code $exception.Message (ConvertTo-UInt32 $exception.HResult)
 }

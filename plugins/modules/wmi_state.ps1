@@ -141,8 +141,8 @@ function Read-NamespaceTree([string]$Namespace, [bool]$Recurse, $Entries) {
 }
 
 function Get-SdSid([string]$Base64) {
-    # Only to list the SIDs to translate; the controller parses the descriptor itself.
-    $raw = New-Object -TypeName System.Security.AccessControl.RawSecurityDescriptor -ArgumentList @([Convert]::FromBase64String($Base64), 0)
+    # A descriptor .NET cannot parse yields no SIDs (the controller reports it); it must not fail the whole read.
+    try { $raw = New-Object -TypeName System.Security.AccessControl.RawSecurityDescriptor -ArgumentList @([Convert]::FromBase64String($Base64), 0) -ErrorAction Stop } catch { return }
     if ($raw.Owner) { $raw.Owner.Value }
     if ($raw.Group) { $raw.Group.Value }
     if ($raw.DiscretionaryAcl) { foreach ($ace in $raw.DiscretionaryAcl) { if ($ace.SecurityIdentifier) { $ace.SecurityIdentifier.Value } } }
