@@ -1,0 +1,131 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""winsec.wmi.script_audit end to end: real ansible-playbook over WinRM against simulated hosts that carry scripts
+(simulator/content.py presets), one round trip per host, SARIF on the controller; and a controller-side src scan that
+never contacts a host.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import jsonschema
+import pytest
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.script_corpus_files import materialize
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO_ROOT / "tests/unit/plugins/plugin_utils/sarif/sarif-2.1.0-rtm.5.json").read_text())
+
+# Three hosts: lock-down off with every kind of legacy script, lock-down on with async scripts, and a clean one.
+FLEET = """
+hosts:
+  - {name: legacy-off, profile: "2019", scripts: [legacy_adsi, async_sink, clean]}
+  - {name: async-on, profile: "2012r2", unsecapp: 1, scripts: [async_sink]}
+  - {name: clean, profile: "2025", unsecapp: 1, scripts: [clean]}
+"""
+
+
+@pytest.fixture
+def script_fleet(fleet_factory, tmp_path):
+    fleet_file = tmp_path / "scripts.yml"
+    fleet_file.write_text(FLEET, encoding="utf-8")
+    return fleet_factory(fleet_file)
+
+
+def executions(fleet, host):
+    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
+
+
+def summary(result):
+    return [
+        (pathlib.PureWindowsPath(f["file"]).name, f["line"], f["finding_id"], f["severity"]) for f in result["findings"]
+    ]
+
+
+def test_host_scan_one_round_trip_per_host_with_host_dependent_severity(script_fleet, run_playbook, tmp_path):
+    task = {
+        "name": "audit",
+        "winsec.wmi.script_audit": {
+            "paths": ["C:\\Scripts"],
+            "sarif_path": str(tmp_path / "sarif" / "{{ inventory_hostname }}.sarif"),
+        },
+    }
+    run = run_playbook(script_fleet, [task], check=True)
+    assert run.rc == 0, run.stdout + run.stderr
+
+    off = run.result("legacy-off", "audit")
+    assert off["changed"] is False and off["compliant"] is False and off["unsecapp_lockdown"] is False
+    assert summary(off) == [
+        ("async_procs.js", 2, "async_wmi_sink", "high"),
+        ("async_procs.js", 3, "async_wmi_call", "high"),
+        ("inventory.vbs", 3, "adsi_wmi_extension", "medium"),
+        ("inventory.vbs", 4, "adsi_wmi_extension", "medium"),
+        ("services.wsf", 3, "adsi_wmi_extension", "medium"),
+        ("watch_services.vbs", 2, "async_wmi_sink", "high"),
+        ("watch_services.vbs", 3, "async_wmi_call", "high"),
+    ]
+    fix = next(f for f in off["findings"] if f["finding_id"] == "adsi_wmi_extension")["suggested_fix"]
+    assert 'strDnsHostName = objComputer.Get("dNSHostName")' in fix and "GetObject(strMoniker)" in fix
+
+    on = run.result("async-on", "audit")
+    assert on["unsecapp_lockdown"] is True
+    assert {f["severity"] for f in on["findings"]} == {"low"}
+    assert all("pre-Windows 2000" in f["explanation"] for f in on["findings"])
+
+    clean = run.result("clean", "audit")
+    assert clean["compliant"] is True and clean["findings"] == []
+    assert [record["status"] for record in clean["files"]] == ["scanned", "scanned"]
+
+    for host in script_fleet.hosts:
+        assert executions(script_fleet, host) == 1  # facts, unsecapp and the files: one wmi_state call
+        assert script_fleet.counters(host)["writes"] == 0
+        log = json.loads((tmp_path / "sarif" / f"{host}.sarif").read_text())
+        jsonschema.Draft4Validator(SCHEMA).validate(log)
+        assert len(log["runs"][0]["results"]) == len(run.result(host, "audit")["findings"])
+        assert log["runs"][0]["properties"] == {"host": host}
+
+
+def test_budgets_stop_the_host_and_the_verdict_says_so(script_fleet, run_playbook):
+    task = {"name": "audit", "winsec.wmi.script_audit": {"paths": ["C:\\Scripts"], "max_files": 2}}
+    run = run_playbook(script_fleet, [task], hosts="legacy-off")
+    assert run.rc == 0, run.stdout + run.stderr
+    result = run.result("legacy-off", "audit")
+    assert result["summary"]["files"] == 2
+    assert any("max_files" in warning for warning in result["warnings"])
+    assert executions(script_fleet, "legacy-off") == 1
+
+    script_fleet.reset_counters()
+    task["winsec.wmi.script_audit"] = {"paths": ["C:\\Scripts"], "max_total_bytes": 300}
+    run = run_playbook(script_fleet, [task], hosts="legacy-off")
+    result = run.result("legacy-off", "audit")
+    assert result["compliant"] is False
+    assert [record["status"] for record in result["files"]][-1] == "error"
+    assert "BUDGET" in result["files"][-1]["message"]
+    assert any("max_total_bytes" in warning for warning in result["warnings"])
+
+
+def test_src_scan_on_the_controller_contacts_no_host(script_fleet, run_playbook, tmp_path):
+    corpus = materialize(tmp_path)
+    task = {
+        "name": "repository",
+        "winsec.wmi.script_audit": {"src": str(corpus), "rules": ["adsi"], "sarif_path": str(tmp_path / "repo.sarif")},
+    }
+    # Run on a Windows inventory host without delegation: its winrm connection must never be opened.
+    run = run_playbook(script_fleet, [task], hosts="clean")
+    assert run.rc == 0, run.stdout + run.stderr
+    result = run.result("clean", "repository")
+    assert result["unsecapp_lockdown"] is None
+    assert {f["finding_id"] for f in result["findings"]} == {"adsi_wmi_extension"}
+    assert ("vbs/adsi_inventory.vbs", 7) in {(f["file"], f["line"]) for f in result["findings"]}
+    counters = script_fleet.counters("clean")
+    assert (counters["requests"], counters["round_trips"]) == (0, 0)
+    jsonschema.Draft4Validator(SCHEMA).validate(json.loads((tmp_path / "repo.sarif").read_text()))
+
+    # And the usual form: delegated to the controller, once for the play.
+    task["delegate_to"] = "localhost"
+    task["run_once"] = True
+    run = run_playbook(script_fleet, [task])
+    assert run.rc == 0, run.stdout + run.stderr
+    assert sum(script_fleet.counters(host)["requests"] for host in script_fleet.hosts) == 0
