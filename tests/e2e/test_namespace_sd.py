@@ -186,7 +186,7 @@ def test_unknown_account_is_refused_after_the_lookup(fleet, run_playbook):
     ]
     run = run_playbook(fleet, tasks, hosts="ws2022")
     result = run.result("ws2022", "sd")
-    assert result["refusal"] == "unknown_principal" and "CORP\\\\nobody" in result["msg"]
+    assert result["refusal"] == "unknown_principal" and "'CORP\\nobody'" in result["msg"]  # as written, not repr
     assert executions(fleet, "ws2022") == 1 and fleet.counters("ws2022")["writes"] == 0
 
 
