@@ -114,7 +114,7 @@ REFUSALS = [
     ({"sddl": "O:BAG:BAD:NO_ACCESS_CONTROL"}, "null_dacl", "NULL (D:NO_ACCESS_CONTROL)"),
     ({"sddl": "O:BAG:BAD:", "namespace": "root"}, "empty_dacl", "the DACL is empty"),
     ({"sddl": "O:BAG:BAD:(A;CI;CCDCRP;;;AU)", "namespace": "ROOT"}, "lockout", "neither BUILTIN\\Administrators"),
-    ({"sddl": "O:BAG:BAD:P(A;CI;CCDCRP;;;AU)"}, "lockout", "neither BUILTIN\\Administrators"),
+    ({"sddl": "O:BAG:BAD:P(A;CI;CCDCRP;;;AU)", "namespace": "root"}, "lockout", "neither BUILTIN\\Administrators"),
     ({"sddl": "O:BAG:BAD:" + ADMIN + "(A;CI;CCLC;;;AU)"}, "full_write_incomplete", "FullWrite"),
     ({"sddl": "O:BAG:BAD:" + ADMIN + "(A;IO;CC;;;AU)"}, "inherit_only_without_container_inherit", "Inherit-Only"),
     ({"sddl": "O:BAG:BAD:" + ADMIN + "(A;CI;0x100000;;;AU)"}, "unknown_access_bits", "access bits 0x100000"),
