@@ -120,6 +120,9 @@ class Namespace:
     # Pre-2003 hole: SetSD accepted a NULL SD/DACL; the namespace then takes its parent's SD wholesale.
     null_sd: bool = False
     children: list[str] = field(default_factory=list)  # lower-case keys, in creation order
+    # Audit (SYSTEM_AUDIT) ACEs set on this namespace: the S: part of its SDDL in a fleet file. GetSD returns them,
+    # with those its ancestors pass down, only to a caller whose token has SeSecurityPrivilege enabled.
+    audit: list[NsAce] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,7 @@ class NamespaceTree:
         if sddl is not None:
             node.owner, node.group, node.explicit, node.protected = aces_from_sddl(sddl)
             node.null_sd = False
+            node.audit = [a for a in _aces_from_acl(sd_from_sddl(sddl).sacl) if not a.flags & ID]
         return node
 
     def get(self, path: str) -> Namespace:
@@ -259,6 +263,14 @@ class NamespaceTree:
         node = self.connect(path, list(token))
         paths = [self.nodes[key].path for key in node.children]
         return sorted(paths, key=lambda p: leaf(p).encode("utf-16-be"))  # UTF-16 code units, as .NET compares
+
+    def audit_aces(self, path: str) -> list[NsAce]:
+        """The namespace's SACL: its own audit ACEs, then the inheritable ones of its ancestors. Inheritance follows
+        inherit_to_child ([MS-WMI] 2.2.30.2 states it for the DACL; that SACL entries propagate the same way is an
+        assumption of this model)."""
+        node = self.get(path)
+        parent = self.parent_of(node)
+        return [*node.audit, *(inherit_to_child(self.audit_aces(parent.path)) if parent is not None else [])]
 
     def parent_of(self, node: Namespace) -> Namespace | None:
         key = normalize(node.path)

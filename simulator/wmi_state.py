@@ -36,6 +36,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_state_contract imp
 CONTRACT_PREFIX = "SIMULATOR CONTRACT VIOLATION"
 E_ACCESSDENIED = 0x80070005  # HRESULT of a registry write refused by the key's ACL (UnauthorizedAccessException)
 SE_DACL_PRESENT = 0x0004  # SECURITY_DESCRIPTOR control bit (MS-DTYP 2.4.6)
+SE_SACL_PRESENT = 0x0010  # same word (MS-DTYP 2.4.6)
 
 
 class ContractViolation(ValueError):
@@ -233,12 +234,18 @@ def _sd_get(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
     one whose children cannot be listed keeps its SD and gets the listing error; the rest of the tree is still read."""
     token = caller.token()
     entries: list[dict[str, Any]] = []
+    # Administrators hold SeSecurityPrivilege ("Manage auditing and security log") by default; wmi_state.ps1 enables
+    # it for the read. Other accounts do not hold it, and WMI leaves the SACL out.
+    sacl_read = bool(op.get("sacl")) and caller.admin
 
     def read(name: str, path: str) -> None:
         entry: dict[str, Any] = {"namespace": name, "sd": None, "error": None}
         entries.append(entry)
         try:
-            entry["sd"] = base64.b64encode(host.namespaces.get_sd(path, token)).decode()
+            data = host.namespaces.get_sd(path, token)
+            if sacl_read:
+                data = _with_sacl(data, host.namespaces.audit_aces(path))
+            entry["sd"] = base64.b64encode(data).decode()
         except WmiError as exc:
             entry["error"] = _wmi_error(exc)
         if not op.get("recurse"):
@@ -253,6 +260,8 @@ def _sd_get(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
 
     read(op["namespace"], op["namespace"])
     result: dict[str, Any] = {"namespaces": entries}
+    if op.get("sacl"):
+        result["sacl_read"] = sacl_read
     if op.get("resolve_names"):
         sids = list(
             dict.fromkeys(sid for entry in entries if entry["sd"] for sid in sids_in(base64.b64decode(entry["sd"])))
@@ -261,6 +270,15 @@ def _sd_get(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
         result["principals"] = {sid: value for sid, (value, _error) in zip(sids, answers, strict=True)}
         result["principal_errors"] = {sid: error for sid, (_value, error) in zip(sids, answers, strict=True) if error}
     return OpOutcome(result)
+
+
+def _with_sacl(data: bytes, aces: list[Any]) -> bytes:
+    """The descriptor with its SACL, as GetSD returns it to a caller with SeSecurityPrivilege enabled."""
+    if not aces:
+        return data
+    sd = sd_from_bytes(data)
+    sacl = Acl(tuple(Ace(a.type, a.flags, a.mask, Sid.parse(a.sid)) for a in aces))
+    return sd_to_bytes(replace(sd, control=sd.control | SE_SACL_PRESENT, sacl=sacl))
 
 
 def _translate(host: Host, items: list[str], lookup: Any) -> list[tuple[str | None, dict[str, Any] | None]]:

@@ -153,6 +153,59 @@ function Remove-EventSubscriptionPart($Operation) {
     @{ removed = $found[0].entry }
 }
 
+# SeSecurityPrivilege on the process token, compiled only when a SACL is asked for (sd_get sacl=true).
+$script:privilegeSource = @'
+using System;
+using System.Runtime.InteropServices;
+namespace WinsecWmi {
+    public static class SecurityPrivilege {
+        [StructLayout(LayoutKind.Sequential, Pack = 4)]
+        struct TokenPrivilege { public int Count; public long Luid; public int Attributes; }
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool AdjustTokenPrivileges(IntPtr token, bool disableAll, ref TokenPrivilege state, int length, IntPtr previous, IntPtr returned);
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool OpenProcessToken(IntPtr process, int access, out IntPtr token);
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool LookupPrivilegeValue(string system, string name, out long luid);
+        [DllImport("kernel32.dll")]
+        static extern IntPtr GetCurrentProcess();
+        [DllImport("kernel32.dll")]
+        static extern bool CloseHandle(IntPtr handle);
+
+        // True when the token holds SeSecurityPrivilege and it is now enabled (or disabled, as asked).
+        public static bool Set(bool enable) {
+            IntPtr token;
+            if (!OpenProcessToken(GetCurrentProcess(), 0x0028, out token)) return false;  // TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY
+            try {
+                TokenPrivilege state = new TokenPrivilege();
+                state.Count = 1;
+                state.Attributes = enable ? 2 : 0;  // SE_PRIVILEGE_ENABLED
+                if (!LookupPrivilegeValue(null, "SeSecurityPrivilege", out state.Luid)) return false;
+                if (!AdjustTokenPrivileges(token, false, ref state, 0, IntPtr.Zero, IntPtr.Zero)) return false;
+                return Marshal.GetLastWin32Error() == 0;  // ERROR_NOT_ALL_ASSIGNED (1300): the token does not hold it
+            }
+            finally { CloseHandle(token); }
+        }
+    }
+}
+'@
+
+function Set-SecurityPrivilege([bool]$Enable) {
+    if (-not ('WinsecWmi.SecurityPrivilege' -as [type])) { Add-Type -TypeDefinition $script:privilegeSource }
+    [WinsecWmi.SecurityPrivilege]::Set($Enable)
+}
+
+function Invoke-WithSecurityPrivilege([bool]$Sacl, [scriptblock]$Read) {
+    # WMI puts the SACL in GetSD's descriptor only while the caller's token has SeSecurityPrivilege enabled (Microsoft
+    # Learn, __SystemSecurity GetSecurityDescriptor). Enabled for this read only, so later reads and sd_set's
+    # expected_sd comparison see the same SACL-less descriptors as before; sacl_read says whether the token held it.
+    if (-not $Sacl) { return & $Read }
+    $privileged = Set-SecurityPrivilege $true
+    try { $result = & $Read } finally { if ($privileged) { $null = Set-SecurityPrivilege $false } }
+    $result.sacl_read = $privileged
+    $result
+}
+
 function Get-ScriptFile($Operation) {
     $files = [System.Collections.Generic.List[object]]@()
     $total = [long]0; $stopped = $null
@@ -174,4 +227,4 @@ function Get-ScriptFile($Operation) {
     @{ files = $files; stopped = $stopped }
 }
 
-Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'Get-ScriptFile')
+Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'Get-ScriptFile', 'Set-SecurityPrivilege', 'Invoke-WithSecurityPrivilege')

@@ -37,7 +37,7 @@ $spec = @{
                 }
                 namespace = @{ type = 'str' }
                 recurse = @{ type = 'bool'; default = $false }
-                resolve_names = @{ type = 'bool'; default = $false }
+                resolve_names = @{ type = 'bool'; default = $false }; sacl = @{ type = 'bool'; default = $false }
                 sd = @{ type = 'str' }
                 expected_sd = @{ type = 'str' }
                 kind = @{ type = 'str'; choices = @('binding', 'filter', 'consumer') }; expected_instance = @{ type = 'dict' }
@@ -233,7 +233,7 @@ foreach ($operation in $module.Params.operations) {
             }
             'registry_read' { try { Read-RegistryValue $operation.value } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
             'registry_write' { try { Write-RegistryValue $operation } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
-            'sd_get' { Read-NamespaceSd $operation }
+            'sd_get' { Invoke-WithSecurityPrivilege ([bool]$operation.sacl) { Read-NamespaceSd $operation } }
             'sd_set' { Write-NamespaceSd $operation }
             'caller_rights' {
                 @{ mask = [int64](Invoke-SystemSecurity $operation.namespace 'GetCallerAccessRights').Rights }

@@ -61,6 +61,7 @@ SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
 # Keys an option adds to a successful result: (op, option) -> keys.
 CONDITIONAL_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("sd_get", "resolve_names"): ("principals", "principal_errors"),
+    ("sd_get", "sacl"): ("sacl_read",),
 }
 
 # A failed op's result is exactly these keys; 'error' is an ERROR_KEYS dict (also used per namespace, account, file).

@@ -3,6 +3,7 @@ host model, as plugins/modules/wmi_state.yml documents them."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -85,3 +86,24 @@ def test_remove_refuses_a_changed_definition_and_check_mode(host_factory: Callab
     assert denied["error"]["hresult"] == 0x80041003
     assert host.counters.as_dict()["writes"] == 0
     assert len(host.bindings) == 3
+
+
+def test_sd_get_sacl_needs_the_privilege(host_factory: Callable[..., Host]) -> None:
+    # Namespace SACLs (sd_get sacl=true) share this file with the other additions of issue 14 to the primitive.
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes, sd_to_sddl
+
+    host = host_factory(
+        profile="2022", namespaces={"root": "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)S:(AU;CISA;WD;;;WD)"}
+    )
+
+    def sddl(result: dict[str, Any], index: int) -> str:
+        return sd_to_sddl(sd_from_bytes(base64.b64decode(result["namespaces"][index]["sd"])))
+
+    admin_read = run(host, [{"op": "sd_get", "namespace": "root", "recurse": True, "sacl": True}])["results"][0]
+    assert admin_read["sacl_read"] is True
+    assert sddl(admin_read, 0).endswith("S:(AU;CISA;WD;;;WD)")
+    assert sddl(admin_read, 1).endswith("S:(AU;CIIDSA;WD;;;WD)")  # inherited by the child
+    plain = run(host, [{"op": "sd_get", "namespace": "root"}])["results"][0]
+    assert "sacl_read" not in plain and "S:" not in sddl(plain, 0)
+    denied = run(host, [{"op": "sd_get", "namespace": "root", "sacl": True}], caller=user(host))["results"][0]
+    assert denied["sacl_read"] is False

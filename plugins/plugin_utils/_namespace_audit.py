@@ -1,0 +1,177 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Namespace auditing (baseline control WMI-022): changes to a namespace's security are audited.
+
+A change to a namespace's security descriptor is a WriteSecurity (WRITE_DAC, 0x40000) access to it. Windows logs it
+(Security event 4662, "An operation was performed on an object") only when the namespace's SACL holds a
+SYSTEM_AUDIT ACE for that access and the Audit Object Access policy is on. The SACL is part of the descriptor WMI
+returns only to a caller whose token has SeSecurityPrivilege enabled (Microsoft Learn, __SystemSecurity
+GetSecurityDescriptor: "If the SeSecurityPrivilege is not granted or enabled ... only the DACL is returned"), so a
+descriptor read without it says nothing about auditing: that is reported as unknown, never as "no SACL".
+
+Setting the SACL is not automated: __SystemSecurity.SetSD uses only the DACL's non-inherited ACEs (Microsoft Learn,
+SetSD); SetSecurityDescriptor can set it (with SeSecurityPrivilege enabled) but takes a __SecurityDescriptor instance,
+which wmi_state does not build. The remediation is manual.
+"""
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within this collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See also: https://github.com/ansible/community/issues/539#issuecomment-780839686
+# Please open an issue if you have questions about this.
+
+from __future__ import annotations
+
+import base64
+import typing as t
+
+from ._control import Control, Decision, HostContext, Reference
+from ._namespace_findings import normalise_namespace
+from ._sd import SecurityDescriptorError, sd_from_bytes
+from ._sd_model import (
+    CONTAINER_INHERIT_ACE,
+    INHERIT_ONLY_ACE,
+    SUCCESSFUL_ACCESS_ACE_FLAG,
+    SYSTEM_AUDIT_ACE_TYPE,
+    Ace,
+)
+from ._unsecapp_lockdown import os_result
+from ._wmi_errors import WmiActionError, op_value
+
+DOCS_GET_SECURITY_DESCRIPTOR = Reference(
+    "GetSecurityDescriptor method of the __SystemSecurity class (Microsoft Learn): the SACL needs SeSecurityPrivilege",
+    "https://learn.microsoft.com/en-us/windows/win32/wmisdk/getsecuritydescriptor-method-in-class---systemsecurity-",
+)
+DOCS_SET_SD = Reference(
+    "SetSD method of the __SystemSecurity class (Microsoft Learn): only the DACL is used",
+    "https://learn.microsoft.com/en-us/windows/win32/wmisdk/--systemsecurity-setsd",
+)
+DOCS_SET_SECURITY_DESCRIPTOR = Reference(
+    "SetSecurityDescriptor method of the __SystemSecurity class (Microsoft Learn): the SACL is set with "
+    "SeSecurityPrivilege enabled",
+    "https://learn.microsoft.com/en-us/windows/win32/wmisdk/setsecuritydescriptor-method-in-class---systemsecurity",
+)
+
+WRITE_SECURITY = 0x40000  # WRITE_DAC: what changing a namespace's security descriptor needs
+# Principals whose audit entry covers the administrators who can change a namespace's security.
+COVERING_SIDS = {"S-1-1-0": "Everyone", "S-1-5-11": "Authenticated Users", "S-1-5-32-544": "Administrators"}
+RECOMMENDED_SACL = "S:(AU;CISA;WD;;;WD)"  # audit successful WriteSecurity by Everyone, here and below
+
+
+def audits_security_changes(ace: Ace) -> bool:
+    """A success audit of WriteSecurity for a principal every administrator holds, effective on this namespace."""
+    return (
+        ace.type == SYSTEM_AUDIT_ACE_TYPE
+        and bool(ace.flags & SUCCESSFUL_ACCESS_ACE_FLAG)
+        and bool(ace.mask & WRITE_SECURITY)
+        and not ace.flags & INHERIT_ONLY_ACE
+        and str(ace.sid) in COVERING_SIDS
+    )
+
+
+class NamespaceAudit(Control):
+    """WMI-022: each namespace's SACL audits changes to its security (report only; the SACL is set by hand)."""
+
+    id = "WMI-022"
+    title = "Changes to namespace security are audited (SACL, Security event 4662)"
+    severity = "medium"
+    references = (DOCS_GET_SECURITY_DESCRIPTOR, DOCS_SET_SD, DOCS_SET_SECURITY_DESCRIPTOR)
+
+    def __init__(self, *, namespaces: t.Sequence[str] | None = None) -> None:
+        try:
+            self.namespaces = [normalise_namespace(name) for name in (namespaces or ["root"])]
+        except ValueError as exc:
+            raise WmiActionError(f"namespaces: {exc}") from None
+
+    @classmethod
+    def from_options(cls, options: t.Mapping[str, t.Any] | None) -> NamespaceAudit:
+        """For the baseline: ``{namespaces: [...]}`` (default: root, whose inheritable entry covers every namespace)."""
+        return cls(namespaces=(options or {}).get("namespaces"))
+
+    def reads(self) -> list[dict[str, t.Any]]:
+        return [{"op": "sd_get", "namespace": namespace, "sacl": True} for namespace in self.namespaces]
+
+    def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        findings: list[dict[str, t.Any]] = []
+        unreadable: list[str] = []
+        audited: list[str] = []
+        for namespace, result in zip(self.namespaces, results, strict=True):
+            value = op_value(result, f"reading the security descriptor and SACL of {namespace}")
+            entry = (value.get("namespaces") or [{}])[0]
+            if not value.get("sacl_read"):
+                unreadable.append(namespace)
+                findings.append(
+                    {
+                        "id": "sacl_unreadable",
+                        "severity": "info",
+                        "namespace": namespace,
+                        "message": f"The SACL of {namespace} could not be read: the connecting account does not hold "
+                        "SeSecurityPrivilege ('Manage auditing and security log'), so whether changes are audited is "
+                        "unknown (not 'no SACL').",
+                    }
+                )
+                continue
+            if entry.get("error") or not entry.get("sd"):
+                raise WmiActionError(
+                    f"The security descriptor of {namespace} could not be read.", error=entry.get("error")
+                )
+            try:
+                sd = sd_from_bytes(base64.b64decode(entry["sd"]))
+            except (SecurityDescriptorError, ValueError) as exc:
+                raise WmiActionError(
+                    f"The host returned a security descriptor of {namespace} this collection cannot parse: {exc}"
+                ) from None
+            aces = sd.sacl.aces if sd.sacl is not None else ()
+            covering = [ace for ace in aces if audits_security_changes(ace)]
+            if not covering:
+                findings.append(
+                    {
+                        "id": "security_changes_not_audited",
+                        "severity": self.severity,
+                        "namespace": namespace,
+                        "message": f"No SACL entry of {namespace} audits successful WriteSecurity by Everyone, "
+                        "Authenticated Users or Administrators: a change to its security leaves no event 4662.",
+                    }
+                )
+            elif not any(ace.flags & CONTAINER_INHERIT_ACE for ace in covering):
+                findings.append(
+                    {
+                        "id": "security_audit_not_inherited",
+                        "severity": "low",
+                        "namespace": namespace,
+                        "message": f"The audit entry of {namespace} does not apply to the namespaces below it "
+                        "(no container-inherit flag).",
+                    }
+                )
+            else:
+                audited.append(namespace)
+        result_keys: dict[str, t.Any] = {
+            "os": os_result(host),
+            "audited": audited,
+            "sacl_unreadable": unreadable,
+            "findings": findings,
+        }
+        expected = f"a SACL entry auditing WriteSecurity, e.g. {RECOMMENDED_SACL}, on {', '.join(self.namespaces)}"
+        actual = f"audited: {', '.join(audited) or 'none'}" + (
+            f"; SACL unreadable (no SeSecurityPrivilege): {', '.join(unreadable)}" if unreadable else ""
+        )
+        remediation = (
+            f"Add {RECOMMENDED_SACL} to the SACL of {', '.join(self.namespaces)} (wmimgmt.msc: WMI Control, "
+            "Properties, Security, Advanced, Auditing) and turn on the Audit Object Access policy, so that Windows "
+            "logs Security event 4662 when a namespace's security changes. Not automated: SetSD ignores the SACL."
+        )
+        if unreadable:
+            reason = (
+                f"Cannot tell whether namespace security changes are audited on {', '.join(unreadable)}: reading a "
+                "SACL needs SeSecurityPrivilege, which the connecting account does not hold (connect as an account "
+                "that has 'Manage auditing and security log', e.g. an elevated administrator)."
+            )
+            result_keys["msg"] = reason
+            return Decision(
+                "error", expected, actual, findings=findings, remediation=remediation, reason=reason, result=result_keys
+            )
+        if any(f["severity"] != "low" for f in findings):
+            result_keys["msg"] = f"Namespace security changes are not audited on {', '.join(self.namespaces)}."
+            return Decision("drift", expected, actual, findings=findings, remediation=remediation, result=result_keys)
+        result_keys["msg"] = f"Changes to the security of {', '.join(audited)} are audited."
+        return Decision("compliant", expected, actual, findings=findings, remediation=remediation, result=result_keys)

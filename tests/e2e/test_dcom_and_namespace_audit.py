@@ -1,0 +1,79 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Baseline controls WMI-021 (DCOM hardening, KB5004442) and WMI-022 (namespace SACL) over the real path: their reads
+go through ansible-playbook, WinRM and winsec.wmi.wmi_state to simulated hosts; their pure decisions run on what came
+back. (They have no module of their own; winsec.wmi.baseline runs them.)"""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
+from ansible_collections.winsec.wmi.plugins.plugin_utils._dcom_hardening import DcomHardening
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_audit import NamespaceAudit
+from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
+
+pytestmark = pytest.mark.e2e
+
+FLEET = """
+hosts:
+  - {name: hardened, profile: "2022", dcom: {require_integrity: 1, raise_level: 2},
+     namespaces: {root: "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;AU)S:(AU;CISA;WD;;;WD)"}}
+  - {name: legacy-dcom, profile: "2016", dcom: {require_integrity: 0}}
+  - {name: new-build, profile: "2025", dcom: {require_integrity: 0}}
+"""
+
+
+@pytest.fixture
+def controls_fleet(fleet_factory, tmp_path: pathlib.Path):
+    path = tmp_path / "controls.yml"
+    path.write_text(FLEET, encoding="utf-8")
+    return fleet_factory(path)
+
+
+def decide(control, run, host, check_mode=True):
+    facts, *reads = run.result(host, "reads")["results"]
+    context = HostContext(facts, os_profile(facts), check_mode=check_mode, diff_mode=False, enforce=not check_mode)
+    return control.decide(context, reads)
+
+
+def reads_task(control):
+    return [{"name": "reads", "winsec.wmi.wmi_state": {"operations": [{"op": "facts"}, *control.reads()]}}]
+
+
+def test_dcom_hardening_per_build(controls_fleet, run_playbook):
+    control = DcomHardening()
+    run = run_playbook(controls_fleet, reads_task(control), check=True)
+    assert run.rc == 0, run.stdout
+    hardened = decide(control, run, "hardened")
+    assert hardened.status == "compliant" and hardened.result["raise_level"]["value"] == 2
+    legacy = decide(control, run, "legacy-dcom")
+    assert legacy.status == "drift" and legacy.writes == []  # report only unless asked
+    assert "Legacy exception present" in legacy.findings[0]["message"]
+    newer = decide(control, run, "new-build")
+    assert newer.status == "compliant" and newer.findings[0]["severity"] == "low"
+    for host in controls_fleet.hosts:
+        assert controls_fleet.counters(host)["writes"] == 0
+
+
+def test_dcom_exception_removed_when_asked(controls_fleet, run_playbook):
+    control = DcomHardening(remove_legacy_exception=True)
+    run = run_playbook(controls_fleet, reads_task(control), hosts="legacy-dcom")
+    decision = decide(control, run, "legacy-dcom", check_mode=False)
+    write = [{"name": "reads", "winsec.wmi.wmi_state": {"operations": decision.writes}}]
+    written = run_playbook(controls_fleet, write, hosts="legacy-dcom")
+    assert written.rc == 0, written.stdout
+    after = written.result("legacy-dcom", "reads")["results"][0]["after"]
+    assert after == {"exists": True, "type": "REG_DWORD", "data": 1}
+    assert controls_fleet.counters("legacy-dcom")["writes_by_kind"] == {"registry": 1}
+    again = run_playbook(controls_fleet, reads_task(control), hosts="legacy-dcom")
+    assert decide(control, again, "legacy-dcom").status == "compliant"
+
+
+def test_namespace_audit(controls_fleet, run_playbook):
+    control = NamespaceAudit()
+    run = run_playbook(controls_fleet, reads_task(control), check=True)
+    assert run.rc == 0, run.stdout
+    assert decide(control, run, "hardened").status == "compliant"
+    bare = decide(control, run, "legacy-dcom")
+    assert bare.status == "drift" and bare.findings[0]["id"] == "security_changes_not_audited"
