@@ -161,6 +161,8 @@ def _line_end(text: str, start: int) -> int:
 
 # --- VBScript -------------------------------------------------------------------------------------------------------
 
+_VBS_CONTINUATION = re.compile(r"_[ \t\r\f\v]*(?:\n|$)")
+
 
 def tokenize_vbscript(text: str, line: int = 1, column: int = 1) -> list[Token]:
     """VBScript: ' and Rem comments to the end of the line; "..." strings with "" as the only escape."""
@@ -171,8 +173,8 @@ def tokenize_vbscript(text: str, line: int = 1, column: int = 1) -> list[Token]:
             cur.emit("eol", char, 1)
         elif char in " \t\r\f\v":
             cur.advance(1)
-        elif char == "_" and text[cur.i + 1 : _line_end(text, cur.i)].strip() == "":
-            cur.skip_to(_line_end(text, cur.i) + 1)  # line continuation: the statement goes on
+        elif char == "_" and (continuation := _VBS_CONTINUATION.match(text, cur.i)):
+            cur.skip_to(continuation.end())  # line continuation: the statement goes on
         elif char == "'":
             cur.skip_to(_line_end(text, cur.i))
         elif char == '"':

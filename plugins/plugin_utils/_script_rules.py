@@ -126,34 +126,36 @@ def _receiver(tokens: list[Token], index: int) -> str:
     return ""
 
 
-def _statement(tokens: list[Token], index: int) -> tuple[int, int]:
-    """The bounds of the statement holding tokens[index]: eol tokens at bracket depth 0 end it."""
-    start = index
-    depth = 0
-    while start > 0:
-        token = tokens[start - 1]
-        if token.is_op(")", "]", "}"):
-            depth += 1
-        elif token.is_op("(", "[", "{"):
-            if depth == 0:
-                break
-            depth -= 1
-        elif token.kind == "eol" and depth == 0:
-            break
-        start -= 1
-    end, depth = index, 0
-    while end < len(tokens):
-        token = tokens[end]
-        if token.is_op("(", "[", "{"):
-            depth += 1
-        elif token.is_op(")", "]", "}"):
-            if depth == 0:
-                break
-            depth -= 1
-        elif token.kind == "eol" and depth == 0:
-            break
-        end += 1
-    return start, end
+def statement_bounds(tokens: list[Token]) -> list[tuple[int, int]]:
+    """For each token, the bounds [start, end) of the statement holding it. An eol token, or the bracket that
+    encloses the token, ends a statement; a bracketed group inside a statement belongs to it. Two linear passes
+    (a script may be one 1 MB line)."""
+    openers, closers = ("(", "[", "{"), (")", "]", "}")
+    starts, ends = [0] * len(tokens), [len(tokens)] * len(tokens)
+    stack: list[int] = []
+    current = 0
+    for index, token in enumerate(tokens):
+        starts[index] = current
+        if token.kind == "op" and token.text in openers:
+            stack.append(current)
+            current = index + 1
+        elif token.kind == "op" and token.text in closers:
+            current = stack.pop() if stack else index + 1
+        elif token.kind == "eol":
+            current = index + 1
+    stack = []
+    current = len(tokens)
+    for index in range(len(tokens) - 1, -1, -1):
+        token = tokens[index]
+        if token.kind == "op" and token.text in closers:
+            stack.append(current)
+            current = index
+        elif token.kind == "op" and token.text in openers:
+            current = stack.pop() if stack else index
+        elif token.kind == "eol":
+            current = index
+        ends[index] = current
+    return list(zip(starts, ends, strict=True))
 
 
 def _arguments(tokens: list[Token], index: int) -> list[list[Token]]:
@@ -277,7 +279,9 @@ def _matching(tokens: list[Token], open_index: int) -> int:
     return len(tokens)
 
 
-def _privileged_actions(tokens: list[Token], start: int, end: int) -> list[tuple[Token, str]]:
+def _privileged_actions(
+    tokens: list[Token], bounds: list[tuple[int, int]], start: int, end: int
+) -> list[tuple[Token, str]]:
     body = tokens[start:end]
     mentions_process = any(
         token.text.lower() == "win32_process" or "win32_process" in token.text.lower()
@@ -292,7 +296,7 @@ def _privileged_actions(tokens: list[Token], start: int, end: int) -> list[tuple
         if (_member(tokens, index) and privileged_member) or (token.kind == "word" and name in PRIVILEGED_COMMANDS):
             actions.append((token, token.text))
         elif token.kind == "word" and name in ("invoke-cimmethod", "invoke-wmimethod"):
-            statement_end = _statement(tokens, index)[1]
+            statement_end = bounds[index][1]
             method = next(
                 (
                     tokens[i + 1].text
@@ -321,9 +325,10 @@ def find_hits(script: ScriptText, rules: frozenset[str]) -> list[Hit]:
     file_has_adsi = any(_is_adsi_source(token, set()) for token in all_tokens)
     defined = _defined_names(all_tokens)
     for language, tokens in script.units:
+        bounds = statement_bounds(tokens)
         for index, token in enumerate(tokens):
             name = token.text.lower()
-            start, end = _statement(tokens, index)
+            start, end = bounds[index]
             if index == start and (assigned := _assigned_name(tokens, start)):
                 rhs = tokens[start + 1 : end]
                 if any(_is_adsi_source(other, adsi_names) for other in rhs):
@@ -367,8 +372,9 @@ def find_hits(script: ScriptText, rules: frozenset[str]) -> list[Hit]:
                 )
     if any(hit.finding_id.startswith("async_wmi") for hit in hits):
         for language, tokens in script.units:
+            bounds = statement_bounds(tokens)
             for start, end, handler in _handler_ranges(tokens, language, prefixes):
-                for action, what in _privileged_actions(tokens, start, end):
+                for action, what in _privileged_actions(tokens, bounds, start, end):
                     hits.append(Hit("async_handler_privileged", action, language, {"handler": handler, "action": what}))
     return [hit for hit in hits if hit.finding_id in rules]
 

@@ -20,6 +20,8 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._script_scan import (
     scan_files,
     scan_script,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ASYNC_VBS = (
     'Set svc = GetObject("winmgmts:\\\\.\\root\\cimv2")\n'
@@ -209,3 +211,42 @@ def test_scan_files_lists_what_it_could_not_read():
     assert "Script Encoder" in result.files[1]["message"]
     assert "64 bytes" in result.files[2]["message"]
     assert result.findings == []
+
+
+_SCRIPT_ALPHABET = st.sampled_from(
+    [
+        *list("'\"`/*#<>@{}()[]$-_:;,.=\\\n\r\t "),
+        "Rem ",
+        "Sub ",
+        "End Sub",
+        "function ",
+        "SINK_OnObjectReady",
+        "GetObject",
+        "LDAP://",
+        "[ADSI]",
+        "-Action",
+        "ExecQueryAsync",
+        ".WMIObjectPath",
+        '<script language="VBScript">',
+        "</script>",
+        "<![CDATA[",
+        "]]>",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    extension=st.sampled_from([".vbs", ".vbe", ".js", ".jse", ".wsf", ".ps1", ".psm1"]),
+    text=st.lists(_SCRIPT_ALPHABET, max_size=80).map("".join),
+    raw=st.binary(max_size=200),
+)
+def test_any_input_is_findings_or_unreadable_never_a_crash(extension, text, raw):
+    for data in (text.encode(), text.encode("utf-16-le"), raw):
+        try:
+            findings = scan_script(f"x{extension}", data)
+        except UnreadableScript:
+            continue
+        for finding in findings:
+            assert finding["line"] >= 1 and finding["column"] >= 1
