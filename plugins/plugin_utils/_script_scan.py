@@ -132,10 +132,10 @@ def scan_files(
             "size": script_file.size,
             "language": language_of(script_file.path),
         }
-        if record["language"] is None:
-            record.update(status="skipped", message="not a script type the audit reads")
-        elif script_file.error:
+        if script_file.error:
             record.update(status="error", message=script_file.error)
+        elif record["language"] is None:
+            record.update(status="skipped", message="not a script type the audit reads")
         elif script_file.truncated or script_file.content is None:
             limit = f" ({plural(max_file_bytes, 'byte')})" if max_file_bytes else ""
             record.update(status="too_large", message=f"larger than max_file_bytes{limit}: not read")

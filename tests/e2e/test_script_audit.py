@@ -11,6 +11,7 @@ import pathlib
 
 import jsonschema
 import pytest
+import yaml
 from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.script_corpus_files import materialize
 
 pytestmark = pytest.mark.e2e
@@ -129,3 +130,26 @@ def test_src_scan_on_the_controller_contacts_no_host(script_fleet, run_playbook,
     run = run_playbook(script_fleet, [task])
     assert run.rc == 0, run.stdout + run.stderr
     assert sum(script_fleet.counters(host)["requests"] for host in script_fleet.hosts) == 0
+
+
+def test_documented_examples_run_as_written(script_fleet, tmp_path):
+    from ansible_collections.winsec.wmi.plugins.modules import script_audit
+
+    from simulator.harness import run_playbook_file
+
+    materialize(tmp_path / "files")
+    (tmp_path / "files" / "script_corpus").rename(tmp_path / "files" / "scripts")
+    tasks = yaml.safe_load(script_audit.EXAMPLES)
+    playbook = tmp_path / "examples.yml"
+    playbook.write_text(
+        yaml.safe_dump([{"name": "examples", "hosts": "legacy-off", "gather_facts": False, "tasks": tasks}])
+    )
+    run = run_playbook_file(script_fleet, playbook)
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    audit = run.result("legacy-off", 0)
+    assert audit["summary"]["findings"] == 7
+    assert [record["status"] for record in audit["files"]][-1] == "error"  # C:\ProgramData\Contoso\Tasks: not there
+    assert (tmp_path / "reports" / "legacy-off.sarif").exists() and (tmp_path / "reports" / "scripts.sarif").exists()
+    repository = run.result("legacy-off", 2)
+    assert {f["finding_id"] for f in repository["findings"]} == {"adsi_wmi_extension"}
+    assert executions(script_fleet, "legacy-off") == 1

@@ -197,6 +197,7 @@ def test_scan_files_lists_what_it_could_not_read():
             ScriptFile("d.vbs", None, None, error="NOT_FOUND: 'd.vbs' does not exist"),
             ScriptFile("e.txt", 3, b"abc"),
             ScriptFile("f.js", 4, b"\x00\x01\x02\x00" * 8),
+            ScriptFile("C:\\Tasks", None, None, error="NOT_FOUND: 'C:\\Tasks' does not exist"),
         ],
         max_file_bytes=64,
     )
@@ -207,6 +208,7 @@ def test_scan_files_lists_what_it_could_not_read():
         ("d.vbs", "error"),
         ("e.txt", "skipped"),
         ("f.js", "unreadable"),
+        ("C:\\Tasks", "error"),  # a missing directory is an error, not a file of an unknown type
     ]
     assert "Script Encoder" in result.files[1]["message"]
     assert "64 bytes" in result.files[2]["message"]
