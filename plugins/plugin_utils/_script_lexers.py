@@ -335,9 +335,7 @@ def tokenize_powershell(text: str, line: int = 1, column: int = 1) -> list[Token
             cur.emit("string", "".join(value), end - cur.i)
         elif char == "$" and (match := _PS_VARIABLE.match(text, cur.i)):
             cur.emit("var", match.group()[1:].strip("{}").lower(), len(match.group()))
-        elif char == "-" and _PS_WORD.match(text, cur.i + 1) and _starts_argument(cur):
-            match = _PS_WORD.match(text, cur.i + 1)
-            assert match is not None
+        elif char == "-" and (match := _PS_WORD.match(text, cur.i + 1)) and _starts_argument(cur):
             cur.emit("param", match.group().lower(), len(match.group()) + 1)
         elif char == "[" and (match := _PS_TYPE.match(text, cur.i)) and _starts_argument(cur):
             cur.emit("type", match.group(1).replace(" ", "").lower(), len(match.group()))
