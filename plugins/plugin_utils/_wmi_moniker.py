@@ -133,7 +133,7 @@ def _class_part(moniker: WmiMoniker) -> str:
 def object_path(moniker: WmiMoniker, separator: str = "\\") -> str:
     """``\\\\server\\namespace:Class.Key="value"`` (or with / as the separator, as monikers write it)."""
     validate(moniker)
-    namespace = re.sub(r"[\\/]", lambda _m: separator, moniker.namespace or "")
+    namespace = (moniker.namespace or "").replace("\\", "/").replace("/", separator)
     path = f"{separator * 2}{moniker.server}" if moniker.server is not None else ""
     if namespace:
         path += (separator if path else "") + namespace

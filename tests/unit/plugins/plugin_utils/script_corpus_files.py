@@ -32,7 +32,7 @@ def oversized_script() -> bytes:
 def binary_file() -> bytes:
     """An executable's first bytes (MZ header, NULs) under a .vbs name."""
     generator = random.Random(13)
-    return bytes([0x4D, 0x5A, 0x90, 0x00]) + bytes(generator.randrange(256) for _ in range(2000))
+    return bytes([0x4D, 0x5A, 0x90, 0x00]) + bytes(generator.randrange(256) for _byte in range(2000))
 
 
 def materialize(destination: Path) -> Path:
