@@ -321,28 +321,45 @@ def _name_lookup(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
 
 
 def _event_subscriptions(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
-    # Reported per namespace as requested (wmi_state.ps1 echoes the name it queried); a missing namespace fails the
-    # op (Get-CimInstance -ErrorAction Stop).
-    filters: list[dict[str, Any]] = []
-    consumers: list[dict[str, Any]] = []
-    bindings: list[dict[str, Any]] = []
-    names: list[str] = []
-    for requested in op.get("namespaces") or []:
-        try:
-            names += _namespace_and_descendants(host, caller, requested) if op.get("recurse") else [requested]
-        except WmiError as exc:
-            return OpOutcome({"error": _wmi_error(exc)})
-    for namespace in names:
-        try:
-            key = normalize(host.namespaces.get(namespace).path)
-        except WmiError as exc:
-            return OpOutcome({"error": _wmi_error(exc)})
+    """As wmi_state.ps1's Get-EventSubscription. Reported per namespace as requested (the PowerShell echoes the name
+    it queried). Without recurse a missing namespace fails the op (Get-CimInstance -ErrorAction Stop); with recurse
+    (Read-SubscriptionTree) a namespace that cannot be opened or listed is one entry of namespace_errors and the rest
+    of the tree is still read."""
+    found: dict[str, list[dict[str, Any]]] = {"filters": [], "consumers": [], "bindings": []}
+
+    def read(namespace: str, path: str) -> None:
         # Each instance as _subscription_entry shapes it (wmi_state.ps1's ConvertTo-*Entry); a binding's consumer is
         # named by its reference's Name and class (CimSystemProperties.ClassName): consumers are keyed by both.
-        filters += [_subscription_entry(namespace, f) for f in host.filters if normalize(f.namespace) == key]
-        consumers += [_subscription_entry(namespace, c) for c in host.consumers if normalize(c.namespace) == key]
-        bindings += [_subscription_entry(namespace, b) for b in host.bindings if normalize(b.namespace) == key]
-    return OpOutcome({"filters": filters, "consumers": consumers, "bindings": bindings})
+        key = normalize(path)
+        found["filters"] += [_subscription_entry(namespace, f) for f in host.filters if normalize(f.namespace) == key]
+        found["consumers"] += [
+            _subscription_entry(namespace, c) for c in host.consumers if normalize(c.namespace) == key
+        ]
+        found["bindings"] += [_subscription_entry(namespace, b) for b in host.bindings if normalize(b.namespace) == key]
+
+    if not op.get("recurse"):
+        for namespace in op.get("namespaces") or []:
+            try:
+                read(namespace, host.namespaces.get(namespace).path)
+            except WmiError as exc:
+                return OpOutcome({"error": _wmi_error(exc)})
+        return OpOutcome(dict(found))
+    token = caller.token()
+    errors: list[dict[str, Any]] = []
+
+    def tree(name: str, path: str) -> None:
+        try:
+            read(name, host.namespaces.connect(path, token).path)  # Get-CimInstance opens it: needs Enable
+            children = host.namespaces.children(path, token)
+        except WmiError as exc:
+            errors.append({"namespace": name, "error": _wmi_error(exc)})
+            return
+        for child in children:
+            tree(f"{name}\\{leaf(child)}", child)
+
+    for namespace in op.get("namespaces") or []:
+        tree(namespace, namespace)
+    return OpOutcome({**found, "namespace_errors": errors})
 
 
 def _ref_name(reference: str) -> str:
@@ -354,14 +371,6 @@ def _ref_name(reference: str) -> str:
 def _ref_class(reference: str) -> str:
     """``NTEventLogEventConsumer.Name="SCM Event Log Consumer"`` -> ``NTEventLogEventConsumer``."""
     return reference.partition(".")[0].strip()
-
-
-def _namespace_and_descendants(host: Host, caller: Caller, namespace: str) -> list[str]:
-    """As wmi_state.ps1's Get-NamespaceAndDescendant: depth first, parents first, children named parent + leaf."""
-    names = [namespace]
-    for child in host.namespaces.children(namespace, caller.token()):
-        names += _namespace_and_descendants(host, caller, f"{namespace}\\{leaf(child)}")
-    return names
 
 
 def _event_subscription_remove(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:

@@ -111,21 +111,31 @@ function ConvertTo-BindingEntry($Instance, [string]$Namespace) {
     @{ namespace = $Namespace; filter = "$($Instance.Filter.Name)"; consumer = "$($Instance.Consumer.Name)"; consumer_class = "$($Instance.Consumer.CimSystemProperties.ClassName)" }
 }
 
-function Get-NamespaceAndDescendant([string]$Namespace) {
-    $Namespace
-    $children = [string[]]@(Get-CimInstance -Namespace $Namespace -ClassName __NAMESPACE -ErrorAction Stop | ForEach-Object { $_.Name })
+function Read-SubscriptionNamespace([string]$Namespace, $Result) {
+    foreach ($f in (Get-CimInstance -Namespace $Namespace -ClassName __EventFilter -ErrorAction Stop)) { $Result.filters.Add((ConvertTo-FilterEntry $f $Namespace)) }
+    foreach ($c in (Get-CimInstance -Namespace $Namespace -ClassName __EventConsumer -ErrorAction Stop)) { $Result.consumers.Add((ConvertTo-ConsumerEntry $c $Namespace)) }
+    foreach ($b in (Get-CimInstance -Namespace $Namespace -ClassName __FilterToConsumerBinding -ErrorAction Stop)) { $Result.bindings.Add((ConvertTo-BindingEntry $b $Namespace)) }
+}
+
+function Read-SubscriptionTree([string]$Namespace, $Result) {
+    # Depth first, parents before children, siblings in ordinal order. A namespace that cannot be read (or listed) is
+    # one entry in namespace_errors; the rest of the tree is still read.
+    try {
+        Read-SubscriptionNamespace $Namespace $Result
+        $children = [string[]]@(Get-CimInstance -Namespace $Namespace -ClassName __NAMESPACE -ErrorAction Stop | ForEach-Object { $_.Name })
+    }
+    catch { $Result.namespace_errors.Add(@{ namespace = $Namespace; error = (ConvertTo-OpError $_) }); return }
     [Array]::Sort($children, [StringComparer]::Ordinal)
-    foreach ($child in $children) { Get-NamespaceAndDescendant "$Namespace\$child" }
+    foreach ($child in $children) { Read-SubscriptionTree "$Namespace\$child" $Result }
 }
 
 function Get-EventSubscription($Operation) {
     $result = @{ filters = [System.Collections.Generic.List[object]]@(); consumers = [System.Collections.Generic.List[object]]@(); bindings = [System.Collections.Generic.List[object]]@() }
-    $names = if ($Operation.recurse) { foreach ($ns in $Operation.namespaces) { Get-NamespaceAndDescendant $ns } } else { $Operation.namespaces }
-    foreach ($ns in $names) {
-        foreach ($f in (Get-CimInstance -Namespace $ns -ClassName __EventFilter -ErrorAction Stop)) { $result.filters.Add((ConvertTo-FilterEntry $f $ns)) }
-        foreach ($c in (Get-CimInstance -Namespace $ns -ClassName __EventConsumer -ErrorAction Stop)) { $result.consumers.Add((ConvertTo-ConsumerEntry $c $ns)) }
-        foreach ($b in (Get-CimInstance -Namespace $ns -ClassName __FilterToConsumerBinding -ErrorAction Stop)) { $result.bindings.Add((ConvertTo-BindingEntry $b $ns)) }
+    if ($Operation.recurse) {
+        $result.namespace_errors = [System.Collections.Generic.List[object]]@()
+        foreach ($ns in $Operation.namespaces) { Read-SubscriptionTree $ns $result }
     }
+    else { foreach ($ns in $Operation.namespaces) { Read-SubscriptionNamespace $ns $result } }
     $result
 }
 

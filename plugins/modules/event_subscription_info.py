@@ -108,8 +108,10 @@ options:
         description: What it is.
         type: str
 notes:
-  - Listing subscriptions needs Enable on each namespace (Administrators have it). A namespace that cannot be read, or
-    does not exist, fails the task with the WMI error named (for example C(WBEM_E_INVALID_NAMESPACE)).
+  - Listing subscriptions needs Enable on each namespace (Administrators have it). A namespace in O(namespaces) that
+    cannot be read, or does not exist, fails the task with the WMI error named (for example
+    C(WBEM_E_INVALID_NAMESPACE)). With O(recurse=true), a namespace below them that cannot be read is listed in
+    RV(namespace_errors) and the others are still read; the host is then never reported compliant.
   - No Microsoft page lists the subscriptions Windows creates; the default O(builtin) list is what a clean installation
     holds and what incident-response tools treat as known-good. Each entry is pinned to its class, namespace and
     query or command line.
@@ -238,7 +240,7 @@ counts:
 findings:
   description:
     - V(suspicious_event_consumer) and V(unrecognised_event_consumer) (each with C(state) V(active) or V(inactive),
-      C(reasons) and C(message)), V(orphan_binding) and V(orphan_filter).
+      C(reasons) and C(message)), V(orphan_binding), V(orphan_filter) and V(namespace_unreadable).
   returned: success
   type: list
   elements: dict
@@ -247,11 +249,18 @@ finding_count:
   returned: success
   type: int
 compliant:
-  description: Whether every consumer is built-in or allow-listed (baseline control WMI-020).
+  description:
+    - Whether every consumer is built-in or allow-listed and every namespace could be read (baseline control WMI-020).
   returned: success
   type: bool
 builtin:
   description: The built-in list used for this host (O(builtin) or the default for its Windows version).
+  returned: success
+  type: list
+  elements: dict
+namespace_errors:
+  description:
+    - With O(recurse=true), the namespaces that could not be read, each C({namespace, error}) with the named error.
   returned: success
   type: list
   elements: dict

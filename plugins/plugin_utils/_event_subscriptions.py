@@ -29,7 +29,7 @@ from ._namespace_findings import normalise_namespace
 from ._os_profile import OsProfile
 from ._text import plural
 from ._unsecapp_lockdown import os_result
-from ._wmi_errors import WmiActionError, op_value
+from ._wmi_errors import WmiActionError, describe_error, op_value
 
 MITRE_T1546_003 = Reference(
     "MITRE ATT&CK T1546.003: Event Triggered Execution: Windows Management Instrumentation Event Subscription",
@@ -748,6 +748,22 @@ class EventSubscriptions(Control):
         builtins = builtins_for(host.profile, self.builtin_override)
         classified = classify(inventory, builtins=builtins, allowed=self.allowed)
         findings = subscription_findings(classified)
+        # With recurse, a namespace that could not be read is listed, not fatal: the others are still judged.
+        unreadable = [
+            {"namespace": str(item.get("namespace")), "error": describe_error(item.get("error")).to_dict()}
+            for result in results
+            for item in result.get("namespace_errors") or []
+        ]
+        findings += [
+            {
+                "id": "namespace_unreadable",
+                "severity": "medium",
+                "namespace": item["namespace"],
+                "message": f"The subscriptions of {item['namespace']} could not be read: "
+                f"{item['error']['name']} ({item['error']['explanation']})",
+            }
+            for item in unreadable
+        ]
         offending = [f for f in findings if f["id"] in ("suspicious_event_consumer", "unrecognised_event_consumer")]
         counts = {name: 0 for name in CLASSIFICATIONS}
         for subscription in classified.subscriptions:
@@ -770,10 +786,18 @@ class EventSubscriptions(Control):
             "findings": findings,
             "finding_count": len(findings),
             "builtin": [known.to_dict() for known in builtins],
-            "compliant": not offending,
+            "namespace_errors": unreadable,
+            "compliant": not offending and not unreadable,
         }
         actual = ", ".join(f"{plural(count, name, name)}" for name, count in counts.items() if count) or "none"
         expected = "only built-in or allow-listed permanent event consumers"
+        if unreadable and not offending:
+            # Never compliant on a partial read.
+            reason = f"{plural(len(unreadable), 'namespace')} could not be read: " + ", ".join(
+                item["namespace"] for item in unreadable[:5]
+            )
+            result["msg"] = f"{reason}; the others hold only built-in or allow-listed consumers."
+            return Decision("error", expected, actual, findings=findings, reason=reason, result=result)
         if not offending:
             result["msg"] = f"{plural(len(inventory.consumers), 'event consumer')}, all built-in or allow-listed."
             return Decision("compliant", expected, actual, findings=findings, result=result)

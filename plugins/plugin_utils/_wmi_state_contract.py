@@ -62,6 +62,7 @@ SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
 CONDITIONAL_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("sd_get", "resolve_names"): ("principals", "principal_errors"),
     ("sd_get", "sacl"): ("sacl_read",),
+    ("event_subscriptions", "recurse"): ("namespace_errors",),
 }
 
 # A failed op's result is exactly these keys; 'error' is an ERROR_KEYS dict (also used per namespace, account, file).

@@ -18,10 +18,14 @@ import yaml
 
 pytestmark = pytest.mark.e2e
 
-FLEET = """
+FLEET = r"""
 hosts:
   - {name: clean, profile: "2022"}
-  - {name: mixed, profile: "2022", subscriptions: [scm, impostor, malicious, active_script, disk_log]}
+  - name: mixed
+    profile: "2022"
+    subscriptions: [scm, impostor, malicious, active_script, disk_log]
+    # Administrators are denied Enable on it: a recursive inventory lists it as unreadable and reads the rest.
+    namespaces: {'root\Locked': "O:BAG:BAD:(D;;CC;;;BA)"}
 """
 
 INFO = [{"name": "info", "winsec.wmi.event_subscription_info": {}}]
@@ -111,6 +115,10 @@ def test_allow_list_and_every_namespace(subscription_fleet, run_playbook):
     # root and every namespace below it: root\default's script consumer is found too.
     assert ("ActiveScriptEventConsumer", "LogonAudit") in subscriptions
     assert mixed["counts"]["suspicious"] == 3
+    assert [(e["namespace"], e["error"]["name"]) for e in mixed["namespace_errors"]] == [
+        ("root\\Locked", "WBEM_E_ACCESS_DENIED")
+    ]
+    assert mixed["compliant"] is False
     assert run.status("mixed", "bad") == "failed"
     assert "consumer_class" in run.result("mixed", "bad")["msg"]
 

@@ -264,3 +264,13 @@ def test_reads_are_one_operation():
     assert EventSubscriptions(namespaces=["root"], recurse=True).reads() == [
         {"op": "event_subscriptions", "namespaces": ["root"], "recurse": True}
     ]
+
+
+def test_unreadable_namespaces_are_never_compliant():
+    denied = {"namespace": "root\\Locked", "error": {"code": "WMI", "hresult": 0x80041003, "message": "denied"}}
+    decision = run({**scm(), "namespace_errors": [denied]}, namespaces=["root"], recurse=True)
+    assert decision.status == "error" and decision.result["compliant"] is False
+    assert decision.result["namespace_errors"][0]["error"]["name"] == "WBEM_E_ACCESS_DENIED"
+    assert [f["id"] for f in decision.findings] == ["namespace_unreadable"]
+    malicious = scm("CommandLineEventConsumer", command_line_template="cmd /c calc")
+    assert run({**malicious, "namespace_errors": [denied]}).status == "drift"
