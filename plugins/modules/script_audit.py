@@ -184,6 +184,13 @@ summary:
   description: Counts of C(files), C(findings) and files per status.
   returned: success
   type: dict
+limits:
+  description:
+    - Why reading stopped early, as sentences (O(max_files) or O(max_total_bytes) reached); empty when everything was
+      read.
+  returned: success
+  type: list
+  elements: str
 compliant:
   description: No finding, every file read, no budget reached.
   returned: success

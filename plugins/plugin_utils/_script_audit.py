@@ -172,6 +172,7 @@ class ScriptAudit(Control):
             "findings": scan.findings,
             "files": scan.files,
             "summary": counts,
+            "limits": list(scan.limits),
             "unsecapp_lockdown": lockdown,
             "msg": f"{plural(counts['findings'], 'finding')} in {plural(counts['scanned'], 'script')} scanned"
             + (f"; {plural(len(scan.not_scanned), 'file')} not scanned" if scan.not_scanned else "")

@@ -111,6 +111,7 @@ def test_a_budget_stop_is_said_and_never_compliant(run_action):
     result, _target = run_action(script_audit, {"paths": ["C:\\Scripts"]}, [reply(1, files, stopped="max_total_bytes")])
     assert result["findings"] == [] and result["compliant"] is False
     assert any("max_total_bytes" in warning for warning in result["warnings"])
+    assert len(result["limits"]) == 1 and "max_total_bytes" in result["limits"][0]
 
 
 def test_baseline_controls_share_one_read_and_split_the_findings():
