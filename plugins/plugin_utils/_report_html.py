@@ -49,56 +49,88 @@ td.detail{white-space:pre-wrap;word-break:break-word;max-width:40em}
 details.host{border:1px solid #ddd;margin:4px 0;padding:2px 8px}details.host>summary{cursor:pointer;font-weight:600}
 .control{border-left:4px solid #ccc;margin:6px 0;padding:2px 8px}.muted{color:#666}
 .legend span{margin-right:1em;white-space:nowrap}.legend i{display:inline-block;width:10px;height:10px;margin-right:3px}
-@media print{.filters,#results th::after{display:none}body{margin:0;font-size:10pt}
+@media print{.filters,#results th::after,noscript{display:none}body{margin:0;font-size:10pt}
 thead{display:table-header-group}tr,.control{break-inside:avoid}a{color:inherit;text-decoration:none}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}pre{max-height:none;overflow:visible}}
 """
 
-# Sort by a column (click its header; again to reverse) and filter rows by text and status. Plain DOM, no library.
+# Sort by a column (click its header; again to reverse), filter rows by text and status, and page through them.
+# A browser lays out every displayed table row (about 1 ms each), so a fleet's table of 100,000 rows would take
+# minutes to open: only one page is displayed at a time; the server marks the rows after the first page hidden, so
+# the page opens fast before the script runs. Plain DOM, no library.
 _SCRIPT = """
 (function () {
   "use strict";
   var table = document.getElementById("results");
   var body = table.tBodies[0];
   var rows = Array.prototype.slice.call(body.rows);
+  var pageSize = parseInt(table.getAttribute("data-page-size"), 10);
   var text = document.getElementById("filter-text");
   var status = document.getElementById("filter-status");
   var count = document.getElementById("row-count");
+  var previous = document.getElementById("page-previous");
+  var next = document.getElementById("page-next");
   var collator = new Intl.Collator(undefined, {numeric: true, sensitivity: "base"});
+  var searchable = null;
+  var matching = rows;
+  var page = 0;
+  var shown = rows.filter(function (row) { return !row.hidden; });
+  function render() {
+    var pages = Math.max(1, Math.ceil(matching.length / pageSize));
+    page = Math.min(page, pages - 1);
+    var start = page * pageSize;
+    var wanted = matching.slice(start, start + pageSize);
+    shown.forEach(function (row) { row.hidden = true; });
+    wanted.forEach(function (row) { row.hidden = false; });
+    shown = wanted;
+    var first = wanted.length ? start + 1 : 0;
+    count.textContent = "Rows " + first + "-" + (start + wanted.length) + " of " + matching.length +
+      (matching.length === rows.length ? "" : " matching (" + rows.length + " in all)");
+    previous.disabled = page === 0;
+    next.disabled = page >= pages - 1;
+  }
   function applyFilter() {
     var query = text.value.trim().toLowerCase();
     var wanted = status.value;
-    var shown = 0;
-    rows.forEach(function (row) {
-      var visible = (!wanted || row.getAttribute("data-status") === wanted) &&
-        (!query || row.textContent.toLowerCase().indexOf(query) !== -1);
-      row.hidden = !visible;
-      if (visible) { shown += 1; }
+    if (query && searchable === null) {
+      searchable = new Map(rows.map(function (row) { return [row, row.textContent.toLowerCase()]; }));
+    }
+    matching = rows.filter(function (row) {
+      return (!wanted || row.getAttribute("data-status") === wanted) &&
+        (!query || searchable.get(row).indexOf(query) !== -1);
     });
-    count.textContent = shown + " of " + rows.length + " rows";
+    page = 0;
+    render();
   }
   function sortBy(header) {
     var column = header.cellIndex;
     var descending = header.getAttribute("aria-sort") === "ascending";
     Array.prototype.forEach.call(header.parentNode.cells, function (cell) { cell.removeAttribute("aria-sort"); });
     header.setAttribute("aria-sort", descending ? "descending" : "ascending");
+    var keys = new Map(rows.map(function (row) { return [row, row.cells[column].textContent]; }));
     rows.sort(function (a, b) {
-      var order = collator.compare(a.cells[column].textContent, b.cells[column].textContent);
+      var order = collator.compare(keys.get(a), keys.get(b));
       return descending ? -order : order;
     });
     var fragment = document.createDocumentFragment();
     rows.forEach(function (row) { fragment.appendChild(row); });
     body.appendChild(fragment);
+    var selected = new Set(matching);
+    matching = rows.filter(function (row) { return selected.has(row); });
+    page = 0;
+    render();
   }
   Array.prototype.forEach.call(table.tHead.rows[0].cells, function (header) {
     header.addEventListener("click", function () { sortBy(header); });
   });
   text.addEventListener("input", applyFilter);
   status.addEventListener("change", applyFilter);
+  previous.addEventListener("click", function () { page -= 1; render(); });
+  next.addEventListener("click", function () { page += 1; render(); });
   window.addEventListener("beforeprint", function () {
     Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) { d.open = true; });
   });
-  applyFilter();
+  render();
   document.documentElement.setAttribute("data-report-ready", "true");
 })();
 """
@@ -229,7 +261,26 @@ def _control_block(host: Mapping[str, t.Any], control: Mapping[str, t.Any]) -> s
     return "".join(parts)
 
 
-def render_html(report: Mapping[str, t.Any]) -> str:
+# Rows of the host x control table displayed at once (see _SCRIPT).
+PAGE_SIZE = 1000
+
+
+def _table_row(status: str, cells: list[str], *, hidden: bool) -> str:
+    """One row of the host x control table from escaped cells; the last cell is the detail text."""
+    body = "".join(f"<td>{cell}</td>" for cell in cells[:-1]) + f'<td class="detail">{cells[-1]}</td>'
+    return f'<tr data-status="{status}"{" hidden" if hidden else ""}>{body}</tr>'
+
+
+def _noscript(rows: int, page_size: int) -> str:
+    if rows <= page_size:
+        return ""
+    return (
+        f"<noscript><p>Without JavaScript this table shows its first {page_size} of {rows} rows; the host details "
+        "below, the CSV and the JSON report have all of them.</p></noscript>"
+    )
+
+
+def render_html(report: Mapping[str, t.Any], page_size: int = PAGE_SIZE) -> str:
     summary = report["summary"]
     hosts = report["hosts"]
     anchors = {host["host"]: f"host-{index}" for index, host in enumerate(hosts)}
@@ -237,23 +288,25 @@ def render_html(report: Mapping[str, t.Any]) -> str:
         f"<tr><td>{_badge(status)}</td><td>{summary['host_status_counts'][status]}</td></tr>"
         for status in HOST_STATUSES
     )
-    matrix_rows = []
+    matrix_rows: list[str] = []
     details = []
     for host in hosts:
         anchor = anchors[host["host"]]
-        host_cell = f'<td><a href="#{anchor}">{esc(host["host"])}</a></td><td>{esc(host["status"])}</td>'
+        host_cells = [f'<a href="#{anchor}">{esc(host["host"])}</a>', esc(host["status"])]
         if not host["controls"]:
-            matrix_rows.append(
-                f'<tr data-status="{host["status"]}">{host_cell}<td></td><td></td><td></td>'
-                f'<td>{esc(host["status"])}</td><td class="detail">{esc(host.get("reason"))}</td></tr>'
-            )
+            cells = [*host_cells, "", "", "", esc(host["status"]), esc(host.get("reason"))]
+            matrix_rows.append(_table_row(host["status"], cells, hidden=len(matrix_rows) >= page_size))
         for control in host["controls"]:
             detail = "" if control["status"] == "compliant" else control_detail(host, control)
-            matrix_rows.append(
-                f'<tr data-status="{control["status"]}">{host_cell}<td>{esc(control["id"])}</td>'
-                f"<td>{esc(control['title'])}</td><td>{esc(control['severity'])}</td>"
-                f'<td>{esc(control["status"])}</td><td class="detail">{esc(detail)}</td></tr>'
-            )
+            cells = [
+                *host_cells,
+                esc(control["id"]),
+                esc(control["title"]),
+                esc(control["severity"]),
+                esc(control["status"]),
+                esc(detail),
+            ]
+            matrix_rows.append(_table_row(control["status"], cells, hidden=len(matrix_rows) >= page_size))
         reason = f"<p>{esc(host['reason'])}</p>" if host.get("reason") else ""
         mode = {True: "check mode (audit)", False: "run mode"}.get(host.get("check_mode"), "")
         details.append(
@@ -280,9 +333,11 @@ def render_html(report: Mapping[str, t.Any]) -> str:
         '<section id="matrix"><h2>Hosts &times; controls</h2><div class="filters">'
         '<label>Filter <input id="filter-text" type="search" placeholder="host, control, finding"></label>'
         f'<label>Status <select id="filter-status"><option value="">all</option>{status_options}</select></label>'
+        '<button type="button" id="page-previous">Previous</button><button type="button" id="page-next">Next</button>'
         '<span id="row-count"></span></div>'
-        '<table id="results"><thead><tr><th>Host</th><th>Host status</th><th>Control</th><th>Title</th>'
-        "<th>Severity</th><th>Status</th><th>Detail</th></tr></thead><tbody>"
+        f"{_noscript(len(matrix_rows), page_size)}"
+        f'<table id="results" data-page-size="{page_size}"><thead><tr><th>Host</th><th>Host status</th>'
+        "<th>Control</th><th>Title</th><th>Severity</th><th>Status</th><th>Detail</th></tr></thead><tbody>"
         + "".join(matrix_rows)
         + '</tbody></table></section><section id="hosts"><h2>Host details</h2>'
         + "".join(details)

@@ -269,7 +269,7 @@ def hosts_of_existing_report(document: t.Any) -> list[Mapping[str, t.Any]]:
     if not isinstance(document, Mapping) or not isinstance(document.get("hosts"), list):
         raise ReportMergeError("the existing report is not a winsec.wmi compliance report (no 'hosts' list)")
     version = str(document.get("schema_version", ""))
-    if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+    if version.split(".", maxsplit=1)[0] != SCHEMA_VERSION.split(".", maxsplit=1)[0]:
         raise ReportMergeError(
             f"the existing report has schema_version {version!r}; this version writes {SCHEMA_VERSION!r} "
             "and merges only the same major version: move the old report away or set merge=false"

@@ -240,7 +240,7 @@ def md_cell(value: t.Any) -> str:
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for column in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 

@@ -164,7 +164,7 @@ def test_the_demo_report_opens_in_chromium_with_every_row_and_no_console_error(a
             page.goto((report_dir / "wmi-compliance.html").as_uri())
             page.wait_for_selector("html[data-report-ready=true]", state="attached", timeout=10_000)
             assert page.locator("#results tbody tr").count() == expected_rows
-            assert page.text_content("#row-count") == f"{expected_rows} of {expected_rows} rows"
+            assert page.text_content("#row-count") == f"Rows 1-{expected_rows} of {expected_rows}"
             chart_rows = page.eval_on_selector_all(
                 "#status-chart g.chart-row", "rows => rows.map(r => r.dataset.control)"
             )

@@ -111,8 +111,8 @@ def load(path: Path) -> t.Any:
 
 
 def test_the_rules_catch_what_awx_refuses():
-    good = {"name": "s", "description": "", "spec": [{"type": "text", "question_name": "q", "variable": "v",
-                                                         "required": False, "default": "x"}]}  # fmt: skip
+    question = {"type": "text", "question_name": "q", "variable": "v", "required": False, "default": "x"}
+    good = {"name": "s", "description": "", "spec": [question]}
     assert survey_errors(good) == []
     assert survey_errors({**good, "spec": []}) == ["'spec' doesn't contain any items"]
     broken = [

@@ -41,6 +41,13 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="module")
+def paged_report_file(report_file: tuple[Path, dict]) -> Path:
+    path = report_file[0].with_name("paged.html")
+    path.write_text(render_html(report_file[1], page_size=5), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
 def browser() -> t.Iterator[t.Any]:
     with sync_api.sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -85,7 +92,7 @@ def test_the_table_has_a_row_per_host_and_control_and_the_chart_its_bars(page, r
     pairs = [(shown(h["host"]), shown(c["id"])) for h in report["hosts"] for c in h["controls"] or [{"id": ""}]]
     rows = visible_rows(page)
     assert [(row[0], row[2]) for row in rows] == pairs
-    assert page.text_content("#row-count") == f"{len(pairs)} of {len(pairs)} rows"
+    assert page.text_content("#row-count") == f"Rows 1-{len(pairs)} of {len(pairs)}"
     expected_bars = sum(1 for n in report["summary"]["host_status_counts"].values() if n) + sum(
         1 for c in report["summary"]["controls"] for n in c["counts"].values() if n
     )
@@ -99,7 +106,7 @@ def test_filtering_by_text_and_status(page):
     page, console, _requests = page
     page.fill("#filter-text", "app02")
     assert {row[0] for row in visible_rows(page)} == {"app02"}
-    assert page.text_content("#row-count").startswith("2 of ")
+    assert page.text_content("#row-count") == "Rows 1-2 of 2 matching (16 in all)"
     page.fill("#filter-text", "")
     page.select_option("#filter-status", "unreachable")
     assert [row[0] for row in visible_rows(page)] == ["dc01"]
@@ -133,3 +140,32 @@ def test_printing_hides_the_filters_and_opens_the_details(page):
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
     assert page.eval_on_selector_all("details", "ds => ds.every(d => d.open)") is True
     assert console == []
+
+
+def test_a_large_table_is_shown_a_page_at_a_time(browser, paged_report_file):
+    page = browser.new_page()
+    console: list[str] = []
+    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.goto(paged_report_file.as_uri())
+    page.wait_for_selector("html[data-report-ready=true]", state="attached", timeout=10_000)
+    first_page = visible_rows(page)
+    assert len(first_page) == 5
+    assert page.text_content("#row-count") == "Rows 1-5 of 16"
+    assert page.is_disabled("#page-previous")
+    page.click("#page-next")
+    second_page = visible_rows(page)
+    assert len(second_page) == 5 and second_page[0] != first_page[0]
+    page.click("#page-next")
+    page.click("#page-next")
+    assert page.text_content("#row-count") == "Rows 16-16 of 16"
+    assert page.is_disabled("#page-next")
+    # Filtering and sorting start again at the first page, over every row, not only the displayed ones.
+    page.select_option("#filter-status", "compliant")
+    assert page.text_content("#row-count") == "Rows 1-5 of 6 matching (16 in all)"
+    assert {row[5] for row in visible_rows(page)} == {"compliant"}
+    page.locator("#results thead th", has_text="Host").first.click()
+    hosts = [row[0] for row in visible_rows(page)]
+    assert hosts == sorted(hosts, key=str.casefold)
+    assert console == []
+    page.close()

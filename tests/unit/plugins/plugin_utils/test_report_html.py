@@ -68,7 +68,7 @@ def page_and_report() -> tuple[Page, dict, str]:
 
 def test_the_only_script_is_ours_and_the_csp_allows_exactly_it(page_and_report):
     page, _report, text = page_and_report
-    assert [tag for tag, _ in page.tags].count("script") == 1
+    assert [tag for tag, _attributes in page.tags].count("script") == 1
     digest = base64.b64encode(hashlib.sha256(page.scripts[0].encode()).digest()).decode()
     csp = next(
         a["content"] for tag, a in page.tags if tag == "meta" and a.get("http-equiv") == "Content-Security-Policy"
@@ -129,3 +129,12 @@ def test_print_css_is_present(page_and_report):
     _page, _report, text = page_and_report
     assert "@media print" in text
     assert "beforeprint" in text
+
+
+def test_rows_after_the_first_page_are_hidden_until_the_script_pages_them(page_and_report):
+    _page, report, _text = page_and_report
+    page = Page()
+    page.feed(render_html(report, page_size=4))
+    assert ["hidden" in row for row in page.rows] == [False] * 4 + [True] * (len(page.rows) - 4)
+    assert "Without JavaScript this table shows its first 4 of 16 rows" in "".join(page.text)
+    assert "Without JavaScript" not in "".join(page_and_report[0].text)
