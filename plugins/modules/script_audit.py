@@ -192,7 +192,9 @@ limits:
   type: list
   elements: str
 compliant:
-  description: No finding, every file read, no budget reached.
+  description:
+    - No finding, every file read, no budget reached. Asynchronous findings on a host that accepts only
+      authenticated callbacks are compatibility warnings (severity low, and a warning) and do not count.
   returned: success
   type: bool
 unsecapp_lockdown:

@@ -90,6 +90,13 @@ def limit_message(stopped: str | None, budget: t.Mapping[str, int]) -> str | Non
     return None
 
 
+def is_compatibility_warning(finding: t.Mapping[str, t.Any], lockdown: bool | None) -> bool:
+    """An asynchronous finding on a host that accepts only authenticated callbacks: the risk the controls guard
+    against is gone there (callbacks are authenticated); what remains is that callbacks from pre-Windows 2000
+    machines fail. Such findings are reported but do not make the host drift."""
+    return lockdown is True and finding["finding_id"] in ASYNC_RULES
+
+
 def summary(result: ScanResult) -> dict[str, int]:
     counts = {"files": len(result.files), "scanned": 0, "findings": len(result.findings)}
     for record in result.files:
@@ -179,7 +186,14 @@ class ScriptAudit(Control):
             + ".",
         }
         actual = f"{plural(counts['findings'], 'finding')} in {plural(counts['scanned'], 'scanned script')}"
-        if scan.findings:
+        compatibility = [finding for finding in scan.findings if is_compatibility_warning(finding, lockdown)]
+        if compatibility:
+            warnings.append(
+                f"{plural(len(compatibility), 'asynchronous WMI finding')} (see findings, severity low): this host "
+                "accepts only authenticated callbacks, so callbacks from pre-Windows 2000 machines to these scripts "
+                "fail."
+            )
+        if len(compatibility) < len(scan.findings):
             status = "drift"
         elif self._incomplete(scan):
             # A budget stopped the host, or a file could not be read: the scripts not seen may hold findings.
