@@ -4,6 +4,7 @@
 #   make test   - unit + end-to-end tests on every supported ansible-core (2.18-2.21), then the quality gates
 #   make matrix - only the unit + end-to-end tests, on every supported ansible-core
 #   make gates  - only the quality gates; each also alone: make gate-sanity, gate-ansible-lint, ... (see GATES)
+#   make bench  - fleet benchmark on the simulator (audit vs the typical playbook); writes benchmarks/results/
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -49,7 +50,7 @@ SANITY_WORK ?= $(or $(TMPDIR),/tmp)/winsec-wmi-sanity-$(shell printf %s "$(CURDI
 .PHONY: help demo demo-harden test matrix venv browser gates tests-matrix $(addprefix pytest-,$(CORES)) $(addprefix gate-,$(GATES))
 
 help:
-	@sed -n '2,6p' Makefile
+	@sed -n '2,7p' Makefile
 
 # --- virtual environments -------------------------------------------------------------------------------------------
 # This machine's pip config lists extra local indexes that are often absent; pip warns once per package about them.
@@ -91,6 +92,12 @@ demo-harden: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 	$(VENV_DIR)/$(CORE_DEFAULT)/bin/python -m tools.demo --harden
 
 matrix: $(addprefix pytest-,$(CORES))
+
+# The fleet benchmark (about 15 minutes on 2 cores; BENCH_ARGS=--quick for a sanity run, --help for the options).
+.PHONY: bench
+BENCH_ARGS ?=
+bench: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
+	$(VENV_DIR)/$(CORE_DEFAULT)/bin/python benchmarks/fleet_audit.py $(BENCH_ARGS)
 
 # make test runs the whole matrix: it fits CI's time easily (about 100 s of pytest per ansible-core on 2 cores).
 # Narrow it with e.g. TEST_CORES="2.18 2.21" (the oldest and the newest are the least a change must pass).

@@ -196,6 +196,9 @@ class HostCounters:
         self.http_requests = 0  # every POST to /wsman/<host>, faulted or not
         self.unauthorized = 0
         self.lsa_batches = 0  # translation calls: wmi_state sends one batch per op, whatever the number of SIDs
+        # WS-Man bytes on the wire (HTTP bodies, headers not counted): what a host's link carries per run.
+        self.bytes_received = 0
+        self.bytes_sent = 0
 
     def count(self, field: str, key: str | None = None) -> None:
         """Increment a counter (``key`` for the per-kind ones) under the lock: handler threads share a host."""
@@ -204,6 +207,11 @@ class HostCounters:
                 setattr(self, field, getattr(self, field) + 1)
             else:
                 getattr(self, field)[key] += 1
+
+    def add_bytes(self, *, received: int = 0, sent: int = 0) -> None:
+        with self.lock:
+            self.bytes_received += received
+            self.bytes_sent += sent
 
     def total_writes(self) -> int:
         with self.lock:
@@ -224,6 +232,8 @@ class HostCounters:
                 "argspec_mismatches": self.argspec_mismatches,
                 "shells_opened": self.shells_opened,
                 "lsa_batches": self.lsa_batches,
+                "bytes_received": self.bytes_received,
+                "bytes_sent": self.bytes_sent,
             }
 
 

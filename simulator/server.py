@@ -101,6 +101,9 @@ class Handler(BaseHTTPRequestHandler):
                 stem = wire_dir / f"{self.server.wire_count:05d}"
             stem.with_suffix(".request.xml").write_bytes(getattr(self, "_request_body", b""))
             stem.with_suffix(f".response-{status}.xml").write_bytes(body)
+        counted = getattr(self, "_counted_host", None)
+        if counted is not None:
+            counted.counters.add_bytes(sent=len(body))
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -137,6 +140,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self._body()
         self._request_body = body
+        self._counted_host: Host | None = None  # set once the request is known to be for a host (byte counters)
         match = _HOST_PATH.match(self.path)
         if match:
             self._wsman(unquote(match.group(1)), body)
@@ -162,6 +166,8 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(404, f"no simulated host {host_name!r}".encode(), "text/plain")
             return
         host.counters.count("http_requests")
+        host.counters.add_bytes(received=len(body))
+        self._counted_host = host
         if not host.profile.winrm:
             # No WinRM before Server 2003. The inventory points these hosts at a port that refuses connections
             # (FleetServer.refused_port); a client that reaches this port anyway gets its connection dropped.
