@@ -22,7 +22,7 @@ def cimv2(fleet, host):
     return fleet.state(host)["namespaces"]["root\\cimv2"]
 
 
-@pytest.mark.parametrize("host", ["ws2016", "ws2022", "w2000"])
+@pytest.mark.parametrize("host", ["ws2016", "ws2022", "ws2012"])
 def test_four_steps_exact(fleet, run_playbook, host):
     tasks = [{"name": "sd", "winsec.wmi.namespace_sd": EXACT}]
     before = cimv2(fleet, host)

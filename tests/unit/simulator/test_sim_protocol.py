@@ -150,7 +150,7 @@ def test_control_api(fleet_server: FleetServer) -> None:
         return status, data
 
     status, fleet = call("GET", "/_control/fleet")
-    assert status == 200 and set(fleet["hosts"]) == {"ws2022", "ws2016", "ws2003", "w2000"}
+    assert status == 200 and set(fleet["hosts"]) == {"ws2022", "ws2016", "ws2012", "ws2003", "w2000"}
     status, faults = call("POST", "/_control/hosts/ws2016/faults", {"latency": 0.01, "http_500": 2})
     assert faults == {"latency": 0.01, "http_500": 2}
     assert call("POST", "/_control/hosts/ws2016/faults", {"bogus": 1})[0] == 400
