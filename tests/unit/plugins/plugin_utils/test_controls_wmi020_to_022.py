@@ -1,0 +1,83 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""WMI-020, WMI-021 and WMI-022 built from the baseline's small option mappings and run by the one runner: all their
+reads in one wmi_state call, writes (only the DCOM exception, only when asked) in at most one more."""
+
+from __future__ import annotations
+
+import base64
+import typing as t
+
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_controls
+from ansible_collections.winsec.wmi.plugins.plugin_utils._dcom_hardening import DcomHardening
+from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import EventSubscriptions
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_audit import NamespaceAudit
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_bytes
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import op_value
+
+FACTS = {
+    "op": "facts",
+    "failed": False,
+    "os_caption": "Windows Server 2016",
+    "os_version": "10.0.14393",
+    "os_build": 14393,
+}
+SD = base64.b64encode(sd_to_bytes(sd_from_sddl("O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)"))).decode()
+
+
+class FakeHost:
+    """Answers each operation as the simulator's demo host jump01 would (legacy DCOM exception, no SACL)."""
+
+    def __init__(self, check_mode: bool) -> None:
+        self.check_mode = check_mode
+        self.diff_mode = False
+        self.calls: list[list[dict[str, t.Any]]] = []
+
+    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        self.calls.append(operations)
+        return [self.answer(operation) for operation in operations]
+
+    def answer(self, operation: dict[str, t.Any]) -> dict[str, t.Any]:
+        reply: dict[str, t.Any] = {"op": operation["op"], "failed": False}
+        if operation["op"] == "facts":
+            return FACTS
+        if operation["op"] == "registry_read":
+            if operation["value"] == "dcom_require_integrity_activation_authentication_level":
+                return {**reply, "key_exists": True, "exists": True, "type": "REG_DWORD", "data": 0}
+            return {**reply, "key_exists": True, "exists": False, "type": None, "data": None}
+        if operation["op"] == "event_subscriptions":
+            return {**reply, "filters": [], "consumers": [], "bindings": []}
+        if operation["op"] == "sd_get":
+            return {**reply, "namespaces": [{"namespace": "root", "sd": SD, "error": None}], "sacl_read": True}
+        if operation["op"] == "registry_write":
+            after = {"exists": True, "type": "REG_DWORD", "data": 1}
+            return {**reply, "before": {"exists": True, "type": "REG_DWORD", "data": 0}, "after": after}
+        raise AssertionError(operation)
+
+    def op_value(self, result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]:
+        return op_value(result, context)
+
+
+def controls(remove_legacy_exception: bool) -> list[t.Any]:
+    return [
+        EventSubscriptions.from_options({"allowed": [], "recurse": False}),
+        DcomHardening.from_options({"remove_legacy_exception": remove_legacy_exception}),
+        NamespaceAudit.from_options({}),
+    ]
+
+
+def test_audit_is_one_call():
+    host = FakeHost(check_mode=True)
+    _context, runs = run_controls(host, controls(True), enforce=False)
+    assert len(host.calls) == 1
+    assert [run.decision.status for run in runs] == ["compliant", "drift", "drift"]
+    assert [run.control.id for run in runs] == ["WMI-020", "WMI-021", "WMI-022"]
+
+
+def test_enforce_writes_only_the_requested_dcom_fix():
+    host = FakeHost(check_mode=False)
+    _context, runs = run_controls(host, controls(True), enforce=True)
+    assert len(host.calls) == 2 and [op["op"] for op in host.calls[1]] == ["registry_write"]
+    assert runs[1].decision.status == "remediated"
+    untouched = FakeHost(check_mode=False)
+    run_controls(untouched, controls(False), enforce=True)
+    assert len(untouched.calls) == 1  # report only by default: nothing written
