@@ -110,8 +110,9 @@ class ActionModule(ActionBase):
         hostvars = task_vars.get("hostvars") or {}
         records = {}
         for host in hosts:
-            variables = hostvars.get(host) if hasattr(hostvars, "get") else None
-            records[str(host)] = variables.get(params["result_var"]) if variables is not None else None
+            # A host missing from the inventory gives Ansible's Undefined, not a mapping: it has no result.
+            variables = hostvars.get(host) if isinstance(hostvars, Mapping) else None
+            records[str(host)] = variables.get(params["result_var"]) if isinstance(variables, Mapping) else None
         return records
 
     def _report(self, params: Mapping[str, t.Any], task_vars: Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -161,7 +162,9 @@ class ActionModule(ActionBase):
             result["msg"] = f"{drifting['total']} host(s) have drift: {names}. The report is in {report_dir}."
         else:
             counts = report["summary"]["host_status_counts"]
-            result["msg"] = "Report written: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + "."
+            result["msg"] = (
+                "Report written: " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no hosts") + "."
+            )
         return result
 
     @staticmethod

@@ -171,3 +171,14 @@ def test_an_unwritable_directory_is_a_clear_failure(tmp_path):
     result = run({"report_dir": str(blocker / "sub")}, task_vars_for({}))
     assert result["failed"] is True
     assert result["msg"].startswith(f"cannot write the report to {blocker / 'sub'}")
+
+
+def test_a_host_unknown_to_the_inventory_has_no_result(tmp_path):
+    class Undefined:
+        """Stands in for what hostvars returns for a host that is not in the inventory (not a mapping)."""
+
+    task_vars = {"ansible_play_hosts_all": ["ghost"], "hostvars": {"ghost": Undefined()}}
+    result = run({"report_dir": str(tmp_path)}, task_vars)
+    assert read_json(tmp_path)["hosts"][0]["cause"] == "no_result"
+    assert result["msg"] == "Report written: 1 error."
+    assert run({"report_dir": str(tmp_path)}, {})["msg"] == "Report written: no hosts."
