@@ -12,7 +12,7 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.winsec.wmi.plugins.modules import baseline, namespace_sd, namespace_sd_info, unsecapp_lockdown
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc, argspec_from_options
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 ACTION_MODULES = {
@@ -29,6 +29,16 @@ def test_argspec_from_doc_maps_suboptions():
     assert spec["aces"]["options"]["type"] == {"type": "str", "choices": ["allow", "deny"], "default": "allow"}
     assert spec["aces"]["elements"] == "dict"
     assert spec["allow_lockout"] == {"type": "bool", "default": False}
+
+
+@pytest.mark.parametrize("name", sorted(ACTION_MODULES))
+def test_spec_is_the_same_whichever_yaml_loader_reads_the_documentation(name):
+    # argspec_from_doc prefers libyaml's loader (each task parses the DOCUMENTATION again in a new worker); the
+    # spec must be exactly what the pure-Python safe loader reads.
+    documentation = ACTION_MODULES[name].DOCUMENTATION
+    assert yaml.__with_libyaml__, "PyYAML without libyaml: the fast path is not tested here"
+    pure = yaml.load(documentation, Loader=yaml.SafeLoader)
+    assert argspec_from_doc(documentation) == argspec_from_options(pure["options"])
 
 
 @pytest.mark.parametrize("name", sorted(ACTION_MODULES))
