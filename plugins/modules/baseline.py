@@ -17,7 +17,10 @@ description:
     V(WMI-002) chosen namespaces carry the explicit descriptor of O(namespace_sds); V(WMI-003) no NULL, missing or
     empty DACL and canonical ACE order on any namespace; V(WMI-004) no write, RemoteAccess or WriteSecurity for
     broad principals (Everyone, Authenticated Users, Users, ...) or non-administrators; V(WMI-005) no orphaned SID;
-    V(WMI-006) every namespace owned by an administrator."
+    V(WMI-006) every namespace owned by an administrator; V(WMI-020) no permanent event consumer that is neither
+    built-in nor allow-listed (MITRE ATT&CK T1546.003); V(WMI-021) DCOM activation hardening not disabled by a
+    legacy exception (KB5004442); with O(scripts.paths), V(WMI-010) no script uses the removed ADSI-WMI extension and
+    V(WMI-011) no asynchronous WMI script whose callbacks are unauthenticated."
   - Drift the baseline does not fix by itself (a product account holding WriteSecurity, orphaned SIDs, a non-admin
     owner, a NULL DACL) is reported with C(remediation.automatic=false) and what to do, and named in a warning.
   - Hosts the inventory says Ansible cannot manage (O(inventory_os)) are reported V(not_applicable) with the
@@ -64,6 +67,46 @@ options:
     type: str
     choices: [auto, dword, string]
     default: auto
+  scripts:
+    description:
+      - Script files to audit for controls V(WMI-010) and V(WMI-011) (see M(winsec.wmi.script_audit)). Without
+        O(scripts.paths) these two controls do not run. The files travel in the same single round trip, bounded
+        per file, per host and in number.
+    type: dict
+    default: {}
+    suboptions:
+      paths:
+        description: Files or directories (searched recursively) on the host.
+        type: list
+        elements: str
+      patterns:
+        description: File name wildcards read inside directories (default the script extensions).
+        type: list
+        elements: str
+      max_file_bytes:
+        description: The largest file read.
+        type: int
+        default: 1048576
+      max_total_bytes:
+        description: The most bytes read per host.
+        type: int
+        default: 8388608
+      max_files:
+        description: The most files read per host.
+        type: int
+        default: 1000
+  event_subscriptions:
+    description:
+      - Options of control V(WMI-020) (see M(winsec.wmi.event_subscription_info)), C(namespaces), C(recurse),
+        C(allowed) (subscriptions you expect) and C(builtin) (replaces the built-in list).
+    type: dict
+    default: {}
+  dcom:
+    description:
+      - Options of control V(WMI-021). C(remove_legacy_exception=true) lets O(mode=enforce) remove a
+        C(RequireIntegrityActivationAuthenticationLevel=0) exception; by default it is reported only.
+    type: dict
+    default: {}
   exceptions:
     description:
       - Accepted findings. A finding that matches an active exception is reported with its reason and is never
@@ -91,9 +134,16 @@ options:
         description: The last day the exception applies (YYYY-MM-DD).
         type: str
   fail_on_drift:
-    description: Fail the host when drift remains that no exception accepts. A control error always fails the host.
+    description: Fail the host when drift remains that no exception accepts.
     type: bool
     default: false
+  fail_on_error:
+    description:
+      - Fail the host when a control ends in V(error) (a read or write the host refused, a namespace it could not
+        read). The result is returned either way, with V(status=error); an error is never reported as compliant.
+      - The wmi_hardening role sets it to V(false) and fails such hosts in a later task, after the report is written.
+    type: bool
+    default: true
   evidence:
     description: Return the full evidence of each control (for example every namespace's SDDL), not only findings.
     type: bool

@@ -21,8 +21,11 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import STATUSES, Control, ControlRun, Decision, host_verdict, read_host, write_host
+from ._dcom_hardening import DcomHardening
+from ._event_subscriptions import EventSubscriptions
 from ._namespace_controls import NAMESPACE_CONTROLS, ExplicitSds, NamespaceTreeRead
 from ._os_profile import PRE_2003_MITIGATIONS
+from ._script_audit import DEFAULT_PATTERNS, AdsiScriptAudit, AsyncScriptAudit
 from ._unsecapp_lockdown import UnsecappLockdown, os_result
 from ._wmi_errors import WmiActionError, WmiCaller
 
@@ -165,9 +168,22 @@ def build_controls(
     available: dict[str, Control] = {
         UnsecappLockdown.id: UnsecappLockdown("enabled", params["unsecapp_value_type"]),
         ExplicitSds.id: ExplicitSds(params["namespace_sds"]),
+        EventSubscriptions.id: EventSubscriptions.from_options(params.get("event_subscriptions")),
+        DcomHardening.id: DcomHardening.from_options(params.get("dcom")),
     }
     for control_class in NAMESPACE_CONTROLS:
         available[control_class.id] = control_class(tree, excepted)
+    scripts = params.get("scripts") or {}
+    if scripts.get("paths"):  # the script controls read files: only where the user says which
+        budget = (
+            scripts["paths"],
+            scripts.get("patterns") or DEFAULT_PATTERNS,
+            scripts.get("max_file_bytes") or 1048576,
+            scripts.get("max_total_bytes") or 8388608,
+            scripts.get("max_files") or 1000,
+        )
+        available[AdsiScriptAudit.id] = AdsiScriptAudit(*budget)
+        available[AsyncScriptAudit.id] = AsyncScriptAudit(*budget)
     selected = [control.upper() for control in params.get("controls") or available]
     unknown = sorted(set(selected) - set(available))
     if unknown:
@@ -179,9 +195,12 @@ def build_controls(
 
 
 def _record(run: ControlRun, evidence: bool) -> dict[str, t.Any]:
-    if run.decision is None:
+    if run.error is not None or run.decision is None:
+        # An error wins over any decision made before it (a write that failed leaves the drift it was to fix).
         error = run.error
-        record = run.control.outcome(Decision("error", reason=error.msg if error else "the control did not run"))
+        planned = run.decision or Decision("error")
+        decision = replace(planned, status="error", reason=error.msg if error else "the control did not run")
+        record = run.control.outcome(decision)
         if error is not None and "error" in error.result:
             record["error"] = error.result["error"]
         return record
@@ -277,7 +296,7 @@ def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: dateti
             warnings.extend(run.decision.warnings)
     if warnings:
         result["warnings"] = warnings
-    if result["status"] == "error":
+    if result["status"] == "error" and params["fail_on_error"]:
         result["failed"] = True
     elif params["fail_on_drift"] and result["status"] == "drift":
         result["failed"] = True

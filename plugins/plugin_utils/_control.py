@@ -194,7 +194,7 @@ def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun
     replies = dict(zip(((i, p) for i, p, _ in ordered), caller.wmi_call([op for _, _, op in ordered]), strict=True))
     for index, run in enumerate(pending):
         decision = t.cast(Decision, run.decision)
-        results = [replies[(index, position)] for position in range(len(decision.writes))]
+        results: list[t.Mapping[str, t.Any]] = [replies[(index, position)] for position in range(len(decision.writes))]
         try:
             run.decision = run.control.verify(host, decision, results)
         except WmiActionError as failure:

@@ -19,7 +19,7 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext, Reference
-from ._namespace_findings import BROAD_PRINCIPALS, FULL_OR_PARTIAL_WRITE, REMOTE_ACCESS, WRITE_SECURITY, namespace_key
+from ._namespace_findings import FULL_OR_PARTIAL_WRITE, REMOTE_ACCESS, WRITE_SECURITY, is_broad_sid, namespace_key
 from ._namespace_sd import DOCS_NAMESPACE_SECURITY, DOCS_SETSD, NamespaceSd, decode_host_sd
 from ._namespace_sd_info import parse_namespaces, read_reports, sd_reads
 from ._namespace_sd_plan import NamespaceSdRefusal, encode_sd, parse_request, plan
@@ -204,7 +204,8 @@ class BroadGrants(NamespaceFindingsControl):
         return replace(decision, writes=writes, changes=changes, automatic=automatic, warnings=notes)
 
     def _fixable(self, finding: t.Mapping[str, t.Any]) -> bool:
-        return str(finding.get("sid")) in BROAD_PRINCIPALS and not self.excepted(self.id, finding)
+        sid = finding.get("sid")
+        return bool(sid) and is_broad_sid(Sid.parse(str(sid))) and not self.excepted(self.id, finding)
 
     def _fix_targets(self, entry: TreeEntry, resolved: t.Mapping[str, str | None]) -> dict[str, int]:
         """SID -> the rights to take away from its explicit allow ACEs on this namespace (excepted ones kept)."""
@@ -212,7 +213,7 @@ class BroadGrants(NamespaceFindingsControl):
         for ace in entry.sd.dacl.aces if entry.sd.dacl else ():
             sid = str(ace.sid)
             offending = ace.mask & BROAD_RIGHTS_REMOVED
-            if ace.inherited or ace.type != ACCESS_ALLOWED_ACE_TYPE or sid not in BROAD_PRINCIPALS or not offending:
+            if ace.inherited or ace.type != ACCESS_ALLOWED_ACE_TYPE or not is_broad_sid(ace.sid) or not offending:
                 continue
             finding = {"namespace": entry.namespace, "sid": sid, "principal": principal_name(ace.sid, resolved)}
             if self.excepted(self.id, finding):

@@ -46,10 +46,21 @@ def unsecapp(value: int | None) -> dict[str, t.Any]:
     }
 
 
+NO_SUBSCRIPTIONS = {"op": "event_subscriptions", "failed": False, "filters": [], "consumers": [], "bindings": []}
+
+
 def read_reply(facts: dict[str, t.Any], value: int | None, sd_tree: dict[str, t.Any]) -> t.Callable[..., t.Any]:
+    """A host whose DCOM hardening is on and that has no permanent event subscription."""
+
     def reply(operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-        by_op = {"facts": facts, "registry_read": unsecapp(value), "sd_get": sd_tree}
-        return [by_op[operation["op"]] for operation in operations]
+        by_op = {"facts": facts, "sd_get": sd_tree, "event_subscriptions": NO_SUBSCRIPTIONS}
+        by_value = {"unsecapp_access_control_default": unsecapp(value)}
+        return [
+            by_value.get(operation["value"], unsecapp(1))
+            if operation["op"] == "registry_read"
+            else by_op[operation["op"]]
+            for operation in operations
+        ]
 
     return reply
 
@@ -83,7 +94,8 @@ COMPLIANT_HOST = read_reply(WS2022_FACTS, 1, tree(root=ROOT, root__cimv2=INHERIT
 
 def test_audit_is_one_round_trip_and_never_writes():
     result, target = run({"mode": "audit"}, [DRIFTING_HOST])
-    assert target.ops == [["facts", "registry_read", "sd_get"]]  # the shared tree read is sent once
+    # Every control's reads in one call; the namespace tree is read once for the four controls that judge it.
+    assert target.ops == [["facts", "registry_read", "sd_get", "event_subscriptions", "registry_read", "registry_read"]]
     assert result["status"] == "drift" and result["changed"] is False
     records = by_id(result)
     assert records["WMI-001"]["status"] == "drift"
@@ -96,7 +108,7 @@ def test_audit_is_one_round_trip_and_never_writes():
 
 def test_enforce_fixes_in_one_more_round_trip():
     result, target = run({"mode": "enforce"}, [DRIFTING_HOST, written])
-    assert target.ops == [["facts", "registry_read", "sd_get"], ["registry_write", "sd_set"]]
+    assert target.ops[1] == ["registry_write", "sd_set"] and len(target.ops) == 2
     sd_set = target.calls[1][1]
     assert sd_set["namespace"] == "root\\cimv2" and sd_set["expected_sd"] == b64(CIMV2_WIDE)
     # Everyone keeps what is not a finding (Enable, MethodExecute, ProviderWrite); only explicit ACEs are sent.
@@ -183,3 +195,38 @@ def test_bad_input_fails_before_contacting_the_host(args, message):
     result, target = run({"mode": "enforce", **args}, [])
     assert result["failed"] is True and message in result["msg"]
     assert target.calls == []
+
+
+def test_script_controls_run_only_where_script_paths_are_given():
+    without = run({"mode": "audit"}, [COMPLIANT_HOST])[0]
+    assert {"WMI-010", "WMI-011"}.isdisjoint(record["id"] for record in without["controls"])
+
+    def with_scripts(operations):
+        files = {"op": "script_files", "failed": False, "files": [], "stopped": None}
+        return [files if op["op"] == "script_files" else COMPLIANT_HOST([op])[0] for op in operations]
+
+    result, target = run({"mode": "audit", "scripts": {"paths": ["C:\\Scripts"]}}, [with_scripts])
+    assert len(target.calls) == 1 and target.ops[0].count("script_files") == 1  # both controls share one read
+    assert {"WMI-010", "WMI-011"} <= {record["id"] for record in result["controls"]}
+
+
+def test_a_failed_write_is_an_error_never_left_as_drift():
+    def refused(operations):
+        error = {"code": "CHANGED_SINCE_READ", "message": "the value changed since it was read"}
+        return [{"op": operation["op"], "failed": True, "error": error} for operation in operations]
+
+    result = run({"mode": "enforce"}, [DRIFTING_HOST, refused])[0]
+    records = by_id(result)
+    assert records["WMI-001"]["status"] == "error" and "changed since" in records["WMI-001"]["reason"]
+    assert records["WMI-001"]["error"]["code"] == "CHANGED_SINCE_READ"
+    assert result["status"] == "error" and result["failed"] is True
+
+
+def test_fail_on_error_false_returns_the_error_without_failing():
+    def refused(operations):
+        return [
+            {"op": op["op"], "failed": True, "error": {"code": "ACCESS_DENIED", "message": "no"}} for op in operations
+        ]
+
+    result = run({"mode": "enforce", "fail_on_error": False}, [DRIFTING_HOST, refused])[0]
+    assert result["status"] == "error" and "failed" not in result
