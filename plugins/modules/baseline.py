@@ -101,6 +101,13 @@ options:
         C(allowed) (subscriptions you expect) and C(builtin) (replaces the built-in list).
     type: dict
     default: {}
+  namespace_audit:
+    description:
+      - Control V(WMI-022), changes to namespace security are audited (a SACL that audits WriteSecurity, Security
+        event 4662). Off unless C(enabled=true), because reading a SACL needs SeSecurityPrivilege; C(namespaces)
+        (default V(root)) are the namespaces whose SACL is read. Report only.
+    type: dict
+    default: {}
   dcom:
     description:
       - Options of control V(WMI-021). C(remove_legacy_exception=true) lets O(mode=enforce) remove a

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from ._control import STATUSES, Control, ControlRun, Decision, host_verdict, read_host, write_host
 from ._dcom_hardening import DcomHardening
 from ._event_subscriptions import EventSubscriptions
+from ._namespace_audit import NamespaceAudit
 from ._namespace_controls import NAMESPACE_CONTROLS, ExplicitSds, NamespaceTreeRead
 from ._os_profile import PRE_2003_MITIGATIONS
 from ._script_audit import DEFAULT_PATTERNS, AdsiScriptAudit, AsyncScriptAudit
@@ -173,6 +174,9 @@ def build_controls(
     }
     for control_class in NAMESPACE_CONTROLS:
         available[control_class.id] = control_class(tree, excepted)
+    namespace_audit = params.get("namespace_audit") or {}
+    if namespace_audit.get("enabled"):  # reading SACLs needs SeSecurityPrivilege: only where the user asks
+        available[NamespaceAudit.id] = NamespaceAudit.from_options(namespace_audit)
     scripts = params.get("scripts") or {}
     if scripts.get("paths"):  # the script controls read files: only where the user says which
         budget = (

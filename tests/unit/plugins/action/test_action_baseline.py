@@ -230,3 +230,18 @@ def test_fail_on_error_false_returns_the_error_without_failing():
 
     result = run({"mode": "enforce", "fail_on_error": False}, [DRIFTING_HOST, refused])[0]
     assert result["status"] == "error" and "failed" not in result
+
+
+def test_sacl_control_runs_only_when_enabled():
+    without = run({"mode": "audit"}, [COMPLIANT_HOST])[1]
+    assert all("sacl" not in op for op in without.calls[0])
+
+    def with_sacl(operations):
+        return [
+            {**COMPLIANT_HOST([op])[0], "sacl_read": False} if op.get("sacl") else COMPLIANT_HOST([op])[0]
+            for op in operations
+        ]
+
+    result, target = run({"mode": "audit", "namespace_audit": {"enabled": True}}, [with_sacl])
+    assert any(op.get("sacl") for op in target.calls[0]) and len(target.calls) == 1
+    assert by_id(result)["WMI-022"]["status"] == "error"  # no SeSecurityPrivilege: unknown, never "no SACL"
