@@ -46,6 +46,7 @@ th{background:#f2f2f2}#results th{cursor:pointer;user-select:none}
 .filters{margin:.6em 0;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
 pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:4px;margin:2px 0;max-height:20em;overflow:auto}
 td.detail{white-space:pre-wrap;word-break:break-word;max-width:40em}
+#results td:nth-child(3),#results td:nth-child(5),#results td:nth-child(6){white-space:nowrap}
 details.host{border:1px solid #ddd;margin:4px 0;padding:2px 8px}details.host>summary{cursor:pointer;font-weight:600}
 .control{border-left:4px solid #ccc;margin:6px 0;padding:2px 8px}.muted{color:#666}
 .legend span{margin-right:1em;white-space:nowrap}.legend i{display:inline-block;width:10px;height:10px;margin-right:3px}

@@ -27,7 +27,8 @@ SCHEMA = json.loads((ROOT / "docs" / "schemas" / "wmi-compliance.schema.json").r
 JUNIT_XSD = ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / "data" / "junit-report.xsd"
 REPORT_FILES = ("wmi-compliance.json", "wmi-compliance.junit.xml", "wmi-compliance.html", "wmi-compliance.csv",
                 "wmi-compliance.md")  # fmt: skip
-DEMO_DRIFT = {"app02", "backup01", "file01", "print01", "sql02", "web01", "web02"}
+# Demo hosts with drift whatever controls the baseline adds: broad or non-admin namespace rights, unsecapp off.
+KNOWN_DRIFT = {"app02", "backup01", "sql02", "web01", "web02"}
 UNREACHABLE = "branch-srv"
 # The undeclared Server 2003 host: ansible-core's bootstrap refuses its PowerShell 2.0, so its task fails.
 BOOTSTRAP_FAILS = "legacy-erp"
@@ -131,7 +132,8 @@ def test_the_audit_job_reports_every_host_and_publishes_its_summary(audit_job) -
     assert (hosts[UNREACHABLE]["status"], hosts[UNREACHABLE]["cause"]) == ("unreachable", "unreachable")
     assert (hosts[BOOTSTRAP_FAILS]["status"], hosts[BOOTSTRAP_FAILS]["cause"]) == ("error", "failed")
     assert "PowerShell" in hosts[BOOTSTRAP_FAILS]["reason"]
-    assert {name for name, host in hosts.items() if host["status"] == "drift"} == DEMO_DRIFT
+    drifting = {name for name, host in hosts.items() if host["status"] == "drift"}
+    assert drifting >= KNOWN_DRIFT
     assert all(host["check_mode"] is True for host in hosts.values())
 
     # Custom statistics: what AWX stores as the job's artifacts and hands to the next workflow node.
@@ -139,7 +141,7 @@ def test_the_audit_job_reports_every_host_and_publishes_its_summary(audit_job) -
     assert summary["hosts"] == 24
     assert summary["status_counts"] == report["summary"]["host_status_counts"]
     assert summary["status_counts"]["unreachable"] == 1
-    assert set(summary["hosts_with_drift"]) == DEMO_DRIFT
+    assert set(summary["hosts_with_drift"]) == drifting
     assert set(summary["hosts_with_errors"]) == {UNREACHABLE, BOOTSTRAP_FAILS}
 
     # A Check job writes to no host.
@@ -195,9 +197,9 @@ def test_the_job_status_follows_fail_on_drift_not_unreachable_hosts(demo, tmp_pa
         limit=limit,
     )  # fmt: skip
     assert strict.status == "failed"
-    # Exactly the drifting hosts fail; the unreachable one does not.
-    assert failed_hosts(strict) == DEMO_DRIFT
-    # The report was written before the hosts failed, and it still says the unreachable host is unreachable.
+    # The report was written before the hosts failed; exactly its drifting hosts fail, the unreachable one does not.
     report = json.loads((tmp_path / "reports" / "wmi-compliance.json").read_text(encoding="utf-8"))
-    assert {host["host"]: host["status"] for host in report["hosts"]}[UNREACHABLE] == "unreachable"
+    statuses = {host["host"]: host["status"] for host in report["hosts"]}
+    assert statuses[UNREACHABLE] == "unreachable"
+    assert failed_hosts(strict) == {name for name, status in statuses.items() if status == "drift"} >= KNOWN_DRIFT
     assert sum(counters["writes"] for counters in demo.all_counters().values()) == 0
