@@ -5,7 +5,9 @@ import json
 
 import jsonschema
 import pytest
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import STATUSES as control_statuses
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
+    CONTROL_STATUSES,
     ReportMergeError,
     build_report,
     compact_summary,
@@ -182,3 +184,8 @@ def test_an_existing_report_of_another_major_version_is_refused():
         hosts_of_existing_report({"foo": 1})
     with pytest.raises(ReportMergeError, match="malformed host"):
         hosts_of_existing_report({**existing, "hosts": [{"host": "a", "status": "green"}]})
+
+
+def test_the_report_knows_exactly_the_verdicts_a_control_can_have():
+    # The report lists them in reading order; the control runner defines them (worst first).
+    assert sorted(CONTROL_STATUSES) == sorted(control_statuses)
