@@ -27,7 +27,7 @@ from ._namespace_audit import NamespaceAudit
 from ._namespace_controls import NAMESPACE_CONTROLS, ExplicitSds, NamespaceTreeRead
 from ._os_profile import PRE_2003_MITIGATIONS
 from ._script_audit import DEFAULT_PATTERNS, AdsiScriptAudit, AsyncScriptAudit
-from ._unsecapp_lockdown import UnsecappLockdown, os_result
+from ._unsecapp_lockdown import UnsecappLockdown
 from ._wmi_errors import WmiActionError, WmiCaller
 
 # Inventory values (the documented host variable winsec_wmi_os, or AD's operatingSystem attribute) of releases
@@ -289,7 +289,7 @@ def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: dateti
     planned = enforce and any(run.decision is not None and run.decision.writes for run in runs)
     write_host(caller, host, runs)
     records = [_record(run, params["evidence"]) for run in runs]
-    result = summarise(records, os_result(host), contacted=True, changed=planned)
+    result = summarise(records, host.os_facts, contacted=True, changed=planned)
     if host.profile.pre_2003 and result["status"] in ("compliant", "remediated", "excepted"):
         # Before Server 2003 the unsecapp check does not exist: such a host is never called compliant.
         result["status"] = "not_applicable"

@@ -21,7 +21,7 @@ import json
 import typing as t
 from dataclasses import dataclass, field, replace
 
-from ._os_profile import OsProfile, os_profile
+from ._os_profile import OsProfile, host_facts, os_profile
 from ._wmi_errors import WmiActionError, WmiCaller, WmiOperationError, describe_error
 
 # The outcome statuses, in the order a host's verdict is decided: the first present among the host's controls wins
@@ -53,6 +53,11 @@ class HostContext:
     @property
     def will_write(self) -> bool:
         return self.enforce and not self.check_mode
+
+    @property
+    def os_facts(self) -> dict[str, t.Any]:
+        """The 'os' key every winsec.wmi module returns: the host's facts and what the controls derive from them."""
+        return {**host_facts(self.facts), "family": self.profile.family, "pre_2003": self.profile.pre_2003}
 
 
 @dataclass

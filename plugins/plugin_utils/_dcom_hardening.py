@@ -25,7 +25,6 @@ from dataclasses import replace
 from ._control import Control, Decision, HostContext, Reference
 from ._os_profile import OsProfile
 from ._unsecapp import data_as_string
-from ._unsecapp_lockdown import os_result
 from ._wmi_errors import op_value
 
 KB5004442 = Reference(
@@ -111,7 +110,7 @@ class DcomHardening(Control):
         )
         expected = "RequireIntegrityActivationAuthenticationLevel absent or 1 (no legacy exception)"
         result: dict[str, t.Any] = {
-            "os": os_result(host),
+            "os": host.os_facts,
             "require_integrity": {**dict(require), "value": require_value},
             "raise_level": {**dict(raise_level), "value": raise_value},
         }

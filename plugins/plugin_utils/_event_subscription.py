@@ -31,7 +31,6 @@ from ._event_subscriptions import (
 )
 from ._namespace_findings import normalise_namespace
 from ._text import plural
-from ._unsecapp_lockdown import os_result
 from ._wmi_errors import WmiActionError, WmiOperationError, describe_error, op_value
 
 
@@ -165,7 +164,7 @@ class EventSubscriptionRemoval(Control):
             consumer_name=self.consumer_name,
             consumer_class=self.consumer_class,
         )
-        result: dict[str, t.Any] = {"os": os_result(host), "subscription": self.subscription, "removed": plan.to_dict()}
+        result: dict[str, t.Any] = {"os": host.os_facts, "subscription": self.subscription, "removed": plan.to_dict()}
         expected = f"{self.subscription} absent"
         if plan.empty:
             result["msg"] = f"{self.subscription} is absent."

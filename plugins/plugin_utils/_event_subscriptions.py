@@ -28,7 +28,6 @@ from ._control import Control, Decision, HostContext, Reference
 from ._namespace_findings import normalise_namespace
 from ._os_profile import OsProfile
 from ._text import plural
-from ._unsecapp_lockdown import os_result
 from ._wmi_errors import WmiActionError, describe_error, op_value
 
 MITRE_T1546_003 = Reference(
@@ -770,7 +769,7 @@ class EventSubscriptions(Control):
             if subscription.consumer is not None:
                 counts[subscription.classification] += 1
         result: dict[str, t.Any] = {
-            "os": os_result(host),
+            "os": host.os_facts,
             "namespaces": self.namespaces,
             "recurse": self.recurse,
             "subscriptions": [subscription.to_dict() for subscription in classified.subscriptions],

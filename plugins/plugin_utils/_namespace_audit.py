@@ -35,7 +35,6 @@ from ._sd_model import (
     SYSTEM_AUDIT_ACE_TYPE,
     Ace,
 )
-from ._unsecapp_lockdown import os_result
 from ._wmi_errors import WmiActionError, op_value
 
 DOCS_GET_SECURITY_DESCRIPTOR = Reference(
@@ -146,7 +145,7 @@ class NamespaceAudit(Control):
             else:
                 audited.append(namespace)
         result_keys: dict[str, t.Any] = {
-            "os": os_result(host),
+            "os": host.os_facts,
             "audited": audited,
             "sacl_unreadable": unreadable,
             "findings": findings,

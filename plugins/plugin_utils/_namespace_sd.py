@@ -27,7 +27,6 @@ from ._namespace_sd_plan import (
 )
 from ._sd import Acl, SecurityDescriptor, SecurityDescriptorError, sd_from_sddl, sd_to_sddl
 from ._text import plural
-from ._unsecapp_lockdown import os_result
 from ._wmi_errors import WmiActionError, op_value
 
 DOCS_SETSD = Reference(
@@ -122,7 +121,7 @@ class NamespaceSd(Control):
             "previous_sddl": sd_to_sddl(current),
             "sddl": sd_to_sddl(decision.predicted),
             "changes": changes,
-            "os": os_result(host),
+            "os": host.os_facts,
         }
         warnings = []
         if unreadable and decision.changed:

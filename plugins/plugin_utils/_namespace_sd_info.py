@@ -16,7 +16,6 @@ from ._control import Control, Decision, HostContext
 from ._namespace_findings import namespace_reports, normalise_namespace
 from ._sd import SecurityDescriptorError
 from ._text import plural
-from ._unsecapp_lockdown import os_result
 from ._wmi_errors import WmiActionError, op_value
 
 
@@ -73,7 +72,7 @@ class NamespaceSdInfo(Control):
         reports = read_reports(self.namespaces, results, resolve_names=self.resolve_names)
         findings = [finding for report in reports for finding in report["findings"]]
         result: dict[str, t.Any] = {
-            "os": os_result(host),
+            "os": host.os_facts,
             "namespaces": [self._shown(report) for report in reports],
             "findings": findings,
             "finding_count": len(findings),

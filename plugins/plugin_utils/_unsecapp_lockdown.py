@@ -13,7 +13,7 @@ from __future__ import annotations
 import typing as t
 
 from ._control import Control, Decision, HostContext, Reference
-from ._os_profile import PRE_2003_MITIGATIONS, host_facts
+from ._os_profile import PRE_2003_MITIGATIONS
 from ._unsecapp import REGISTRY_PATH, REGISTRY_VALUE, WRITE_TYPES, diff, normalise, plan, shown_data
 from ._wmi_errors import op_value
 
@@ -25,11 +25,6 @@ DOCS_2003_CHANGES = Reference(
     "Security changes in WMI in Windows Server 2003 (Microsoft Learn, 'Maintaining WMI Security')",
     "https://learn.microsoft.com/en-us/windows/win32/wmisdk/maintaining-wmi-security",
 )
-
-
-def os_result(host: HostContext) -> dict[str, t.Any]:
-    """The 'os' key every winsec.wmi module returns: the host's facts and what the controls derive from them."""
-    return {**host_facts(host.facts), "family": host.profile.family, "pre_2003": host.profile.pre_2003}
 
 
 class UnsecappLockdown(Control):
@@ -49,7 +44,7 @@ class UnsecappLockdown(Control):
         read = op_value(results[0], f"reading {REGISTRY_PATH}")
         current = normalise(read)
         result: dict[str, t.Any] = {
-            "os": os_result(host),
+            "os": host.os_facts,
             "before": current.to_dict(),
             "after": current.to_dict(),
             "observed_type": current.type,
