@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import json
 import typing as t
@@ -182,3 +183,15 @@ def test_a_host_unknown_to_the_inventory_has_no_result(tmp_path):
     assert read_json(tmp_path)["hosts"][0]["cause"] == "no_result"
     assert result["msg"] == "Report written: 1 error."
     assert run({"report_dir": str(tmp_path)}, {})["msg"] == "Report written: no hosts."
+
+
+def test_concurrent_merges_lose_no_host(tmp_path):
+    # AWX job slices that share a report directory finish at the same time: each read-merge-write takes its turn.
+    def report_one(index: int) -> None:
+        records = {f"slice{index}": baseline("compliant", [control("WMI-001", "compliant")])}
+        result = run({"report_dir": str(tmp_path), "merge": True, "formats": ["json"]}, task_vars_for(records))
+        assert not result.get("failed"), result
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(report_one, range(16)))
+    assert sorted(host["host"] for host in read_json(tmp_path)["hosts"]) == sorted(f"slice{i}" for i in range(16))
