@@ -196,7 +196,8 @@ def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun
         for position, operation in enumerate(t.cast(Decision, run.decision).writes)
     ]
     ordered = sorted(planned, key=lambda item: _write_order(item[2]))
-    replies = dict(zip(((i, p) for i, p, _ in ordered), caller.wmi_call([op for _, _, op in ordered]), strict=True))
+    sent = caller.wmi_call([operation for _index, _position, operation in ordered])
+    replies = dict(zip(((index, position) for index, position, _operation in ordered), sent, strict=True))
     for index, run in enumerate(pending):
         decision = t.cast(Decision, run.decision)
         results: list[t.Mapping[str, t.Any]] = [replies[(index, position)] for position in range(len(decision.writes))]

@@ -29,7 +29,9 @@ from ._wmi_errors import op_value
 
 KB5004442 = Reference(
     "KB5004442: Manage changes for Windows DCOM Server Security Feature Bypass (CVE-2021-26414)",
-    "https://support.microsoft.com/en-us/topic/kb5004442-manage-changes-for-windows-dcom-server-security-feature-bypass-cve-2021-26414-f1400b52-c141-43d2-941e-37ed901c769c",
+    "https://support.microsoft.com/en-us/topic/"
+    "kb5004442-manage-changes-for-windows-dcom-server-security-feature-bypass-cve-2021-26414-"
+    "f1400b52-c141-43d2-941e-37ed901c769c",
 )
 DCOM_HARDENING_BLOG = Reference(
     "DCOM authentication hardening: what you need to know (Windows IT Pro Blog)",

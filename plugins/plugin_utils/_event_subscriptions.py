@@ -748,7 +748,7 @@ class EventSubscriptions(Control):
         classified = classify(inventory, builtins=builtins, allowed=self.allowed)
         findings = subscription_findings(classified)
         # With recurse, a namespace that could not be read is listed, not fatal: the others are still judged.
-        unreadable = [
+        unreadable: list[dict[str, t.Any]] = [
             {"namespace": str(item.get("namespace")), "error": describe_error(item.get("error")).to_dict()}
             for result in results
             for item in result.get("namespace_errors") or []

@@ -64,8 +64,8 @@ WMI_RIGHTS_PRESETS: dict[str, int] = {
     "DefaultUser": 0x13,
 }
 
-# What __SystemSecurity.SetSD accepts in an ACE mask: 0x3f | READ_CONTROL | WRITE_DAC (https://learn.microsoft.com/en-us/windows/win32/wmisdk/--systemsecurity-setsd:
-# an unknown access bit is WBEM_E_INVALID_PARAMETER).
+# What __SystemSecurity.SetSD accepts in an ACE mask: 0x3f | READ_CONTROL | WRITE_DAC; an unknown access bit is
+# WBEM_E_INVALID_PARAMETER (https://learn.microsoft.com/en-us/windows/win32/wmisdk/--systemsecurity-setsd).
 SETSD_RIGHTS_MASK = 0x3F | 0x20000 | 0x40000
 
 ACE_FLAGS: dict[str, int] = {

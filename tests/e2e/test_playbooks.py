@@ -72,8 +72,8 @@ def test_audit_harden_audit(fleet_factory, tmp_path) -> None:
     calls = wmi_state_calls(fleet)
     # One round trip per reachable host, whatever the number of controls and namespaces; declared legacy hosts and
     # the unreachable one: none.
-    assert {calls[host] for host in DECLARED_LEGACY + ("branch-srv",)} == {0}
-    assert {n for host, n in calls.items() if host not in DECLARED_LEGACY + ("branch-srv", "legacy-erp")} == {1}
+    assert {calls[host] for host in (*DECLARED_LEGACY, "branch-srv")} == {0}
+    assert {n for host, n in calls.items() if host not in (*DECLARED_LEGACY, "branch-srv", "legacy-erp")} == {1}
 
     fleet.reset_counters()
     _, predicted = run(fleet, "harden.yml", tmp_path / "check", check=True, diff=True)

@@ -23,7 +23,8 @@ FACTS_2022 = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0
 FACTS_2003 = {"os_caption": "Microsoft Windows Server 2003", "os_version": "5.2.3790", "os_build": 3790}
 
 
-def host(facts=FACTS_2022):
+def host(facts=None):
+    facts = facts or FACTS_2022
     return HostContext(facts, os_profile(facts), check_mode=True, diff_mode=False, enforce=False)
 
 
@@ -48,7 +49,7 @@ def encoded(text):
     return base64.b64encode(text.encode("utf-16-le")).decode()
 
 
-def run(result, facts=FACTS_2022, **options):
+def run(result, facts=None, **options):
     control = EventSubscriptions.from_options(options)
     return control.decide(host(facts), [{"op": "event_subscriptions", "failed": False, **result}])
 
