@@ -41,6 +41,7 @@ from ._sd import (
     sd_to_bytes,
     sd_to_sddl,
 )
+from ._sddl import DomainAliasError
 from ._text import as_written
 from ._wmi_errors import WmiActionError
 from ._wmi_rights import INHERIT_FLAGS, inherit_name, mask_to_rights, rights_to_mask
@@ -160,6 +161,14 @@ def _sddl_request(text: str, mode: str, namespace: str) -> tuple[SecurityDescrip
         raise NamespaceSdRefusal(namespace_sd_problems(None)[0], namespace, contacted=False)
     try:
         sd = sd_from_sddl(text)
+    except DomainAliasError as exc:
+        raise WmiActionError(
+            f"sddl: the alias {exc.alias!r} names a domain group (RID {exc.rid}) of a domain this module does not "
+            f"know before it reads the host. Write the group's full SID (S-1-5-21-<domain>-{exc.rid}) in the SDDL, "
+            "or give the ACE in aces with the account name (for example CORP\\Domain Admins), which the host "
+            "translates in the same round trip.",
+            refusal="invalid_sddl",
+        ) from None
     except SecurityDescriptorError as exc:
         raise WmiActionError(f"sddl: {exc}", refusal="invalid_sddl") from None
     for problem in namespace_sd_problems(sd, allow_lockout=True):

@@ -356,14 +356,25 @@ def mask_to_sddl_rights(mask: int, ace_type: int = ACCESS_ALLOWED_ACE_TYPE) -> s
     return "".join(letters)
 
 
+class DomainAliasError(SecurityDescriptorError):
+    """A domain-relative SDDL alias (DA, DU, ...) without the domain SID it is relative to."""
+
+    def __init__(self, message: str, alias: str, rid: int) -> None:
+        super().__init__(message)
+        self.alias = alias
+        self.rid = rid
+
+
 def _alias_to_sid(token: str, position: int, domain_sid: Sid | None) -> Sid:
     if token in _SID_BY_ALIAS:
         return _SID_BY_ALIAS[token]
     if token in SID_DOMAIN_ALIASES:
         if domain_sid is None:
-            raise _err(
+            raise DomainAliasError(
                 f"SID alias {token!r} at position {position} is relative to a domain (RID "
-                f"{SID_DOMAIN_ALIASES[token]}); pass domain_sid, or write the full SID"
+                f"{SID_DOMAIN_ALIASES[token]}); pass domain_sid, or write the full SID",
+                token,
+                SID_DOMAIN_ALIASES[token],
             )
         return Sid(domain_sid.authority, (*domain_sid.sub_authorities, SID_DOMAIN_ALIASES[token]))
     raise _unknown_token(

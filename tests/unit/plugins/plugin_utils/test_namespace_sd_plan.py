@@ -278,3 +278,12 @@ def test_huge_names_are_not_echoed_whole():
     with pytest.raises(WmiActionError) as failed:
         parse_request({**BASE, "aces": [{"principal": "AU", "rights": ["y" * 100_000], "type": "allow"}]})
     assert len(failed.value.msg) < 1000
+
+
+@pytest.mark.parametrize("alias", ["DA", "DU", "EA"])
+def test_a_domain_alias_says_what_to_write_instead(alias):
+    with pytest.raises(WmiActionError) as refused:
+        parse_request({**BASE, "sddl": f"O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CC;;;{alias})"})
+    assert refused.value.result["refusal"] == "invalid_sddl"
+    assert "full SID (S-1-5-21-<domain>-" in refused.value.msg and "aces" in refused.value.msg
+    assert "domain_sid" not in refused.value.msg  # namespace_sd has no such option
