@@ -60,8 +60,9 @@ options:
     description:
       - Merge with the C(wmi-compliance.json) already in O(report_dir) instead of replacing it. For a play with
         C(serial) batches or AWX job slices that write to the same directory one after the other.
-      - Per host the result of the latest run wins. A host without a result in this run (not in this batch or
-        slice) keeps its earlier result.
+      - Per host the result of the latest run wins. Hosts that are not in this run (another job slice, a
+        C(--limit)) keep their earlier entries; a host of this run without a result is reported as such, never with
+        an earlier run's verdict.
       - The JSON file is always written when merging, because the next merge reads it.
       - Refused when the existing file has another major schema version.
     type: bool

@@ -249,17 +249,16 @@ def merge_hosts(
 ) -> list[Mapping[str, t.Any]]:
     """One entry per host: the one from the latest run wins (ties: the later report).
 
-    A host that only has "no_result" in the later report (a serial batch or job slice that did not include it)
-    keeps its earlier verdict: having no result is not newer evidence.
+    Hosts that are not in the later report (another AWX job slice, a run with --limit) keep their entries. A host
+    that is in it without a result (it failed or was skipped before the baseline task in that run) is reported so,
+    even if an earlier run had a verdict for it: an old verdict must not stand in for a run that did not evaluate
+    the host. In a play with serial batches each batch's report lists every host of the play, the later batches'
+    hosts as "no_result", and the last batch's report has every host's result.
     """
     merged: dict[str, Mapping[str, t.Any]] = {host["host"]: host for host in earlier}
     for host in later:
         current = merged.get(host["host"])
-        if current is None:
-            merged[host["host"]] = host
-        elif host.get("cause") == "no_result" and current.get("cause") != "no_result":
-            continue
-        elif host["run_at"] >= current["run_at"] or current.get("cause") == "no_result":
+        if current is None or host["run_at"] >= current["run_at"]:
             merged[host["host"]] = host
     return list(merged.values())
 

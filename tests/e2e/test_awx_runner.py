@@ -203,3 +203,19 @@ def test_the_job_status_follows_fail_on_drift_not_unreachable_hosts(demo, tmp_pa
     assert statuses[UNREACHABLE] == "unreachable"
     assert failed_hosts(strict) == {name for name, status in statuses.items() if status == "drift"} >= KNOWN_DRIFT
     assert sum(counters["writes"] for counters in demo.all_counters().values()) == 0
+
+
+def test_a_batched_audit_merges_every_batch_into_one_report(demo, tmp_path) -> None:
+    report_dir = tmp_path / "reports"
+    answers = {"wmi_hardening_report_dir": str(report_dir), "winsec_wmi_serial": 10}
+    job = run_job(demo, tmp_path, survey_extra_vars("wmi_compliance_audit.json", **answers))
+    assert failed_hosts(job) == {BOOTSTRAP_FAILS}, job.stdout.read()[-3000:]
+    report = json.loads((report_dir / "wmi-compliance.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA).validate(report)
+    hosts = {host["host"]: host for host in report["hosts"]}
+    # Three batches of at most 10 hosts, one report: every host with its own verdict, none left without a result.
+    assert len(hosts) == 24
+    assert [name for name, host in hosts.items() if host["cause"] == "no_result"] == []
+    assert hosts[UNREACHABLE]["status"] == "unreachable"
+    # The last batch's statistic covers the whole fleet, since it is computed from the merged report.
+    assert custom_stats(job)["wmi_compliance_summary"]["hosts"] == 24

@@ -116,21 +116,26 @@ def test_another_result_variable(tmp_path):
     assert read_json(tmp_path)["hosts"][0]["status"] == "compliant"
 
 
-def test_merge_combines_batches_and_keeps_earlier_verdicts(tmp_path):
+def test_merge_combines_job_slices(tmp_path):
+    # Two AWX job slices (each play has only its own hosts) write to one directory.
     first = {"a": baseline("drift", [control("WMI-001", "drift")]), "b": None}
     run({"report_dir": str(tmp_path), "merge": True, "formats": ["html"]}, task_vars_for(first, awx_job_id=7))
-    second = {"a": None, "b": baseline("compliant", [control("WMI-001", "compliant")])}
+    second = {"c": baseline("compliant", [control("WMI-001", "compliant")])}
     result = run({"report_dir": str(tmp_path), "merge": True}, task_vars_for(second, awx_job_id=8))
     report = read_json(tmp_path)
-    assert [(h["host"], h["status"], h["job_id"]) for h in report["hosts"]] == [
-        ("a", "drift", "7"),
-        ("b", "compliant", "8"),
+    assert [(h["host"], h["status"], h["cause"], h["job_id"]) for h in report["hosts"]] == [
+        ("a", "drift", None, "7"),
+        ("b", "error", "no_result", "7"),
+        ("c", "compliant", None, "8"),
     ]
     assert [run_["job_id"] for run_ in report["runs"]] == ["7", "8"]
     assert result["summary"]["host_status_counts"]["drift"] == 1
+    # A later run of a host replaces its earlier entry, verdict or not.
+    run({"report_dir": str(tmp_path), "merge": True}, task_vars_for({"a": None, "b": baseline("compliant", [])}))
+    assert [h["status"] for h in read_json(tmp_path)["hosts"]] == ["error", "compliant", "compliant"]
     # Without merge the report is this run's alone.
     run({"report_dir": str(tmp_path)}, task_vars_for(second))
-    assert [h["status"] for h in read_json(tmp_path)["hosts"]] == ["error", "compliant"]
+    assert [h["host"] for h in read_json(tmp_path)["hosts"]] == ["c"]
 
 
 def test_merge_refuses_a_file_it_cannot_read(tmp_path):

@@ -153,18 +153,15 @@ def test_merge_keeps_the_latest_run_per_host():
     )
 
 
-def test_merge_does_not_let_a_missing_result_replace_a_verdict():
-    # A serial batch or a job slice that did not include host 'a' has no result for it.
-    first = report_of({"a": baseline("drift", [control("WMI-001", "drift")])}, run_at=T1)
+def test_merge_never_lets_an_old_verdict_stand_in_for_a_run_without_result():
+    # Host 'a' was compliant yesterday; today it is in the play but failed before the baseline task.
+    first = report_of({"a": baseline("compliant", [control("WMI-001", "compliant")]), "c": None}, run_at=T1)
     later = [normalise_host("a", None, run_at=T2), normalise_host("b", None, run_at=T2)]
     merged = by_host(build_report(merge_hosts(first["hosts"], later), title="W", generated_at=T2))
-    assert merged["a"]["status"] == "drift"
+    assert (merged["a"]["status"], merged["a"]["cause"]) == ("error", "no_result")
     assert merged["b"]["cause"] == "no_result"
-    # ...but a real result replaces an earlier missing one.
-    then = [normalise_host("b", baseline("compliant", []), run_at=T1)]
-    assert by_host(build_report(merge_hosts(merged.values(), then), title="W", generated_at=T2))["b"]["status"] == (
-        "compliant"
-    )
+    # A host the later run did not include (another job slice) keeps its entry.
+    assert (merged["c"]["cause"], merged["c"]["run_at"]) == ("no_result", T1)
 
 
 def test_merged_report_lists_its_runs_and_validates():
