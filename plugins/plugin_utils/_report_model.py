@@ -141,7 +141,10 @@ def normalise_host(
     }
     if record is None:
         entry["cause"] = "no_result"
-        entry["reason"] = "no baseline result: the host did not run the baseline task (failed or skipped earlier)"
+        entry["reason"] = (
+            "no baseline result in this run: the host did not run the baseline task (it failed or was skipped "
+            "before it, or its serial batch has not run yet)"
+        )
         return entry
     if not isinstance(record, Mapping):
         entry["cause"] = "invalid_result"
