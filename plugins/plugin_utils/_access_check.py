@@ -109,11 +109,11 @@ class ControlHolder:
     tokens: tuple[Token, ...]
 
 
-# The rule: a namespace stays under control when BUILTIN\Administrators (both ways an administrator logs on: over
-# WinRM, which this collection uses, and at the console) OR LocalSystem keeps all three rights. Either is enough
-# because an administrator can always run a process as LocalSystem (a service or scheduled task) and repair the
-# namespace from there; requiring both would refuse deliberate hardening such as denying network administrators.
-# Administrators count only when both logon kinds keep control, so a deny to NETWORK or to INTERACTIVE is seen.
+# The rule: a namespace stays under control only when BUILTIN\Administrators - both ways an administrator logs on:
+# over WinRM (a network logon, which is how this collection itself reads and repairs the namespace) and at the
+# console - AND LocalSystem keep all three rights. If the administrators' WinRM token lost them, this collection
+# could no longer read or repair the namespace, even though a SYSTEM process still could: that is the lock-out the
+# guard exists to prevent, so losing any one of the holders is refused (allow_lockout is the way through).
 CONTROL_HOLDERS = (
     ControlHolder("BUILTIN\\Administrators", (ADMIN_NETWORK_TOKEN, ADMIN_INTERACTIVE_TOKEN)),
     ControlHolder("NT AUTHORITY\\SYSTEM", (SYSTEM_TOKEN,)),
@@ -173,23 +173,16 @@ class ControlLoss:
 
 
 def control_loss(namespace: str, dacl: t.Sequence[Ace] | None, owner: str | None) -> ControlLoss | None:
-    """None when Administrators or SYSTEM keep Enable, ReadSecurity and WriteSecurity in both readings; else the
-    first reading that locks out, with what each token lacks."""
+    """None when Administrators (both logon kinds) and SYSTEM keep Enable, ReadSecurity and WriteSecurity in both
+    readings; else the first reading that locks any of them out, with what each token lacks."""
     for reading in READINGS:
-        lacking: list[tuple[str, int]] = []
-        for holder in CONTROL_HOLDERS:
-            missing = [
-                (
-                    token.name,
-                    REQUIRED_RIGHTS & ~granted_rights(dacl, token, owner, owner_rule=reading == WITH_OWNER_RULE),
-                )
-                for token in holder.tokens
-            ]
-            missing = [(name, mask) for name, mask in missing if mask]
-            if not missing:
-                break
-            lacking.extend(missing)
-        else:
+        lacking = [
+            (token.name, REQUIRED_RIGHTS & ~granted_rights(dacl, token, owner, owner_rule=reading == WITH_OWNER_RULE))
+            for holder in CONTROL_HOLDERS
+            for token in holder.tokens
+        ]
+        lacking = [(name, mask) for name, mask in lacking if mask]
+        if lacking:
             return ControlLoss(namespace, reading, tuple(lacking))
     return None
 

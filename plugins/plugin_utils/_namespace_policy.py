@@ -160,9 +160,9 @@ def lockout_refusal(losses: t.Sequence[ControlLoss], *, what: str = "the DACL") 
     more = f" (and {len(losses) - 5} more namespaces)" if len(losses) > 5 else ""
     return NamespaceSdRefused(
         "lockout",
-        f"{what} would leave neither BUILTIN\\Administrators (S-1-5-32-544) nor NT AUTHORITY\\SYSTEM (S-1-5-18) "
-        "with Enable, ReadSecurity and WriteSecurity - nobody could open, read or repair the namespace: "
-        f"{where}{more}. "
+        f"{what} would take Enable, ReadSecurity or WriteSecurity from BUILTIN\\Administrators (S-1-5-32-544, "
+        "as it connects over WinRM or at the console) or from NT AUTHORITY\\SYSTEM (S-1-5-18) - this collection "
+        f"could no longer open, read or repair the namespace: {where}{more}. "
         "Keep e.g. '(A;CI;CCDCLCSWRPWPRCWD;;;BA)' without a deny before it that covers Administrators or SYSTEM "
         f"(Everyone, Authenticated Users, Users, NETWORK, INTERACTIVE, OWNER RIGHTS...). {ALLOW_LOCKOUT_BYPASSES}.",
     )

@@ -115,9 +115,16 @@ def test_lockout_classes_refused_before_contact_on_root(sddl: str) -> None:
 
 
 @pytest.mark.parametrize("deny", ["(D;;CC;;;BU)", "(D;;CC;;;NU)", "(D;;WD;;;IU)", "(D;;CC;;;S-1-5-114)"])
-def test_system_keeping_control_is_enough(deny: str) -> None:
-    # The rule is Administrators OR SYSTEM: SYSTEM is in none of these groups and keeps everything through BA.
-    assert refusal({"namespace": "root", "sddl": "O:BAG:BAD:" + deny + ADMIN}, "O:BAG:BAD:" + ADMIN) is None
+def test_system_keeping_control_is_not_enough(deny: str) -> None:
+    # SYSTEM is in none of these groups and keeps everything through BA, but every administrator (over WinRM, or at
+    # the console for IU) loses a right: this collection could no longer read or repair the namespace.
+    assert refusal({"namespace": "root", "sddl": "O:BAG:BAD:" + deny + ADMIN}, "O:BAG:BAD:" + ADMIN) == "lockout"
+
+
+@pytest.mark.parametrize("deny", ["(D;;CC;;;SY)", "(D;;RC;;;SY)"])
+def test_administrators_keeping_control_is_not_enough(deny: str) -> None:
+    # Administrators keep everything, SYSTEM (services, scheduled tasks repairing the host) does not.
+    assert refusal({"namespace": "root", "sddl": "O:BAG:BAD:" + deny + ADMIN}, "O:BAG:BAD:" + ADMIN) == "lockout"
 
 
 def test_lockout_message_names_token_right_and_namespace() -> None:
@@ -160,7 +167,8 @@ def test_protecting_a_namespace_cuts_its_children_off_not_itself() -> None:
     params = {"namespace": "root\\cimv2", "sddl": "D:P"}
     assert refusal(params, current) is None
     assert refusal(params, current, [("root\\cimv2\\sms", "O:BAG:BAD:" + INHERITED)]) == "lockout"
-    assert refusal(params, current, [("root\\cimv2\\sms", "O:BAG:BAD:(A;;CCRCWD;;;SY)" + INHERITED)]) is None
+    sms_own_admin_ace = "O:BAG:BAD:(A;;CCDCLCSWRPWPRCWD;;;BA)" + INHERITED
+    assert refusal(params, current, [("root\\cimv2\\sms", sms_own_admin_ace)]) is None
 
 
 def test_descendant_already_out_of_control_is_not_this_changes_doing() -> None:
@@ -250,8 +258,8 @@ ACES = st.tuples(st.sampled_from([0, 1]), st.sampled_from(REQUEST_FLAGS), MASKS,
 
 
 def oracle_locked(tree: sim.NamespaceTree, path: str) -> bool:
-    """Neither Administrators (both logons) nor SYSTEM keep Enable+ReadSecurity+WriteSecurity, in either reading of
-    the owner rule, per the simulator's access_mask.
+    """Administrators (either logon) or SYSTEM lose Enable+ReadSecurity+WriteSecurity, in either reading of the
+    owner rule, per the simulator's access_mask.
 
     The simulator gives the owner no implicit rights and matches OWNER RIGHTS (S-1-3-4) by SID in the token, so the
     reading with the owner rule adds S-1-3-4 to a token that holds the owner, and the reading without drops the
@@ -271,7 +279,7 @@ def oracle_locked(tree: sim.NamespaceTree, path: str) -> bool:
                     return False
             return True
 
-        if not (keeps(ORACLE_ADMINS) or keeps(ORACLE_SYSTEM)):
+        if not (keeps(ORACLE_ADMINS) and keeps(ORACLE_SYSTEM)):
             return True
     return False
 

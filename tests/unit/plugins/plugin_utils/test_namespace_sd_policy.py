@@ -48,7 +48,7 @@ def test_windows_defaults_are_acceptable() -> None:
         ("O:BAG:BA", "no_dacl", "has no DACL"),
         ("O:BAG:BAD:NO_ACCESS_CONTROL", "null_dacl", "D:NO_ACCESS_CONTROL"),
         ("O:BAG:BAD:", "empty_dacl", "DACL is empty"),
-        ("O:BAG:BAD:(A;CI;CCDCRP;;;AU)", "lockout", "neither BUILTIN\\Administrators"),
+        ("O:BAG:BAD:(A;CI;CCDCRP;;;AU)", "lockout", "from BUILTIN\\Administrators"),
         ("D:(A;CI;CCDCLCSWRPWPRCWD;;;BA)", "no_owner_group", "O:BAG:BA"),
         ("O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;;CCLC;;;AU)", "full_write_incomplete", "DACL ACE 1"),
         ("O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;IO;CC;;;AU)", "inherit_only_without_container_inherit", "Add CI"),
@@ -100,8 +100,10 @@ def test_full_write_needs_both_partial_and_provider_write() -> None:
 
 
 def test_lockout_rules() -> None:
-    # SYSTEM alone with RC+WD keeps access.
-    assert codes("O:BAG:BAD:(A;CI;CCRCWD;;;SY)") == []
+    # SYSTEM alone keeping control is not enough: the administrators this collection connects as lose it.
+    assert codes("O:BAG:BAD:(A;CI;CCRCWD;;;SY)") == ["lockout"]
+    # Administrators keep everything, and SYSTEM (a member of Administrators) with them.
+    assert codes("O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)") == []
     # Inherit-only ACE does not apply to the namespace itself.
     assert codes("O:BAG:BAD:(A;CIIO;CCDCLCSWRPWPRCWD;;;BA)") == ["lockout"]
     # A deny of WriteSecurity for Administrators counts against, SYSTEM lacks RC.
