@@ -31,6 +31,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     SecurityDescriptorError,
     Sid,
 )
+from ansible_collections.winsec.wmi.plugins.plugin_utils._text import as_written
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_rights import (
     INHERIT_FLAGS,
     flag_names,
@@ -123,7 +124,7 @@ def _sid_from_principal(value: Any, where: str, names: Mapping[str, str] | None)
             sid = Sid.parse(text)
     if sid is None:
         raise SecurityDescriptorError(
-            f"{where}: principal {value!r} is not a well-known name; give its SID (S-1-5-21-...) instead"
+            f"{where}: principal {as_written(value)} is not a well-known name; give its SID (S-1-5-21-...) instead"
         )
     return sid
 
@@ -133,7 +134,7 @@ def _ace_from_view(item: Any, where: str, names: Mapping[str, str] | None) -> Ac
         raise SecurityDescriptorError(f"{where} must be a mapping with type, principal/sid and rights")
     type_word = str(item.get("type", "allow")).strip().lower()
     if type_word not in _TYPE_BY_WORD:
-        raise SecurityDescriptorError(f"{where}: unknown ACE type {item.get('type')!r}; use allow or deny")
+        raise SecurityDescriptorError(f"{where}: unknown ACE type {as_written(item.get('type'))}; use allow or deny")
     principal = item.get("sid") or item.get("principal")
     if principal is None:
         raise SecurityDescriptorError(f"{where}: needs 'principal' or 'sid'")
@@ -156,7 +157,8 @@ def _ace_from_view(item: Any, where: str, names: Mapping[str, str] | None) -> Ac
             flags |= flags_from_names(inherit.split("+"))
         except SecurityDescriptorError:
             raise SecurityDescriptorError(
-                f"{where}: unknown inherit value {item.get('inherit')!r}; use one of {', '.join(INHERIT_FLAGS)}"
+                f"{where}: unknown inherit value {as_written(item.get('inherit'))}; "
+                f"use one of {', '.join(INHERIT_FLAGS)}"
             ) from None
     if item.get("inherited"):
         flags |= INHERITED_ACE
@@ -166,7 +168,7 @@ def _ace_from_view(item: Any, where: str, names: Mapping[str, str] | None) -> Ac
         try:
             guids.append(uuid.UUID(str(text)) if text else None)
         except ValueError:
-            raise SecurityDescriptorError(f"{where}: invalid {key} GUID {text!r}") from None
+            raise SecurityDescriptorError(f"{where}: invalid {key} GUID {as_written(text)}") from None
     return Ace(_TYPE_BY_WORD[type_word], flags, mask, sid, guids[0], guids[1])
 
 
@@ -178,7 +180,9 @@ def _acl_from_view(view: Mapping[str, Any], prefix: str, names: Mapping[str, str
         state = "present" if items is not None or prefix == "dacl" else "absent"
     state = str(state).lower()
     if state not in ("present", "null", "absent"):
-        raise SecurityDescriptorError(f"{prefix} must be 'present', 'null' or 'absent', not {view.get(prefix)!r}")
+        raise SecurityDescriptorError(
+            f"{prefix} must be 'present', 'null' or 'absent', not {as_written(view.get(prefix))}"
+        )
     if state == "absent":
         return False, None
     if state == "null":
@@ -205,7 +209,7 @@ def sd_from_view(view: Mapping[str, Any], names: Mapping[str, str] | None = None
             match = [entry for entry in _ACL_FLAG_NAMES if entry[0] == str(flag).strip().lower()]
             if not match:
                 known = ", ".join(n for n, _d, _s in _ACL_FLAG_NAMES)
-                raise SecurityDescriptorError(f"{key}: unknown flag {flag!r}; known flags: {known}")
+                raise SecurityDescriptorError(f"{key}: unknown flag {as_written(flag)}; known flags: {known}")
             _name, dacl_bit, sacl_bit = match[0]
             control |= dacl_bit if is_dacl else sacl_bit
     owner = _sid_from_principal(view["owner"], "owner", names) if view.get("owner") else None

@@ -32,6 +32,7 @@ from ._sd import (
     sd_from_bytes,
     sd_to_sddl,
 )
+from ._text import as_written
 from ._wmi_errors import describe_error
 from ._wmi_rights import inherit_name, mask_to_rights
 
@@ -82,15 +83,17 @@ def normalise_namespace(text: str) -> str:
     Case is kept (WMI compares namespace names case-insensitively); use namespace_key() to compare.
     """
     if not isinstance(text, str):
-        raise ValueError(f"namespace {text!r} must be a string")
+        raise ValueError(f"namespace {as_written(text)} must be a string")
     parts = [part.strip() for part in text.replace("/", "\\").split("\\") if part.strip()]
     if not parts:
         raise ValueError("namespace must not be empty; give e.g. root\\cimv2")
     if parts[0].lower() != "root":
-        raise ValueError(f"namespace {text!r} must start with root (e.g. root\\cimv2)")
+        raise ValueError(f"namespace {as_written(text)} must start with root (e.g. root\\cimv2)")
     for part in parts:
         if _INVALID_NAMESPACE_CHARS.search(part):
-            raise ValueError(f"namespace {text!r} contains a character WMI does not allow in a name: {part!r}")
+            raise ValueError(
+                f"namespace {as_written(text)} contains a character WMI does not allow in a name: {as_written(part)}"
+            )
     return "\\".join(["root", *parts[1:]])
 
 

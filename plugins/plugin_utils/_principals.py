@@ -22,6 +22,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     SecurityDescriptorError,
     Sid,
 )
+from ansible_collections.winsec.wmi.plugins.plugin_utils._text import as_written
 
 __all__ = ["WELL_KNOWN_PRINCIPALS", "principal_name", "principal_to_sid"]
 
@@ -126,7 +127,7 @@ def principal_to_sid(text: str) -> Sid | None:
     Raises SecurityDescriptorError for a malformed SID string (``S-1-...`` that does not parse).
     """
     if not isinstance(text, str):
-        raise SecurityDescriptorError(f"principal {text!r} must be a string")
+        raise SecurityDescriptorError(f"principal {as_written(text)} must be a string")
     value = text.strip()
     if value[:2].upper() == "S-" and value[2:3].isdigit():
         return Sid.parse("S-" + value[2:])

@@ -203,3 +203,16 @@ def test_real_ansible_run() -> None:
     msg = json.loads(payload)["msg"]
     assert msg["aces"][0]["principal"] == "NT AUTHORITY\\Authenticated Users"
     assert msg["aces"][0]["rights"] == ["Enable", "MethodExecute", "ProviderWrite"]
+
+
+def test_an_account_name_in_a_message_is_written_as_the_user_wrote_it() -> None:
+    acl = {
+        "owner": "BA",
+        "group": "BA",
+        "dacl": "present",
+        "aces": [{"principal": "CORP\\wmi-readers", "rights": ["Enable"]}],
+    }
+    with pytest.raises(AnsibleFilterError) as refused:
+        FilterModule().filters()["acl_to_sddl"](acl)
+    assert "'CORP\\wmi-readers'" in str(refused.value)  # one backslash, as written
+    assert "\\\\" not in str(refused.value)
