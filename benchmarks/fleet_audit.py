@@ -498,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
             "sizes": options.sizes,
             "forks": options.forks,
             "repeats": options.repeats,
+            "full": options.full,
+            "quick": options.quick,
             "profile": "2019",
             "typical_namespaces": TYPICAL_NAMESPACES,
         },
@@ -567,7 +569,9 @@ def markdown(result: dict[str, t.Any]) -> str:
     lines = [
         "# winsec.wmi fleet benchmark",
         "",
-        f"Generated {result['generated_at']} by `make bench` (benchmarks/fleet_audit.py) on {result['machine']['cpus']}"
+        f"Generated {result['generated_at']} in {result['duration_seconds'] / 60:.0f} minutes by "
+        f"`make bench{' BENCH_ARGS=--full' if settings.get('full') else ''}` (benchmarks/fleet_audit.py) on "
+        f"{result['machine']['cpus']}"
         f" CPUs, Python {result['machine']['python']}; simulated Windows Server {settings['profile']} hosts, "
         f"{settings['latency_seconds_per_request'] * 1000:.0f} ms per WinRM request. The controller and the simulator "
         "share the machine.",
@@ -590,13 +594,19 @@ def markdown(result: dict[str, t.Any]) -> str:
         f"| bytes to / from host | {bytes_row} |",
         f"| controller CPU s | {cpu['audit']:.3f} | {cpu['harden']:.3f} | {cpu['rerun']:.3f} | {cpu['typical']:.3f} |",
         "",
-        "| hosts | forks | audit s | typical s | typical / audit | baseline / win_ping (wall, CPU) |",
-        "|---|---|---|---|---|---|",
+        f"Asking for the full evidence (every SDDL and ACE in words) moves "
+        f"{result['audit_bytes_with_evidence_per_host']['from_host'] - result['audit_bytes_per_host']['from_host']} "
+        "bytes more per host: it is computed on the controller.",
+        "",
+        "| hosts | forks | audit s | typical s | typical / audit | baseline task alone: typical / baseline "
+        "| baseline / win_ping (wall, CPU) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c in result["configurations"]:
         lines.append(
             f"| {c['hosts']} | {c['forks']} | {c['audit_wall_seconds']:.1f} | {c['typical_wall_seconds']:.1f} | "
             f"**{c['ratio_vs_typical']:.1f}x** | "
+            + (f"{c['baseline_task_ratio_vs_typical']:.1f}x | " if "baseline_task_ratio_vs_typical" in c else "- | ")
             + (
                 f"{c['baseline_vs_win_ping_wall']:.2f}, {c['baseline_vs_win_ping_cpu']:.2f} |"
                 if "baseline_vs_win_ping_wall" in c
@@ -619,7 +629,17 @@ def markdown(result: dict[str, t.Any]) -> str:
             lines.append(f"| {name} | {' | '.join(cells)} |")
     report = result["report_render"]
     if report:
-        lines += ["", f"Report rendering: {json.dumps(report, sort_keys=True)[:600]}"]
+        lines += [
+            "",
+            f"Report rendering, {report['hosts']:,} hosts x {report['controls']} controls "
+            f"(benchmarks/report_render.py; peak = Python allocations, tracemalloc): "
+            f"**{report['total_seconds']:.1f} s** for every format.",
+            "",
+            "| step | seconds | peak MiB | output MiB |",
+            "|---|---|---|---|",
+        ]
+        for row in report["rows"]:
+            lines.append(f"| {row['step']} | {row['seconds']:.2f} | {row['peak_mib']:.0f} | {row['output_mib']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
