@@ -33,8 +33,14 @@ def installed_bootstrap_line() -> bytes:
 
 
 def test_the_floor_line_is_ansible_cores_own() -> None:
-    assert installed_bootstrap_line() == V51 == bootstrap.FLOORS["exec_manifest"][1]
-    assert bootstrap.FLOORS["legacy_json"][1] == V30
+    # ansible-core 2.19+ sends the exec manifest and refuses below 5.1; 2.18 sends legacy JSON, refuses below 3.0.
+    from ansible.release import __version__
+
+    generation = (
+        "exec_manifest" if tuple(int(part) for part in __version__.split(".")[:2]) >= (2, 19) else "legacy_json"
+    )
+    assert installed_bootstrap_line() == bootstrap.FLOORS[generation][1]
+    assert bootstrap.FLOORS["exec_manifest"][1] == V51 and bootstrap.FLOORS["legacy_json"][1] == V30
 
 
 @pytest.mark.parametrize(

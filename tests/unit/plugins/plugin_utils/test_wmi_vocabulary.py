@@ -194,7 +194,7 @@ class TestAclView:
     @pytest.mark.parametrize(
         ("view", "message"),
         [
-            ({"aces": [{"principal": "CONTOSO\\bob", "rights": ["Enable"]}]}, r"aces\[0\]: principal 'CONTOSO\\\\bob'"),
+            ({"aces": [{"principal": "CONTOSO\\bob", "rights": ["Enable"]}]}, r"aces\[0\]: principal 'CONTOSO\\bob'"),
             ({"aces": [{"principal": "BA", "rights": ["Enabel"]}]}, r"aces\[0\]: unknown WMI access right 'Enabel'"),
             ({"aces": [{"principal": "BA"}]}, r"aces\[0\]: needs 'rights'"),
             ({"aces": [{"rights": ["Enable"]}]}, r"aces\[0\]: needs 'principal' or 'sid'"),
