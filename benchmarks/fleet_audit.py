@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full",
         action="store_true",
-        help="the whole matrix: 50, 200 and 500 hosts, scaling with forks 5 10 25 50 100 (about 45 minutes here)",
+        help="the whole matrix: 50, 200 and 500 hosts, scaling with forks 5 10 25 50 100 (about 20 minutes here)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="where latest.json and latest.md go")
     options = parser.parse_args(argv)
