@@ -131,3 +131,26 @@ def test_exception_accepts_the_product_account_and_fail_on_drift_fails_the_rest(
     assert result.rc == 2
     assert {record["host"] for record in result.records if record["status"] == "failed"} == {"web01"}
     assert total_writes(fleet) == 0
+
+
+def test_a_host_in_error_is_reported_and_fails_the_run_after_the_report(fleet_factory, tmp_path) -> None:
+    fleet = fleet_factory("demo")
+    # An account without administrative rights: WMI refuses it the namespace security descriptors.
+    result = run_playbook_file(
+        fleet,
+        PLAYBOOKS / "audit.yml",
+        extra_vars={
+            "wmi_hardening_report_dir": str(tmp_path),
+            "winsec_wmi_hosts": "web03:dc01",
+            "ansible_user": "simuser",
+            "ansible_password": "Sim-User-Pass1",
+        },
+        limit="web03",
+    )
+    report = json.loads((tmp_path / "wmi-compliance.json").read_text(encoding="utf-8"))
+    assert statuses(report) == {"web03": "error"}
+    assert result.rc == 2
+    failed = [record for record in result.records if record["status"] == "failed"]
+    # The baseline itself returned the verdict (status error, what was refused); the verdict task failed the host.
+    assert [(record["host"], "Verdict" in record["task"]) for record in failed] == [("web03", True)]
+    assert total_writes(fleet) == 0
