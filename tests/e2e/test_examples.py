@@ -12,7 +12,7 @@ import yaml
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-PY_DOC_MODULES = ["unsecapp_lockdown", "namespace_sd_info", "namespace_sd"]
+PY_DOC_MODULES = ["unsecapp_lockdown", "namespace_sd_info", "namespace_sd", "baseline"]
 
 
 def examples(name: str) -> list[dict]:
