@@ -118,7 +118,9 @@ class ActionModule(ActionBase):
     def _report(self, params: Mapping[str, t.Any], task_vars: Mapping[str, t.Any]) -> dict[str, t.Any]:
         run_at = utc_timestamp()
         job_id = next((str(task_vars[name]) for name in JOB_ID_VARS if task_vars.get(name) is not None), None)
-        check_mode = bool(task_vars.get("ansible_check_mode", self._task.check_mode))
+        # --check sets ansible_check_mode; a play or task keyword (winsec.wmi.audit's check_mode: true) sets only the
+        # task's own flag. Either makes the run a check-mode run.
+        check_mode = bool(task_vars.get("ansible_check_mode")) or bool(self._task.check_mode)
         hosts: list[Mapping[str, t.Any]] = [
             normalise_host(host, record, run_at=run_at, check_mode=check_mode, job_id=job_id)
             for host, record in self._records(params, task_vars).items()

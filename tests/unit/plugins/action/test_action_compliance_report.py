@@ -200,3 +200,10 @@ def test_concurrent_merges_lose_no_host(tmp_path):
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(report_one, range(16)))
     assert sorted(host["host"] for host in read_json(tmp_path)["hosts"]) == sorted(f"slice{i}" for i in range(16))
+
+
+def test_a_check_mode_keyword_without_check_on_the_command_line_is_check_mode(tmp_path):
+    # winsec.wmi.audit sets check_mode: true on the play; ansible_check_mode (the --check flag) stays false.
+    records = {"h1": {"status": "compliant", "controls": []}}
+    run({"report_dir": str(tmp_path)}, task_vars_for(records, ansible_check_mode=False), check_mode=True)
+    assert read_json(tmp_path)["hosts"][0]["check_mode"] is True
