@@ -12,12 +12,17 @@ description:
     below them, in one round trip per host whatever their number (no fact gathering needed).
   - Returns per namespace the SDDL, the owner and group, every DACL ACE in words (allow or deny, principal name and
     SID, rights by name, inheritance, whether it is inherited) and findings.
-  - Findings are V(broad_write) (Everyone, Authenticated Users, Users, Guests, ANONYMOUS LOGON, NETWORK or
-    INTERACTIVE with FullWrite or PartialWrite), V(broad_remote_access) (the same principals with RemoteAccess),
-    V(non_admin_write_security) (WriteSecurity granted to anyone but Administrators, SYSTEM, TrustedInstaller or
-    the domain's administrator groups), V(orphaned_sid) (a SID that no longer resolves), V(non_canonical_order),
-    V(null_dacl), V(no_dacl) and V(empty_dacl).
-  - Inherited ACEs are judged at the topmost namespace read, so an ACE inherited by a whole tree is reported once.
+  - Findings are V(broad_write) (a broad principal - Everyone, Authenticated Users, Users, Guests, ANONYMOUS LOGON,
+    NETWORK, INTERACTIVE, This Organization, Domain Users, Domain Computers, ... - with FullWrite or PartialWrite),
+    V(broad_remote_access) (a broad principal with RemoteAccess), V(non_admin_write_security) (WriteSecurity granted
+    to anyone but Administrators, SYSTEM, TrustedInstaller or the domain's administrator groups),
+    V(non_admin_other_rights) (a non-administrator holding bits outside the namespace rights - generic rights,
+    WRITE_OWNER, DELETE - whose effect WMI does not document, judged as write access), V(non_admin_owner),
+    V(orphaned_sid) (a SID that no longer resolves), V(non_canonical_order), V(null_dacl), V(no_dacl) and
+    V(empty_dacl).
+  - Each namespace is judged on its effective DACL (its explicit ACEs and what it inherits, inherit-only grants of
+    its parents included). A grant is reported once, on the namespace where its ACE is explicit, with the namespaces
+    it reaches.
   - Orphaned SIDs never break the read; they are shown as SID strings and reported.
 options:
   namespaces:

@@ -19,7 +19,14 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext, Reference
-from ._namespace_findings import FULL_OR_PARTIAL_WRITE, REMOTE_ACCESS, WRITE_SECURITY, is_broad_sid, namespace_key
+from ._namespace_findings import (
+    FULL_OR_PARTIAL_WRITE,
+    OTHER_RIGHTS,
+    REMOTE_ACCESS,
+    WRITE_SECURITY,
+    is_broad_sid,
+    namespace_key,
+)
 from ._namespace_sd import DOCS_NAMESPACE_SECURITY, DOCS_SETSD, NamespaceSd, decode_host_sd
 from ._namespace_sd_info import parse_namespaces, read_reports, sd_reads
 from ._namespace_sd_plan import NamespaceSdRefusal, encode_sd, parse_request, plan
@@ -30,8 +37,9 @@ from ._wmi_rights import mask_to_rights
 
 # Is this finding accepted by an active exception? (control ID, finding) -> bool; the baseline supplies it.
 Excepted = t.Callable[[str, t.Mapping[str, t.Any]], bool]
-# The rights a broad principal must not hold on any namespace (ProviderWrite stays: Windows grants it to AU).
-BROAD_RIGHTS_REMOVED = FULL_OR_PARTIAL_WRITE | REMOTE_ACCESS | WRITE_SECURITY
+# The rights a broad principal must not hold on any namespace (ProviderWrite stays: Windows grants it to AU), and the
+# undocumented bits judged as write.
+BROAD_RIGHTS_REMOVED = FULL_OR_PARTIAL_WRITE | REMOTE_ACCESS | WRITE_SECURITY | OTHER_RIGHTS
 
 DOCS_ACCESS_TO_NAMESPACES = Reference(
     "Access to WMI Namespaces (Microsoft Learn)",
@@ -143,7 +151,9 @@ class BroadGrants(NamespaceFindingsControl):
     id = "WMI-004"
     title = "No write, RemoteAccess or WriteSecurity for broad principals or non-administrators"
     severity = "high"
-    finding_ids = frozenset({"broad_write", "broad_remote_access", "non_admin_write_security"})
+    finding_ids = frozenset(
+        {"broad_write", "broad_remote_access", "non_admin_write_security", "non_admin_other_rights"}
+    )
     expected = (
         "Everyone, Authenticated Users, Users and other broad principals hold no FullWrite, PartialWrite, "
         "RemoteAccess or WriteSecurity; only administrators hold WriteSecurity"

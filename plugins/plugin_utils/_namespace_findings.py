@@ -73,6 +73,11 @@ ADMIN_DOMAIN_RIDS = {500, 512, 518, 519}
 FULL_OR_PARTIAL_WRITE = 0x4 | 0x8  # ProviderWrite (0x10) is left out: the Windows default grants it to AU, LS, NS.
 REMOTE_ACCESS = 0x20
 WRITE_SECURITY = 0x40000
+# Every bit outside the documented namespace rights (0x3f, Subscribe 0x40, Publish 0x80, ReadSecurity, WriteSecurity):
+# DELETE, WRITE_OWNER, SYNCHRONIZE, ACCESS_SYSTEM_SECURITY and the generic rights. SetSD refuses them, yet a descriptor
+# written another way may hold them, and WMI documents no effect for them - so held by a non-administrator they are
+# judged as write access (WRITE_OWNER would let the account take ownership, then rewrite the DACL).
+OTHER_RIGHTS = 0xFFFFFFFF & ~(0x3F | 0x40 | 0x80 | 0x20000 | WRITE_SECURITY)
 
 _INVALID_NAMESPACE_CHARS = re.compile(r'[*?"<>|:\x00-\x1f]')
 
@@ -137,6 +142,14 @@ _GRANT_RULES: tuple[tuple[str, str, int, bool, str], ...] = (
     ("broad_write", "high", FULL_OR_PARTIAL_WRITE, True, "any account can change WMI data"),
     ("broad_remote_access", "medium", REMOTE_ACCESS, True, "any account can use the namespace over the network"),
     ("non_admin_write_security", "high", WRITE_SECURITY, False, "it can change the namespace's permissions"),
+    (
+        "non_admin_other_rights",
+        "high",
+        OTHER_RIGHTS,
+        False,
+        "rights outside the documented namespace rights (generic, WRITE_OWNER, DELETE, ...) whose effect WMI does not "
+        "document, judged as write access; WRITE_OWNER lets the account take ownership and then rewrite the DACL",
+    ),
 )
 
 

@@ -245,3 +245,17 @@ def test_sacl_control_runs_only_when_enabled():
     result, target = run({"mode": "audit", "namespace_audit": {"enabled": True}}, [with_sacl])
     assert any(op.get("sacl") for op in target.calls[0]) and len(target.calls) == 1
     assert by_id(result)["WMI-022"]["status"] == "error"  # no SeSecurityPrivilege: unknown, never "no SACL"
+
+
+@pytest.mark.parametrize("rights", ["CCGA", "CCGW", "CCWO", "0x10001"])
+def test_undocumented_rights_held_by_everyone_are_drift_and_removed(rights):
+    # SetSD refuses such bits, but a descriptor written another way may hold them; WMI documents no effect for them.
+    widened = "O:BAG:BAD:(A;CI;" + rights + ";;;WD)" + INHERITED[len("O:BAG:BAD:") :]  # Enable and more
+    host = read_reply(WS2022_FACTS, 1, tree(root=ROOT, root__cimv2=widened))
+    audit = run({"mode": "audit"}, [host])[0]
+    record = by_id(audit)["WMI-004"]
+    assert record["status"] == "drift" and record["findings"][0]["id"] == "non_admin_other_rights"
+    fixed, target = run({"mode": "enforce"}, [host, written])
+    (sd_set,) = target.calls[1]
+    assert sd_to_sddl(sd_from_bytes(base64.b64decode(sd_set["sd"]))) == "O:BAG:BAD:(A;CI;CC;;;WD)"
+    assert by_id(fixed)["WMI-004"]["status"] == "remediated"
