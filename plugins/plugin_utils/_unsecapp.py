@@ -120,7 +120,9 @@ def normalise(read: t.Mapping[str, t.Any]) -> ValueState:
     value: int | None
     if not exists:
         value = 0
-    elif reg_type in ("REG_DWORD", "REG_QWORD") and isinstance(data, int) and not isinstance(data, bool):
+    elif reg_type == "REG_DWORD" and isinstance(data, int) and not isinstance(data, bool):
+        # REG_DWORD (what most tools write) and REG_SZ (Microsoft's sample) are the documented forms; a REG_QWORD or
+        # any other type is not shown to be read by unsecapp, so it never counts as enabled.
         value = data
     elif reg_type in STRING_TYPES and isinstance(data, str):
         # Microsoft's own sample writes the value with StdRegProv.SetStringValue (REG_SZ "1").

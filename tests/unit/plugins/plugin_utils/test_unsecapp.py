@@ -140,3 +140,11 @@ def test_os_applicability(version, pre_2003, family):
 def test_bad_version_raises():
     with pytest.raises(ValueError):
         parse_version("")
+
+
+@pytest.mark.parametrize("reg_type", ["REG_QWORD", "REG_BINARY", "REG_NONE"])
+def test_a_1_in_an_undocumented_type_never_counts_as_enabled(reg_type):
+    read = {"exists": True, "type": reg_type, "data": 1}
+    assert normalise(read).value is None
+    decision = plan(read, "enabled", "auto", check_mode=True)
+    assert decision.needs_write and decision.after.type == "REG_DWORD"
