@@ -246,7 +246,7 @@ def summarise(
 
 
 def verdict_line(result: t.Mapping[str, t.Any]) -> str:
-    """'drift: WMI-001 drift, WMI-004 drift (4 of 6 controls compliant)' - the one line a user reads first."""
+    """'drift (WMI-001 drift, WMI-004 drift): 4 of 6 controls compliant' - the one line a user reads first."""
     records = result["controls"]
     passing = sum(1 for record in records if record["status"] in ("compliant", "remediated"))
     judged = sum(1 for record in records if record["status"] != "not_applicable")
