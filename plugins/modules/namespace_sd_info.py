@@ -18,6 +18,8 @@ description:
     to anyone but Administrators, SYSTEM, TrustedInstaller or the domain's administrator groups),
     V(non_admin_other_rights) (a non-administrator holding bits outside the namespace rights - generic rights,
     WRITE_OWNER, DELETE - whose effect WMI does not document, judged as write access), V(non_admin_owner),
+    V(admin_control_lost) (Administrators, over WinRM or at the console, or SYSTEM lack Enable, ReadSecurity or
+    WriteSecurity, by the same access check as M(winsec.wmi.namespace_sd)'s lock-out guard),
     V(orphaned_sid) (a SID that no longer resolves), V(non_canonical_order), V(null_dacl), V(no_dacl) and
     V(empty_dacl).
   - Each namespace is judged on its effective DACL (its explicit ACEs and what it inherits, inherit-only grants of

@@ -136,10 +136,16 @@ class NamespaceFindingsControl(Control):
 
 class DaclIntegrity(NamespaceFindingsControl):
     id = "WMI-003"
-    title = "Every namespace has an explicit, non-empty DACL in canonical order (no NULL or missing DACL)"
+    title = (
+        "Every namespace has a non-empty DACL in canonical order that keeps Administrators and SYSTEM in control "
+        "(no NULL or missing DACL)"
+    )
     severity = "high"
-    finding_ids = frozenset({"no_dacl", "null_dacl", "empty_dacl", "non_canonical_order"})
-    expected = "every namespace: a DACL (not NULL, not missing, not empty), explicit deny before explicit allow"
+    finding_ids = frozenset({"no_dacl", "null_dacl", "empty_dacl", "non_canonical_order", "admin_control_lost"})
+    expected = (
+        "every namespace: a DACL (not NULL, not missing, not empty), explicit deny before explicit allow, "
+        "Enable, ReadSecurity and WriteSecurity kept by Administrators and SYSTEM"
+    )
     remediation = (
         "Give the namespace an explicit descriptor with winsec.wmi.namespace_sd (e.g. the parent's ACEs) - a NULL or "
         "missing DACL grants everyone full access; an empty one locks everyone out."

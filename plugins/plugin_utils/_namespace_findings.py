@@ -16,6 +16,7 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 
+from ._access_check import control_loss
 from ._acl_view import acl_view
 from ._namespace_policy import is_canonical
 from ._principals import WELL_KNOWN_PRINCIPALS, principal_name
@@ -315,6 +316,18 @@ def _namespace_findings(
         findings.append(
             _finding(
                 namespace, "empty_dacl", "medium", "The DACL is empty: nobody, not even Administrators, has access."
+            )
+        )
+    elif (loss := control_loss(namespace, sd.dacl.aces, str(sd.owner) if sd.owner else None)) is not None:
+        # The same access check the lock-out guard uses: the namespace is already out of the control of
+        # Administrators (over WinRM or at the console) or SYSTEM, so this collection may not be able to repair it.
+        findings.append(
+            _finding(
+                namespace,
+                "admin_control_lost",
+                "high",
+                "Administrators or SYSTEM lack rights they need to open, read or repair the namespace: "
+                f"{loss.words().replace(' would lack ', ' lacks ')}.",
             )
         )
     if not is_canonical(sd.dacl.aces):

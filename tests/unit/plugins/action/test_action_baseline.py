@@ -259,3 +259,13 @@ def test_undocumented_rights_held_by_everyone_are_drift_and_removed(rights):
     (sd_set,) = target.calls[1]
     assert sd_to_sddl(sd_from_bytes(base64.b64decode(sd_set["sd"]))) == "O:BAG:BAD:(A;CI;CC;;;WD)"
     assert by_id(fixed)["WMI-004"]["status"] == "remediated"
+
+
+@pytest.mark.parametrize("deny", ["(D;CI;WD;;;BA)", "(D;CI;CC;;;SY)", "(D;CI;RC;;;BU)"])
+def test_a_namespace_out_of_administrators_or_systems_control_is_drift(deny):
+    narrowed = "O:BAG:BAD:" + deny + INHERITED[len("O:BAG:BAD:") :]
+    result = run({"mode": "audit"}, [read_reply(WS2022_FACTS, 1, tree(root=ROOT, root__cimv2=narrowed))])[0]
+    record = by_id(result)["WMI-003"]
+    assert record["status"] == "drift" and record["remediation"]["automatic"] is False
+    assert {finding["id"] for finding in record["findings"]} == {"admin_control_lost"}
+    assert result["status"] == "drift"
