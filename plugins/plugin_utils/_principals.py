@@ -9,7 +9,8 @@
 
 """Well-known principals: SID strings, SDDL aliases and the display names Windows uses (English locale).
 
-Principals are matched by SID, never by name (DESIGN §1): names are only for input convenience and display.
+Principals are matched by SID, never by name (SIDs are what AccessCheck compares, MS-DTYP 2.5.3.2): names
+are only for input convenience and display.
 Anything not known here (domain accounts, local users, localized names) must be resolved on the host.
 """
 

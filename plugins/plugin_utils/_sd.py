@@ -11,7 +11,7 @@
 
 The codec represents everything Windows can represent (no DACL, NULL DACL, empty DACL, a header-only SD);
 deciding what may be written to a WMI namespace is the job of ``_namespace_sd``.
-Facts cited as "notes §x" are in ../shared/notes/security-descriptors.md (MS-DTYP 2.4 and Windows measurements).
+Layout facts are MS-DTYP 2.4 (SID, ACE, ACL, SECURITY_DESCRIPTOR) and measurements of Windows-generated descriptors.
 
 Layout: ``_sd_model`` (constants, Sid/Ace/Acl/SecurityDescriptor), ``_sddl`` (SDDL parse/print) and this file
 (binary parse/serialize); import everything from here.
@@ -200,7 +200,7 @@ def _parse_acl(data: bytes, offset: int, where: str) -> tuple[Acl, int]:
     if offset + 8 > len(data):
         raise _err(f"{where} at offset {offset:#x} is truncated (ACL header needs 8 bytes, {len(data) - offset} left)")
     revision, _sbz1, size, count, _sbz2 = struct.unpack_from("<BBHHH", data, offset)
-    # IsValidAcl accepts MIN_ACL_REVISION (2) .. MAX_ACL_REVISION (4); Windows itself writes 2 or 4 (notes §1.4).
+    # IsValidAcl accepts MIN_ACL_REVISION (2) .. MAX_ACL_REVISION (4); Windows itself writes 2 or 4 (MS-DTYP 2.4.5).
     if revision not in (2, 3, 4):
         raise _err(f"{where} at offset {offset:#x} has ACL revision {revision}; expected 2, 3 or 4")
     if size < 8:
@@ -213,7 +213,7 @@ def _parse_acl(data: bytes, offset: int, where: str) -> tuple[Acl, int]:
     for index in range(count):
         ace, pos = _parse_ace(data, pos, end, index, where)
         aces.append(ace)
-    # Slack after the last ACE (AclSize > sum of AceSize) is tolerated: 8 Windows vectors have it (notes §1.4).
+    # Slack after the last ACE (AclSize > sum of AceSize) is tolerated: descriptors Windows generated have it.
     return Acl(tuple(aces), revision), end
 
 
@@ -251,7 +251,7 @@ def sd_from_bytes(data: bytes | bytearray | memoryview | Iterable[int]) -> Secur
     group = read_sid(off_group, "group")
     sacl = dacl = None
     # With *_PRESENT clear the offset is meaningless (GetSecurityDescriptorSacl reports "not present"); with it set,
-    # offset 0 is a NULL ACL (notes §1.10).
+    # offset 0 is a NULL ACL (MS-DTYP 2.4.6).
     if control & SE_SACL_PRESENT and off_sacl:
         check_offset(off_sacl, "SACL")
         sacl, end = _parse_acl(data, off_sacl, "SACL")
@@ -275,7 +275,7 @@ def sd_from_bytes(data: bytes | bytearray | memoryview | Iterable[int]) -> Secur
 
 
 def sd_to_bytes(sd: SecurityDescriptor) -> bytes:
-    """Serialize in Windows' layout: header, SACL, DACL, owner, group back to back from 0x14 (notes §1.9)."""
+    """Serialize in Windows' layout: header, SACL, DACL, owner, group back to back from 0x14 (MS-DTYP 2.4.6)."""
     parts: list[bytes] = []
     offsets = {"sacl": 0, "dacl": 0, "owner": 0, "group": 0}
     pos = 20

@@ -24,7 +24,7 @@ class SecurityDescriptorError(ValueError):
 
 
 # --- constants ---------------------------------------------------------------------------------------------------
-# Control bits, MS-DTYP 2.4.6 / notes §1.2 (SE_SACL_DEFAULTED is 0x20, not the 0x08 the Win32 doc page shows).
+# Control bits, MS-DTYP 2.4.6 (SE_SACL_DEFAULTED is 0x20, not the 0x08 the Win32 doc page shows).
 SE_OWNER_DEFAULTED = 0x0001
 SE_GROUP_DEFAULTED = 0x0002
 SE_DACL_PRESENT = 0x0004
@@ -40,7 +40,7 @@ SE_SACL_PROTECTED = 0x2000
 SE_RM_CONTROL_VALID = 0x4000
 SE_SELF_RELATIVE = 0x8000
 
-# ACE types, MS-DTYP 2.4.4.1 / notes §1.5.
+# ACE types, MS-DTYP 2.4.4.1.
 ACCESS_ALLOWED_ACE_TYPE = 0x00
 ACCESS_DENIED_ACE_TYPE = 0x01
 SYSTEM_AUDIT_ACE_TYPE = 0x02
@@ -115,7 +115,7 @@ _APPDATA_ACE_TYPES = frozenset(
 # 0x04 (ACCESS_ALLOWED_COMPOUND) is reserved and has no documented body; anything above 0x14 is undefined.
 _KNOWN_ACE_TYPES = frozenset(ACE_TYPE_NAMES)
 
-# ACE flags, MS-DTYP 2.4.4.1 / notes §1.6.
+# ACE flags, MS-DTYP 2.4.4.1.
 OBJECT_INHERIT_ACE = 0x01
 CONTAINER_INHERIT_ACE = 0x02
 NO_PROPAGATE_INHERIT_ACE = 0x04
@@ -140,7 +140,7 @@ def _err(message: str) -> SecurityDescriptorError:
 
 
 def _parse_sid_number(text: str, what: str, limit: int, full: str, position: int) -> int:
-    """Parse one SID component: Windows accepts decimal and 0x-hex (notes §2.7: S-1-0x2-3-4, S-1-3-0x00000002)."""
+    """Parse one SID component: Windows accepts decimal and 0x-hex (S-1-0x2-3-4, S-1-3-0x00000002)."""
     try:
         if text[:2] in ("0x", "0X"):
             if len(text) == 2 or not all(c in "0123456789abcdefABCDEF" for c in text[2:]):
@@ -153,7 +153,7 @@ def _parse_sid_number(text: str, what: str, limit: int, full: str, position: int
     except ValueError:
         raise _err(f"invalid {what} {text!r} in SID {full!r} at position {position}") from None
     if value > limit:
-        # Windows clamps some overflowing values (notes §2.7 "weird"); a hardening tool must not guess, so refuse.
+        # Windows clamps some overflowing values (ConvertStringSidToSid); a hardening tool must not guess, so refuse.
         raise _err(f"{what} {text!r} in SID {full!r} at position {position} is out of range (max {limit:#x})")
     return value
 
@@ -276,7 +276,7 @@ class Ace:
                 _ACE_INHERITED_OBJECT_TYPE_PRESENT if self.inherited_object_type else 0
             )
             body += struct.pack("<I", obj_flags)
-            # GUIDs are stored in the Windows (mixed-endian) layout: uuid.bytes_le (notes §1.5, measured).
+            # GUIDs are stored in the Windows (mixed-endian) layout, uuid.bytes_le (MS-DTYP 2.3.4.2).
             if self.object_type:
                 body += self.object_type.bytes_le
             if self.inherited_object_type:
@@ -303,7 +303,7 @@ class Acl:
 
     def to_bytes(self) -> bytes:
         body = b"".join(ace.to_bytes() for ace in self.aces)
-        # Windows writes ACL_REVISION (2) unless an object ACE needs ACL_REVISION_DS (4): notes §1.4, measured
+        # Windows writes ACL_REVISION (2) unless an object ACE needs ACL_REVISION_DS (4): MS-DTYP 2.4.5, measured
         # on all 7,151 corpus SDs. A revision read from binary (e.g. 4) is preserved.
         revision = 4 if any(a.is_object for a in self.aces) else self.revision
         size = 8 + len(body)
@@ -317,7 +317,7 @@ class SecurityDescriptor:
     """A security descriptor.
 
     DACL state follows Windows: SE_DACL_PRESENT clear = no DACL; set with ``dacl=None`` = NULL DACL;
-    set with an ``Acl`` of 0 ACEs = empty DACL (notes §1.10). The same holds for the SACL. Passing an ``Acl``
+    set with an ``Acl`` of 0 ACEs = empty DACL (MS-DTYP 2.4.6). The same holds for the SACL. Passing an ``Acl``
     sets the matching *_PRESENT bit; SE_SELF_RELATIVE is always set (this codec only knows self-relative form).
     """
 

@@ -8,7 +8,9 @@
 # Please open an issue if you have questions about this.
 
 """SDDL parse and print, following ConvertStringSecurityDescriptorToSecurityDescriptor and
-ConvertSecurityDescriptorToStringSecurityDescriptor (notes §2). Import from ``_sd``, which re-exports it.
+ConvertSecurityDescriptorToStringSecurityDescriptor
+(https://learn.microsoft.com/en-us/windows/win32/secauthz/security-descriptor-string-format).
+Import from ``_sd``, which re-exports it.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._text import as_written
 
 # --- SDDL vocabulary ---------------------------------------------------------------------------------------------
 
-# ACE type tokens (ace-strings.md; ZA is the callback *object* type 0x0B - notes §1.5 doc error).
+# ACE type tokens (ace-strings.md; ZA is the callback *object* type 0x0B, as Windows parses it, whatever the page says).
 _ACE_TYPE_TOKENS: dict[str, int] = {
     "A": ACCESS_ALLOWED_ACE_TYPE,
     "D": ACCESS_DENIED_ACE_TYPE,
@@ -98,7 +100,7 @@ _SACL_ONLY_TYPES = frozenset(
     }
 )
 
-# ACE flag tokens, printed in this order (OI CI NP IO ID SA FA: notes §1.6, measured on the corpus).
+# ACE flag tokens, printed in this order (OI CI NP IO ID SA FA, as Windows prints them).
 _ACE_FLAG_TOKENS: tuple[tuple[str, int], ...] = (
     ("OI", OBJECT_INHERIT_ACE),
     ("CI", CONTAINER_INHERIT_ACE),
@@ -110,7 +112,7 @@ _ACE_FLAG_TOKENS: tuple[tuple[str, int], ...] = (
 )
 _ACE_FLAG_BY_TOKEN = dict(_ACE_FLAG_TOKENS)
 
-# Rights tokens (notes §2.3). Single-bit letters in ascending bit order: this is the printing order.
+# Rights tokens (ace-strings.md). Single-bit letters in ascending bit order: this is the printing order.
 _RIGHT_LETTERS: tuple[tuple[str, int], ...] = (
     ("CC", 0x1),
     ("DC", 0x2),
@@ -175,7 +177,7 @@ _GENERIC_RIGHT_LETTERS = "GA GR GW GX"
 _SEPARATOR_WHITESPACE = " \t\r\n"
 _WHITESPACE_RULE = "SDDL allows whitespace only between sections, ACL flags and ACEs"
 
-# Absolute SID aliases (sid-strings.md, Samba sddl.c sid_codes[], notes §2.5).
+# Absolute SID aliases (sid-strings.md, Samba sddl.c sid_codes[]).
 SID_ALIASES: dict[str, str] = {
     "WD": "S-1-1-0",
     "CO": "S-1-3-0",
@@ -334,7 +336,7 @@ def sddl_rights_to_mask(text: str, position: int = 0) -> int:
 
 
 def mask_to_sddl_rights(mask: int, ace_type: int = ACCESS_ALLOWED_ACE_TYPE) -> str:
-    """Print a mask as ConvertSecurityDescriptorToStringSecurityDescriptor does (notes §2.3 rules 1-4)."""
+    """Print a mask as ConvertSecurityDescriptorToStringSecurityDescriptor does (letters, generic rights, hex)."""
     if mask == 0:
         return ""
     if ace_type == SYSTEM_MANDATORY_LABEL_ACE_TYPE:
@@ -667,7 +669,7 @@ def _acl_to_sddl(
         if control & bit:
             out += token
     if acl is None:
-        # Windows prints a NULL ACL as NO_ACCESS_CONTROL (D:NO_ACCESS_CONTROL on FAT volumes, notes §1.10); the
+        # Windows prints a NULL ACL as NO_ACCESS_CONTROL (D:NO_ACCESS_CONTROL, as for files on FAT volumes); the
         # flags go first as they do before ACEs - the flags+NULL combination is not verified on Windows.
         return out + _NO_ACCESS_CONTROL
     where = "DACL" if prefix == "D:" else "SACL"
@@ -675,10 +677,10 @@ def _acl_to_sddl(
 
 
 def sd_to_sddl(sd: SecurityDescriptor, domain_sid: str | None = None) -> str:
-    """Print SDDL as Windows does: O, G, D, S; flags P AR AI; aliases; rights per notes §2.3.
+    """Print SDDL as Windows does: O, G, D, S; flags P AR AI; aliases; rights as Windows prints them.
 
     Domain-relative aliases (DA, LA, ...) are printed only for SIDs inside ``domain_sid``; without it the full SID
-    is printed so that the text does not depend on the host's domain (notes §2.5).
+    is printed so that the text does not depend on the host's domain.
     """
     domain = Sid.parse(domain_sid) if domain_sid is not None else None
     out = ""
