@@ -57,6 +57,7 @@ class Fleet:
                 str(self.inventory),
             ],
             cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
@@ -246,7 +247,13 @@ def run_playbook_file(
     if limit:
         command += ["--limit", limit]
     completed = subprocess.run(
-        command, cwd=run_dir, env=ansible_env(fleet, results_file), capture_output=True, text=True, timeout=timeout
+        command,
+        cwd=run_dir,
+        env=ansible_env(fleet, results_file),
+        stdin=subprocess.DEVNULL,  # never the caller's: CI has none, and an in-process Ansible may have closed it
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     records = (
         [json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -269,4 +276,6 @@ def run_adhoc(
     if args:
         command += ["-a", args]
     env = ansible_env(fleet, run_dir / "results.jsonl")
-    return subprocess.run(command, cwd=run_dir, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        command, cwd=run_dir, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+    )
