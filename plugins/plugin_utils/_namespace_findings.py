@@ -418,7 +418,6 @@ def namespace_report(
         "group": view["group"],
         "dacl": view["dacl"],
         "aces": view["aces"],
-        "explicit_aces": [ace for ace in view["aces"] if not ace["inherited"]],
         "findings": findings,
     }
 

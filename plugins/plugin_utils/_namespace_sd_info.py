@@ -92,7 +92,8 @@ class NamespaceSdInfo(Control):
         return Decision("drift" if findings else "compliant", findings=findings, result=result)
 
     def _shown(self, report: dict[str, t.Any]) -> dict[str, t.Any]:
-        """One ACE list (each ACE says whether it is inherited); with output=findings, only what is wrong."""
+        """The whole report (one ACE list, each ACE says whether it is inherited); with output=findings, only what
+        is wrong."""
         if self.findings_only:
             return {key: report[key] for key in ("namespace", "findings", "error", "msg") if key in report}
-        return {key: value for key, value in report.items() if key != "explicit_aces"}
+        return report
