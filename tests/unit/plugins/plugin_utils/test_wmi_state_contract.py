@@ -37,8 +37,13 @@ def test_module_header() -> None:
     lines = MODULE.read_text().splitlines()
     assert lines[0] == "#!powershell"
     assert "#AnsibleRequires -CSharpUtil Ansible.Basic" in lines
-    # DESIGN: keep the target code small; larger logic belongs on the controller.
-    assert len(lines) <= 260
+
+
+def test_target_code_stays_small() -> None:
+    # The PowerShell that runs on Windows is I/O only and cannot be tested here: it is capped as a whole (the module
+    # and its module_utils helpers), so moving code from one file to the other does not get around the limit.
+    target = [MODULE, ROOT / "plugins" / "module_utils" / "_WmiState.psm1"]
+    assert sum(len(path.read_text().splitlines()) for path in target) <= 560
 
 
 def test_ps1_spec_equals_the_documented_contract() -> None:
