@@ -13,7 +13,7 @@ import yaml
 from . import content
 from .host import CIMOM_KEY, OLE_APPCOMPAT_KEY, Caller, EventBinding, EventConsumer, EventFilter, Host, Registry
 from .lsa import Lsa
-from .namespaces import ROOT_DEFAULT_SDDL, NamespaceTree
+from .namespaces import ROOT_DEFAULT_SDDL, NamespaceTree, audit_aces_from_sddl
 from .profiles import OsProfile, get_profile, with_wmf51
 
 PRE_XP_ROOT_SDDL = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;WD)"
@@ -218,6 +218,9 @@ def build_host(spec: dict[str, Any]) -> Host:
         # orphan is simply a SID nobody can resolve (e.g. {machine}-1109 for a deleted local user).
         text = str(sddl).format(machine=machine_sid, domain=domain_sid or "S-1-5-21-0-0-0")
         tree.add(str(path), text)
+    for path, sacl in (spec.get("sacl") or {}).items():
+        # A namespace's own audit ACEs, as SDDL (e.g. "S:(AU;CISA;WD;;;WD)"); GetSD shows them to privileged callers.
+        tree.get(str(path)).audit = audit_aces_from_sddl(str(sacl))
 
     registry = Registry()
     _default_registry(registry, profile)

@@ -311,6 +311,12 @@ class Host:
                 },
                 "namespace_names": [node.path for node in self.namespaces.walk("root")],
                 "null_sd_namespaces": [n.path for n in self.namespaces.walk("root") if n.null_sd],
+                # Each namespace's own audit ACEs (its SACL less what it inherits), where it has any.
+                "namespace_audit": {
+                    node.path.lower(): [vars(ace) for ace in node.audit]
+                    for node in self.namespaces.walk("root")
+                    if node.audit
+                },
                 "subscriptions": {
                     "filters": [vars(f) for f in self.filters],
                     "consumers": [{**vars(c), "class": c.cls} for c in self.consumers],

@@ -147,6 +147,11 @@ def _aces_from_acl(acl: Acl | None) -> list[NsAce]:
     return [NsAce(a.type, a.flags, a.mask, str(a.sid)) for a in (acl.aces if acl else ())]
 
 
+def audit_aces_from_sddl(sddl: str) -> list[NsAce]:
+    """The explicit audit ACEs of the S: part of an SDDL string (fleet files describe SACLs in SDDL)."""
+    return [a for a in _aces_from_acl(sd_from_sddl(sddl).sacl) if not a.flags & ID]
+
+
 def aces_from_sddl(sddl: str) -> tuple[str | None, str | None, list[NsAce], bool]:
     """(owner, group, explicit ACEs, protected) from SDDL (fleet files describe SDs in SDDL)."""
     sd = sd_from_sddl(sddl)
@@ -241,7 +246,7 @@ class NamespaceTree:
         if sddl is not None:
             node.owner, node.group, node.explicit, node.protected = aces_from_sddl(sddl)
             node.null_sd = False
-            node.audit = [a for a in _aces_from_acl(sd_from_sddl(sddl).sacl) if not a.flags & ID]
+            node.audit = audit_aces_from_sddl(sddl)
         return node
 
     def get(self, path: str) -> Namespace:
@@ -271,6 +276,14 @@ class NamespaceTree:
         node = self.get(path)
         parent = self.parent_of(node)
         return [*node.audit, *(inherit_to_child(self.audit_aces(parent.path)) if parent is not None else [])]
+
+    def set_sacl(self, path: str, sacl: Acl, token: Iterable[str]) -> None:
+        """__SystemSecurity.SetSecurityDescriptor with only SE_SACL_PRESENT set: the namespace's own audit ACEs become
+        the SACL's non-inherited ones; DACL, owner and group are kept (Microsoft Learn, SetSecurityDescriptor). The
+        caller has SeSecurityPrivilege enabled (wmi_state checks it); the model asks only for the connection. Whether
+        WMI also checks WriteSecurity for a SACL-only write is not documented (see simulator/README.md)."""
+        node = self.connect(path, token)
+        node.audit = [a for a in _aces_from_acl(sacl) if not a.flags & ID]
 
     def parent_of(self, node: Namespace) -> Namespace | None:
         key = normalize(node.path)

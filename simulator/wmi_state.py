@@ -106,6 +106,7 @@ def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) ->
                 kinds = {
                     "registry_write": "registry",
                     "sd_set": "namespace_sd",
+                    "sacl_set": "namespace_sacl",
                     "event_subscription_remove": "event_subscription",
                 }
                 host.counters.count("writes", kinds[name])
@@ -540,16 +541,21 @@ def _registry_write(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome
     return OpOutcome({"before": before, "after": after}, wrote=True)
 
 
+def _decoded(sd_base64: str) -> bytes:
+    """The bytes of a base64 descriptor, or none when it is not base64 (the ps1's FromBase64String throws)."""
+    try:
+        return base64.b64decode(sd_base64, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
 def dacl_refusal(sd_base64: str) -> str | None:
     """wmi_state.ps1's Assert-DaclPresent: the byte check sd_set makes on every release before calling WMI.
 
     A self-relative SD (MS-DTYP 2.4.6) has Revision 1 at offset 0, Control at 2, OffsetDacl at 16. SE_DACL_PRESENT
     clear is no DACL; present with OffsetDacl 0 is a NULL DACL (everyone full control).
     """
-    try:
-        data = base64.b64decode(sd_base64, validate=True)
-    except (binascii.Error, ValueError):
-        data = b""
+    data = _decoded(sd_base64)
     if len(data) < 20 or data[0] != 1:
         return "sd is not a base64 self-relative security descriptor"
     control = int.from_bytes(data[2:4], "little")
@@ -589,12 +595,63 @@ def _sd_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
     return OpOutcome({"sd": base64.b64encode(after).decode()}, wrote=True)
 
 
+def sacl_refusal(sd_base64: str) -> str | None:
+    """wmi_state.ps1's byte check in Write-NamespaceSacl: a self-relative SD (MS-DTYP 2.4.6) holding a SACL and
+    nothing else - SE_SACL_PRESENT set and OffsetSacl (12) not 0, SE_DACL_PRESENT clear, OffsetOwner (4) and
+    OffsetGroup (8) 0 - so the write cannot change the DACL, owner or group."""
+    data = _decoded(sd_base64)
+    word = int.from_bytes
+    if (
+        len(data) < 20
+        or data[0] != 1
+        or data[2] & (SE_DACL_PRESENT | SE_SACL_PRESENT) != SE_SACL_PRESENT
+        or word(data[12:16], "little") == 0
+        or word(data[4:8], "little") != 0
+        or word(data[8:12], "little") != 0
+    ):
+        return "sd is not a self-relative security descriptor holding a SACL and no owner, group or DACL"
+    return None
+
+
+def _privileged_sd(host: Host, path: str, token: Any) -> bytes:
+    """GetSD with SeSecurityPrivilege enabled: the descriptor with its SACL."""
+    return _with_sacl(host.namespaces.get_sd(path, token), host.namespaces.audit_aces(path))
+
+
+def _sacl_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
+    namespace = op["namespace"]
+    refusal = sacl_refusal(op["sd"])
+    if refusal:
+        host.counters.count("refused_writes", "namespace_sacl:invalid_sd")
+        return OpOutcome({"error": _error("INVALID_SD", f"{refusal}; nothing was written")})
+    if not caller.admin:
+        # Only Administrators hold SeSecurityPrivilege ("Manage auditing and security log") by default.
+        host.counters.count("refused_writes", "namespace_sacl:privilege")
+        message = "setting a SACL needs SeSecurityPrivilege, which the connecting account does not hold"
+        return OpOutcome({"error": _error("PRIVILEGE", f"{message}; nothing was written")})
+    token = caller.token()
+    try:
+        current = _privileged_sd(host, namespace, token)
+    except WmiError as exc:
+        return OpOutcome({"error": _wmi_error(exc)})
+    if base64.b64encode(current).decode() != op["expected_sd"]:
+        message = f"The security descriptor of {namespace} changed since it was read; nothing was written."
+        return OpOutcome({"error": _error("CHANGED_SINCE_READ", message)})
+    try:
+        host.namespaces.set_sacl(namespace, sd_from_bytes(base64.b64decode(op["sd"])).sacl or Acl(()), token)
+        after = _privileged_sd(host, namespace, token)
+    except WmiError as exc:
+        return OpOutcome({"error": _wmi_error(exc)})
+    return OpOutcome({"sd": base64.b64encode(after).decode()}, wrote=True)
+
+
 _OPS = {
     "facts": _facts,
     "registry_read": _registry_read,
     "registry_write": _registry_write,
     "sd_get": _sd_get,
     "sd_set": _sd_set,
+    "sacl_set": _sacl_set,
     "caller_rights": _caller_rights,
     "sid_lookup": _sid_lookup,
     "name_lookup": _name_lookup,

@@ -105,7 +105,11 @@ options:
     description:
       - Control V(WMI-022), changes to namespace security are audited (a SACL that audits WriteSecurity, Security
         event 4662). Off unless C(enabled=true), because reading a SACL needs SeSecurityPrivilege; C(namespaces)
-        (default V(root)) are the namespaces whose SACL is read. Report only.
+        (default V(root)) are the namespaces whose SACL is read.
+      - C(set_sacl=true) lets O(mode=enforce) add C(S:(AU;CISA;WD;;;WD)) (audit successful WriteSecurity by
+        Everyone, inherited by the namespaces below) to the SACL of each namespace that lacks such an entry, keeping
+        its other entries. The write carries only the SACL, so it cannot change the DACL, owner or group. By
+        default the control reports only.
     type: dict
     default: {}
   dcom:

@@ -17,7 +17,7 @@ $spec = @{
                 op = @{
                     type = 'str'
                     required = $true
-                    choices = @('facts', 'registry_read', 'registry_write', 'sd_get', 'sd_set', 'caller_rights',
+                    choices = @('facts', 'registry_read', 'registry_write', 'sd_get', 'sd_set', 'sacl_set', 'caller_rights',
                         'sid_lookup', 'name_lookup', 'event_subscriptions', 'event_subscription_remove', 'script_files')
                 }
                 value = @{
@@ -185,6 +185,31 @@ function Write-NamespaceSd($Operation) {
     @{ sd = (Get-NamespaceSd $Operation.namespace) }
 }
 
+function Write-NamespaceSacl($Operation) {
+    # SetSD uses only the DACL (Microsoft Learn, __SystemSecurity SetSD). SetSecurityDescriptor updates the SACL when
+    # SE_SACL_PRESENT is set, with SeSecurityPrivilege enabled, and keeps the DACL when SE_DACL_PRESENT is clear and the
+    # owner and group when they are absent (Microsoft Learn, __SystemSecurity SetSecurityDescriptor). So sd must hold a
+    # SACL and nothing else (Control at 2, OffsetOwner 4, OffsetGroup 8, OffsetSacl 12): this op cannot change access.
+    # Win32_SecurityDescriptorHelper.BinarySDToWin32SD (Vista / Server 2008 and later) returns the __SecurityDescriptor
+    # instance SetSecurityDescriptor takes (Microsoft Learn, BinarySDToWin32SD).
+    $bytes = $null
+    try { $bytes = [Convert]::FromBase64String($Operation.sd) } catch { $bytes = $null }
+    $saclOnly = $null -ne $bytes -and $bytes.Length -ge 20 -and $bytes[0] -eq 1 -and ($bytes[2] -band 0x14) -eq 0x10 -and [BitConverter]::ToUInt32($bytes, 12) -ne 0 -and
+        [BitConverter]::ToUInt32($bytes, 4) -eq 0 -and [BitConverter]::ToUInt32($bytes, 8) -eq 0
+    if (-not $saclOnly) { throw (Format-OpError 'INVALID_SD' 'sd is not a self-relative security descriptor holding a SACL and no owner, group or DACL; nothing was written') }
+    if (-not (Set-SecurityPrivilege $true)) { throw (Format-OpError 'PRIVILEGE' 'setting a SACL needs SeSecurityPrivilege, which the connecting account does not hold; nothing was written') }
+    try {
+        if ((Get-NamespaceSd $Operation.namespace) -cne $Operation.expected_sd) {
+            throw (Format-OpError 'CHANGED_SINCE_READ' "the security descriptor of '$($Operation.namespace)' changed since it was read; nothing was written")
+        }
+        $converted = Invoke-CimMethod -Namespace 'root\cimv2' -ClassName Win32_SecurityDescriptorHelper -MethodName BinarySDToWin32SD -Arguments @{ BinarySD = [byte[]]$bytes } -ErrorAction Stop
+        if ($converted.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "BinarySDToWin32SD returned $($converted.ReturnValue)" (ConvertTo-UInt32 $converted.ReturnValue)) }
+        $null = Invoke-SystemSecurity $Operation.namespace 'SetSecurityDescriptor' @{ Descriptor = $converted.Descriptor }
+        @{ sd = (Get-NamespaceSd $Operation.namespace) }
+    }
+    finally { $null = Set-SecurityPrivilege $false }
+}
+
 function Get-Account([string[]]$Name) {
     # sid_lookup: a SID string is returned as is once parsed; the names are translated in one batch.
     $names = @(foreach ($n in $Name) { if ($n.StartsWith('.\')) { "$env:COMPUTERNAME\$($n.Substring(2))" } else { $n } })
@@ -202,7 +227,7 @@ function Get-Account([string[]]$Name) {
 # anything runs, outside any try/catch, so a malformed call fails as a whole and never half-runs.
 $requiredByOp = @{
     registry_read = @('value'); registry_write = @('value', 'data', 'value_type', 'expected'); sd_get = @('namespace')
-    sd_set = @('namespace', 'sd', 'expected_sd'); caller_rights = @('namespace'); sid_lookup = @('names'); name_lookup = @('sids')
+    sd_set = @('namespace', 'sd', 'expected_sd'); sacl_set = @('namespace', 'sd', 'expected_sd'); caller_rights = @('namespace'); sid_lookup = @('names'); name_lookup = @('sids')
     script_files = @('paths'); event_subscription_remove = @('namespace', 'kind', 'expected_instance')
 }
 foreach ($operation in $module.Params.operations) {
@@ -219,7 +244,7 @@ $writeFailed = $false
 $results = [System.Collections.Generic.List[object]]@()
 foreach ($operation in $module.Params.operations) {
     $result = [ordered]@{ op = $operation.op; failed = $false }
-    $isWrite = $operation.op -in @('registry_write', 'sd_set', 'event_subscription_remove')
+    $isWrite = $operation.op -in @('registry_write', 'sd_set', 'sacl_set', 'event_subscription_remove')
     try {
         if ($isWrite -and $module.CheckMode) { throw (Format-OpError 'CHECK_MODE' "$($operation.op) is a write and the task runs in check mode") }
         if ($isWrite -and $writeFailed) { throw (Format-OpError 'SKIPPED' "$($operation.op) skipped because a previous write failed") }
@@ -234,7 +259,7 @@ foreach ($operation in $module.Params.operations) {
             'registry_read' { try { Read-RegistryValue $operation.value } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
             'registry_write' { try { Write-RegistryValue $operation } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
             'sd_get' { Invoke-WithSecurityPrivilege ([bool]$operation.sacl) { Read-NamespaceSd $operation } }
-            'sd_set' { Write-NamespaceSd $operation }
+            'sd_set' { Write-NamespaceSd $operation }; 'sacl_set' { Write-NamespaceSacl $operation }
             'caller_rights' {
                 @{ mask = [int64](Invoke-SystemSecurity $operation.namespace 'GetCallerAccessRights').Rights }
             }

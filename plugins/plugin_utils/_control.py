@@ -175,13 +175,20 @@ def read_host(
     return host, runs
 
 
+# Descriptor writes go after the others, SACL writes before DACL writes: each compares the whole descriptor it read
+# (sacl_set's read includes the SACL and the DACL, sd_set's only the DACL), so a DACL write first would make the
+# SACL write of the same namespace fail as changed since read.
+_DESCRIPTOR_WRITES = {"sacl_set": 1, "sd_set": 2}
+
+
 def _write_order(operation: t.Mapping[str, t.Any]) -> tuple[int, int]:
-    """Other writes first, then descriptor writes deepest namespace first: a parent's SetSD changes what its
+    """Other writes first, then descriptor writes deepest namespace first: a parent's write changes what its
     children inherit, and each write carries the whole descriptor it read (inherited ACEs included), so writing the
     parent first would make a child's write fail as changed since read."""
-    if operation.get("op") != "sd_set":
+    group = _DESCRIPTOR_WRITES.get(str(operation.get("op")), 0)
+    if not group:
         return (0, 0)
-    return (1, -str(operation.get("namespace", "")).strip("\\").count("\\"))
+    return (group, -str(operation.get("namespace", "")).strip("\\").count("\\"))
 
 
 def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun]) -> None:

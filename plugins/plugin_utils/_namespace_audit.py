@@ -9,9 +9,12 @@ returns only to a caller whose token has SeSecurityPrivilege enabled (Microsoft 
 GetSecurityDescriptor: "If the SeSecurityPrivilege is not granted or enabled ... only the DACL is returned"), so a
 descriptor read without it says nothing about auditing: that is reported as unknown, never as "no SACL".
 
-Setting the SACL is not automated: __SystemSecurity.SetSD uses only the DACL's non-inherited ACEs (Microsoft Learn,
-SetSD); SetSecurityDescriptor can set it (with SeSecurityPrivilege enabled) but takes a __SecurityDescriptor instance,
-which wmi_state does not build. The remediation is manual.
+With ``set_sacl`` the control adds the recommended entry in enforce mode. __SystemSecurity.SetSD cannot do it (it
+uses only the DACL's non-inherited ACEs, Microsoft Learn, SetSD); wmi_state's ``sacl_set`` calls SetSecurityDescriptor,
+which updates only the parts whose SE_*_PRESENT bit is set (Microsoft Learn, SetSecurityDescriptor). The descriptor
+sent holds the namespace's own SACL entries plus the new one, and no DACL, owner or group, so the write cannot change
+who has access; wmi_state refuses any other descriptor. Entries the namespace inherits are not written: they stay
+its parent's.
 """
 
 # FOR INTERNAL COLLECTION USE ONLY
@@ -24,16 +27,21 @@ from __future__ import annotations
 
 import base64
 import typing as t
+from dataclasses import replace
 
 from ._control import Control, Decision, HostContext, Reference
 from ._namespace_findings import normalise_namespace
-from ._sd import SecurityDescriptorError, sd_from_bytes
+from ._sd import SecurityDescriptor, SecurityDescriptorError, sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
 from ._sd_model import (
     CONTAINER_INHERIT_ACE,
     INHERIT_ONLY_ACE,
+    SE_SACL_PRESENT,
+    SE_SACL_PROTECTED,
+    SE_SELF_RELATIVE,
     SUCCESSFUL_ACCESS_ACE_FLAG,
     SYSTEM_AUDIT_ACE_TYPE,
     Ace,
+    Acl,
 )
 from ._wmi_errors import WmiActionError, op_value
 
@@ -55,6 +63,7 @@ WRITE_SECURITY = 0x40000  # WRITE_DAC: what changing a namespace's security desc
 # Principals whose audit entry covers the administrators who can change a namespace's security.
 COVERING_SIDS = {"S-1-1-0": "Everyone", "S-1-5-11": "Authenticated Users", "S-1-5-32-544": "Administrators"}
 RECOMMENDED_SACL = "S:(AU;CISA;WD;;;WD)"  # audit successful WriteSecurity by Everyone, here and below
+RECOMMENDED_ACE = t.cast(Acl, sd_from_sddl(RECOMMENDED_SACL).sacl).aces[0]
 
 
 def audits_security_changes(ace: Ace) -> bool:
@@ -68,24 +77,49 @@ def audits_security_changes(ace: Ace) -> bool:
     )
 
 
+def _sacl_sddl(sd: SecurityDescriptor) -> str:
+    """The SACL part of a descriptor as SDDL ('S:' plus its flags and entries; 'none' when it has none)."""
+    if sd.sacl is None:
+        return "none"
+    return sd_to_sddl(SecurityDescriptor(control=SE_SELF_RELATIVE | (sd.control & SE_SACL_PROTECTED), sacl=sd.sacl))
+
+
+def sacl_write(namespace: str, read_sd: str, sd: SecurityDescriptor) -> tuple[dict[str, t.Any], SecurityDescriptor]:
+    """The sacl_set operation that adds RECOMMENDED_ACE to the namespace's own SACL entries, and what it sends.
+
+    The descriptor holds a SACL and nothing else (no DACL, owner or group): SetSecurityDescriptor keeps every part
+    whose SE_*_PRESENT bit is clear, and wmi_state refuses any other descriptor for sacl_set. The SACL's protection
+    is kept as read."""
+    explicit = tuple(ace for ace in (sd.sacl.aces if sd.sacl is not None else ()) if not ace.inherited)
+    written = SecurityDescriptor(
+        control=SE_SELF_RELATIVE | SE_SACL_PRESENT | (sd.control & SE_SACL_PROTECTED),
+        sacl=Acl((*explicit, RECOMMENDED_ACE)),
+    )
+    encoded = base64.b64encode(sd_to_bytes(written)).decode("ascii")
+    return {"op": "sacl_set", "namespace": namespace, "sd": encoded, "expected_sd": read_sd}, written
+
+
 class NamespaceAudit(Control):
-    """WMI-022: each namespace's SACL audits changes to its security (report only; the SACL is set by hand)."""
+    """WMI-022: each namespace's SACL audits changes to its security (reported; with set_sacl, enforced)."""
 
     id = "WMI-022"
     title = "Changes to namespace security are audited (SACL, Security event 4662)"
     severity = "medium"
     references = (DOCS_GET_SECURITY_DESCRIPTOR, DOCS_SET_SD, DOCS_SET_SECURITY_DESCRIPTOR)
 
-    def __init__(self, *, namespaces: t.Sequence[str] | None = None) -> None:
+    def __init__(self, *, namespaces: t.Sequence[str] | None = None, set_sacl: bool = False) -> None:
         try:
             self.namespaces = [normalise_namespace(name) for name in (namespaces or ["root"])]
         except ValueError as exc:
             raise WmiActionError(f"namespaces: {exc}") from None
+        self.set_sacl = set_sacl
 
     @classmethod
     def from_options(cls, options: t.Mapping[str, t.Any] | None) -> NamespaceAudit:
-        """For the baseline: ``{namespaces: [...]}`` (default: root, whose inheritable entry covers every namespace)."""
-        return cls(namespaces=(options or {}).get("namespaces"))
+        """For the baseline: ``{namespaces: [...], set_sacl: bool}`` (default: root, whose inheritable entry covers
+        every namespace; report only)."""
+        options = options or {}
+        return cls(namespaces=options.get("namespaces"), set_sacl=bool(options.get("set_sacl", False)))
 
     def reads(self) -> list[dict[str, t.Any]]:
         return [{"op": "sd_get", "namespace": namespace, "sacl": True} for namespace in self.namespaces]
@@ -94,6 +128,10 @@ class NamespaceAudit(Control):
         findings: list[dict[str, t.Any]] = []
         unreadable: list[str] = []
         audited: list[str] = []
+        writes: list[dict[str, t.Any]] = []
+        changes: list[str] = []
+        before: list[str] = []
+        after: list[str] = []
         for namespace, result in zip(self.namespaces, results, strict=True):
             value = op_value(result, f"reading the security descriptor and SACL of {namespace}")
             entry = (value.get("namespaces") or [{}])[0]
@@ -110,16 +148,7 @@ class NamespaceAudit(Control):
                     }
                 )
                 continue
-            if entry.get("error") or not entry.get("sd"):
-                raise WmiActionError(
-                    f"The security descriptor of {namespace} could not be read.", error=entry.get("error")
-                )
-            try:
-                sd = sd_from_bytes(base64.b64decode(entry["sd"]))
-            except (SecurityDescriptorError, ValueError) as exc:
-                raise WmiActionError(
-                    f"The host returned a security descriptor of {namespace} this collection cannot parse: {exc}"
-                ) from None
+            sd = _read_sd(namespace, entry)
             aces = sd.sacl.aces if sd.sacl is not None else ()
             covering = [ace for ace in aces if audits_security_changes(ace)]
             if not covering:
@@ -128,16 +157,24 @@ class NamespaceAudit(Control):
                         "id": "security_changes_not_audited",
                         "severity": self.severity,
                         "namespace": namespace,
+                        "sacl": _sacl_sddl(sd),
                         "message": f"No SACL entry of {namespace} audits successful WriteSecurity by Everyone, "
                         "Authenticated Users or Administrators: a change to its security leaves no event 4662.",
                     }
                 )
+                if self.set_sacl:
+                    write, written = sacl_write(namespace, entry["sd"], sd)
+                    writes.append(write)
+                    changes.append(f"{namespace}: SACL + {RECOMMENDED_SACL[2:]}")
+                    before.append(f"{namespace} SACL: {_sacl_sddl(sd)}\n")
+                    after.append(f"{namespace} SACL: {_sacl_sddl(written)}\n")
             elif not any(ace.flags & CONTAINER_INHERIT_ACE for ace in covering):
                 findings.append(
                     {
                         "id": "security_audit_not_inherited",
                         "severity": "low",
                         "namespace": namespace,
+                        "sacl": _sacl_sddl(sd),
                         "message": f"The audit entry of {namespace} does not apply to the namespaces below it "
                         "(no container-inherit flag).",
                     }
@@ -155,9 +192,10 @@ class NamespaceAudit(Control):
             f"; SACL unreadable (no SeSecurityPrivilege): {', '.join(unreadable)}" if unreadable else ""
         )
         remediation = (
-            f"Add {RECOMMENDED_SACL} to the SACL of {', '.join(self.namespaces)} (wmimgmt.msc: WMI Control, "
-            "Properties, Security, Advanced, Auditing) and turn on the Audit Object Access policy, so that Windows "
-            "logs Security event 4662 when a namespace's security changes. Not automated: SetSD ignores the SACL."
+            f"Add {RECOMMENDED_SACL} to the SACL of {', '.join(self.namespaces)} (namespace_audit.set_sacl=true in "
+            "enforce mode does it; by hand: wmimgmt.msc, WMI Control, Properties, Security, Advanced, Auditing) and "
+            "turn on the Audit Object Access policy, so that Windows logs Security event 4662 when a namespace's "
+            "security changes."
         )
         if unreadable:
             reason = (
@@ -171,6 +209,45 @@ class NamespaceAudit(Control):
             )
         if any(f["severity"] != "low" for f in findings):
             result_keys["msg"] = f"Namespace security changes are not audited on {', '.join(self.namespaces)}."
-            return Decision("drift", expected, actual, findings=findings, remediation=remediation, result=result_keys)
+            return Decision(
+                "drift",
+                expected,
+                actual,
+                findings=findings,
+                writes=writes,
+                changes=changes,
+                remediation=remediation,
+                automatic=bool(writes),
+                diff={"before": "".join(before), "after": "".join(after)} if writes else None,
+                result=result_keys,
+            )
         result_keys["msg"] = f"Changes to the security of {', '.join(audited)} are audited."
         return Decision("compliant", expected, actual, findings=findings, remediation=remediation, result=result_keys)
+
+    def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
+        """Each SACL read back must now audit WriteSecurity; the write is checked, not assumed."""
+        audited = list(decision.result.get("audited", []))
+        for operation, result in zip(decision.writes, results, strict=True):
+            namespace = operation["namespace"]
+            written = op_value(result, f"writing the SACL of {namespace}")
+            sd = _read_sd(namespace, {"sd": written.get("sd")})
+            if not any(audits_security_changes(ace) for ace in (sd.sacl.aces if sd.sacl is not None else ())):
+                raise WmiActionError(
+                    f"The SACL of {namespace} was written, but the descriptor read back does not audit "
+                    f"WriteSecurity (SACL read back: {_sacl_sddl(sd)})."
+                )
+            audited.append(namespace)
+        written_to = ", ".join(operation["namespace"] for operation in decision.writes)
+        msg = f"Added {RECOMMENDED_SACL} to the SACL of {written_to}."
+        return replace(decision, status="remediated", result={**decision.result, "audited": audited, "msg": msg})
+
+
+def _read_sd(namespace: str, entry: t.Mapping[str, t.Any]) -> SecurityDescriptor:
+    if entry.get("error") or not entry.get("sd"):
+        raise WmiActionError(f"The security descriptor of {namespace} could not be read.", error=entry.get("error"))
+    try:
+        return sd_from_bytes(base64.b64decode(entry["sd"]))
+    except (SecurityDescriptorError, ValueError) as exc:
+        raise WmiActionError(
+            f"The host returned a security descriptor of {namespace} this collection cannot parse: {exc}"
+        ) from None

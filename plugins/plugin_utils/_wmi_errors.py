@@ -66,7 +66,11 @@ OPERATION_ERRORS: dict[str, str] = {
     "INVALID_SD": (
         "Refused before SetSD: the descriptor is not a self-relative security descriptor, or it has no DACL or a "
         "NULL DACL (a NULL DACL grants everyone full control; Windows before Server 2003 accepted it). Nothing was "
-        "written."
+        "written. A SACL write (WMI-022) is refused when its descriptor holds anything but a SACL."
+    ),
+    "PRIVILEGE": (
+        "Setting a SACL needs SeSecurityPrivilege ('Manage auditing and security log', held by Administrators by "
+        "default), which the connecting account does not hold. Nothing was written."
     ),
     "UNEXPECTED": "The host raised an error this collection does not classify.",
 }

@@ -23,6 +23,7 @@ REQUIRED_BY_OP: dict[str, tuple[str, ...]] = {
     "registry_write": ("value", "data", "value_type", "expected"),
     "sd_get": ("namespace",),
     "sd_set": ("namespace", "sd", "expected_sd"),
+    "sacl_set": ("namespace", "sd", "expected_sd"),
     "caller_rights": ("namespace",),
     "sid_lookup": ("names",),
     "name_lookup": ("sids",),
@@ -32,7 +33,7 @@ REQUIRED_BY_OP: dict[str, tuple[str, ...]] = {
 }
 
 # Ops that write: refused in check mode (CHECK_MODE) and skipped after an earlier failed write (SKIPPED).
-WRITE_OPS: frozenset[str] = frozenset({"registry_write", "sd_set", "event_subscription_remove"})
+WRITE_OPS: frozenset[str] = frozenset({"registry_write", "sd_set", "sacl_set", "event_subscription_remove"})
 
 # Keys of a successful op's result besides 'op' and 'failed'.
 SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
@@ -51,6 +52,7 @@ SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
     "registry_write": ("before", "after"),
     "sd_get": ("namespaces",),
     "sd_set": ("sd",),
+    "sacl_set": ("sd",),
     "caller_rights": ("mask",),
     "sid_lookup": ("accounts",),
     "name_lookup": ("accounts",),
@@ -78,7 +80,9 @@ ERROR_CODES: tuple[str, ...] = (
     "LOOKUP",  # an account name or SID could not be translated (per account)
     "NOT_FOUND",  # a script_files path does not exist
     "BUDGET",  # script_files: a file left unread because it would pass max_total_bytes
-    "INVALID_SD",  # sd_set: not a self-relative descriptor, or no DACL / a NULL DACL (refused before SetSD)
+    "INVALID_SD",  # sd_set: not a self-relative descriptor, or no DACL / a NULL DACL (refused before SetSD);
+    # sacl_set: not a self-relative descriptor holding a SACL and nothing else
+    "PRIVILEGE",  # sacl_set: the account does not hold SeSecurityPrivilege, which setting a SACL needs
     "CHANGED_SINCE_READ",  # a write's expected state no longer holds; nothing written
     "CHECK_MODE",  # a write sent in check mode
     "SKIPPED",  # a write after a failed write

@@ -77,3 +77,61 @@ def test_namespace_audit(controls_fleet, run_playbook):
     assert decide(control, run, "hardened").status == "compliant"
     bare = decide(control, run, "legacy-dcom")
     assert bare.status == "drift" and bare.findings[0]["id"] == "security_changes_not_audited"
+
+
+def baseline_task(mode, set_sacl=True):
+    return [
+        {
+            "name": "baseline",
+            "winsec.wmi.baseline": {
+                "mode": mode,
+                "controls": ["WMI-022"],
+                "namespace_audit": {"enabled": True, "set_sacl": set_sacl},
+            },
+        }
+    ]
+
+
+def wmi_022(run, host):
+    result = run.result(host, "baseline")
+    return result, next(control for control in result["controls"] if control["id"] == "WMI-022")
+
+
+def test_set_sacl_in_four_steps_and_the_dacl_never_changes(controls_fleet, run_playbook):
+    """check (predicts, writes nothing), enforce (one SACL write), enforce again (nothing), check (nothing)."""
+    dacls_before = controls_fleet.state("legacy-dcom")["namespaces"]
+    assert controls_fleet.state("legacy-dcom")["namespace_audit"] == {}
+
+    check = run_playbook(controls_fleet, baseline_task("enforce"), hosts="legacy-dcom", check=True, diff=True)
+    result, control = wmi_022(check, "legacy-dcom")
+    assert result["changed"] is True and control["status"] == "drift"
+    assert control["changes"] == ["root: SACL + (AU;CISA;WD;;;WD)"] and control["remediation"]["automatic"]
+    assert controls_fleet.counters("legacy-dcom")["writes"] == 0
+
+    applied = run_playbook(controls_fleet, baseline_task("enforce"), hosts="legacy-dcom")
+    result, control = wmi_022(applied, "legacy-dcom")
+    assert result["changed"] is True and control["status"] == "remediated", applied.stdout
+    assert controls_fleet.counters("legacy-dcom")["writes_by_kind"] == {"namespace_sacl": 1}
+    state = controls_fleet.state("legacy-dcom")
+    assert state["namespace_audit"] == {"root": [{"type": 2, "flags": 0x42, "mask": 0x40000, "sid": "S-1-1-0"}]}
+    assert state["namespaces"] == dacls_before  # every namespace's DACL, owner and group as before
+
+    controls_fleet.reset_counters()
+    again = run_playbook(controls_fleet, baseline_task("enforce"), hosts="legacy-dcom")
+    result, control = wmi_022(again, "legacy-dcom")
+    assert result["changed"] is False and control["status"] == "compliant"
+    final_check = run_playbook(controls_fleet, baseline_task("enforce"), hosts="legacy-dcom", check=True)
+    assert wmi_022(final_check, "legacy-dcom")[1]["status"] == "compliant"
+    assert controls_fleet.counters("legacy-dcom")["writes"] == 0
+
+
+def test_set_sacl_without_the_privilege_writes_nothing_and_says_why(controls_fleet, run_playbook):
+    run = run_playbook(
+        controls_fleet,
+        baseline_task("enforce"),
+        hosts="legacy-dcom",
+        extra_vars={"ansible_user": "simuser", "ansible_password": "Sim-User-Pass1"},
+    )
+    _result, control = wmi_022(run, "legacy-dcom")
+    assert control["status"] == "error" and "SeSecurityPrivilege" in control["reason"]
+    assert controls_fleet.counters("legacy-dcom")["writes"] == 0

@@ -259,6 +259,32 @@ def test_sd_set_guarded_by_expected_sd_and_refused_by_host_rules(small_fleet: Fl
     assert host.counters.writes["namespace_sd"] == 1
 
 
+def test_sacl_set_replaces_only_the_sacl_and_needs_the_privilege(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2022"]
+
+    def privileged_read(namespace: str = "root") -> str:
+        reply = run(host, [{"op": "sd_get", "namespace": namespace, "sacl": True}])["results"][0]
+        return str(reply["namespaces"][0]["sd"])
+
+    dacl_before = run(host, [{"op": "sd_get", "namespace": "root"}])["results"][0]["namespaces"][0]["sd"]
+    current = privileged_read()
+    sacl = b64("S:(AU;CISA;WD;;;WD)")
+    op = {"op": "sacl_set", "namespace": "root", "sd": sacl, "expected_sd": current}
+    assert run(host, [op], check=True)["results"][0]["error"]["code"] == "CHECK_MODE"
+    assert run(host, [op], caller=user(host))["results"][0]["error"]["code"] == "PRIVILEGE"
+    stale = b64("O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)")
+    assert run(host, [{**op, "expected_sd": stale}])["results"][0]["error"]["code"] == "CHANGED_SINCE_READ"
+    with_dacl = b64("D:(A;CI;CCDCLCSWRPWPRCWD;;;WD)S:(AU;CISA;WD;;;WD)")
+    assert run(host, [{**op, "sd": with_dacl}])["results"][0]["error"]["code"] == "INVALID_SD"
+    assert host.counters.writes["namespace_sacl"] == 0
+    done = run(host, [op])
+    assert done["changed"] and sddl_of(done["results"][0]["sd"]).endswith("S:(AU;CISA;WD;;;WD)")
+    assert host.counters.writes["namespace_sacl"] == 1
+    # The DACL, owner and group are as before, for a caller without the privilege too; children inherit the entry.
+    assert run(host, [{"op": "sd_get", "namespace": "root"}])["results"][0]["namespaces"][0]["sd"] == dacl_before
+    assert sddl_of(privileged_read("root\\cimv2")).endswith("S:(AU;CIIDSA;WD;;;WD)")
+
+
 @pytest.mark.parametrize(
     ("sd", "why"),
     [

@@ -4,11 +4,14 @@ from __future__ import annotations
 import base64
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext, _write_order
 from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_audit import NamespaceAudit
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_bytes
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiOperationError
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import SE_DACL_PRESENT, SE_SACL_PRESENT
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, WmiOperationError
+
+from simulator.wmi_state import sacl_refusal
 
 FACTS = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
 DACL = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)"
@@ -81,3 +84,99 @@ def test_several_namespaces_and_a_failed_read():
     failed = {"op": "sd_get", "failed": True, "error": {"code": "WMI", "hresult": 0x80041003, "message": "denied"}}
     with pytest.raises(WmiOperationError):
         decide(failed)
+
+
+def enforce(*results, namespaces=None, check_mode=False):
+    control = NamespaceAudit.from_options({"namespaces": namespaces, "set_sacl": True})
+    context = HostContext(FACTS, os_profile(FACTS), check_mode=check_mode, diff_mode=True, enforce=True)
+    return control, context, control.decide(context, list(results))
+
+
+def written_sd(write):
+    return sd_from_bytes(base64.b64decode(write["sd"]))
+
+
+def test_report_only_by_default_even_when_enforcing():
+    control = NamespaceAudit()
+    context = HostContext(FACTS, os_profile(FACTS), check_mode=False, diff_mode=False, enforce=True)
+    decision = control.decide(context, [read(DACL)])
+    assert decision.status == "drift" and decision.writes == [] and decision.automatic is False
+
+
+@pytest.mark.parametrize(
+    ("sacl", "expected_sacl"),
+    [
+        ("", "S:(AU;CISA;WD;;;WD)"),
+        # The namespace's own entries are kept; the inherited one is its parent's and is not written.
+        ("S:(AU;CIFA;WD;;;WD)(AU;IDSA;CC;;;WD)", "S:(AU;CIFA;WD;;;WD)(AU;CISA;WD;;;WD)"),
+        # A protected SACL stays protected.
+        ("S:P(AU;SA;RC;;;BA)", "S:P(AU;SA;RC;;;BA)(AU;CISA;WD;;;WD)"),
+    ],
+)
+def test_set_sacl_adds_the_entry_and_sends_a_sacl_alone(sacl, expected_sacl):
+    before = read(DACL + sacl)
+    _control, _context, decision = enforce(before)
+    (write,) = decision.writes
+    assert write["op"] == "sacl_set" and write["namespace"] == "root"
+    assert write["expected_sd"] == before["namespaces"][0]["sd"]
+    sent = written_sd(write)
+    # Nothing but the SACL: this write cannot change the DACL, the owner or the group (SetSecurityDescriptor keeps
+    # every part whose SE_*_PRESENT bit is clear); the simulator and wmi_state refuse anything else.
+    assert sent.dacl is None and sent.owner is None and sent.group is None
+    assert sent.control & SE_DACL_PRESENT == 0 and sent.control & SE_SACL_PRESENT
+    assert sacl_refusal(write["sd"]) is None
+    assert sd_to_sddl(sent) == expected_sacl
+    assert decision.automatic and decision.changes == ["root: SACL + (AU;CISA;WD;;;WD)"]
+    assert decision.diff["after"] == f"root SACL: {expected_sacl}\n"
+
+
+def test_set_sacl_writes_nothing_where_auditing_is_there_or_unknown():
+    _control, _context, audited = enforce(read(f"{DACL}S:(AU;CISA;WD;;;WD)"))
+    assert audited.status == "compliant" and audited.writes == []
+    _control, _context, unknown = enforce(read(DACL, sacl_read=False))
+    assert unknown.status == "error" and unknown.writes == []
+
+
+def test_verify_checks_the_sacl_read_back():
+    control, context, decision = enforce(read(DACL))
+    good = {"op": "sacl_set", "failed": False, "sd": read(f"{DACL}S:(AU;CISA;WD;;;WD)")["namespaces"][0]["sd"]}
+    remediated = control.verify(context, decision, [good])
+    assert remediated.status == "remediated" and remediated.result["audited"] == ["root"]
+    ignored = {"op": "sacl_set", "failed": False, "sd": read(DACL)["namespaces"][0]["sd"]}
+    with pytest.raises(WmiActionError, match="does not audit WriteSecurity"):
+        control.verify(context, decision, [ignored])
+    refused = {"op": "sacl_set", "failed": True, "error": {"code": "PRIVILEGE", "hresult": None, "message": "x"}}
+    with pytest.raises(WmiOperationError, match="SeSecurityPrivilege"):
+        control.verify(context, decision, [refused])
+
+
+@pytest.mark.parametrize(
+    "sddl",
+    [
+        DACL + "S:(AU;CISA;WD;;;WD)",  # a DACL too: could change access
+        "O:BAS:(AU;CISA;WD;;;WD)",  # an owner
+        "G:BAS:(AU;CISA;WD;;;WD)",  # a group
+        "D:(A;;CC;;;WD)",  # no SACL
+    ],
+)
+def test_a_sacl_write_carrying_anything_else_is_refused_on_the_host(sddl):
+    assert sacl_refusal(base64.b64encode(sd_to_bytes(sd_from_sddl(sddl))).decode())
+    assert sacl_refusal(base64.b64encode(b"\x01\x00\x10\x80" + b"\x00" * 16).decode())  # SACL present, offset 0
+
+
+def test_sacl_writes_go_before_dacl_writes_and_deepest_first():
+    operations = [
+        {"op": "sd_set", "namespace": "root"},
+        {"op": "sacl_set", "namespace": "root"},
+        {"op": "sd_set", "namespace": "root\\cimv2"},
+        {"op": "registry_write", "value": "x"},
+        {"op": "sacl_set", "namespace": "root\\cimv2"},
+    ]
+    ordered = sorted(operations, key=_write_order)
+    assert [(o["op"], o.get("namespace")) for o in ordered] == [
+        ("registry_write", None),
+        ("sacl_set", "root\\cimv2"),
+        ("sacl_set", "root"),
+        ("sd_set", "root\\cimv2"),
+        ("sd_set", "root"),
+    ]
