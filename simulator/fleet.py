@@ -36,6 +36,7 @@ KNOWN_HOST_KEYS = frozenset(
         "unsecapp",
         "dcom",
         "namespaces",
+        "sacl",
         "extra_namespaces",
         "subscriptions",
         "scripts",

@@ -79,9 +79,11 @@ class Fleet:
                 return int(fields["port"])
             if not line and self.process.poll() is not None:
                 break
-        self.stop()
+        self._log.flush()
         self._log.seek(0)
-        raise RuntimeError(f"simulator did not start:\n{self._log.read()}")
+        log = self._log.read()
+        self.stop()
+        raise RuntimeError(f"simulator did not start:\n{log}")
 
     # --- control API -----------------------------------------------------------------------------------------
 

@@ -23,8 +23,13 @@ from simulator.harness import Fleet, PlaybookRun, run_playbook_file
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PLAYBOOKS = REPO_ROOT / "playbooks"
 REPORT_ROOT = REPO_ROOT / "build" / "demo"
-# Where the demo hosts keep their WMI scripts: the legacy-script controls (WMI-010, WMI-011) audit them.
-SCRIPT_PATHS = ["C:\\Scripts"]
+# The opt-in controls, on for the demo: the legacy-script controls (WMI-010, WMI-011) audit where the demo hosts keep
+# their WMI scripts; WMI-022 reads the root namespace's SACL, and harden adds the audit entry where it is missing.
+DEMO_VARS = {
+    "wmi_hardening_script_paths": ["C:\\Scripts"],
+    "wmi_hardening_namespace_audit": True,
+    "wmi_hardening_namespace_audit_set_sacl": True,
+}
 
 
 def total_writes(fleet: Fleet) -> int:
@@ -35,7 +40,7 @@ def run_step(fleet: Fleet, playbook: str, step: str, **options: Any) -> tuple[Pl
     """Run a shipped playbook with its report written to build/demo/<step>/; return the run and the report."""
     report_dir = REPORT_ROOT / step
     shutil.rmtree(report_dir, ignore_errors=True)
-    extra_vars = {"wmi_hardening_report_dir": str(report_dir), "wmi_hardening_script_paths": SCRIPT_PATHS}
+    extra_vars = {"wmi_hardening_report_dir": str(report_dir), **DEMO_VARS}
     run = run_playbook_file(fleet, PLAYBOOKS / playbook, extra_vars=extra_vars, **options)
     report_file = report_dir / "wmi-compliance.json"
     if not report_file.exists():

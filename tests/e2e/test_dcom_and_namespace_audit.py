@@ -5,6 +5,7 @@ back. (They have no module of their own; winsec.wmi.baseline runs them.)"""
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 import pytest
@@ -135,3 +136,26 @@ def test_set_sacl_without_the_privilege_writes_nothing_and_says_why(controls_fle
     _result, control = wmi_022(run, "legacy-dcom")
     assert control["status"] == "error" and "SeSecurityPrivilege" in control["reason"]
     assert controls_fleet.counters("legacy-dcom")["writes"] == 0
+
+
+def test_the_demo_reports_wmi_022_with_its_evidence(fleet_factory, tmp_path):
+    """What `make demo` shows: the audit playbook with the demo's variables puts WMI-022 in the report."""
+    from simulator.harness import run_playbook_file
+    from tools.demo import DEMO_VARS, PLAYBOOKS
+
+    fleet = fleet_factory("demo")
+    run_playbook_file(
+        fleet,
+        PLAYBOOKS / "audit.yml",
+        extra_vars={**DEMO_VARS, "wmi_hardening_report_dir": str(tmp_path), "winsec_wmi_hosts": "web03:dc01"},
+    )
+    report = json.loads((tmp_path / "wmi-compliance.json").read_text(encoding="utf-8"))
+    controls = {host["host"]: {c["id"]: c for c in host["controls"]} for host in report["hosts"]}
+    assert controls["dc01"]["WMI-022"]["status"] == "compliant"
+    web03 = controls["web03"]["WMI-022"]
+    assert web03["status"] == "drift" and web03["findings"][0]["sacl"] == "none"
+    assert web03["changes"] == ["root: SACL + (AU;CISA;WD;;;WD)"]  # what harden would do; the audit wrote nothing
+    assert {ref["url"] for ref in web03["references"]} >= {
+        "https://learn.microsoft.com/en-us/windows/win32/wmisdk/setsecuritydescriptor-method-in-class---systemsecurity"
+    }
+    assert fleet.counters("web03")["writes"] == 0
