@@ -105,11 +105,14 @@ options:
     description:
       - Control V(WMI-022), changes to namespace security are audited (a SACL that audits WriteSecurity, Security
         event 4662). Off unless C(enabled=true), because reading a SACL needs SeSecurityPrivilege; C(namespaces)
-        (default V(root)) are the namespaces whose SACL is read.
+        (default V(root)) are read with every namespace below them, and each is judged on the SACL Windows returns
+        for it. Only an entry for Everyone or Authenticated Users counts; one for Administrators alone misses a change
+        by an account that was granted WriteSecurity.
       - C(set_sacl=true) lets O(mode=enforce) add C(S:(AU;CISA;WD;;;WD)) (audit successful WriteSecurity by
-        Everyone, inherited by the namespaces below) to the SACL of each namespace that lacks such an entry, keeping
-        its other entries. The write carries only the SACL, so it cannot change the DACL, owner or group. By
-        default the control reports only.
+        Everyone, inherited by the namespaces below), keeping the other entries - on the configured namespace, or,
+        when its own entry is already meant for every namespace below, on the top-most namespace it does not reach.
+        The write carries only the SACL, so it cannot change the DACL, owner or group. By default the control
+        reports only.
     type: dict
     default: {}
   dcom:

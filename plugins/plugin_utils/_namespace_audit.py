@@ -9,6 +9,12 @@ returns only to a caller whose token has SeSecurityPrivilege enabled (Microsoft 
 GetSecurityDescriptor: "If the SeSecurityPrivilege is not granted or enabled ... only the DACL is returned"), so a
 descriptor read without it says nothing about auditing: that is reported as unknown, never as "no SACL".
 
+The control reads each configured namespace and every namespace below it, and judges each on the SACL Windows
+returns for it (its own entries and the ones it inherits), so it does not depend on how SACL inheritance works for
+WMI namespaces (no Microsoft document describes it; MS-WMI 2.2.30.2 describes the DACL's). Only an entry for Everyone
+or Authenticated Users counts: one for Administrators misses a change by a non-administrator who was granted
+WriteSecurity, which is exactly the change worth an event.
+
 With ``set_sacl`` the control adds the recommended entry in enforce mode. __SystemSecurity.SetSD cannot do it (it
 uses only the DACL's non-inherited ACEs, Microsoft Learn, SetSD); wmi_state's ``sacl_set`` calls SetSecurityDescriptor,
 which updates only the parts whose SE_*_PRESENT bit is set (Microsoft Learn, SetSecurityDescriptor). The descriptor
@@ -27,14 +33,15 @@ from __future__ import annotations
 
 import base64
 import typing as t
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext, Reference
-from ._namespace_findings import normalise_namespace
+from ._namespace_findings import namespace_key, normalise_namespace
 from ._sd import SecurityDescriptor, SecurityDescriptorError, sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
 from ._sd_model import (
     CONTAINER_INHERIT_ACE,
     INHERIT_ONLY_ACE,
+    NO_PROPAGATE_INHERIT_ACE,
     SE_SACL_PRESENT,
     SE_SACL_PROTECTED,
     SE_SELF_RELATIVE,
@@ -43,6 +50,7 @@ from ._sd_model import (
     Ace,
     Acl,
 )
+from ._text import plural
 from ._wmi_errors import WmiActionError, op_value
 
 DOCS_GET_SECURITY_DESCRIPTOR = Reference(
@@ -60,20 +68,32 @@ DOCS_SET_SECURITY_DESCRIPTOR = Reference(
 )
 
 WRITE_SECURITY = 0x40000  # WRITE_DAC: what changing a namespace's security descriptor needs
-# Principals whose audit entry covers the administrators who can change a namespace's security.
-COVERING_SIDS = {"S-1-1-0": "Everyone", "S-1-5-11": "Authenticated Users", "S-1-5-32-544": "Administrators"}
+# Principals whose audit entry covers every account that can change a namespace's security (any account that connects
+# to WMI is authenticated; SYSTEM's token holds both).
+COVERING_SIDS = {"S-1-1-0": "Everyone", "S-1-5-11": "Authenticated Users"}
 RECOMMENDED_SACL = "S:(AU;CISA;WD;;;WD)"  # audit successful WriteSecurity by Everyone, here and below
 RECOMMENDED_ACE = t.cast(Acl, sd_from_sddl(RECOMMENDED_SACL).sacl).aces[0]
 
 
+def audits_write_security(ace: Ace) -> bool:
+    """A success audit of WriteSecurity, for whichever principal."""
+    return ace.type == SYSTEM_AUDIT_ACE_TYPE and bool(
+        ace.flags & SUCCESSFUL_ACCESS_ACE_FLAG and ace.mask & WRITE_SECURITY
+    )
+
+
 def audits_security_changes(ace: Ace) -> bool:
-    """A success audit of WriteSecurity for a principal every administrator holds, effective on this namespace."""
+    """A success audit of WriteSecurity for every account (COVERING_SIDS), effective on this namespace."""
+    return audits_write_security(ace) and not ace.flags & INHERIT_ONLY_ACE and str(ace.sid) in COVERING_SIDS
+
+
+def reaches_every_descendant(ace: Ace) -> bool:
+    """A covering entry meant for every namespace below: container-inherit, without no-propagate."""
     return (
-        ace.type == SYSTEM_AUDIT_ACE_TYPE
-        and bool(ace.flags & SUCCESSFUL_ACCESS_ACE_FLAG)
-        and bool(ace.mask & WRITE_SECURITY)
-        and not ace.flags & INHERIT_ONLY_ACE
+        audits_write_security(ace)
         and str(ace.sid) in COVERING_SIDS
+        and bool(ace.flags & CONTAINER_INHERIT_ACE)
+        and not ace.flags & NO_PROPAGATE_INHERIT_ACE
     )
 
 
@@ -99,6 +119,37 @@ def sacl_write(namespace: str, read_sd: str, sd: SecurityDescriptor) -> tuple[di
     return {"op": "sacl_set", "namespace": namespace, "sd": encoded, "expected_sd": read_sd}, written
 
 
+@dataclass(frozen=True)
+class _Namespace:
+    """One namespace of a subtree as read: its name, descriptor (SACL included) and the base64 text read."""
+
+    name: str
+    sd: SecurityDescriptor
+    read: str
+
+    @property
+    def sacl(self) -> tuple[Ace, ...]:
+        return self.sd.sacl.aces if self.sd.sacl is not None else ()
+
+    @property
+    def audited(self) -> bool:
+        return any(audits_security_changes(ace) for ace in self.sacl)
+
+
+def _below(namespace: str, ancestor: str) -> bool:
+    return namespace_key(namespace).startswith(namespace_key(ancestor) + "\\")
+
+
+def _subtree_roots(namespaces: t.Sequence[str]) -> list[str]:
+    """The configured namespaces without those inside another one's subtree (each is read with its descendants)."""
+    roots: list[str] = []
+    for namespace in namespaces:
+        if any(namespace_key(namespace) == namespace_key(root) or _below(namespace, root) for root in roots):
+            continue
+        roots = [root for root in roots if not _below(root, namespace)] + [namespace]
+    return roots
+
+
 class NamespaceAudit(Control):
     """WMI-022: each namespace's SACL audits changes to its security (reported; with set_sacl, enforced)."""
 
@@ -109,145 +160,211 @@ class NamespaceAudit(Control):
 
     def __init__(self, *, namespaces: t.Sequence[str] | None = None, set_sacl: bool = False) -> None:
         try:
-            self.namespaces = [normalise_namespace(name) for name in (namespaces or ["root"])]
+            self.namespaces = _subtree_roots([normalise_namespace(name) for name in (namespaces or ["root"])])
         except ValueError as exc:
             raise WmiActionError(f"namespaces: {exc}") from None
         self.set_sacl = set_sacl
 
     @classmethod
     def from_options(cls, options: t.Mapping[str, t.Any] | None) -> NamespaceAudit:
-        """For the baseline: ``{namespaces: [...], set_sacl: bool}`` (default: root, whose inheritable entry covers
-        every namespace; report only)."""
+        """For the baseline: ``{namespaces: [...], set_sacl: bool}`` (default: root and every namespace below it;
+        report only)."""
         options = options or {}
         return cls(namespaces=options.get("namespaces"), set_sacl=bool(options.get("set_sacl", False)))
 
     def reads(self) -> list[dict[str, t.Any]]:
-        return [{"op": "sd_get", "namespace": namespace, "sacl": True} for namespace in self.namespaces]
+        return [
+            {"op": "sd_get", "namespace": namespace, "recurse": True, "sacl": True} for namespace in self.namespaces
+        ]
 
     def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
         findings: list[dict[str, t.Any]] = []
         unreadable: list[str] = []
         audited: list[str] = []
-        writes: list[dict[str, t.Any]] = []
-        changes: list[str] = []
-        before: list[str] = []
-        after: list[str] = []
-        for namespace, result in zip(self.namespaces, results, strict=True):
-            value = op_value(result, f"reading the security descriptor and SACL of {namespace}")
-            entry = (value.get("namespaces") or [{}])[0]
+        targets: dict[str, _Namespace] = {}  # where the entry is to be added, by namespace key
+        read = 0  # namespaces whose SACL was read
+        for root, result in zip(self.namespaces, results, strict=True):
+            value = op_value(result, f"reading the security descriptors and SACLs of {root} and below")
             if not value.get("sacl_read"):
-                unreadable.append(namespace)
+                unreadable.append(root)
                 findings.append(
                     {
                         "id": "sacl_unreadable",
                         "severity": "info",
-                        "namespace": namespace,
-                        "message": f"The SACL of {namespace} could not be read: the connecting account does not hold "
+                        "namespace": root,
+                        "message": f"The SACL of {root} could not be read: the connecting account does not hold "
                         "SeSecurityPrivilege ('Manage auditing and security log'), so whether changes are audited is "
                         "unknown (not 'no SACL').",
                     }
                 )
                 continue
-            sd = _read_sd(namespace, entry)
-            aces = sd.sacl.aces if sd.sacl is not None else ()
-            covering = [ace for ace in aces if audits_security_changes(ace)]
-            if not covering:
-                findings.append(
-                    {
-                        "id": "security_changes_not_audited",
-                        "severity": self.severity,
-                        "namespace": namespace,
-                        "sacl": _sacl_sddl(sd),
-                        "message": f"No SACL entry of {namespace} audits successful WriteSecurity by Everyone, "
-                        "Authenticated Users or Administrators: a change to its security leaves no event 4662.",
-                    }
-                )
-                if self.set_sacl:
-                    write, written = sacl_write(namespace, entry["sd"], sd)
-                    writes.append(write)
-                    changes.append(f"{namespace}: SACL + {RECOMMENDED_SACL[2:]}")
-                    before.append(f"{namespace} SACL: {_sacl_sddl(sd)}\n")
-                    after.append(f"{namespace} SACL: {_sacl_sddl(written)}\n")
-            elif not any(ace.flags & CONTAINER_INHERIT_ACE for ace in covering):
-                findings.append(
-                    {
-                        "id": "security_audit_not_inherited",
-                        "severity": "low",
-                        "namespace": namespace,
-                        "sacl": _sacl_sddl(sd),
-                        "message": f"The audit entry of {namespace} does not apply to the namespaces below it "
-                        "(no container-inherit flag).",
-                    }
-                )
-            else:
-                audited.append(namespace)
+            tree = [_read_namespace(entry) for entry in value.get("namespaces") or []]
+            if not tree:
+                raise WmiActionError(f"The host returned no security descriptor for {root}.")
+            read += len(tree)
+            audited.extend(namespace.name for namespace in tree if namespace.audited)
+            findings.extend(self._subtree_findings(tree, targets))
+        if unreadable:
+            return self._unknown(host, unreadable, audited, read, findings)
+        writes: list[dict[str, t.Any]] = []
+        changes: list[str] = []
+        before: list[str] = []
+        after: list[str] = []
+        if self.set_sacl:
+            for target in targets.values():
+                write, written = sacl_write(target.name, target.read, target.sd)
+                writes.append(write)
+                changes.append(f"{target.name}: SACL + {RECOMMENDED_SACL[2:]}")
+                before.append(f"{target.name} SACL: {_sacl_sddl(target.sd)}\n")
+                after.append(f"{target.name} SACL: {_sacl_sddl(written)}\n")
         result_keys: dict[str, t.Any] = {
+            "os": host.os_facts,
+            "audited": audited,
+            "sacl_unreadable": [],
+            "findings": findings,
+        }
+        expected, actual, remediation = self._texts(audited, read, unreadable)
+        if not findings:
+            result_keys["msg"] = f"Changes to the security of {', '.join(self.namespaces)} and below are audited."
+            return Decision("compliant", expected, actual, remediation=remediation, result=result_keys)
+        result_keys["msg"] = (
+            "Namespace security changes are not audited on "
+            + ", ".join(str(finding["namespace"]) for finding in findings)
+            + "."
+        )
+        return Decision(
+            "drift",
+            expected,
+            actual,
+            findings=findings,
+            writes=writes,
+            changes=changes,
+            remediation=remediation,
+            automatic=bool(writes),
+            diff={"before": "".join(before), "after": "".join(after)} if writes else None,
+            result=result_keys,
+        )
+
+    def _subtree_findings(self, tree: list[_Namespace], targets: dict[str, _Namespace]) -> list[dict[str, t.Any]]:
+        """The namespaces of one subtree that are not audited, as one finding per place the recommended entry would
+        fix them (recorded in ``targets``): the subtree's root, unless the root's own entry is already meant for every
+        namespace below, and otherwise each top-most namespace that entry does not reach. Either way the namespace
+        written lacks the entry, so a run after the write finds it and writes nothing (no endless rewrites)."""
+        root = tree[0]
+        inherits_from_root = any(reaches_every_descendant(ace) for ace in root.sacl if not ace.inherited)
+        groups: dict[str, list[_Namespace]] = {}
+        tops: list[_Namespace] = []
+        for namespace in tree:
+            if namespace.audited:
+                continue
+            top = next((top for top in tops if _below(namespace.name, top.name)), None)
+            if top is None:
+                tops.append(namespace)
+                top = namespace
+            target = root if top is root or not inherits_from_root else top
+            targets.setdefault(namespace_key(target.name), target)
+            groups.setdefault(target.name, []).append(namespace)
+        return [self._finding(root, targets[namespace_key(name)], members) for name, members in groups.items()]
+
+    def _finding(self, root: _Namespace, target: _Namespace, members: list[_Namespace]) -> dict[str, t.Any]:
+        """``members`` are not audited; ``target`` is where the recommended entry would fix them (its SACL is the
+        evidence)."""
+        narrow_entries = [ace for n in members for ace in n.sacl if audits_write_security(ace)]
+        others = sorted({str(ace.sid) for ace in narrow_entries if str(ace.sid) not in COVERING_SIDS})
+        narrow = (
+            f" Entries there audit WriteSecurity only for {', '.join(others)}: a change by another account (e.g. a "
+            "service account granted WriteSecurity) leaves no event."
+            if others
+            else ""
+        )
+        names = [n.name for n in members]
+        shown = ", ".join(names[:5]) + (f" and {plural(len(names) - 5, 'more namespace')}" if len(names) > 5 else "")
+        if members[0] is root:
+            finding_id = "security_changes_not_audited"
+            message = (
+                f"No SACL entry of {root.name} audits successful WriteSecurity by Everyone or Authenticated Users: a "
+                f"change to its security leaves no event 4662 (not audited: {shown}).{narrow}"
+            )
+        else:
+            finding_id = "security_audit_not_inherited"
+            message = (
+                f"{plural(len(names), 'namespace')} below {root.name} {'is' if len(names) == 1 else 'are'} not "
+                f"audited ({shown}): no entry auditing WriteSecurity by Everyone or Authenticated Users reaches "
+                "them (the entry above is not container-inherit, stops with no-propagate, or does not pass to them)."
+                f"{narrow}"
+            )
+        return {
+            "id": finding_id,
+            "severity": self.severity,
+            "namespace": target.name,
+            "namespaces": names,
+            "sacl": _sacl_sddl(target.sd),
+            "message": message,
+        }
+
+    def _texts(self, audited: list[str], read: int, unreadable: list[str]) -> tuple[str, str, str]:
+        where = ", ".join(self.namespaces)
+        expected = f"a SACL entry auditing WriteSecurity by Everyone, e.g. {RECOMMENDED_SACL}, on {where} and below"
+        actual = f"{len(audited)} of {plural(read, 'namespace')} audited" + (
+            f"; SACL unreadable (no SeSecurityPrivilege): {', '.join(unreadable)}" if unreadable else ""
+        )
+        remediation = (
+            f"Add {RECOMMENDED_SACL} to the SACL of {where} (namespace_audit.set_sacl=true in enforce mode does it; "
+            "by hand: wmimgmt.msc, WMI Control, Properties, Security, Advanced, Auditing) and turn on the Audit "
+            "Object Access policy, so that Windows logs Security event 4662 when a namespace's security changes."
+        )
+        return expected, actual, remediation
+
+    def _unknown(
+        self, host: HostContext, unreadable: list[str], audited: list[str], read: int, findings: list[dict[str, t.Any]]
+    ) -> Decision:
+        expected, actual, remediation = self._texts(audited, read, unreadable)
+        reason = (
+            f"Cannot tell whether namespace security changes are audited on {', '.join(unreadable)}: reading a "
+            "SACL needs SeSecurityPrivilege, which the connecting account does not hold (connect as an account "
+            "that has 'Manage auditing and security log', e.g. an elevated administrator)."
+        )
+        result_keys = {
             "os": host.os_facts,
             "audited": audited,
             "sacl_unreadable": unreadable,
             "findings": findings,
+            "msg": reason,
         }
-        expected = f"a SACL entry auditing WriteSecurity, e.g. {RECOMMENDED_SACL}, on {', '.join(self.namespaces)}"
-        actual = f"audited: {', '.join(audited) or 'none'}" + (
-            f"; SACL unreadable (no SeSecurityPrivilege): {', '.join(unreadable)}" if unreadable else ""
+        return Decision(
+            "error", expected, actual, findings=findings, remediation=remediation, reason=reason, result=result_keys
         )
-        remediation = (
-            f"Add {RECOMMENDED_SACL} to the SACL of {', '.join(self.namespaces)} (namespace_audit.set_sacl=true in "
-            "enforce mode does it; by hand: wmimgmt.msc, WMI Control, Properties, Security, Advanced, Auditing) and "
-            "turn on the Audit Object Access policy, so that Windows logs Security event 4662 when a namespace's "
-            "security changes."
-        )
-        if unreadable:
-            reason = (
-                f"Cannot tell whether namespace security changes are audited on {', '.join(unreadable)}: reading a "
-                "SACL needs SeSecurityPrivilege, which the connecting account does not hold (connect as an account "
-                "that has 'Manage auditing and security log', e.g. an elevated administrator)."
-            )
-            result_keys["msg"] = reason
-            return Decision(
-                "error", expected, actual, findings=findings, remediation=remediation, reason=reason, result=result_keys
-            )
-        if any(f["severity"] != "low" for f in findings):
-            result_keys["msg"] = f"Namespace security changes are not audited on {', '.join(self.namespaces)}."
-            return Decision(
-                "drift",
-                expected,
-                actual,
-                findings=findings,
-                writes=writes,
-                changes=changes,
-                remediation=remediation,
-                automatic=bool(writes),
-                diff={"before": "".join(before), "after": "".join(after)} if writes else None,
-                result=result_keys,
-            )
-        result_keys["msg"] = f"Changes to the security of {', '.join(audited)} are audited."
-        return Decision("compliant", expected, actual, findings=findings, remediation=remediation, result=result_keys)
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
-        """Each SACL read back must now audit WriteSecurity; the write is checked, not assumed."""
+        """Each SACL read back must now hold the entry; the write is checked, not assumed. (Namespaces below are not
+        read again here: the next run judges them.)"""
         audited = list(decision.result.get("audited", []))
         for operation, result in zip(decision.writes, results, strict=True):
-            namespace = operation["namespace"]
-            written = op_value(result, f"writing the SACL of {namespace}")
-            sd = _read_sd(namespace, {"sd": written.get("sd")})
-            if not any(audits_security_changes(ace) for ace in (sd.sacl.aces if sd.sacl is not None else ())):
+            name = operation["namespace"]
+            written = op_value(result, f"writing the SACL of {name}")
+            namespace = _read_namespace({"namespace": name, "sd": written.get("sd"), "error": None})
+            if not (namespace.audited and RECOMMENDED_ACE in namespace.sacl):
                 raise WmiActionError(
-                    f"The SACL of {namespace} was written, but the descriptor read back does not audit "
-                    f"WriteSecurity (SACL read back: {_sacl_sddl(sd)})."
+                    f"The SACL of {name} was written, but the descriptor read back does not audit WriteSecurity "
+                    f"(SACL read back: {_sacl_sddl(namespace.sd)})."
                 )
-            audited.append(namespace)
+            audited.append(name)
         written_to = ", ".join(operation["namespace"] for operation in decision.writes)
         msg = f"Added {RECOMMENDED_SACL} to the SACL of {written_to}."
         return replace(decision, status="remediated", result={**decision.result, "audited": audited, "msg": msg})
 
 
-def _read_sd(namespace: str, entry: t.Mapping[str, t.Any]) -> SecurityDescriptor:
+def _read_namespace(entry: t.Mapping[str, t.Any]) -> _Namespace:
+    name = str(entry.get("namespace"))
     if entry.get("error") or not entry.get("sd"):
-        raise WmiActionError(f"The security descriptor of {namespace} could not be read.", error=entry.get("error"))
+        raise WmiActionError(
+            f"The security descriptor and SACL of {name} could not be read, so whether changes to its security are "
+            "audited is unknown.",
+            error=entry.get("error"),
+        )
     try:
-        return sd_from_bytes(base64.b64decode(entry["sd"]))
+        return _Namespace(name, sd_from_bytes(base64.b64decode(entry["sd"])), str(entry["sd"]))
     except (SecurityDescriptorError, ValueError) as exc:
         raise WmiActionError(
-            f"The host returned a security descriptor of {namespace} this collection cannot parse: {exc}"
+            f"The host returned a security descriptor of {name} this collection cannot parse: {exc}"
         ) from None

@@ -16,12 +16,14 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_p
 
 pytestmark = pytest.mark.e2e
 
-FLEET = """
+FLEET = r"""
 hosts:
   - {name: hardened, profile: "2022", dcom: {require_integrity: 1, raise_level: 2},
      namespaces: {root: "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;AU)S:(AU;CISA;WD;;;WD)"}}
   - {name: legacy-dcom, profile: "2016", dcom: {require_integrity: 0}}
   - {name: new-build, profile: "2025", dcom: {require_integrity: 0}}
+  # root's audit entry stops at its children (no-propagate): root\cimv2 is audited, root\cimv2\Security is not.
+  - {name: short-audit, profile: "2022", sacl: {root: "S:(AU;CINPSA;WD;;;WD)"}}
 """
 
 
@@ -159,3 +161,22 @@ def test_the_demo_reports_wmi_022_with_its_evidence(fleet_factory, tmp_path):
         "https://learn.microsoft.com/en-us/windows/win32/wmisdk/setsecuritydescriptor-method-in-class---systemsecurity"
     }
     assert fleet.counters("web03")["writes"] == 0
+
+
+def test_an_entry_that_stops_short_is_found_below_and_fixed_at_the_root(controls_fleet, run_playbook):
+    audit = run_playbook(controls_fleet, baseline_task("audit"), hosts="short-audit")
+    _result, control = wmi_022(audit, "short-audit")
+    assert control["status"] == "drift", audit.stdout
+    (finding,) = control["findings"]  # one finding, on root, whose entry stops short
+    assert finding["id"] == "security_audit_not_inherited" and finding["namespace"] == "root"
+    assert "root\\CIMV2\\Security" in finding["namespaces"] and "root\\CIMV2" not in finding["namespaces"]
+    assert finding["sacl"] == "S:(AU;CINPSA;WD;;;WD)"
+
+    enforced = run_playbook(controls_fleet, baseline_task("enforce"), hosts="short-audit")
+    assert wmi_022(enforced, "short-audit")[1]["status"] == "remediated"
+    own = controls_fleet.state("short-audit")["namespace_audit"]["root"]
+    assert [(ace["flags"], ace["sid"]) for ace in own] == [(0x46, "S-1-1-0"), (0x42, "S-1-1-0")]  # kept, then added
+    controls_fleet.reset_counters()
+    again = run_playbook(controls_fleet, baseline_task("enforce"), hosts="short-audit")
+    assert wmi_022(again, "short-audit")[1]["status"] == "compliant"
+    assert controls_fleet.counters("short-audit")["writes"] == 0

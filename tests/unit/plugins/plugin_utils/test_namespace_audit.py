@@ -21,12 +21,17 @@ def host():
     return HostContext(FACTS, os_profile(FACTS), check_mode=True, diff_mode=False, enforce=False)
 
 
-def read(sddl, sacl_read=True, namespace="root"):
-    sd = base64.b64encode(sd_to_bytes(sd_from_sddl(sddl))).decode()
+def b64(sddl):
+    return base64.b64encode(sd_to_bytes(sd_from_sddl(sddl))).decode()
+
+
+def read(sddl, sacl_read=True, namespace="root", below=()):
+    """An sd_get reply for ``namespace`` and the (name, SDDL) pairs ``below`` it, as recurse=True returns them."""
+    entries = [(namespace, sddl), *below]
     return {
         "op": "sd_get",
         "failed": False,
-        "namespaces": [{"namespace": namespace, "sd": sd, "error": None}],
+        "namespaces": [{"namespace": name, "sd": b64(text), "error": None} for name, text in entries],
         "sacl_read": sacl_read,
     }
 
@@ -36,13 +41,30 @@ def decide(*results, namespaces=None):
 
 
 def test_reads_ask_for_the_sacl():
-    assert NamespaceAudit().reads() == [{"op": "sd_get", "namespace": "root", "sacl": True}]
+    assert NamespaceAudit().reads() == [{"op": "sd_get", "namespace": "root", "recurse": True, "sacl": True}]
+    # A namespace inside another's subtree is read with it, not again.
+    nested = NamespaceAudit(namespaces=["root\\cimv2", "ROOT/CIMV2/Security", "root/default"])
+    assert [op["namespace"] for op in nested.reads()] == ["root\\cimv2", "root\\default"]
+    assert [op["namespace"] for op in NamespaceAudit(namespaces=["root\\cimv2", "root"]).reads()] == ["root"]
 
 
-@pytest.mark.parametrize("ace", ["(AU;CISA;WD;;;WD)", "(AU;CISAFA;CCWD;;;AU)", "(AU;CISA;WD;;;BA)"])
+CHILD = "O:BAG:BAD:(A;CIID;CCDCLCSWRPWPRCWD;;;BA)"
+
+
+@pytest.mark.parametrize("ace", ["(AU;CISA;WD;;;WD)", "(AU;CISAFA;CCWD;;;AU)"])
 def test_audited(ace):
-    decision = decide(read(f"{DACL}S:{ace}"))
-    assert decision.status == "compliant" and decision.result["audited"] == ["root"]
+    below = [("root\\cimv2", f"{CHILD}S:(AU;CIIDSA;WD;;;WD)")]
+    decision = decide(read(f"{DACL}S:{ace}", below=below))
+    assert decision.status == "compliant" and decision.result["audited"] == ["root", "root\\cimv2"]
+    assert decision.findings == []
+
+
+def test_an_entry_for_administrators_only_misses_the_accounts_that_matter():
+    # A service account granted WriteSecurity (what WMI-004 reports) changes the namespace without an event.
+    decision = decide(read(f"{DACL}S:(AU;CISA;WD;;;BA)"))
+    assert decision.status == "drift"
+    (finding,) = decision.findings
+    assert finding["id"] == "security_changes_not_audited" and "S-1-5-32-544" in finding["message"]
 
 
 @pytest.mark.parametrize(
@@ -62,10 +84,49 @@ def test_not_audited(sacl):
     assert "S:(AU;CISA;WD;;;WD)" in decision.remediation and decision.automatic is False
 
 
-def test_not_inherited_is_low():
-    decision = decide(read(f"{DACL}S:(AU;SA;WD;;;WD)"))
-    assert decision.status == "compliant"
-    assert [f["id"] for f in decision.findings] == ["security_audit_not_inherited"]
+@pytest.mark.parametrize(
+    ("root_sacl", "child_sacl"),
+    [
+        ("S:(AU;SA;WD;;;WD)", ""),  # not container-inherit: the children get nothing
+        ("S:(AU;CINPSA;WD;;;WD)", "S:(AU;IDSA;WD;;;WD)"),  # no-propagate: the child has it, the grandchild does not
+    ],
+)
+def test_a_namespace_below_that_is_not_audited_is_drift_and_fixed_at_the_root(root_sacl, child_sacl):
+    below = [("root\\cimv2", CHILD + child_sacl), ("root\\cimv2\\Security", CHILD)]
+    _control, _context, decision = enforce(read(DACL + root_sacl, below=below))
+    assert decision.status == "drift"
+    (finding,) = decision.findings
+    assert finding["id"] == "security_audit_not_inherited"
+    # One finding, on the namespace whose entry falls short (its SACL is the evidence), naming what it misses.
+    missing = ["root\\cimv2\\Security"] if child_sacl else ["root\\cimv2", "root\\cimv2\\Security"]
+    assert finding["namespace"] == "root" and finding["namespaces"] == missing
+    assert finding["sacl"] == root_sacl
+    # root's own entry is not meant for every namespace below: the recommended one goes on root, next to it.
+    (write,) = decision.writes
+    assert write["namespace"] == "root"
+    assert sd_to_sddl(written_sd(write)) == root_sacl + "(AU;CISA;WD;;;WD)"
+
+
+def test_a_namespace_the_root_entry_does_not_reach_gets_its_own():
+    # root's entry is meant for every namespace below, yet Windows reports none on root\cimv2 (inheritance stopped
+    # there): the entry goes on root\cimv2 itself, and its subtree is listed.
+    below = [
+        ("root\\cimv2", CHILD),
+        ("root\\cimv2\\Security", CHILD),
+        ("root\\default", f"{CHILD}S:(AU;CIIDSA;WD;;;WD)"),
+    ]
+    _control, _context, decision = enforce(read(f"{DACL}S:(AU;CISA;WD;;;WD)", below=below))
+    (finding,) = decision.findings
+    assert finding["namespaces"] == ["root\\cimv2", "root\\cimv2\\Security"]
+    assert [write["namespace"] for write in decision.writes] == ["root\\cimv2"]
+    assert decision.result["audited"] == ["root", "root\\default"]
+
+
+def test_a_namespace_whose_descriptor_cannot_be_read_is_not_assumed_audited():
+    reply = read(f"{DACL}S:(AU;CISA;WD;;;WD)")
+    reply["namespaces"].append({"namespace": "root\\cimv2", "sd": None, "error": {"code": "WMI", "hresult": 1}})
+    with pytest.raises(WmiActionError, match=r"root\\cimv2 could not be read"):
+        decide(reply)
 
 
 def test_without_the_privilege_it_says_so_not_no_sacl():
@@ -77,10 +138,10 @@ def test_without_the_privilege_it_says_so_not_no_sacl():
 
 
 def test_several_namespaces_and_a_failed_read():
-    audited = read(f"{DACL}S:(AU;CISA;WD;;;WD)")
+    audited = read(f"{DACL}S:(AU;CISA;WD;;;WD)", namespace="root\\cimv2")
     bare = read(DACL, namespace="root\\subscription")
-    decision = decide(audited, bare, namespaces=["root", "root/subscription"])
-    assert decision.status == "drift" and decision.result["audited"] == ["root"]
+    decision = decide(audited, bare, namespaces=["root/cimv2", "root/subscription"])
+    assert decision.status == "drift" and decision.result["audited"] == ["root\\cimv2"]
     failed = {"op": "sd_get", "failed": True, "error": {"code": "WMI", "hresult": 0x80041003, "message": "denied"}}
     with pytest.raises(WmiOperationError):
         decide(failed)
