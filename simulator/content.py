@@ -178,10 +178,23 @@ _IMPOSTOR: _Preset = (
     ],
 )
 
+
+def _moved(preset: _Preset, namespace: str) -> _Preset:
+    """The same subscription registered in another namespace (any namespace can hold one)."""
+    filters, consumers, bindings = preset
+    return (
+        [{**f, "namespace": namespace} for f in filters],
+        [{**c, "namespace": namespace} for c in consumers],
+        [{**b, "namespace": namespace} for b in bindings],
+    )
+
+
 SUBSCRIPTION_PRESETS: dict[str, _Preset] = {
     "bvt": _BVT,
     "scm": _SCM,
     "malicious": _MALICIOUS,
+    # The malicious subscription outside root\subscription and root\default, where a look at those two misses it.
+    "malicious_cimv2": _moved(_MALICIOUS, "root\\cimv2"),
     "active_script": _ACTIVE_SCRIPT,
     "disk_log": _DISK_LOG,
     "impostor": _IMPOSTOR,

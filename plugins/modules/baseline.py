@@ -99,6 +99,9 @@ options:
     description:
       - Options of control V(WMI-020) (see M(winsec.wmi.event_subscription_info)), C(namespaces), C(recurse),
         C(allowed) (subscriptions you expect) and C(builtin) (replaces the built-in list).
+      - By default the control reads every namespace (C(namespaces=[root]), C(recurse=true)), because a permanent
+        subscription can be registered in any namespace; a namespace that cannot be read makes the control V(error),
+        never V(compliant).
     type: dict
     default: {}
   namespace_audit:

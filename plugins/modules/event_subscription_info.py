@@ -26,17 +26,18 @@ options:
   namespaces:
     description:
       - The namespaces to inventory. Permanent subscriptions usually live in V(root\\subscription); some software and
-        attackers use V(root\\default) or other namespaces.
-      - To inventory every namespace, give V(root) with O(recurse=true); the host lists them and queries each in the
-        same round trip.
+        attackers use V(root\\default) or any other namespace, so by default every namespace is read (V(root) with
+        O(recurse=true)); the host lists them and queries each in the same round trip.
+      - To look at some namespaces only, name them and set O(recurse=false); RV(compliant) then speaks for those
+        namespaces only.
     type: list
     elements: str
-    default: ['root\subscription', 'root\default']
+    default: ['root']
   recurse:
     description:
       - Also inventory every namespace below each one in O(namespaces).
     type: bool
-    default: false
+    default: true
   allowed:
     description:
       - Subscriptions you expect, classified V(allowed). A consumer matches by namespace, class and name;

@@ -43,7 +43,10 @@ DOCS_STANDARD_CONSUMERS = Reference(
     "https://learn.microsoft.com/en-us/windows/win32/wmisdk/monitoring-and-responding-to-events-with-standard-consumers",
 )
 
-DEFAULT_NAMESPACES = ("root\\subscription", "root\\default")
+# Every namespace: a permanent subscription can be registered in any of them, not only in root\\subscription and
+# root\\default, so a verdict on fewer would miss one placed elsewhere.
+DEFAULT_NAMESPACES = ("root",)
+DEFAULT_RECURSE = True
 
 # The five standard consumer classes Windows registers (Microsoft Learn, "Monitoring and Responding to Events with
 # Standard Consumers"). Any other class is a consumer provider someone installed: a COM server WMI loads.
@@ -715,7 +718,7 @@ class EventSubscriptions(Control):
         self,
         *,
         namespaces: t.Sequence[str] | None = None,
-        recurse: bool = False,
+        recurse: bool = DEFAULT_RECURSE,
         allowed: t.Iterable[t.Mapping[str, t.Any]] | None = None,
         builtin: t.Iterable[t.Mapping[str, t.Any]] | None = None,
     ) -> None:
@@ -730,7 +733,7 @@ class EventSubscriptions(Control):
         options = options or {}
         return cls(
             namespaces=options.get("namespaces"),
-            recurse=bool(options.get("recurse", False)),
+            recurse=bool(options.get("recurse", DEFAULT_RECURSE)),
             allowed=options.get("allowed"),
             builtin=options.get("builtin"),
         )

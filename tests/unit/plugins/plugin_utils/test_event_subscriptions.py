@@ -258,12 +258,12 @@ def test_failed_read_raises():
         control.decide(host(), [failed])
 
 
-def test_reads_are_one_operation():
-    assert EventSubscriptions().reads() == [
+def test_reads_are_one_operation_over_every_namespace_by_default():
+    # A subscription can be registered in any namespace: by default all are read, in one operation.
+    assert EventSubscriptions().reads() == [{"op": "event_subscriptions", "namespaces": ["root"], "recurse": True}]
+    assert EventSubscriptions.from_options({}).reads() == EventSubscriptions().reads()
+    assert EventSubscriptions(namespaces=["root\\subscription", "root\\default"], recurse=False).reads() == [
         {"op": "event_subscriptions", "namespaces": ["root\\subscription", "root\\default"]}
-    ]
-    assert EventSubscriptions(namespaces=["root"], recurse=True).reads() == [
-        {"op": "event_subscriptions", "namespaces": ["root"], "recurse": True}
     ]
 
 
