@@ -15,7 +15,7 @@ description:
   - Returns the full definition of everything removed in RV(removed) (and in the diff), so it can be recreated.
   - One round trip when nothing is to be removed; two when something is. Each removal carries the definition read
     and fails, removing nothing more, if the host changed in between (C(CHANGED_SINCE_READ)).
-  - With O(state=present), puts back exactly what an earlier removal returned: O(definition) is its RV(removed).
+  - With O(state=present), puts back exactly what an earlier removal returned, given as O(definition).
     Every entry is checked before the host is contacted. One round trip reads the namespaces involved; an entry
     already there with the same definition is left alone, one there with another definition fails the task and
     nothing is written (it is never overwritten), and the missing ones are created in a second round trip - the
@@ -45,7 +45,7 @@ options:
     description:
       - V(absent) removes the subscription named by O(filter) and/or O(consumer).
       - V(present) restores the subscription O(definition) describes. There is no way to create a subscription from
-        loose options: only a definition handed back whole, as a removal returned it.
+        loose options, only from a definition handed back whole, as a removal returned it.
     type: str
     choices: [absent, present]
     default: absent
@@ -194,8 +194,8 @@ os:
   type: dict
 error:
   description:
-    - The named target error of the removal or creation that failed (C(CHANGED_SINCE_READ) when the host changed:
-      a part to remove changed or vanished, or a part to create appeared, since the read).
+    - The named target error of the removal or creation that failed (C(CHANGED_SINCE_READ) when the host changed
+      since the read - a part to remove changed or vanished, or a part to create appeared).
 conflicts:
   description:
     - With O(state=present), why nothing was restored - an entry that exists with another definition (each
