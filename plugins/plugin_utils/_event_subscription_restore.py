@@ -138,8 +138,12 @@ class Definition:
     @property
     def namespaces(self) -> list[str]:
         unique: dict[str, str] = {}
-        for part in (*self.filters, *self.consumers, *self.bindings):
-            unique.setdefault(_namespace_key(part.namespace), part.namespace)
+        for namespace in (
+            [p.namespace for p in self.filters]
+            + [p.namespace for p in self.consumers]
+            + [p.namespace for p in self.bindings]
+        ):
+            unique.setdefault(_namespace_key(namespace), namespace)
         return list(unique.values())
 
     def to_dict(self) -> dict[str, list[dict[str, t.Any]]]:
@@ -490,7 +494,8 @@ class EventSubscriptionRestore(Control):
     def subscription(self) -> str:
         parts = [_binding_name(b) for b in self.definition.bindings]
         if not parts:
-            parts = [_describe_part(p) for p in (*self.definition.filters, *self.definition.consumers)]
+            parts = [_describe_part(f) for f in self.definition.filters]
+            parts += [_describe_part(c) for c in self.definition.consumers]
         return "; ".join(parts)
 
     def reads(self) -> list[dict[str, t.Any]]:
