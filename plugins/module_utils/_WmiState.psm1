@@ -189,7 +189,7 @@ function New-EventSubscriptionPart($Operation) {
         if ($kind -eq 'consumer' -and @('ActiveScriptEventConsumer', 'CommandLineEventConsumer', 'LogFileEventConsumer', 'NTEventLogEventConsumer', 'SMTPEventConsumer') -notcontains $new.class) { throw (Format-OpError 'UNEXPECTED' "'$($new.class)' is not a standard consumer class; nothing was created") }
         $fields = if ($kind -eq 'filter') { 'Name', 'Query', 'QueryLanguage', 'EventNamespace' } else { $className = $new.class; @('Name') + $script:consumerFields }
         $properties = @{}; foreach ($p in $fields) { $value = $new[($p -creplace '(?<=[a-z])([A-Z])', '_$1').ToLowerInvariant()]; if ($null -ne $value) { $properties[$p] = $value } }
-        foreach ($p in @($new.properties.Keys)) { if ($p -ne 'CreatorSID') { $properties[$p] = $new.properties[$p] } }
+        foreach ($p in $new.properties.Keys) { if ($p -ne 'CreatorSID') { $properties[$p] = $new.properties[$p] } }
     }
     @{ created = (& $converter (Get-CimInstance -InputObject (New-CimInstance -Namespace $ns -ClassName $className -Property $properties -ErrorAction Stop) -ErrorAction Stop) $ns) }
 }
