@@ -108,6 +108,7 @@ def run(host: Host, caller: Caller, params: dict[str, Any], check_mode: bool) ->
                     "sd_set": "namespace_sd",
                     "sacl_set": "namespace_sacl",
                     "event_subscription_remove": "event_subscription",
+                    "event_subscription_create": "event_subscription",
                 }
                 host.counters.count("writes", kinds[name])
             wrote |= outcome.wrote
@@ -140,6 +141,10 @@ def _change_behind_our_back(host: Host, op: dict[str, Any]) -> None:
             found.command_line_template = f"{found.command_line_template or ''} /changed"
         elif found is not None:
             host.bindings.remove(found)
+    elif op["op"] == "event_subscription_create":
+        # The other administrator creates the same part first (with its own definition): ours must not replace it.
+        if _subscription_part(host, {**op, "expected_instance": op["instance"]}) is None:
+            _add_part(host, op, host.namespaces.get(op["namespace"]).path, creator_sid=BA)
     else:
         system = [LOCAL_SYSTEM, BA]
         current = sd_from_bytes(host.namespaces.get_sd(op["namespace"], system))
@@ -410,6 +415,75 @@ def _event_subscription_remove(host: Host, caller: Caller, op: dict[str, Any]) -
     return OpOutcome({"removed": entry}, wrote=True)
 
 
+# The five standard consumer classes (Microsoft Learn, "Monitoring and Responding to Events with Standard Consumers"):
+# the only ones wmi_state.ps1's New-EventSubscriptionPart creates.
+STANDARD_CONSUMER_CLASSES = (
+    "ActiveScriptEventConsumer",
+    "CommandLineEventConsumer",
+    "LogFileEventConsumer",
+    "NTEventLogEventConsumer",
+    "SMTPEventConsumer",
+)
+
+
+def _event_subscription_create(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
+    """As wmi_state.ps1's New-EventSubscriptionPart: refused when an instance with the same keys exists (or, for a
+    binding, when its filter or consumer does not); WMI stores the creating account's SID as CreatorSID."""
+    try:
+        path = host.namespaces.get(op["namespace"]).path
+    except WmiError as exc:
+        return OpOutcome({"error": _wmi_error(exc)})
+    new = op["instance"]
+    described = f"{op['kind']} in {op['namespace']!r}"
+    if _subscription_part(host, {**op, "expected_instance": new}) is not None:
+        return OpOutcome({"error": _error("CHANGED_SINCE_READ", f"the {described} exists; nothing was created")})
+    if op["kind"] == "consumer" and _standard_class(new.get("class")) is None:
+        message = f"'{new.get('class')}' is not a standard consumer class; nothing was created"
+        return OpOutcome({"error": _error("UNEXPECTED", message)})
+    if op["kind"] == "binding":
+        references = (
+            ("filter", {"name": new.get("filter")}),
+            ("consumer", {"class": new.get("consumer_class"), "name": new.get("consumer")}),
+        )
+        for kind, key in references:
+            if _subscription_part(host, {"namespace": op["namespace"], "kind": kind, "expected_instance": key}) is None:
+                message = f"the filter or consumer of the {described} does not exist; nothing was created"
+                return OpOutcome({"error": _error("CHANGED_SINCE_READ", message)})
+    if not caller.admin:
+        return OpOutcome({"error": _error("WMI", "Access denied", 0x80041003)})
+    part = _add_part(host, op, path, creator_sid=caller.sid)
+    entry = _subscription_entry(op["namespace"], part)
+    host.log("event_subscription_created", namespace=op["namespace"], part=op["kind"], instance=entry)
+    return OpOutcome({"created": entry}, wrote=True)
+
+
+def _standard_class(name: Any) -> str | None:
+    return next((known for known in STANDARD_CONSUMER_CLASSES if known.lower() == str(name).lower()), None)
+
+
+def _add_part(host: Host, op: dict[str, Any], path: str, *, creator_sid: str) -> Any:
+    """The instance as New-CimInstance stores it: only the properties the read returns, CreatorSID the creator's."""
+    new = op["instance"]
+    if op["kind"] == "filter":
+        event_filter = EventFilter(
+            path, new["name"], new["query"], new.get("query_language"), new.get("event_namespace"), creator_sid
+        )
+        host.filters.append(event_filter)
+        return event_filter
+    if op["kind"] == "consumer":
+        properties = {k: v for k, v in (new.get("properties") or {}).items() if k != "CreatorSID" and v is not None}
+        named = ("command_line_template", "executable_path", "script_text", "script_file_name", "scripting_engine")
+        cls = str(_standard_class(new["class"]))
+        consumer = EventConsumer(path, new["name"], cls, **{k: new.get(k) for k in named}, properties=properties)
+        host.consumers.append(consumer)
+        return consumer
+    binding = EventBinding(
+        path, f'__EventFilter.Name="{new["filter"]}"', f'{new["consumer_class"]}.Name="{new["consumer"]}"'
+    )
+    host.bindings.append(binding)
+    return binding
+
+
 def _subscription_entry(namespace: str, part: EventFilter | EventConsumer | EventBinding) -> dict[str, Any]:
     """One instance in the shape event_subscriptions returns it."""
     if isinstance(part, EventFilter):
@@ -657,6 +731,7 @@ _OPS = {
     "name_lookup": _name_lookup,
     "event_subscriptions": _event_subscriptions,
     "event_subscription_remove": _event_subscription_remove,
+    "event_subscription_create": _event_subscription_create,
     "script_files": _script_files,
 }
 

@@ -94,9 +94,11 @@ function ConvertTo-FilterEntry($Instance, [string]$Namespace) {
         event_namespace = (Get-Property $Instance 'EventNamespace'); creator_sid = (ConvertTo-SidString (Get-Property $Instance 'CreatorSID')) }
 }
 
+$script:consumerFields = 'CommandLineTemplate', 'ExecutablePath', 'ScriptText', 'ScriptFileName', 'ScriptingEngine'  # own keys, read and created
+
 function ConvertTo-ConsumerEntry($Instance, [string]$Namespace) {
     $entry = @{ namespace = $Namespace; name = $Instance.Name; class = $Instance.CimSystemProperties.ClassName; properties = @{} }
-    $named = 'CommandLineTemplate', 'ExecutablePath', 'ScriptText', 'ScriptFileName', 'ScriptingEngine'
+    $named = $script:consumerFields
     foreach ($p in $named) { $entry[($p -creplace '(?<=[a-z])([A-Z])', '_$1').ToLowerInvariant()] = Get-Property $Instance $p }
     # Every other set property (LogFile's Filename, SMTP's ToLine, ...), so a removed consumer can be recreated.
     foreach ($p in $Instance.CimInstanceProperties) {
@@ -151,16 +153,45 @@ function Remove-EventSubscriptionPart($Operation) {
     $className, $converter, $keys = $script:subscriptionParts[$Operation.kind]
     $expected = $Operation.expected_instance
     $described = "$($Operation.kind) '$(@(foreach ($k in $keys) { $expected[$k] }) -join '/')' in '$($Operation.namespace)'"
-    $found = @(foreach ($instance in (Get-CimInstance -Namespace $Operation.namespace -ClassName $className -ErrorAction Stop)) {
-            $entry = & $converter $instance $Operation.namespace
-            if (@(foreach ($k in $keys) { if ("$($entry[$k])" -ne "$($expected[$k])") { $k } }).Count -eq 0) { @{ instance = $instance; entry = $entry } }
-        })
+    $found = @(Find-EventSubscriptionPart $Operation.kind $Operation.namespace $expected)
     if ($found.Count -ne 1) { throw (Format-OpError 'CHANGED_SINCE_READ' "the $described no longer exists; nothing was removed") }
+    $entry = & $converter $found[0] $Operation.namespace
     foreach ($k in $expected.Keys) {
-        if ("$($found[0].entry[$k])" -cne "$($expected[$k])") { throw (Format-OpError 'CHANGED_SINCE_READ' "the $described changed since it was read ($k); nothing was removed") }
+        if ("$($entry[$k])" -cne "$($expected[$k])") { throw (Format-OpError 'CHANGED_SINCE_READ' "the $described changed since it was read ($k); nothing was removed") }
     }
-    Remove-CimInstance -InputObject $found[0].instance -ErrorAction Stop
-    @{ removed = $found[0].entry }
+    Remove-CimInstance -InputObject $found[0] -ErrorAction Stop
+    @{ removed = $entry }
+}
+
+function Find-EventSubscriptionPart([string]$Kind, [string]$Namespace, $Key) {
+    $className, $converter, $keys = $script:subscriptionParts[$Kind]
+    foreach ($instance in (Get-CimInstance -Namespace $Namespace -ClassName $className -ErrorAction Stop)) {
+        $entry = & $converter $instance $Namespace
+        if (@(foreach ($k in $keys) { if ("$($entry[$k])" -ne "$($Key[$k])") { $k } }).Count -eq 0) { $instance }
+    }
+}
+
+function New-EventSubscriptionPart($Operation) {
+    # One filter, consumer (standard classes only) or binding from the properties the read returns, never over an existing
+    # one, read back. WMI sets CreatorSID to the creator (Microsoft Learn, __EventFilter); a binding's Filter and Consumer
+    # are references (Microsoft Learn, __FilterToConsumerBinding), given as [ref] to the instances found by their keys.
+    $kind, $ns, $new = $Operation.kind, $Operation.namespace, $Operation.instance
+    $className, $converter, $keys = $script:subscriptionParts[$kind]
+    $described = "$kind '$(@(foreach ($k in $keys) { $new[$k] }) -join '/')' in '$ns'"
+    if (@(Find-EventSubscriptionPart $kind $ns $new).Count) { throw (Format-OpError 'CHANGED_SINCE_READ' "the $described exists; nothing was created") }
+    if ($kind -eq 'binding') {
+        $filter = @(Find-EventSubscriptionPart 'filter' $ns @{ name = $new.filter })
+        $consumer = @(Find-EventSubscriptionPart 'consumer' $ns @{ class = $new.consumer_class; name = $new.consumer })
+        if ($filter.Count -ne 1 -or $consumer.Count -ne 1) { throw (Format-OpError 'CHANGED_SINCE_READ' "the filter or consumer of the $described does not exist; nothing was created") }
+        $properties = @{ Filter = [ref]$filter[0]; Consumer = [ref]$consumer[0] }
+    }
+    else {
+        if ($kind -eq 'consumer' -and @('ActiveScriptEventConsumer', 'CommandLineEventConsumer', 'LogFileEventConsumer', 'NTEventLogEventConsumer', 'SMTPEventConsumer') -notcontains $new.class) { throw (Format-OpError 'UNEXPECTED' "'$($new.class)' is not a standard consumer class; nothing was created") }
+        $fields = if ($kind -eq 'filter') { 'Name', 'Query', 'QueryLanguage', 'EventNamespace' } else { $className = $new.class; @('Name') + $script:consumerFields }
+        $properties = @{}; foreach ($p in $fields) { $value = $new[($p -creplace '(?<=[a-z])([A-Z])', '_$1').ToLowerInvariant()]; if ($null -ne $value) { $properties[$p] = $value } }
+        foreach ($p in $new.properties.Keys) { if ($p -ne 'CreatorSID') { $properties[$p] = $new.properties[$p] } }
+    }
+    @{ created = (& $converter (Get-CimInstance -InputObject (New-CimInstance -Namespace $ns -ClassName $className -Property $properties -ErrorAction Stop) -ErrorAction Stop) $ns) }
 }
 
 # SeSecurityPrivilege on the process token, compiled only when a SACL is asked for (sd_get sacl=true).
@@ -237,4 +268,4 @@ function Get-ScriptFile($Operation) {
     @{ files = $files; stopped = $stopped }
 }
 
-Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'Get-ScriptFile', 'Set-SecurityPrivilege', 'Invoke-WithSecurityPrivilege')
+Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'New-EventSubscriptionPart', 'Get-ScriptFile', 'Set-SecurityPrivilege', 'Invoke-WithSecurityPrivilege')

@@ -5,7 +5,7 @@
 
 DOCUMENTATION = r"""
 module: event_subscription
-short_description: Remove a permanent WMI event subscription, returning its definition
+short_description: Remove a permanent WMI event subscription, returning its definition, or restore it from that
 version_added: 0.1.0
 description:
   - Removes a permanent WMI event subscription (MITRE ATT&CK T1546.003) named by its filter, its consumer (class
@@ -15,20 +15,25 @@ description:
   - Returns the full definition of everything removed in RV(removed) (and in the diff), so it can be recreated.
   - One round trip when nothing is to be removed; two when something is. Each removal carries the definition read
     and fails, removing nothing more, if the host changed in between (C(CHANGED_SINCE_READ)).
+  - With O(state=present), puts back exactly what an earlier removal returned, given as O(definition).
+    Every entry is checked before the host is contacted. One round trip reads the namespaces involved; an entry
+    already there with the same definition is left alone, one there with another definition fails the task and
+    nothing is written (it is never overwritten), and the missing ones are created in a second round trip - the
+    filters and consumers first, the bindings last, so a binding never points at nothing.
   - Find subscriptions with M(winsec.wmi.event_subscription_info).
 options:
   namespace:
     description:
-      - The namespace the subscription lives in.
+      - The namespace the subscription lives in, for O(state=absent). Defaults to C(root\subscription).
+      - Not with O(state=present), where every entry of O(definition) names its own namespace.
     type: str
-    default: root\subscription
   filter:
     description:
-      - The C(Name) of the C(__EventFilter).
+      - The C(Name) of the C(__EventFilter), for O(state=absent).
     type: str
   consumer:
     description:
-      - The C(Name) of the consumer. Give O(consumer_class) with it.
+      - The C(Name) of the consumer, for O(state=absent). Give O(consumer_class) with it.
     type: str
   consumer_class:
     description:
@@ -38,12 +43,33 @@ options:
     type: str
   state:
     description:
-      - V(absent) removes the subscription. Creating subscriptions is not supported.
+      - V(absent) removes the subscription named by O(filter) and/or O(consumer).
+      - V(present) restores the subscription O(definition) describes. There is no way to create a subscription from
+        loose options, only from a definition handed back whole, as a removal returned it.
     type: str
-    choices: [absent]
+    choices: [absent, present]
     default: absent
+  definition:
+    description:
+      - For O(state=present) (and required by it), the RV(removed) value of an earlier O(state=absent) run,
+        C({filters, consumers, bindings}), each entry in the shape M(winsec.wmi.event_subscription_info) returns it
+        and with its own C(namespace).
+      - A filter needs C(name), C(query) and C(query_language); a consumer C(name) and C(class), one of the five
+        standard consumer classes (C(ActiveScriptEventConsumer), C(CommandLineEventConsumer),
+        C(LogFileEventConsumer), C(NTEventLogEventConsumer), C(SMTPEventConsumer)), with only the properties that
+        class declares; a binding C(filter), C(consumer) and C(consumer_class), and its filter and consumer must be
+        in the definition or already on the host. Any other entry fails the task, naming it, before the host is
+        contacted.
+      - C(creator_sid) and a consumer's C(CreatorSID) are accepted and ignored. WMI records the account that creates
+        an instance itself, so the restored parts carry the SID of the account this task connects as.
+    type: dict
 notes:
-  - Removing needs write access to the namespace (Administrators have it).
+  - Removing and restoring need write access to the namespace (Administrators have it).
+  - A restored C(CommandLineEventConsumer) or C(ActiveScriptEventConsumer) runs code as LocalSystem when its filter
+    fires, exactly as it did before it was removed. M(winsec.wmi.event_subscription_info) keeps classifying it as
+    suspicious (or unrecognised) until it is added to its O(winsec.wmi.event_subscription_info#module:allowed) list.
+  - A filter's C(EventAccess) and a binding's delivery settings (C(DeliveryQoS), C(MaintainSecurityContext)) are not
+    part of the definition a removal returns, so a restore leaves them at the class defaults.
 seealso:
   - module: winsec.wmi.event_subscription_info
   - name: MITRE ATT&CK T1546.003
@@ -62,10 +88,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reports what would be removed (RV(removed), the diff) and removes nothing.
+    details: Reports what would be removed (RV(removed)) or created (RV(created)), and the diff; writes nothing.
   diff_mode:
     support: full
-    details: The diff's before is one line per binding, consumer and filter removed, with its definition as JSON.
+    details: One line per binding, consumer and filter removed (the diff's before) or created (its after), with its
+      definition as JSON.
 """
 
 EXAMPLES = r"""
@@ -89,6 +116,15 @@ EXAMPLES = r"""
     filter: LogonAudit
     consumer: LogonAudit
     consumer_class: ActiveScriptEventConsumer
+
+# Later: the consumer removed first belonged to a product after all. Put back exactly what was removed (filters and
+# consumers first, then the bindings); fails, writing nothing, if a part exists now with another definition.
+- name: Restore the subscription removed by the first task, from the file the second task wrote
+  winsec.wmi.event_subscription:
+    state: present
+    definition: "{{ lookup('ansible.builtin.file', saved_definition) | from_json }}"
+  vars:
+    saved_definition: "{{ playbook_dir }}/{{ inventory_hostname }}-removed-subscription.json"
 """
 
 RETURN = r"""
@@ -99,7 +135,7 @@ removed:
       line, script and every other property) and C(filters) (with query, query language, event namespace and creator
       SID). Empty lists when the subscription is absent.
     - When a removal fails half-way, the parts removed before the failure.
-  returned: always
+  returned: state=absent
   type: dict
   sample:
     bindings:
@@ -118,13 +154,38 @@ removed:
         query_language: WQL
         event_namespace: root\cimv2
         creator_sid: S-1-5-21-1004336348-1177238915-682003330-500
+created:
+  description:
+    - What was created (or, in check mode, would be), in the shape of RV(removed); each part as the host reads it
+      back after creating it. Empty lists when everything in O(definition) was already present as defined.
+    - When a creation fails half-way, the parts created before the failure.
+  returned: state=present
+  type: dict
+  sample:
+    bindings:
+      - {namespace: root\subscription, filter: AgentHeartbeat, consumer: AgentHeartbeat,
+         consumer_class: CommandLineEventConsumer}
+    consumers:
+      - namespace: root\subscription
+        name: AgentHeartbeat
+        class: CommandLineEventConsumer
+        command_line_template: C:\Program Files\Agent\agent.exe --heartbeat
+        properties: {}
+    filters:
+      - namespace: root\subscription
+        name: AgentHeartbeat
+        query: SELECT * FROM __InstanceModificationEvent WITHIN 300 WHERE TargetInstance ISA 'Win32_LocalTime'
+        query_language: WQL
+        event_namespace: root\cimv2
+        creator_sid: S-1-5-21-1004336348-1177238915-682003330-500
 subscription:
   description:
     - "The subscription as named, C(namespace: filter -> ConsumerClass.ConsumerName) (V(*) for a part not named)."
+    - With O(state=present), its bindings, C(filter -> ConsumerClass.ConsumerName in namespace), separated by C(; ).
   returned: success
   type: str
 msg:
-  description: What was (or would be) removed.
+  description: What was (or would be) removed or created.
   returned: always
   type: str
 os:
@@ -132,7 +193,16 @@ os:
   returned: success
   type: dict
 error:
-  description: The named target error of the removal that failed (C(CHANGED_SINCE_READ) when the host changed).
+  description:
+    - The named target error of the removal or creation that failed (C(CHANGED_SINCE_READ) when the host changed
+      since the read - a part to remove changed or vanished, or a part to create appeared).
+conflicts:
+  description:
+    - With O(state=present), why nothing was restored - an entry that exists with another definition (each
+      differing property, on the host and in the definition) or a binding whose filter or consumer exists nowhere.
+  returned: failure
+  type: list
+  elements: str
   returned: failure
   type: dict
 """

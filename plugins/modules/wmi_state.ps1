@@ -18,7 +18,8 @@ $spec = @{
                     type = 'str'
                     required = $true
                     choices = @('facts', 'registry_read', 'registry_write', 'sd_get', 'sd_set', 'sacl_set', 'caller_rights',
-                        'sid_lookup', 'name_lookup', 'event_subscriptions', 'event_subscription_remove', 'script_files')
+                        'sid_lookup', 'name_lookup', 'event_subscriptions', 'event_subscription_remove', 'script_files',
+                        'event_subscription_create')
                 }
                 value = @{
                     type = 'str'
@@ -40,7 +41,7 @@ $spec = @{
                 resolve_names = @{ type = 'bool'; default = $false }; sacl = @{ type = 'bool'; default = $false }
                 sd = @{ type = 'str' }
                 expected_sd = @{ type = 'str' }
-                kind = @{ type = 'str'; choices = @('binding', 'filter', 'consumer') }; expected_instance = @{ type = 'dict' }
+                kind = @{ type = 'str'; choices = @('binding', 'filter', 'consumer') }; expected_instance = @{ type = 'dict' }; instance = @{ type = 'dict' }
                 names = @{ type = 'list'; elements = 'str' }
                 sids = @{ type = 'list'; elements = 'str' }
                 namespaces = @{ type = 'list'; elements = 'str'; default = @('root\subscription', 'root\default') }
@@ -229,6 +230,7 @@ $requiredByOp = @{
     registry_read = @('value'); registry_write = @('value', 'data', 'value_type', 'expected'); sd_get = @('namespace')
     sd_set = @('namespace', 'sd', 'expected_sd'); sacl_set = @('namespace', 'sd', 'expected_sd'); caller_rights = @('namespace'); sid_lookup = @('names'); name_lookup = @('sids')
     script_files = @('paths'); event_subscription_remove = @('namespace', 'kind', 'expected_instance')
+    event_subscription_create = @('namespace', 'kind', 'instance')
 }
 foreach ($operation in $module.Params.operations) {
     foreach ($name in $requiredByOp[$operation.op]) {
@@ -244,7 +246,7 @@ $writeFailed = $false
 $results = [System.Collections.Generic.List[object]]@()
 foreach ($operation in $module.Params.operations) {
     $result = [ordered]@{ op = $operation.op; failed = $false }
-    $isWrite = $operation.op -in @('registry_write', 'sd_set', 'sacl_set', 'event_subscription_remove')
+    $isWrite = $operation.op -in @('registry_write', 'sd_set', 'sacl_set', 'event_subscription_remove', 'event_subscription_create')
     try {
         if ($isWrite -and $module.CheckMode) { throw (Format-OpError 'CHECK_MODE' "$($operation.op) is a write and the task runs in check mode") }
         if ($isWrite -and $writeFailed) { throw (Format-OpError 'SKIPPED' "$($operation.op) skipped because a previous write failed") }
@@ -270,6 +272,7 @@ foreach ($operation in $module.Params.operations) {
             }
             'event_subscriptions' { Get-EventSubscription $operation }; 'event_subscription_remove' { Remove-EventSubscriptionPart $operation }
             'script_files' { Get-ScriptFile $operation }
+            'event_subscription_create' { New-EventSubscriptionPart $operation }
         }
         foreach ($key in $values.Keys) { $result[$key] = $values[$key] }
         if ($isWrite) { $module.Result.changed = $true }

@@ -142,7 +142,7 @@ class EventSubscriptionRemoval(Control):
     @classmethod
     def from_params(cls, params: t.Mapping[str, t.Any]) -> EventSubscriptionRemoval:
         return cls(
-            namespace=params["namespace"],
+            namespace=params.get("namespace") or "root\\subscription",
             filter_name=params.get("filter"),
             consumer_name=params.get("consumer"),
             consumer_class=params.get("consumer_class"),

@@ -29,11 +29,14 @@ REQUIRED_BY_OP: dict[str, tuple[str, ...]] = {
     "name_lookup": ("sids",),
     "event_subscriptions": (),
     "event_subscription_remove": ("namespace", "kind", "expected_instance"),
+    "event_subscription_create": ("namespace", "kind", "instance"),
     "script_files": ("paths",),
 }
 
 # Ops that write: refused in check mode (CHECK_MODE) and skipped after an earlier failed write (SKIPPED).
-WRITE_OPS: frozenset[str] = frozenset({"registry_write", "sd_set", "sacl_set", "event_subscription_remove"})
+WRITE_OPS: frozenset[str] = frozenset(
+    {"registry_write", "sd_set", "sacl_set", "event_subscription_remove", "event_subscription_create"}
+)
 
 # Keys of a successful op's result besides 'op' and 'failed'.
 SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
@@ -58,6 +61,7 @@ SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
     "name_lookup": ("accounts",),
     "event_subscriptions": ("filters", "consumers", "bindings"),
     "event_subscription_remove": ("removed",),
+    "event_subscription_create": ("created",),
     "script_files": ("files", "stopped"),
 }
 # Keys an option adds to a successful result: (op, option) -> keys.

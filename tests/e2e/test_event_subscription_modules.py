@@ -238,8 +238,11 @@ def test_examples_run(subscription_fleet, run_playbook):
     assert run.rc == 0, run.stdout[-4000:]
     run = run_playbook(fleet, examples("event_subscription"), hosts="mixed")
     assert run.rc == 0, run.stdout[-4000:]
-    assert [run.result("mixed", index)["changed"] for index in (0, 2)] == [True, True]
-    assert ("CommandLineEventConsumer", "WindowsUpdateHealth") not in consumers_on(fleet, "mixed")
+    assert [run.result("mixed", index)["changed"] for index in (0, 2, 3)] == [True, True, True]
+    # The last example restored what the first removed, from the JSON file the second wrote.
+    restored = run.result("mixed", 3)["created"]
+    assert [c["name"] for c in restored["consumers"]] == ["WindowsUpdateHealth"]
+    assert ("CommandLineEventConsumer", "WindowsUpdateHealth") in consumers_on(fleet, "mixed")
     assert ("ActiveScriptEventConsumer", "LogonAudit") not in consumers_on(fleet, "mixed")
     # On the host with malicious consumers, the second example's assert fails, as it should.
     run = run_playbook(fleet, info, hosts="mixed")
