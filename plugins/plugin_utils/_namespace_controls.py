@@ -141,14 +141,18 @@ class DaclIntegrity(NamespaceFindingsControl):
         "(no NULL or missing DACL)"
     )
     severity = "high"
-    finding_ids = frozenset({"no_dacl", "null_dacl", "empty_dacl", "non_canonical_order", "admin_control_lost"})
+    finding_ids = frozenset(
+        {"no_dacl", "null_dacl", "empty_dacl", "non_canonical_order", "admin_control_lost", "unexpected_ace_type"}
+    )
     expected = (
         "every namespace: a DACL (not NULL, not missing, not empty), explicit deny before explicit allow, "
+        "only allow and deny ACEs (the types SetSD writes), "
         "Enable, ReadSecurity and WriteSecurity kept by Administrators and SYSTEM"
     )
     remediation = (
         "Give the namespace an explicit descriptor with winsec.wmi.namespace_sd (e.g. the parent's ACEs) - a NULL or "
-        "missing DACL grants everyone full access; an empty one locks everyone out."
+        "missing DACL grants everyone full access; an empty one locks everyone out; an ACE of a type SetSD cannot "
+        "write (object or callback ACEs) was written by another tool and is replaced only by an explicit descriptor."
     )
     references = (DOCS_SETSD, DOCS_NAMESPACE_SECURITY)
 
@@ -220,8 +224,15 @@ class BroadGrants(NamespaceFindingsControl):
         return replace(decision, writes=writes, changes=changes, automatic=automatic, warnings=notes)
 
     def _fixable(self, finding: t.Mapping[str, t.Any]) -> bool:
+        """Fixed by plan_fix: a broad principal's plain allow ACE. An allow-like ACE of another type (object,
+        callback) is left to a person: SetSD cannot write a descriptor that still holds it."""
         sid = finding.get("sid")
-        return bool(sid) and is_broad_sid(Sid.parse(str(sid))) and not self.excepted(self.id, finding)
+        return (
+            bool(sid)
+            and finding.get("ace_type") == "allow"
+            and is_broad_sid(Sid.parse(str(sid)))
+            and not self.excepted(self.id, finding)
+        )
 
     def _fix_targets(self, entry: TreeEntry, resolved: t.Mapping[str, str | None]) -> dict[str, int]:
         """SID -> the rights to take away from its explicit allow ACEs on this namespace (excepted ones kept)."""

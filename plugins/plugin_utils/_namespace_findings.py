@@ -17,12 +17,16 @@ import typing as t
 from dataclasses import dataclass, field
 
 from ._access_check import control_loss
-from ._acl_view import acl_view
+from ._acl_view import ACE_TYPE_WORDS, acl_view
 from ._namespace_policy import is_canonical
 from ._principals import WELL_KNOWN_PRINCIPALS, principal_name
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
+    ACCESS_ALLOWED_CALLBACK_ACE_TYPE,
+    ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE,
+    ACCESS_ALLOWED_OBJECT_ACE_TYPE,
     ACCESS_DENIED_ACE_TYPE,
+    ACE_TYPE_NAMES,
     CONTAINER_INHERIT_ACE,
     INHERIT_ONLY_ACE,
     OBJECT_INHERIT_ACE,
@@ -37,35 +41,65 @@ from ._text import as_written
 from ._wmi_errors import describe_error
 from ._wmi_rights import inherit_name, mask_to_rights
 
-# Principals that cover (almost) every account, or every account of a kind: granting them write, remote access or
-# WriteSecurity opens the namespace to all of them. Sources: "Well-known SIDs"
-# (https://learn.microsoft.com/en-us/windows/win32/secauthz/well-known-sids) and "Security identifiers"
-# (https://learn.microsoft.com/en-us/windows-server/identity/ad-ds/manage/understand-security-identifiers).
+# Principals that cover (almost) every account, or every account, logon or process of a kind: granting them write,
+# remote access or WriteSecurity opens the namespace to all of them. This is the one list: the findings (WMI-004) and
+# WMI-004's fix (is_broad_sid) both use it. Every SID of "Well-known SIDs" (MS-DTYP 2.4.2.4,
+# https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-dtyp/81d92bba-d22b-4a8c-908a-554ab29148ab and
+# https://learn.microsoft.com/en-us/windows/win32/secauthz/well-known-sids; names as in "Security identifiers",
+# https://learn.microsoft.com/en-us/windows-server/identity/ad-ds/manage/understand-security-identifiers) was weighed;
+# the ones left out are listed after the set, with the reason.
 BROAD_PRINCIPALS = {
     "S-1-1-0",  # Everyone
     "S-1-2-0",  # LOCAL: every user logged on locally
-    "S-1-2-1",  # CONSOLE LOGON
-    "S-1-5-1",  # NT AUTHORITY\DIALUP
+    "S-1-2-1",  # CONSOLE LOGON: every user logged on at the physical console
+    "S-1-5-1",  # NT AUTHORITY\DIALUP: every dial-up logon
     "S-1-5-2",  # NT AUTHORITY\NETWORK: every network logon
-    "S-1-5-3",  # NT AUTHORITY\BATCH
-    "S-1-5-4",  # NT AUTHORITY\INTERACTIVE
+    "S-1-5-3",  # NT AUTHORITY\BATCH: every batch logon (scheduled tasks)
+    "S-1-5-4",  # NT AUTHORITY\INTERACTIVE: every interactive logon
     "S-1-5-6",  # NT AUTHORITY\SERVICE: every service
-    "S-1-5-7",  # NT AUTHORITY\ANONYMOUS LOGON
+    "S-1-5-7",  # NT AUTHORITY\ANONYMOUS LOGON: unauthenticated callers
     "S-1-5-11",  # NT AUTHORITY\Authenticated Users
-    "S-1-5-13",  # NT AUTHORITY\TERMINAL SERVER USER
-    "S-1-5-14",  # NT AUTHORITY\REMOTE INTERACTIVE LOGON
-    "S-1-5-15",  # NT AUTHORITY\This Organization
-    "S-1-5-113",  # NT AUTHORITY\Local account
-    "S-1-5-1000",  # NT AUTHORITY\Other Organization
+    "S-1-5-13",  # NT AUTHORITY\TERMINAL SERVER USER: every Terminal Services user (application-compatibility mode)
+    "S-1-5-14",  # NT AUTHORITY\REMOTE INTERACTIVE LOGON: every Remote Desktop logon
+    "S-1-5-15",  # NT AUTHORITY\This Organization: every account of the forest
+    "S-1-5-17",  # NT AUTHORITY\IUSR: the account anonymous IIS requests run as
+    "S-1-5-64-10",  # NT AUTHORITY\NTLM Authentication: every NTLM logon
+    "S-1-5-64-14",  # NT AUTHORITY\SChannel Authentication: every TLS client-certificate logon
+    "S-1-5-64-21",  # NT AUTHORITY\Digest Authentication: every Digest logon
+    "S-1-5-65-1",  # NT AUTHORITY\This Organization Certificate: every logon with a certificate of the organization
+    "S-1-5-80-0",  # NT SERVICE\ALL SERVICES: every service's service SID
+    "S-1-5-83-0",  # NT VIRTUAL MACHINE\Virtual Machines: every Hyper-V worker process
+    "S-1-5-84-0-0-0-0-0",  # NT AUTHORITY\USER MODE DRIVERS: every user-mode (UMDF) driver host
+    "S-1-5-113",  # NT AUTHORITY\Local account: every local account
+    "S-1-5-1000",  # NT AUTHORITY\Other Organization: every account of a trusted external organization
     "S-1-5-32-545",  # BUILTIN\Users
     "S-1-5-32-546",  # BUILTIN\Guests
-    "S-1-5-32-554",  # BUILTIN\Pre-Windows 2000 Compatible Access
+    "S-1-5-32-554",  # BUILTIN\Pre-Windows 2000 Compatible Access (often holds Everyone or Authenticated Users)
+    "S-1-5-32-568",  # BUILTIN\IIS_IUSRS: every IIS application pool identity
     "S-1-15-2-1",  # APPLICATION PACKAGE AUTHORITY\ALL APPLICATION PACKAGES
     "S-1-15-2-2",  # APPLICATION PACKAGE AUTHORITY\ALL RESTRICTED APPLICATION PACKAGES
+    "S-1-18-1",  # Authentication authority asserted identity: every Kerberos logon with a KDC-issued ticket
+    "S-1-18-2",  # Service asserted identity: every S4U (protocol transition) logon
+    "S-1-18-3",  # Fresh public key identity: every logon that just proved possession of a key (Windows Hello)
+    "S-1-18-4",  # Key trust identity: every key-trust logon
+    "S-1-18-5",  # Key property multi-factor authentication
+    "S-1-18-6",  # Key property attestation
 }
-# Domain-relative groups that hold every account of a kind, matched on any domain (S-1-5-21-x-y-z-RID):
-# 513 Domain Users, 514 Domain Guests, 515 Domain Computers.
-BROAD_DOMAIN_RIDS = {513, 514, 515}
+# Left out, on purpose:
+# - S-1-0-0 NULL, S-1-3-0/1 CREATOR OWNER/GROUP, S-1-5-10 PRINCIPAL SELF: placeholders no logon token holds.
+# - S-1-3-4 OWNER RIGHTS: the owner, judged by non_admin_owner (WMI-006).
+# - S-1-5-5-x-y (one logon session), S-1-5-80-<service> (one service), S-1-5-19 LOCAL SERVICE, S-1-5-20 NETWORK
+#   SERVICE: one account or session each; WriteSecurity or undocumented bits held by them are still findings.
+# - S-1-5-12 RESTRICTED and S-1-5-33 WRITE RESTRICTED: checked only as a token's restricting SIDs, after its normal
+#   SIDs; a grant to them alone lets nobody in.
+# - S-1-5-9 ENTERPRISE DOMAIN CONTROLLERS and the operator groups (S-1-5-32-548..552 and the like): privileged
+#   accounts an administrator chose, not every account of a kind.
+# - S-1-5-114 Local account and member of Administrators: a non-elevated (UAC-filtered) token holds it for deny only,
+#   so a grant reaches elevated local administrators, who hold Administrators' rights anyway.
+# - S-1-16-x mandatory labels: integrity levels, which appear in SACL label ACEs, never in a DACL grant.
+# Domain-relative SIDs that hold every account of a kind, matched on any domain or machine (S-1-5-21-x-y-z-RID):
+# 501 Guest (the guest account), 513 Domain Users, 514 Domain Guests, 515 Domain Computers.
+BROAD_DOMAIN_RIDS = {501, 513, 514, 515}
 # Accounts that legitimately hold WriteSecurity: Administrators, SYSTEM, TrustedInstaller; plus domain RIDs 500
 # (Administrator), 512 (Domain Admins), 518 (Schema Admins), 519 (Enterprise Admins).
 ADMIN_SIDS = {"S-1-5-32-544", "S-1-5-18", "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"}
@@ -79,6 +113,25 @@ WRITE_SECURITY = 0x40000
 # written another way may hold them, and WMI documents no effect for them - so held by a non-administrator they are
 # judged as write access (WRITE_OWNER would let the account take ownership, then rewrite the DACL).
 OTHER_RIGHTS = 0xFFFFFFFF & ~(0x3F | 0x40 | 0x80 | 0x20000 | WRITE_SECURITY)
+
+# The ACE types __SystemSecurity.SetSD writes: ACCESS_ALLOWED and ACCESS_DENIED. It refuses every other type ("An ACE
+# has a type not in the table", Microsoft Learn, "SetSD method of the __SystemSecurity class"), so another type on a
+# namespace was written some other way: a finding (unexpected_ace_type).
+# https://learn.microsoft.com/en-us/windows/win32/wmisdk/setsd-method-in-class---systemsecurity
+SETSD_ACE_TYPES = frozenset({ACCESS_ALLOWED_ACE_TYPE, ACCESS_DENIED_ACE_TYPE})
+# Allow-like types (MS-DTYP 2.4.4.3, 2.4.4.6, 2.4.4.8): the grant findings count each as an allow, the stricter
+# reading - an object ACE without an object type applies to the whole object (MS-DTYP 2.5.3.2), and whether WMI
+# evaluates a callback's condition is not documented. Only a plain deny cancels a grant for the grant findings: a
+# deny-like variant may not apply (a condition, an object type), and counting it would hide a grant. The lock-out
+# check (_access_check) takes the stricter reading the other way and counts every deny-like type as a deny.
+ALLOW_TYPES = frozenset(
+    {
+        ACCESS_ALLOWED_ACE_TYPE,
+        ACCESS_ALLOWED_OBJECT_ACE_TYPE,
+        ACCESS_ALLOWED_CALLBACK_ACE_TYPE,
+        ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE,
+    }
+)
 
 _INVALID_NAMESPACE_CHARS = re.compile(r'[*?"<>|:\x00-\x1f]')
 
@@ -134,6 +187,11 @@ def decode_sd(sd_base64: str) -> SecurityDescriptor:
     return sd_from_bytes(data)
 
 
+def ace_type_name(ace_type: int) -> str:
+    """'allow', 'deny', or the MS-DTYP name in lower case ('access_allowed_object'); acl_view's spelling."""
+    return ACE_TYPE_WORDS.get(ace_type, ACE_TYPE_NAMES.get(ace_type, f"{ace_type:#x}").lower())
+
+
 def _finding(namespace: str, finding_id: str, severity: str, message: str, **extra: t.Any) -> dict[str, t.Any]:
     return {"namespace": namespace, "id": finding_id, "severity": severity, "message": message, **extra}
 
@@ -172,7 +230,7 @@ class _Grant:
 
 
 def _applies(ace: Ace) -> bool:
-    return ace.type == ACCESS_ALLOWED_ACE_TYPE and not ace.flags & INHERIT_ONLY_ACE
+    return ace.type in ALLOW_TYPES and not ace.flags & INHERIT_ONLY_ACE
 
 
 def _same_grant(a: Ace, b: Ace) -> bool:
@@ -213,7 +271,7 @@ def _grants(namespaces: list[_Namespace]) -> list[_Grant]:
     for ns in namespaces:
         dacl = ns.sd.dacl.aces if ns.sd.has_dacl and ns.sd.dacl is not None else ()
         for ace in dacl:
-            if ace.type != ACCESS_ALLOWED_ACE_TYPE or not _offending(ace, ace.mask):
+            if ace.type not in ALLOW_TYPES or not _offending(ace, ace.mask):
                 continue
             if not _applies(ace) and not ace.flags & CONTAINER_INHERIT_ACE:
                 continue  # inherit-only without CI applies to no namespace (SetSD refuses it)
@@ -278,8 +336,50 @@ def _grant_findings(grant: _Grant, resolved: t.Mapping[str, str | None] | None) 
                 source_namespace=grant.source,
                 affected_namespaces=affected,
                 reaches_children=grant.reaches_children,
-                ace_type="allow",
+                ace_type=ace_type_name(grant.ace.type),
                 inherit=inherit_name(grant.ace.flags),
+            )
+        )
+    return findings
+
+
+def _unexpected_type_findings(
+    ns: _Namespace, by_key: dict[str, _Namespace], resolved: t.Mapping[str, str | None] | None
+) -> list[dict[str, t.Any]]:
+    """One finding per ACE of a type SetSD cannot write, on the namespace where it is explicit (or, inherited from a
+    namespace not read, on this one): whatever wrote it bypassed SetSD, and this collection cannot rewrite the
+    namespace while it is there (SetSD refuses the type), so a person must decide."""
+    findings = []
+    for ace in ns.sd.dacl.aces if ns.sd.dacl is not None else ():
+        if ace.type in SETSD_ACE_TYPES:
+            continue
+        source, held_by = _origin(ns.name, ace, by_key)
+        if namespace_key(held_by) != namespace_key(ns.name):
+            continue  # reported where it is explicit
+        who = principal_name(ace.sid, resolved)
+        type_name = ace_type_name(ace.type)
+        rights = mask_to_rights(ace.mask)
+        where = f"explicit on {source}" if source else f"inherited from an ancestor of {held_by} that was not read"
+        findings.append(
+            _finding(
+                held_by,
+                "unexpected_ace_type",
+                "high" if ace.type in ALLOW_TYPES else "medium",
+                f"{type_name} ACE for {who} with {', '.join(rights) or 'no rights'} ({where}): "
+                "__SystemSecurity.SetSD cannot write this type, so the descriptor was written some other way; "
+                + (
+                    "its rights are judged as an allow. "
+                    if ace.type in ALLOW_TYPES
+                    else "it is not counted as cancelling any grant. "
+                )
+                + "Review it and replace the namespace's explicit ACEs (winsec.wmi.namespace_sd mode=exact).",
+                principal=who,
+                sid=str(ace.sid),
+                rights=rights,
+                ace_type=type_name,
+                inherited=source is None,
+                source_namespace=source,
+                inherit=inherit_name(ace.flags),
             )
         )
     return findings
@@ -330,6 +430,7 @@ def _namespace_findings(
                 f"{loss.words().replace(' would lack ', ' lacks ')}.",
             )
         )
+    findings.extend(_unexpected_type_findings(ns, by_key, resolved))
     if not is_canonical(sd.dacl.aces):
         findings.append(
             _finding(

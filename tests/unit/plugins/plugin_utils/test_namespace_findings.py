@@ -265,3 +265,197 @@ def test_no_effective_broad_grant_goes_unreported(state: dict[str, str | None]) 
                     and node.path in f["affected_namespaces"]
                     for f in findings
                 ), (node.path, state)
+
+
+# --- every broad well-known SID, every allow-like ACE type -----------------------------------------------------
+
+# Written out here from Microsoft Learn's "Well-known SIDs" (MS-DTYP 2.4.2.4), not imported: each covers every
+# account, logon or process of a kind, so write granted to it on a namespace is drift.
+BROAD_WELL_KNOWN = [
+    "S-1-1-0",  # Everyone
+    "S-1-2-0",  # LOCAL
+    "S-1-2-1",  # CONSOLE LOGON
+    "S-1-5-1",  # DIALUP
+    "S-1-5-2",  # NETWORK
+    "S-1-5-3",  # BATCH
+    "S-1-5-4",  # INTERACTIVE
+    "S-1-5-6",  # SERVICE
+    "S-1-5-7",  # ANONYMOUS LOGON
+    "S-1-5-11",  # Authenticated Users
+    "S-1-5-13",  # TERMINAL SERVER USER
+    "S-1-5-14",  # REMOTE INTERACTIVE LOGON
+    "S-1-5-15",  # This Organization
+    "S-1-5-17",  # IUSR
+    "S-1-5-64-10",  # NTLM Authentication
+    "S-1-5-64-14",  # SChannel Authentication
+    "S-1-5-64-21",  # Digest Authentication
+    "S-1-5-65-1",  # This Organization Certificate
+    "S-1-5-80-0",  # ALL SERVICES
+    "S-1-5-83-0",  # Virtual Machines
+    "S-1-5-84-0-0-0-0-0",  # USER MODE DRIVERS
+    "S-1-5-113",  # Local account
+    "S-1-5-1000",  # Other Organization
+    "S-1-5-32-545",  # Users
+    "S-1-5-32-546",  # Guests
+    "S-1-5-32-554",  # Pre-Windows 2000 Compatible Access
+    "S-1-5-32-568",  # IIS_IUSRS
+    "S-1-15-2-1",  # ALL APPLICATION PACKAGES
+    "S-1-15-2-2",  # ALL RESTRICTED APPLICATION PACKAGES
+    "S-1-18-1",  # Authentication authority asserted identity
+    "S-1-18-2",  # Service asserted identity
+    "S-1-18-3",  # Fresh public key identity
+    "S-1-18-4",  # Key trust identity
+    "S-1-18-5",  # Key property MFA
+    "S-1-18-6",  # Key property attestation
+    f"{DOMAIN}-501",  # Guest
+    f"{DOMAIN}-513",  # Domain Users
+    f"{DOMAIN}-514",  # Domain Guests
+    f"{DOMAIN}-515",  # Domain Computers
+]
+# Named accounts and administrators: write for them is not a broad grant (WriteSecurity still is a finding).
+NOT_BROAD = ["S-1-5-32-544", "S-1-5-18", "S-1-5-19", "S-1-5-20", "S-1-5-114", f"{DOMAIN}-512", f"{DOMAIN}-1107"]
+ALLOW_LIKE = {"A": 0x00, "OA": 0x05, "XA": 0x09, "ZA": 0x0B}
+ALLOW_LIKE_NAMES = {
+    "A": "allow",
+    "OA": "access_allowed_object",
+    "XA": "access_allowed_callback",
+    "ZA": "access_allowed_callback_object",
+}
+
+
+def _with_ace(ace_type: int, flags: int, mask: int, sid: str, sddl: str = "O:BAG:BAD:" + ADMIN) -> t.Any:
+    from dataclasses import replace
+
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Ace, Acl, Sid, sd_from_sddl
+
+    sd = sd_from_sddl(sddl)
+    assert sd.dacl is not None
+    data = b"artx\x00\x00\x00\x00" if ace_type in (0x09, 0x0B) else b""  # a callback ACE's (empty) condition
+    return replace(sd, dacl=Acl((*sd.dacl.aces, Ace(ace_type, flags, mask, Sid.parse(sid), application_data=data))))
+
+
+def _findings(sd: t.Any) -> list[dict[str, t.Any]]:
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_findings import namespace_findings
+
+    return namespace_findings([("root\\cimv2", sd)], {})["root\\cimv2"]
+
+
+@pytest.mark.parametrize("sid", BROAD_WELL_KNOWN)
+def test_every_broad_well_known_sid_is_broad(sid: str) -> None:
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Sid
+
+    assert is_broad_sid(Sid.parse(sid))
+    found = {f["id"] for f in _findings(_with_ace(0x00, 0x02, 0x4 | 0x8 | 0x20, sid))}
+    assert found == {"broad_write", "broad_remote_access"}
+
+
+@pytest.mark.parametrize("sid", NOT_BROAD)
+def test_named_accounts_and_administrators_are_not_broad(sid: str) -> None:
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Sid
+
+    assert not is_broad_sid(Sid.parse(sid))
+    assert not {f["id"] for f in _findings(_with_ace(0x00, 0x02, 0x4 | 0x8 | 0x20, sid))} & {"broad_write"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(sorted(ALLOW_LIKE)),
+    st.sampled_from([0x00, 0x02, 0x02 | 0x04]),
+    st.integers(min_value=1, max_value=0xFF) | st.sampled_from([0x40000, 0x40004, 0x10000000]),
+    st.sampled_from(BROAD_WELL_KNOWN),
+)
+def test_any_allow_like_ace_granting_a_broad_sid_write_is_found(token: str, flags: int, mask: int, sid: str) -> None:
+    ace_type = ALLOW_LIKE[token]
+    findings = _findings(_with_ace(ace_type, flags, mask, sid))
+    found = {f["id"] for f in findings}
+    if mask & (0x4 | 0x8):
+        assert "broad_write" in found
+    if mask & 0x20:
+        assert "broad_remote_access" in found
+    if mask & 0x40000:
+        assert "non_admin_write_security" in found
+    if mask & 0x10000000:
+        assert "non_admin_other_rights" in found
+    # A type SetSD cannot write is named, whatever its rights.
+    assert ("unexpected_ace_type" in found) == (token != "A")
+    for finding in findings:
+        if finding["id"] != "unexpected_ace_type":
+            assert finding["ace_type"] == ALLOW_LIKE_NAMES[token]
+            assert finding["sid"] == sid
+
+
+def test_unexpected_ace_type_names_the_ace_once_where_it_is_explicit() -> None:
+    reports = namespace_reports(read(tree(root__cimv2="O:BAG:BAD:(OA;CI;CCDCLCSWRPWPRCWD;;;WD)")), {})
+    found = ids(reports)
+    assert found["root\\cimv2"] == {
+        "unexpected_ace_type",
+        "broad_write",
+        "broad_remote_access",
+        "non_admin_write_security",
+    }
+    assert found["root\\cimv2\\sms"] == NONE  # its inherited copy is reported at the source, once
+    [odd] = [f for r in reports for f in r["findings"] if f["id"] == "unexpected_ace_type"]
+    assert odd["namespace"] == odd["source_namespace"] == "root\\cimv2"
+    assert odd["ace_type"] == "access_allowed_object" and odd["sid"] == "S-1-1-0"
+    assert "WriteSecurity" in odd["rights"] and "SetSD cannot write" in odd["message"]
+
+
+@pytest.mark.parametrize("token", ["OD", "XD"])
+def test_a_deny_like_ace_is_named_and_cancels_no_grant(token: str) -> None:
+    deny = {"OD": 0x06, "XD": 0x0A}[token]
+    # The deny-like ACE comes first; only a plain deny is trusted to cancel the grant that follows it.
+    sd = _with_ace(deny, 0x00, 0x4 | 0x8, "S-1-1-0", "O:BAG:BAD:")
+    from dataclasses import replace
+
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Acl, sd_from_sddl
+
+    grant = sd_from_sddl("O:BAG:BAD:(A;;CCLCSW;;;WD)" + ADMIN).dacl
+    assert sd.dacl is not None and grant is not None
+    sd = replace(sd, dacl=Acl((*sd.dacl.aces, *grant.aces)))
+    found = {f["id"] for f in _findings(sd)}
+    assert {"unexpected_ace_type", "broad_write"} <= found
+    plain = {f["id"] for f in _findings(sd_from_sddl("O:BAG:BAD:(D;;LCSW;;;WD)(A;;CCLCSW;;;WD)" + ADMIN))}
+    assert "broad_write" not in plain and "unexpected_ace_type" not in plain
+
+
+# --- WMI-004's fix uses the same list and leaves what SetSD cannot write to a person ------------------------------
+
+
+def _wmi004(sddl: str, enforce: bool = True) -> t.Any:
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_controls import BroadGrants, NamespaceTreeRead
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
+
+    facts = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
+    host = HostContext(facts, os_profile(facts), check_mode=False, diff_mode=False, enforce=enforce)
+    entries = read(tree(root__cimv2=sddl), only=["root", "root\\cimv2"])
+    results = [{"op": "sd_get", "failed": False, "namespaces": entries, "principals": {}}]
+    return BroadGrants(NamespaceTreeRead(["root"]), lambda _control, _finding: False).decide(host, results)
+
+
+@pytest.mark.parametrize("sid", ["S-1-5-64-10", "S-1-18-1", "S-1-5-80-0", "S-1-5-17", f"{DOMAIN}-501"])
+def test_wmi004_fix_removes_write_from_every_broad_sid(sid: str) -> None:
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes
+
+    decision = _wmi004(f"O:BAG:BAD:(A;CI;CCDCLCSWRPWP;;;{sid})")
+    assert decision.status == "drift" and decision.automatic
+    [write] = decision.writes
+    assert write["namespace"] == "root\\cimv2"
+    after = sd_from_bytes(base64.b64decode(write["sd"]))
+    assert after.dacl is not None
+    [kept] = [ace for ace in after.dacl.aces if str(ace.sid) == sid and not ace.inherited]
+    assert kept.mask == 0x1 | 0x2 | 0x10  # Enable, MethodExecute, ProviderWrite stay
+
+
+def test_wmi004_does_not_call_an_object_ace_fixed() -> None:
+    decision = _wmi004("O:BAG:BAD:(OA;CI;CCDCLCSWRPWPRCWD;;;WD)")
+    assert decision.status == "drift"
+    assert not decision.automatic and not decision.writes  # SetSD cannot write a descriptor that keeps it
+    assert {f["ace_type"] for f in decision.findings} == {"access_allowed_object"}
+
+
+def test_wmi004_beside_an_object_ace_is_not_fixed_automatically() -> None:
+    decision = _wmi004("O:BAG:BAD:(OA;CI;LC;;;WD)(A;CI;CCLCSW;;;AU)")
+    assert decision.status == "drift" and not decision.automatic and not decision.writes
+    assert any("unknown_ace_type" in warning for warning in decision.warnings)  # why the plain grant stays
+    assert {f["ace_type"] for f in decision.findings} == {"access_allowed_object", "allow"}
