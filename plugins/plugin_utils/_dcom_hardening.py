@@ -19,12 +19,14 @@ non-anonymous request; absent means 1 before the November 8, 2022 updates and 2 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import typing as t
 from dataclasses import replace
 
 from ._control import Control, Decision, HostContext, Reference
 from ._os_profile import OsProfile
-from ._unsecapp import data_as_string
+from ._unsecapp import STRING_TYPES, _number_in_text, data_as_string
 from ._wmi_errors import op_value
 
 KB5004442 = Reference(
@@ -62,6 +64,35 @@ def _dword(read: t.Mapping[str, t.Any]) -> int | None:
     if read.get("exists") and read.get("type") == "REG_DWORD" and isinstance(read.get("data"), int):
         return int(read["data"])
     return None
+
+
+def _reads_as_zero(read: t.Mapping[str, t.Any]) -> bool:
+    """Whether the value holds 0 in any registry type, as the wmi_state read reports it (numbers as numbers, strings
+    as text, REG_MULTI_SZ as a list, REG_BINARY and REG_NONE as base64).
+
+    KB5004442 documents REG_DWORD only, and whether DCOM reads another type is not documented; a reader that takes
+    the first four bytes, or parses the text, would see 0. So a 0 of any type is taken as the exception that may be
+    in effect - the stricter reading, as for UnsecAppAccessControlDefault, where an undocumented type never counts.
+    """
+    if not read.get("exists"):
+        return False
+    reg_type, data = read.get("type"), read.get("data")
+    if isinstance(data, bool):
+        return False
+    if reg_type in ("REG_DWORD", "REG_QWORD"):
+        return data == 0
+    if reg_type in STRING_TYPES and isinstance(data, str):
+        return _number_in_text(data) == 0
+    if reg_type == "REG_MULTI_SZ" and isinstance(data, list):
+        # Read as a string, a REG_MULTI_SZ yields its first string.
+        return bool(data) and isinstance(data[0], str) and _number_in_text(data[0]) == 0
+    if reg_type in ("REG_BINARY", "REG_NONE") and isinstance(data, str):
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        return not any(raw)  # no byte set: every width of integer read from it is 0 (an empty value included)
+    return False
 
 
 def _shown(read: t.Mapping[str, t.Any]) -> str:
@@ -134,7 +165,8 @@ class DcomHardening(Control):
                     "message": f"{RAISE_PATH} is {_shown(raise_level)}; KB5004442 documents 1 and 2 only.",
                 }
             )
-        if require.get("exists") and require_value not in (0, 1):
+        legacy_exception = _reads_as_zero(require)
+        if require.get("exists") and require_value != 1 and not legacy_exception:
             findings.append(
                 {
                     "id": "dcom_require_integrity_unknown",
@@ -142,19 +174,25 @@ class DcomHardening(Control):
                     "message": f"{REQUIRE_PATH} is {_shown(require)}; KB5004442 documents REG_DWORD 0 and 1 only.",
                 }
             )
-        if require_value != 0:
+        if not legacy_exception:
             result.update(legacy_exception=False, msg=f"No legacy DCOM exception ({actual}).")
             return Decision("compliant", expected, actual, findings=findings, result=result)
 
         effective, why = exception_effect(host.profile)
         result["legacy_exception"] = True
         result["exception_may_take_effect"] = effective
+        undocumented = (
+            ""
+            if require_value == 0
+            else f" (stored as {_shown(require)}: KB5004442 documents REG_DWORD only and does not say whether DCOM "
+            "reads another type, so it is taken as the exception)"
+        )
         findings.insert(
             0,
             {
                 "id": "dcom_legacy_exception",
                 "severity": self.severity if effective else "low",
-                "message": f"Legacy exception present: {REQUIRE_PATH} = 0; {why}.",
+                "message": f"Legacy exception present: {REQUIRE_PATH} = 0{undocumented}; {why}.",
             },
         )
         if not effective:
@@ -163,6 +201,7 @@ class DcomHardening(Control):
         remediation = (
             f"Set {REQUIRE_PATH} to 1 (or delete it) once no DCOM client needs the exception, and install the "
             "latest cumulative update (from March 14, 2023 on the value is ignored). Restart for it to take effect."
+            + (" Write it as REG_DWORD, the type KB5004442 documents." if require_value != 0 else "")
         )
         writes: list[dict[str, t.Any]] = []
         if self.remove_legacy_exception:
@@ -172,20 +211,23 @@ class DcomHardening(Control):
                     "value": REQUIRE_VALUE,
                     "data": "1",
                     "value_type": "dword",
+                    # The value as read, whatever its type; SetValue with RegistryValueKind.DWord replaces the type.
                     "expected": {"exists": True, "type": require.get("type"), "data": data_as_string(require["data"])},
                 }
             ]
-        result["msg"] = f"Legacy DCOM exception present: {REQUIRE_PATH} = 0."
+        result["msg"] = f"Legacy DCOM exception present: {REQUIRE_PATH} = {_shown(require)}."
         return Decision(
             "drift",
             expected,
             actual,
             findings=findings,
             writes=writes,
-            changes=[f"{REQUIRE_PATH}: 0 -> 1"] if writes else [],
+            changes=[f"{REQUIRE_PATH}: {_shown(require)} -> 1 (REG_DWORD)"] if writes else [],
             remediation=remediation,
             automatic=bool(writes),
-            diff={"before": f"{REQUIRE_PATH} = 0\n", "after": f"{REQUIRE_PATH} = 1\n"} if writes else None,
+            diff={"before": f"{REQUIRE_PATH} = {_shown(require)}\n", "after": f"{REQUIRE_PATH} = 1 (REG_DWORD)\n"}
+            if writes
+            else None,
             result=result,
             warnings=[f"{REQUIRE_PATH} takes effect after a restart (KB5004442)."] if writes else [],
         )

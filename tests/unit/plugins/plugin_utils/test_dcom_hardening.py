@@ -80,7 +80,66 @@ def test_before_server_2008_not_applicable():
     assert decide(read(0), version="5.2.3790").status == "not_applicable"
 
 
-def test_undocumented_values_are_reported():
-    decision = decide(read("0", "REG_SZ"), read(7))
-    assert decision.status == "compliant"  # a REG_SZ "0" is not the documented REG_DWORD exception
+def test_odd_non_zero_values_are_reported_not_drift():
+    decision = decide(read("2", "REG_SZ"), read(7))
+    assert decision.status == "compliant"
     assert {f["id"] for f in decision.findings} == {"dcom_raise_level_unknown", "dcom_require_integrity_unknown"}
+
+
+# A 0 in every type the registry has, as wmi_state reports it (binary and REG_NONE base64, multi-string a list).
+ZERO_IN_ANY_TYPE = [
+    (0, "REG_QWORD"),
+    ("0", "REG_SZ"),
+    (" 00 ", "REG_SZ"),
+    ("0", "REG_EXPAND_SZ"),
+    (["0"], "REG_MULTI_SZ"),
+    ("AAAAAA==", "REG_BINARY"),  # four zero bytes
+    ("AAAAAAAAAAA=", "REG_BINARY"),  # eight
+    ("AA==", "REG_NONE"),
+    ("", "REG_BINARY"),  # no data at all
+]
+NOT_ZERO = [
+    (1, "REG_QWORD"),
+    ("1", "REG_SZ"),
+    ("zero", "REG_SZ"),
+    ("\u0660", "REG_SZ"),  # ARABIC-INDIC DIGIT ZERO: not the ASCII text of 0
+    (["1", "0"], "REG_MULTI_SZ"),
+    ([], "REG_MULTI_SZ"),
+    ("AQAAAA==", "REG_BINARY"),  # 1 as four little-endian bytes
+    ("AAAAAQ==", "REG_BINARY"),
+    ("not base64!", "REG_BINARY"),
+]
+
+
+@pytest.mark.parametrize(("data", "reg_type"), ZERO_IN_ANY_TYPE)
+def test_zero_in_an_undocumented_type_is_drift_and_enforce_writes_a_dword_one(data, reg_type):
+    decision = decide(read(data, reg_type), read(2), remove_legacy_exception=True)
+    assert decision.status == "drift" and decision.result["legacy_exception"] is True
+    [finding] = decision.findings
+    assert finding["id"] == "dcom_legacy_exception" and finding["severity"] == "medium"
+    assert reg_type in finding["message"] and "REG_DWORD only" in finding["message"]
+    wire = " ".join(data) if isinstance(data, list) else str(data)
+    assert decision.writes == [
+        {
+            "op": "registry_write",
+            "value": "dcom_require_integrity_activation_authentication_level",
+            "data": "1",
+            "value_type": "dword",
+            "expected": {"exists": True, "type": reg_type, "data": wire},
+        }
+    ]
+    [change] = decision.changes
+    assert change.endswith(f"({reg_type}) -> 1 (REG_DWORD)")
+
+
+@pytest.mark.parametrize(("data", "reg_type"), ZERO_IN_ANY_TYPE)
+def test_zero_in_an_undocumented_type_is_reported_only_by_default(data, reg_type):
+    decision = decide(read(data, reg_type))
+    assert decision.status == "drift" and decision.writes == [] and decision.automatic is False
+
+
+@pytest.mark.parametrize(("data", "reg_type"), NOT_ZERO)
+def test_a_value_that_does_not_read_as_zero_stays_compliant_with_an_info_finding(data, reg_type):
+    decision = decide(read(data, reg_type), read(2), remove_legacy_exception=True)
+    assert decision.status == "compliant" and decision.writes == []
+    assert [f["id"] for f in decision.findings] == ["dcom_require_integrity_unknown"]
