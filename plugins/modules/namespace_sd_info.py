@@ -20,8 +20,9 @@ description:
     WRITE_OWNER, DELETE - whose effect WMI does not document, judged as write access), V(non_admin_owner),
     V(admin_control_lost) (Administrators, over WinRM or at the console, or SYSTEM lack Enable, ReadSecurity or
     WriteSecurity, by the same access check as M(winsec.wmi.namespace_sd)'s lock-out guard),
-    V(orphaned_sid) (a SID that no longer resolves), V(non_canonical_order), V(null_dacl), V(no_dacl) and
-    V(empty_dacl).
+    V(orphaned_sid) (a SID that no longer resolves), V(non_canonical_order), V(null_dacl), V(no_dacl),
+    V(empty_dacl) and V(unexpected_ace_type) (an ACE of a type C(__SystemSecurity.SetSD) cannot write - object or
+    callback ACEs - written by another tool; an allow-like one is judged as an allow by the other findings).
   - Each namespace is judged on its effective DACL (its explicit ACEs and what it inherits, inherit-only grants of
     its parents included). A grant is reported once, on the namespace where its ACE is explicit, with the namespaces
     it reaches.
