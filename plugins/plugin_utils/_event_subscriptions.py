@@ -857,8 +857,8 @@ class EventSubscriptions(Control):
             remediation=(
                 "Investigate each consumer (T1546.003 persistence runs as LocalSystem). Remove the ones that are not "
                 "wanted with winsec.wmi.event_subscription (state=absent; it returns the definition removed), or add "
-                "the wanted ones to the allow-list by namespace, consumer class and name - and, where what it runs looks "
-                "suspicious, by its command line (command_line)."
+                "the wanted ones to the allow-list by namespace, consumer class and name - and, where what it runs "
+                "looks suspicious, by its command line (command_line)."
             ),
             result=result,
         )
