@@ -209,6 +209,10 @@ def _facts(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
             "domain": host.domain or host.workgroup,
             "part_of_domain": host.part_of_domain,
             "ps_version": profile.ps_version,
+            # WindowsIdentity.GetCurrent(): the token wmi_state runs with (the connecting account's).
+            "caller_sid": caller.sid,
+            "caller_name": f"{host.computer_name}\\{caller.user}",
+            "caller_groups": caller.token()[1:] if caller.token()[0] == caller.sid else caller.token(),
         }
     )
 
@@ -660,13 +664,16 @@ def _sd_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
         host.counters.count("refused_writes", f"namespace_sd:0x{exc.hresult:08X}")
         host.log("setsd_refused", namespace=namespace, hresult=f"0x{exc.hresult:08X}", reason=exc.reason)
         return OpOutcome({"error": _wmi_error(exc)})
+    return _read_written(lambda: host.namespaces.get_sd(namespace, token))
+
+
+def _read_written(read: Any) -> OpOutcome:
+    """wmi_state.ps1's Read-WrittenSd: the write happened; a read-back that fails (e.g. the caller removed its own
+    ReadSecurity) is the op's read_back_error, not a failed op."""
     try:
-        after = host.namespaces.get_sd(namespace, token)
+        return OpOutcome({"sd": base64.b64encode(read()).decode(), "read_back_error": None}, wrote=True)
     except WmiError as exc:
-        # The caller removed its own ReadSecurity: the write happened but wmi_state.ps1's read-back throws, so the
-        # op reports failure - what a user of the real module sees.
-        return OpOutcome({"error": _wmi_error(exc)}, wrote=True)
-    return OpOutcome({"sd": base64.b64encode(after).decode()}, wrote=True)
+        return OpOutcome({"sd": None, "read_back_error": _wmi_error(exc)}, wrote=True)
 
 
 def sacl_refusal(sd_base64: str) -> str | None:
@@ -713,10 +720,9 @@ def _sacl_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
         return OpOutcome({"error": _error("CHANGED_SINCE_READ", message)})
     try:
         host.namespaces.set_sacl(namespace, sd_from_bytes(base64.b64decode(op["sd"])).sacl or Acl(()), token)
-        after = _privileged_sd(host, namespace, token)
     except WmiError as exc:
         return OpOutcome({"error": _wmi_error(exc)})
-    return OpOutcome({"sd": base64.b64encode(after).decode()}, wrote=True)
+    return _read_written(lambda: _privileged_sd(host, namespace, token))
 
 
 _OPS = {

@@ -183,7 +183,13 @@ function Write-NamespaceSd($Operation) {
         throw (Format-OpError 'CHANGED_SINCE_READ' "the security descriptor of '$($Operation.namespace)' changed since it was read; nothing was written")
     }
     $null = Invoke-SystemSecurity $Operation.namespace 'SetSD' @{ SD = [byte[]]$bytes }
-    @{ sd = (Get-NamespaceSd $Operation.namespace) }
+    Read-WrittenSd $Operation.namespace
+}
+
+function Read-WrittenSd([string]$Namespace) {
+    # The write happened: a read-back that fails (the write took this account's access) is reported with it, so the
+    # op does not look as if nothing had been written.
+    try { @{ sd = (Get-NamespaceSd $Namespace); read_back_error = $null } } catch { @{ sd = $null; read_back_error = (ConvertTo-OpError $_) } }
 }
 
 function Write-NamespaceSacl($Operation) {
@@ -206,7 +212,7 @@ function Write-NamespaceSacl($Operation) {
         $converted = Invoke-CimMethod -Namespace 'root\cimv2' -ClassName Win32_SecurityDescriptorHelper -MethodName BinarySDToWin32SD -Arguments @{ BinarySD = [byte[]]$bytes } -ErrorAction Stop
         if ($converted.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "BinarySDToWin32SD returned $($converted.ReturnValue)" (ConvertTo-UInt32 $converted.ReturnValue)) }
         $null = Invoke-SystemSecurity $Operation.namespace 'SetSecurityDescriptor' @{ Descriptor = $converted.Descriptor }
-        @{ sd = (Get-NamespaceSd $Operation.namespace) }
+        Read-WrittenSd $Operation.namespace
     }
     finally { $null = Set-SecurityPrivilege $false }
 }
@@ -254,9 +260,11 @@ foreach ($operation in $module.Params.operations) {
             'facts' {
                 $os = Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction Stop
                 $cs = Get-CimInstance -ClassName Win32_ComputerSystem -ErrorAction Stop
+                $me = [System.Security.Principal.WindowsIdentity]::GetCurrent()  # the token this module runs with
                 @{ os_caption = "$($os.Caption)".Trim(); os_version = "$($os.Version)"; os_build = [int]$os.BuildNumber; product_type = [int]$os.ProductType
                     computer_name = $env:COMPUTERNAME; dns_host_name = $(if ($cs.PartOfDomain) { "$($cs.DNSHostName).$($cs.Domain)" } else { "$($cs.DNSHostName)" })
-                    domain = "$($cs.Domain)"; part_of_domain = [bool]$cs.PartOfDomain; ps_version = "$($PSVersionTable.PSVersion.Major).$($PSVersionTable.PSVersion.Minor)" }
+                    domain = "$($cs.Domain)"; part_of_domain = [bool]$cs.PartOfDomain; ps_version = "$($PSVersionTable.PSVersion.Major).$($PSVersionTable.PSVersion.Minor)"
+                    caller_sid = $me.User.Value; caller_name = $me.Name; caller_groups = @($me.Groups | ForEach-Object { $_.Value }) }
             }
             'registry_read' { try { Read-RegistryValue $operation.value } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
             'registry_write' { try { Write-RegistryValue $operation } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }

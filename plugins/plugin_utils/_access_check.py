@@ -43,6 +43,8 @@ __all__ = [
     "ControlLoss",
     "NamespaceAfter",
     "Token",
+    "caller_holder",
+    "control_holders",
     "control_loss",
     "granted_rights",
     "inherit_to_child",
@@ -59,24 +61,58 @@ OWNER_RIGHTS = "S-1-3-4"
 # Deny-like ACE types (ACCESS_DENIED, _OBJECT, _CALLBACK, _CALLBACK_OBJECT) are all treated as deny: SetSD never
 # writes them, but a descriptor read from a host may hold one, and counting it as a deny can only make the check
 # stricter. Allow-like types other than ACCESS_ALLOWED grant nothing here, for the same reason.
-_DENY_TYPES = frozenset({ACCESS_DENIED_ACE_TYPE, 0x06, 0x0A, 0x0C})
+DENY_TYPES = frozenset({ACCESS_DENIED_ACE_TYPE, 0x06, 0x0A, 0x0C})
+# Generic rights (GA, GX, GW, GR). How WMI maps them on a namespace is not documented, so the stricter reading is
+# taken both ways: a deny holding any of them denies every right, an allow grants nothing through them.
+GENERIC_RIGHTS = 0xF0000000
 
 
 @dataclass(frozen=True)
 class Token:
-    """The SIDs of one logon token (group membership is what the token holds: an ACE applies when its SID is one
-    of them)."""
+    """One logon token: ``sids`` it certainly holds (an allow or a deny to one of them applies), and SIDs it may hold
+    depending on the account, the authentication package or the domain (``possible``, and any domain's accounts with
+    a relative ID in ``possible_rids``): a deny to one of those is counted too, an allow is not. So the check never
+    credits a token with a right it may lack, nor misses a deny it may be subject to."""
 
     name: str
     sids: frozenset[str]
+    possible: frozenset[str] = frozenset()
+    possible_rids: frozenset[int] = frozenset()
+
+    def may_hold(self, sid: str) -> bool:
+        if sid in self.sids or sid in self.possible:
+            return True
+        parts = sid.split("-")
+        # S-1-5-21-<a>-<b>-<c>-<rid>: a domain's (or a machine's) account or group.
+        return (
+            len(parts) == 8
+            and parts[:4] == ["S", "1", "5", "21"]
+            and parts[7].isdigit()
+            and (int(parts[7]) in self.possible_rids)
+        )
 
 
 # Every SID below is documented in "Well-known SIDs" (https://learn.microsoft.com/en-us/windows/win32/secauthz/
 # well-known-sids) and "Security identifiers" (https://learn.microsoft.com/en-us/windows-server/identity/ad-ds/
-# manage/understand-security-identifiers). Only the SIDs every such token holds are listed; domain groups (Domain
-# Users, Domain Admins) and the NTLM/Kerberos authentication SIDs (S-1-5-64-x) depend on the account and are left
-# out. A deny to a SID that is missing here is therefore not seen; the SIDs that are here cover the groups a hardening
-# change is likely to deny (Everyone, Authenticated Users, Users, the logon groups).
+# manage/understand-security-identifiers). ``sids`` are the ones every such token holds; what depends on the account
+# (its domain groups, the authentication package's SID, asserted identity) is ``possible``: a deny to one of them is
+# refused, because some administrator's token holds it. The account this collection connects with is checked with
+# its real token, read from the host (caller_holder).
+_ADMIN_POSSIBLE = frozenset(
+    (
+        "S-1-5-64-10",  # NTLM Authentication
+        "S-1-5-64-14",  # SChannel Authentication
+        "S-1-5-64-21",  # Digest Authentication
+        "S-1-18-1",  # Authentication authority asserted identity (Kerberos, smart card)
+        "S-1-18-2",  # Service asserted identity
+        "S-1-5-14",  # Remote Interactive Logon (Remote Desktop)
+        "S-1-5-32-555",  # BUILTIN\Remote Desktop Users
+        "S-1-5-32-580",  # BUILTIN\Remote Management Users (WinRM)
+    )
+)
+# The built-in Administrator account, Domain Admins, Domain Users, Schema Admins, Enterprise Admins, Group Policy
+# Creator Owners: in some administrator's token, in any domain (or, for 500 and 513, on the machine itself).
+_ADMIN_POSSIBLE_RIDS = frozenset((500, 512, 513, 518, 519, 520))
 _ADMIN_COMMON = (
     "S-1-5-32-544",  # BUILTIN\Administrators (enabled in the elevated token)
     "S-1-1-0",  # Everyone
@@ -89,15 +125,21 @@ _ADMIN_COMMON = (
 ADMIN_NETWORK_TOKEN = Token(
     "BUILTIN\\Administrators (elevated, network logon as over WinRM)",
     frozenset((*_ADMIN_COMMON, "S-1-5-2")),  # NT AUTHORITY\NETWORK: WinRM logons are network logons
+    _ADMIN_POSSIBLE,
+    _ADMIN_POSSIBLE_RIDS,
 )
 ADMIN_INTERACTIVE_TOKEN = Token(
     "BUILTIN\\Administrators (elevated, interactive logon)",
     # NT AUTHORITY\INTERACTIVE, LOCAL and CONSOLE LOGON: the console logon an administrator repairs a host from.
     frozenset((*_ADMIN_COMMON, "S-1-5-4", "S-1-2-0", "S-1-2-1")),
+    _ADMIN_POSSIBLE,
+    _ADMIN_POSSIBLE_RIDS,
 )
 SYSTEM_TOKEN = Token(
     "NT AUTHORITY\\SYSTEM",
     frozenset(("S-1-5-18", "S-1-5-32-544", "S-1-1-0", "S-1-5-11")),  # LocalSystem is a member of Administrators
+    # A service running as LocalSystem (WMI itself, for one) also holds SERVICE, ALL SERVICES and its service SID.
+    frozenset(("S-1-5-6", "S-1-5-80-0", "S-1-2-0")),
 )
 
 
@@ -118,6 +160,26 @@ CONTROL_HOLDERS = (
     ControlHolder("BUILTIN\\Administrators", (ADMIN_NETWORK_TOKEN, ADMIN_INTERACTIVE_TOKEN)),
     ControlHolder("NT AUTHORITY\\SYSTEM", (SYSTEM_TOKEN,)),
 )
+
+
+def caller_holder(facts: t.Mapping[str, t.Any]) -> ControlHolder | None:
+    """The account this collection connects with, by the token the host reported for it (wmi_state's facts:
+    caller_sid, caller_groups): a deny to that very account, or to any group it is in, would lock this collection
+    out even where the modelled administrator tokens keep control. None when the host did not report it."""
+    sid = facts.get("caller_sid")
+    if not isinstance(sid, str) or not sid:
+        return None
+    groups = [str(group) for group in facts.get("caller_groups") or [] if group]
+    name = str(facts.get("caller_name") or sid)
+    token = Token(f"{name} (the account this collection connects with)", frozenset((sid, *groups)))
+    return ControlHolder(name, (token,))
+
+
+def control_holders(facts: t.Mapping[str, t.Any] | None) -> tuple[ControlHolder, ...]:
+    """Who must keep control on this host: CONTROL_HOLDERS and, when known, the connecting account."""
+    holder = caller_holder(facts or {})
+    return CONTROL_HOLDERS if holder is None else (*CONTROL_HOLDERS, holder)
+
 
 # The owner of an object implicitly holds READ_CONTROL and WRITE_DAC unless the DACL has an OWNER RIGHTS ACE
 # (MS-DTYP §2.5.3.2; https://learn.microsoft.com/en-us/windows/win32/secauthz/owner-rights). Microsoft does not say
@@ -149,13 +211,12 @@ def granted_rights(dacl: t.Sequence[Ace] | None, token: Token, owner: str | None
         if ace.flags & INHERIT_ONLY_ACE:
             continue
         sid = str(ace.sid)
-        applies = sid in token.sids or (sid == OWNER_RIGHTS and owner_rule and is_owner)
-        if not applies:
-            continue
-        if ace.type in _DENY_TYPES:
-            denied |= ace.mask & ~granted
-        elif ace.type == ACCESS_ALLOWED_ACE_TYPE:
-            granted |= ace.mask & ~denied
+        owner_ace = sid == OWNER_RIGHTS and owner_rule and is_owner
+        if ace.type in DENY_TYPES and (token.may_hold(sid) or owner_ace):
+            mask = REQUIRED_RIGHTS if ace.mask & GENERIC_RIGHTS else ace.mask
+            denied |= mask & ~granted
+        elif ace.type == ACCESS_ALLOWED_ACE_TYPE and (sid in token.sids or owner_ace):
+            granted |= ace.mask & ~GENERIC_RIGHTS & ~denied
     return granted
 
 
@@ -172,13 +233,19 @@ class ControlLoss:
         return f"on {self.namespace} {parts} ({self.reading})"
 
 
-def control_loss(namespace: str, dacl: t.Sequence[Ace] | None, owner: str | None) -> ControlLoss | None:
-    """None when Administrators (both logon kinds) and SYSTEM keep Enable, ReadSecurity and WriteSecurity in both
-    readings; else the first reading that locks any of them out, with what each token lacks."""
+def control_loss(
+    namespace: str,
+    dacl: t.Sequence[Ace] | None,
+    owner: str | None,
+    holders: t.Sequence[ControlHolder] = CONTROL_HOLDERS,
+) -> ControlLoss | None:
+    """None when every holder's tokens (Administrators both ways, SYSTEM, and the connecting account when given) keep
+    Enable, ReadSecurity and WriteSecurity in both readings; else the first reading that locks any of them out, with
+    what each token lacks."""
     for reading in READINGS:
         lacking = [
             (token.name, REQUIRED_RIGHTS & ~granted_rights(dacl, token, owner, owner_rule=reading == WITH_OWNER_RULE))
-            for holder in CONTROL_HOLDERS
+            for holder in holders
             for token in holder.tokens
         ]
         lacking = [(name, mask) for name, mask in lacking if mask]

@@ -51,7 +51,7 @@ from ._sd_model import (
     Acl,
 )
 from ._text import plural
-from ._wmi_errors import WmiActionError, op_value
+from ._wmi_errors import WmiActionError, op_value, written_value
 
 DOCS_GET_SECURITY_DESCRIPTOR = Reference(
     "GetSecurityDescriptor method of the __SystemSecurity class (Microsoft Learn): the SACL needs SeSecurityPrivilege",
@@ -341,7 +341,7 @@ class NamespaceAudit(Control):
         audited = list(decision.result.get("audited", []))
         for operation, result in zip(decision.writes, results, strict=True):
             name = operation["namespace"]
-            written = op_value(result, f"writing the SACL of {name}")
+            written = written_value(result, f"writing the SACL of {name}")
             namespace = _read_namespace({"namespace": name, "sd": written.get("sd"), "error": None})
             if not (namespace.audited and RECOMMENDED_ACE in namespace.sacl):
                 raise WmiActionError(

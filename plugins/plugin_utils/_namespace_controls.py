@@ -18,6 +18,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, replace
 
+from ._access_check import control_holders
 from ._control import Control, Decision, HostContext, Reference
 from ._namespace_findings import (
     FULL_OR_PARTIAL_WRITE,
@@ -32,7 +33,7 @@ from ._namespace_sd_info import parse_namespaces, read_reports, sd_reads
 from ._namespace_sd_plan import NamespaceSdRefusal, encode_sd, parse_request, plan
 from ._principals import principal_name
 from ._sd import ACCESS_ALLOWED_ACE_TYPE, SecurityDescriptor, Sid
-from ._wmi_errors import WmiActionError, op_value
+from ._wmi_errors import WmiActionError, op_value, written_value
 from ._wmi_rights import mask_to_rights
 
 # Is this finding accepted by an active exception? (control ID, finding) -> bool; the baseline supplies it.
@@ -202,7 +203,9 @@ class BroadGrants(NamespaceFindingsControl):
                 (e.namespace, e.sd) for e in entries[index + 1 :] if namespace_key(e.namespace).startswith(prefix)
             ]
             try:
-                fix = plan(parse_request(params), entry.sd, descendants=descendants)
+                fix = plan(
+                    parse_request(params), entry.sd, descendants=descendants, holders=control_holders(host.facts)
+                )
             except NamespaceSdRefusal as refusal:
                 notes.append(f"{entry.namespace}: not fixed automatically: {refusal.msg}")
                 continue
@@ -250,7 +253,7 @@ class BroadGrants(NamespaceFindingsControl):
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
         for operation, result in zip(decision.writes, results, strict=True):
-            op_value(result, f"writing the security descriptor of {operation['namespace']}")
+            written_value(result, f"writing the security descriptor of {operation['namespace']}")
         manual = [finding for finding in decision.findings if not self._fixable(finding)]
         if manual:
             return replace(decision, findings=manual)  # still drift: what is left needs a decision

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._access_check import ControlLoss, control_loss
+from ansible_collections.winsec.wmi.plugins.plugin_utils._access_check import DENY_TYPES, ControlLoss, control_loss
 from ansible_collections.winsec.wmi.plugins.plugin_utils._principals import principal_name
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
@@ -69,8 +69,6 @@ _PROVIDER_WRITE = 0x10
 # but marks an inherited ACE, which SetSD recomputes from the parent and ignores - sending one is a mistake
 # reported by its own code (inherited_ace).
 _CLIENT_FLAGS = 0x01 | 0x02 | 0x04 | 0x08
-# Deny-like types sort first among explicit ACEs: ACCESS_DENIED, _OBJECT, _CALLBACK, _CALLBACK_OBJECT.
-_DENY_TYPES = frozenset({ACCESS_DENIED_ACE_TYPE, 0x06, 0x0A, 0x0C})
 
 
 class NamespaceSdRefused(ValueError):
@@ -161,10 +159,12 @@ def lockout_refusal(losses: t.Sequence[ControlLoss], *, what: str = "the DACL") 
     return NamespaceSdRefused(
         "lockout",
         f"{what} would take Enable, ReadSecurity or WriteSecurity from BUILTIN\\Administrators (S-1-5-32-544, "
-        "as it connects over WinRM or at the console) or from NT AUTHORITY\\SYSTEM (S-1-5-18) - this collection "
+        "as it connects over WinRM or at the console, whatever its domain groups or authentication), from "
+        "NT AUTHORITY\\SYSTEM (S-1-5-18) or from the account this collection connects with - this collection "
         f"could no longer open, read or repair the namespace: {where}{more}. "
-        "Keep e.g. '(A;CI;CCDCLCSWRPWPRCWD;;;BA)' without a deny before it that covers Administrators or SYSTEM "
-        f"(Everyone, Authenticated Users, Users, NETWORK, INTERACTIVE, OWNER RIGHTS...). {ALLOW_LOCKOUT_BYPASSES}.",
+        "Keep e.g. '(A;CI;CCDCLCSWRPWPRCWD;;;BA)' without a deny before it that covers Administrators, SYSTEM or "
+        "the connecting account (Everyone, Authenticated Users, Users, NETWORK, INTERACTIVE, OWNER RIGHTS, Domain "
+        f"Admins, Domain Users, the account itself...). {ALLOW_LOCKOUT_BYPASSES}.",
     )
 
 
@@ -279,8 +279,9 @@ def canonical_order(aces: tuple[Ace, ...] | list[Ace]) -> tuple[Ace, ...]:
     """
     explicit = [ace for ace in aces if not ace.inherited]
     inherited = [ace for ace in aces if ace.inherited]
-    deny = [ace for ace in explicit if ace.type in _DENY_TYPES]
-    rest = [ace for ace in explicit if ace.type not in _DENY_TYPES]
+    # Deny-like types (DENY_TYPES) sort first among explicit ACEs.
+    deny = [ace for ace in explicit if ace.type in DENY_TYPES]
+    rest = [ace for ace in explicit if ace.type not in DENY_TYPES]
     return (*deny, *rest, *inherited)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ._access_check import control_holders
 from ._control import Control, Decision, HostContext, Reference
 from ._namespace_findings import decode_sd
 from ._namespace_policy import same_explicit_state
@@ -27,7 +28,7 @@ from ._namespace_sd_plan import (
 )
 from ._sd import Acl, SecurityDescriptor, SecurityDescriptorError, sd_from_sddl, sd_to_sddl
 from ._text import plural
-from ._wmi_errors import WmiActionError, op_value
+from ._wmi_errors import WmiActionError, op_value, written_value
 
 DOCS_SETSD = Reference(
     "__SystemSecurity.SetSD method (Microsoft Learn)",
@@ -113,7 +114,9 @@ class NamespaceSd(Control):
             if child.get("sd") and not child.get("error")
         ]
         unreadable = [str(child.get("namespace")) for child in entries[1:] if child.get("error") or not child.get("sd")]
-        decision = plan(request, current, descendants=descendants)
+        decision = plan(
+            request, current, descendants=descendants, unreadable=unreadable, holders=control_holders(host.facts)
+        )
         namespace = str(entry.get("namespace") or request.namespace)
         changes = describe_changes(current, decision.candidate, resolved)
         result: dict[str, t.Any] = {
@@ -125,6 +128,7 @@ class NamespaceSd(Control):
         }
         warnings = []
         if unreadable and decision.changed:
+            # Only a change that adds rights gets here (plan refuses the others unless allow_lockout is true).
             warnings.append(
                 f"{plural(len(unreadable), 'descendant namespace')} of {namespace} could not be read "
                 f"({', '.join(unreadable[:5])}); the lock-out check could not judge them."
@@ -174,7 +178,7 @@ class NamespaceSd(Control):
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
         namespace = decision.result["namespace"]
-        written = op_value(results[0], f"writing the security descriptor of {self.request.namespace}")
+        written = written_value(results[0], f"writing the security descriptor of {self.request.namespace}")
         after = decode_host_sd(str(written["sd"]))
         result = {**decision.result, "sddl": sd_to_sddl(after)}
         if not same_explicit_state(after, self._candidate):

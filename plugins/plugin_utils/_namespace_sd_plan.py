@@ -15,10 +15,19 @@ import base64
 import typing as t
 from dataclasses import dataclass, replace
 
-from ._access_check import OWNER_RIGHTS, ControlLoss, control_loss, namespaces_after
+from ._access_check import (
+    CONTROL_HOLDERS,
+    DENY_TYPES,
+    OWNER_RIGHTS,
+    ControlHolder,
+    ControlLoss,
+    control_loss,
+    namespaces_after,
+)
 from ._acl_view import acl_view
 from ._namespace_findings import is_admin_sid, namespace_key, normalise_namespace
 from ._namespace_policy import (
+    ALLOW_LOCKOUT_BYPASSES,
     NamespaceSdRefused,
     canonical_order,
     explicit_aces,
@@ -42,7 +51,7 @@ from ._sd import (
     sd_to_sddl,
 )
 from ._sddl import DomainAliasError
-from ._text import as_written
+from ._text import as_written, plural
 from ._wmi_errors import WmiActionError
 from ._wmi_rights import INHERIT_FLAGS, inherit_name, mask_to_rights, rights_to_mask
 
@@ -428,16 +437,18 @@ def subtree_losses(
     new_explicit: t.Sequence[Ace],
     protected: bool,
     descendants: t.Sequence[tuple[str, SecurityDescriptor]] = (),
+    holders: t.Sequence[ControlHolder] = CONTROL_HOLDERS,
 ) -> list[ControlLoss]:
-    """Where Administrators and SYSTEM would both lose control after the write: the namespace itself, and every
-    descendant that had control before and would lose it (its effective DACL recomputed from the new parent's)."""
+    """Where a holder (Administrators, SYSTEM, the connecting account) would lose control after the write: the
+    namespace itself, and every descendant that had control before and would lose it (its effective DACL recomputed
+    from the new parent's)."""
     owner = str(current.owner) if current.owner else None
     losses: list[ControlLoss] = []
     for state in namespaces_after(namespace, owner, new_explicit, protected, _inherited(current), descendants):
-        loss = control_loss(state.namespace, state.effective, state.owner)
+        loss = control_loss(state.namespace, state.effective, state.owner, holders)
         if loss is None or not state.changed:
             continue
-        if state.before is not None and control_loss(state.namespace, state.before, state.owner) is not None:
+        if state.before is not None and control_loss(state.namespace, state.before, state.owner, holders) is not None:
             continue  # a descendant already out of control is not this change's doing
         losses.append(loss)
     return losses
@@ -449,16 +460,40 @@ def _inherited(current: SecurityDescriptor) -> tuple[Ace, ...]:
     return tuple(ace for ace in (current.dacl.aces if current.dacl else ()) if ace.inherited)
 
 
+def only_widens(current: SecurityDescriptor, new_explicit: t.Sequence[Ace], protected: bool) -> bool:
+    """True when the write can only add rights: no new deny, every explicit allow kept with at least its rights, the
+    protection unchanged. Such a change cannot lock anyone out anywhere below, read or not."""
+    if protected != bool(current.control & SE_DACL_PROTECTED):
+        return False
+    before = [ace for ace in (current.dacl.aces if current.dacl else ()) if not ace.inherited]
+    if any(ace.type in DENY_TYPES for ace in new_explicit if ace not in before):
+        return False
+    return all(
+        any(
+            new.type == old.type and new.sid == old.sid and new.flags == old.flags and old.mask & ~new.mask == 0
+            for new in new_explicit
+        )
+        for old in before
+        if old.type not in DENY_TYPES
+    )
+
+
 def plan(
     request: Request,
     current: SecurityDescriptor,
     descendants: t.Sequence[tuple[str, SecurityDescriptor]] = (),
+    *,
+    unreadable: t.Sequence[str] = (),
+    holders: t.Sequence[ControlHolder] = CONTROL_HOLDERS,
 ) -> Plan:
     """Merge the request with the host's descriptor; refuse (after the read, before any write - in check mode too)
     what must not be written.
 
     ``descendants``: (namespace, descriptor read with GetSD) for every descendant, depth first, parents before
-    children; the lock-out check covers each of them. Left empty, only the namespace itself is checked."""
+    children; the lock-out check covers each of them. Left empty, only the namespace itself is checked.
+    ``unreadable``: descendants whose descriptor could not be read; a change that may take rights away is refused,
+    since the check cannot judge them. ``holders``: who must keep control (control_holders(facts) adds the
+    connecting account)."""
     for what, wanted, have in (("owner", request.owner, current.owner), ("group", request.group, current.group)):
         if wanted is not None and wanted[1] != have:
             raise _refuse(
@@ -489,10 +524,20 @@ def plan(
                 continue
             raise NamespaceSdRefusal(problem, request.namespace, contacted=True)
         if not request.allow_lockout:
-            losses = subtree_losses(request.namespace, current, new_explicit, protected, descendants)
+            losses = subtree_losses(request.namespace, current, new_explicit, protected, descendants, holders)
             if losses:
                 refusal = lockout_refusal(losses, what="after this change the effective DACLs")
                 raise NamespaceSdRefusal(refusal, request.namespace, contacted=True)
+            if unreadable and not only_widens(current, new_explicit, protected):
+                raise _refuse(
+                    "lockout",
+                    f"this change may take rights away below {request.namespace}, and the lock-out check cannot "
+                    f"judge {plural(len(unreadable), 'descendant namespace')} whose descriptor could not be read "
+                    f"({', '.join(unreadable[:5])}): the administrators may keep control there only through what "
+                    f"this namespace passes down. Find out why they cannot be read first. {ALLOW_LOCKOUT_BYPASSES}.",
+                    request.namespace,
+                    contacted=True,
+                )
     return Plan(current, candidate, predicted if changed else current, changed, describe_changes(current, candidate))
 
 

@@ -178,6 +178,22 @@ class WmiOperationError(WmiActionError):
         self.error = error
 
 
+def written_value(result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]:
+    """The result of a write that reads its result back (sd_set, sacl_set): op_value, and when the write was made but
+    the read-back failed, a failure that says the write happened (changed) - never one that looks like no change."""
+    value = op_value(result, context)
+    if value.get("read_back_error"):
+        error = describe_error(value["read_back_error"])
+        raise WmiActionError(
+            f"{context}: the write was made, but reading the result back failed - {error.sentence()} The connecting "
+            "account may have lost access to what it wrote; check the namespace's security from an administrator's "
+            "console (wmimgmt.msc) before running again.",
+            changed=True,
+            read_back_error=error.to_dict(),
+        )
+    return value
+
+
 class WmiCaller(t.Protocol):
     """What the module logic in plugin_utils needs from the action plugin (WmiAction implements it)."""
 

@@ -270,3 +270,39 @@ def test_rollback_needs_exact_mode_and_a_dacl(fleet, run_playbook):
     assert "needs mode=exact" in run.result("ws2022", "present")["msg"]
     assert run.result("ws2022", "nodacl")["refusal"] == "no_dacl"
     assert fleet.counters("ws2022")["module_executions"] == {}
+
+
+def _deny_to_the_connecting_account(rights, **extra):
+    return {
+        "name": "deny",
+        "winsec.wmi.namespace_sd": {
+            "namespace": "root\\cimv2",
+            "mode": "present",
+            "aces": [{"principal": "simadmin", "type": "deny", "rights": rights}],
+            **extra,
+        },
+        "ignore_errors": True,
+    }
+
+
+def test_a_deny_to_the_account_this_collection_connects_with_is_refused(fleet, run_playbook):
+    # The modelled administrator tokens cannot hold one account's own SID: the guard also checks the token the host
+    # reports for the connecting account (wmi_state facts), so a deny to it is a lock-out.
+    before = fleet.state("ws2022")["namespaces"]["root\\cimv2"]
+    run = run_playbook(
+        fleet, [_deny_to_the_connecting_account(["Enable", "ReadSecurity", "WriteSecurity"])], hosts="ws2022"
+    )
+    deny = run.result("ws2022", "deny")
+    assert deny.get("refusal") == "lockout" and "connects with" in deny["msg"], deny
+    assert fleet.state("ws2022")["namespaces"]["root\\cimv2"] == before
+    assert fleet.counters("ws2022")["writes"] == 0
+
+
+def test_a_write_that_took_the_accounts_own_access_says_it_was_written(fleet, run_playbook):
+    # With allow_lockout the write goes through and the read-back fails: the result is failed AND changed, with
+    # what to do, never "changed: false" as if nothing had been written.
+    run = run_playbook(fleet, [_deny_to_the_connecting_account(["ReadSecurity"], allow_lockout=True)], hosts="ws2022")
+    deny = run.result("ws2022", "deny")
+    assert fleet.counters("ws2022")["writes"] == 1
+    assert run.status("ws2022", "deny") == "failed" and deny["changed"] is True, deny
+    assert "the write was made" in deny["msg"] and deny["read_back_error"]["name"] == "WBEM_E_ACCESS_DENIED"

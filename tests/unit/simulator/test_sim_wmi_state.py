@@ -53,6 +53,9 @@ def test_facts_and_registry_reads(small_fleet: Fleet) -> None:
             {"op": "registry_read", "value": "dcom_require_integrity_activation_authentication_level"},
         ],
     )["results"]
+    caller = admin(ws2003)
+    assert facts.pop("caller_sid") == caller.sid and facts.pop("caller_name") == f"WS2003\\{caller.user}"
+    assert "S-1-5-32-544" in facts.pop("caller_groups")  # the token wmi_state runs with
     assert facts == {
         "op": "facts",
         "failed": False,

@@ -231,6 +231,8 @@ ORACLE_ADMINS = [
     [*ORACLE_ADMIN_COMMON, "S-1-5-4", "S-1-2-0", "S-1-2-1"],
 ]
 ORACLE_SYSTEM = [["S-1-5-18", "S-1-5-32-544", "S-1-1-0", "S-1-5-11"]]
+# Of SID_POOL, what an administrator's token may hold depending on the account: a domain's Domain Admins (RID 512).
+ORACLE_ADMIN_POSSIBLE = frozenset({"S-1-5-21-1-2-3-512"})
 NEEDED = sim.WBEM_ENABLE | sim.READ_CONTROL | sim.WRITE_DAC
 
 SID_POOL = [
@@ -272,14 +274,19 @@ def oracle_locked(tree: sim.NamespaceTree, path: str) -> bool:
     ownerless = sim.EffectiveSd(None, effective.group, effective.aces, effective.protected)
     for sd, with_owner in ((effective, True), (ownerless, False)):
 
-        def keeps(tokens: list[list[str]], sd: sim.EffectiveSd = sd, with_owner: bool = with_owner) -> bool:
+        def keeps(
+            tokens: list[list[str]], possible: frozenset[str], sd: sim.EffectiveSd = sd, with_owner: bool = with_owner
+        ) -> bool:
+            # A SID some such token may hold: its deny counts, its allow does not (the allow is dropped, the SID added).
+            aces = None if sd.aces is None else tuple(a for a in sd.aces if a.type != 0 or a.sid not in possible)
+            walked = sim.EffectiveSd(sd.owner, sd.group, aces, sd.protected)
             for token in tokens:
-                sids = [*token, "S-1-3-4"] if with_owner and sd.owner in token else token
-                if sim.access_mask(sd, sids) & NEEDED != NEEDED:
+                sids = [*token, *possible, "S-1-3-4"] if with_owner and sd.owner in token else [*token, *possible]
+                if sim.access_mask(walked, sids) & NEEDED != NEEDED:
                     return False
             return True
 
-        if not (keeps(ORACLE_ADMINS) and keeps(ORACLE_SYSTEM)):
+        if not (keeps(ORACLE_ADMINS, ORACLE_ADMIN_POSSIBLE) and keeps(ORACLE_SYSTEM, frozenset())):
             return True
     return False
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.winsec.wmi.plugins.plugin_utils._access_check import control_holders, control_loss
 from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_findings import normalise_namespace
 from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_plan import (
     NamespaceSdRefusal,
@@ -9,8 +10,8 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_plan impo
     plan,
     resolve,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_sddl
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Ace, Sid, sd_from_sddl, sd_to_sddl
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, written_value
 
 BASE = {
     "namespace": "root",
@@ -287,3 +288,71 @@ def test_a_domain_alias_says_what_to_write_instead(alias):
     assert refused.value.result["refusal"] == "invalid_sddl"
     assert "full SID (S-1-5-21-<domain>-" in refused.value.msg and "aces" in refused.value.msg
     assert "domain_sid" not in refused.value.msg  # namespace_sd has no such option
+
+
+CALLER = {
+    "caller_sid": "S-1-5-21-9-9-9-1104",
+    "caller_name": "CORP\\ops-admin",
+    "caller_groups": ["S-1-1-0", "S-1-5-32-544", "S-1-5-21-9-9-9-1200"],
+}
+
+
+def deny(sid: str, rights: str = "CCRCWD", flags: str = "CI") -> dict:
+    return {"mode": "present", "sddl": f"D:(D;{flags};{rights};;;{sid})"}
+
+
+@pytest.mark.parametrize(
+    "sid",
+    [
+        "S-1-5-21-1-2-3-512",  # Domain Admins of any domain: in some administrator's token
+        "S-1-5-21-1-2-3-513",  # Domain Users
+        "S-1-5-21-1-2-3-500",  # a built-in Administrator account
+        "S-1-5-64-10",  # NTLM Authentication: every NTLM logon, administrators' too
+        "S-1-18-1",  # Authentication authority asserted identity (Kerberos)
+        "S-1-5-80-0",  # ALL SERVICES: WMI runs as a LocalSystem service
+    ],
+)
+def test_a_deny_to_a_sid_an_administrator_or_system_may_hold_is_a_lockout(sid):
+    assert refused_code(deny(sid)) == "lockout"
+
+
+def test_an_allow_to_a_sid_they_may_hold_does_not_count_as_keeping_control():
+    # Administrators keep control only through SIDs they certainly hold: an allow to Domain Admins proves nothing.
+    domain_admins_only = "D:(A;CI;CCDCLCSWRPWPRCWD;;;S-1-5-21-1-2-3-512)(A;CI;CCDCLCSWRPWPRCWD;;;SY)"
+    assert refused_code({"sddl": domain_admins_only}, current="O:BAG:BAD:" + ADMIN) == "lockout"
+
+
+@pytest.mark.parametrize("rights", [0x10000000, 0x40000000, 0x80000000, 0x20000000])
+def test_a_deny_of_generic_rights_on_the_host_is_read_as_a_deny_of_every_right(rights):
+    # SetSD refuses generic bits, but a descriptor read from a host may hold them (written some other way). How WMI
+    # maps them on a namespace is not documented: the stricter reading, in the guard and in WMI-003 alike.
+    dacl = [Ace(1, 0, rights, Sid.parse("S-1-5-32-544")), *sd_from_sddl("D:" + ADMIN).dacl.aces]
+    assert control_loss("root", dacl, "S-1-5-32-544") is not None
+    allow_generic = [Ace(0, 0, 0x10000000, Sid.parse("S-1-5-32-544")), Ace(0, 0, 0xE0000, Sid.parse("S-1-5-18"))]
+    assert control_loss("root", allow_generic, None) is not None  # GENERIC_ALL is not counted as granting
+
+
+def test_a_deny_to_the_connecting_account_or_one_of_its_groups_is_a_lockout():
+    holders = control_holders(CALLER)
+    for sid in ("S-1-5-21-9-9-9-1104", "S-1-5-21-9-9-9-1200"):
+        assert refused_code(deny(sid), holders=holders) == "lockout"
+        assert refused_code(deny(sid)) is None  # without the host's report the account is unknown
+    assert refused_code(deny("S-1-5-21-9-9-9-1300"), holders=holders) is None  # another account may be denied
+    assert control_holders({}) == control_holders({"caller_sid": ""})  # nothing reported: the modelled holders
+
+
+def test_an_unreadable_descendant_refuses_a_change_that_may_take_rights_away():
+    unreadable = ["root\\cimv2\\Locked"]
+    assert refused_code(deny("S-1-5-21-9-9-9-1300"), unreadable=unreadable) == "lockout"
+    assert refused_code({"mode": "absent", "sddl": "D:(A;CI;CCWP;;;AU)"}, unreadable=unreadable) == "lockout"
+    # Adding or widening an allow cannot lock anyone out, read or not.
+    assert refused_code({"mode": "present", "sddl": "D:(A;CI;CCDC;;;AU)"}, unreadable=unreadable) is None
+    assert refused_code({**deny("S-1-5-21-9-9-9-1300"), "allow_lockout": True}, unreadable=unreadable) is None
+
+
+def test_written_value_reports_a_write_whose_read_back_failed_as_changed():
+    error = {"code": "WMI", "hresult": 0x80041003, "message": "denied"}
+    with pytest.raises(WmiActionError) as raised:
+        written_value({"op": "sd_set", "failed": False, "sd": None, "read_back_error": error}, "writing root")
+    assert raised.value.result["changed"] is True and "the write was made" in raised.value.msg
+    assert written_value({"op": "sd_set", "failed": False, "sd": "AQ==", "read_back_error": None}, "x")["sd"] == "AQ=="
