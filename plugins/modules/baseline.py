@@ -54,6 +54,10 @@ options:
       - The explicit descriptors of control V(WMI-002), each with the options of M(winsec.wmi.namespace_sd)
         (C(namespace), C(sddl) or C(aces), C(mode), C(allow_lockout)). The default makes sure BUILTIN\Administrators
         keeps full control of V(root) and everything below it, which Windows' own default already grants.
+      - Each item is validated against M(winsec.wmi.namespace_sd)'s options and rules before any host is contacted,
+        exactly as that module validates them (C(allow_lockout="false") is V(false), an unknown C(mode) or ACE
+        C(type) is refused, an ACE needs a C(principal)); an error names the item, for example
+        C(namespace_sds[1].aces[0].principal).
     type: list
     elements: dict
     default:
@@ -102,6 +106,8 @@ options:
       - By default the control reads every namespace (C(namespaces=[root]), C(recurse=true)), because a permanent
         subscription can be registered in any namespace; a namespace that cannot be read makes the control V(error),
         never V(compliant).
+      - Validated against M(winsec.wmi.event_subscription_info)'s options before any host is contacted (each
+        C(allowed) entry is a dictionary with C(consumer) and C(consumer_class)).
     type: dict
     default: {}
   namespace_audit:
@@ -118,17 +124,37 @@ options:
         reports only.
     type: dict
     default: {}
+    suboptions:
+      enabled:
+        description: Run control V(WMI-022).
+        type: bool
+        default: false
+      namespaces:
+        description: The namespaces whose SACLs are read, each with every namespace below it (default V(root)).
+        type: list
+        elements: str
+      set_sacl:
+        description: Let O(mode=enforce) add the audit entry where it is missing.
+        type: bool
+        default: false
   dcom:
     description:
       - Options of control V(WMI-021). C(remove_legacy_exception=true) lets O(mode=enforce) remove a
         C(RequireIntegrityActivationAuthenticationLevel=0) exception; by default it is reported only.
     type: dict
     default: {}
+    suboptions:
+      remove_legacy_exception:
+        description: Let O(mode=enforce) remove the legacy exception.
+        type: bool
+        default: false
   exceptions:
     description:
       - Accepted findings. A finding that matches an active exception is reported with its reason and is never
         "fixed"; a control whose findings are all excepted has the status V(excepted). An expired exception does
         not apply, and the finding says so.
+      - Every item is validated before any host is contacted; C(control) and C(reason) must be non-empty strings
+        (V(null) is refused, not read as the text C(None)), and an error names the item (C(exceptions[2].reason)).
     type: list
     elements: dict
     default: []
@@ -148,7 +174,8 @@ options:
         type: str
         required: true
       expires:
-        description: The last day the exception applies (YYYY-MM-DD).
+        description:
+          - The last day the exception applies (YYYY-MM-DD). An unquoted YAML date is read the same way.
         type: str
   fail_on_drift:
     description: Fail the host when drift remains that no exception accepts.

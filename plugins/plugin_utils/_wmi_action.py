@@ -19,10 +19,17 @@ from __future__ import annotations
 import abc
 import copy
 import typing as t
+from dataclasses import dataclass, field
 
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.common.validation import (
+    check_mutually_exclusive,
+    check_required_if,
+    check_required_one_of,
+    check_required_together,
+)
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
@@ -56,6 +63,133 @@ def argspec_from_options(options: t.Mapping[str, t.Any]) -> dict[str, dict[str, 
 def argspec_from_doc(documentation: str) -> dict[str, dict[str, t.Any]]:
     """The argument spec of a module, read from its DOCUMENTATION YAML."""
     return argspec_from_options(yaml.load(documentation, Loader=_YAML_LOADER).get("options") or {})
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """The options of one dictionary (an argument spec) and the rules between them, as an action plugin declares
+    them. An option of a module that takes another module's options (the baseline's namespace_sds items are
+    winsec.wmi.namespace_sd's options) is checked with that module's OptionSpec, so the two never drift."""
+
+    options: t.Mapping[str, t.Mapping[str, t.Any]]
+    mutually_exclusive: t.Sequence[t.Sequence[str]] = ()
+    required_one_of: t.Sequence[t.Sequence[str]] = ()
+    required_together: t.Sequence[t.Sequence[str]] = ()
+    required_if: t.Sequence[t.Sequence[t.Any]] = ()
+    # Sub-options that are themselves another module's options: option name -> that module's OptionSpec.
+    nested: t.Mapping[str, OptionSpec] = field(default_factory=dict)
+
+    @classmethod
+    def of_action(cls, action: type[WmiAction]) -> OptionSpec:
+        """A module's options and rules, from its action plugin (the DOCUMENTATION and the class's rules)."""
+        return cls(
+            argspec_from_doc(action.DOCUMENTATION),
+            mutually_exclusive=action.MUTUALLY_EXCLUSIVE,
+            required_one_of=action.REQUIRED_ONE_OF,
+            required_together=action.REQUIRED_TOGETHER,
+            required_if=action.REQUIRED_IF,
+        )
+
+
+def _type_name(value: t.Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, t.Mapping):
+        return "a dictionary"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _shape_errors(entry: t.Mapping[str, t.Any], value: t.Any, where: str) -> list[str]:
+    """What ansible's type conversion would silently accept: a list or dictionary turned into its Python text
+    (a namespace given as [root] became "['root']", which matches nothing) and a string parsed as 'k=v' where a
+    dictionary is expected."""
+    wanted = entry.get("type", "str")
+    if value is None:
+        # Ansible keeps a null only where the default is null; elsewhere it fails with a Python type name.
+        return (
+            [] if entry.get("default") is None else [f"{where}: expected a {wanted}, got null; leave it out instead."]
+        )
+    if wanted == "str" and isinstance(value, (t.Mapping, list)):
+        return [f"{where}: expected a string, got {_type_name(value)}."]
+    if wanted == "dict" and not isinstance(value, t.Mapping):
+        return [f"{where}: expected a dictionary of options, got {_type_name(value)}."]
+    if wanted == "list" and isinstance(value, list):
+        element = entry.get("elements")
+        for index, item in enumerate(value):
+            if element == "str" and isinstance(item, (t.Mapping, list)):
+                return [f"{where}[{index}]: expected a string, got {_type_name(item)}."]
+            if element == "str" and item is None:
+                return [f"{where}[{index}]: expected a string, got null."]
+            if element == "dict" and not isinstance(item, t.Mapping):
+                return [f"{where}[{index}]: expected a dictionary of options, got {_type_name(item)}."]
+    return []
+
+
+def validate_option(
+    name: str, entry: t.Mapping[str, t.Any], given: t.Mapping[str, t.Any], where: str, sub: OptionSpec | None
+) -> tuple[t.Any, list[str]]:
+    """Validate one option of the dictionary ``given`` (its value, or its absence) and, below it, every item of its
+    sub-options, naming each error by its path (``namespace_sds[1].aces[0].principal: ...``).
+
+    Ansible's ArgumentSpecValidator converts and checks the value ("false" -> False, choices, types); on top of it, a
+    required option given as null or empty is missing (ansible would turn null into "" and accept it), and
+    containers are never converted to strings (see _shape_errors)."""
+    if sub is None and "options" in entry:
+        sub = OptionSpec(entry["options"])
+    value = given.get(name)
+    if entry.get("required") and (value is None or (isinstance(value, str) and not value.strip())):
+        shown = "missing" if name not in given else ("null" if value is None else "empty")
+        return None, [f"{where}: give a {name}; it is required and was {shown}."]
+    errors = _shape_errors(entry, value, where) if name in given else []
+    if errors:
+        return None, errors
+    flat = {key: copy.deepcopy(item) for key, item in entry.items() if key != "options"}
+    outcome = ArgumentSpecValidator({name: flat}).validate({name: value} if name in given else {})
+    if outcome.error_messages:
+        return None, [f"{where}: {message}" for message in outcome.error_messages]
+    result = outcome.validated_parameters.get(name)
+    if sub is None or result is None:
+        return result, []
+    if isinstance(result, list):
+        items, errors = [], []
+        for index, item in enumerate(result):
+            checked, item_errors = validate_options(sub, item, f"{where}[{index}]")
+            items.append(checked)
+            errors.extend(item_errors)
+        return items, errors
+    return validate_options(sub, result, where)
+
+
+def validate_options(spec: OptionSpec, given: t.Any, where: str) -> tuple[dict[str, t.Any], list[str]]:
+    """Validate a dictionary of options against ``spec``; every error names its path below ``where``."""
+    if not isinstance(given, t.Mapping):
+        return {}, [f"{where}: expected a dictionary of options, got {_type_name(given)}."]
+    errors = [
+        f"{where}.{key}: unsupported option; supported: {', '.join(sorted(spec.options))}."
+        for key in sorted(set(given) - set(spec.options), key=str)
+    ]
+    validated: dict[str, t.Any] = {}
+    for name, entry in spec.options.items():
+        validated[name], option_errors = validate_option(name, entry, given, f"{where}.{name}", spec.nested.get(name))
+        errors.extend(option_errors)
+    # The rules between options count only the options given a value: a null is not given (as for the module);
+    # required_if compares values, so it sees the defaults too.
+    given_values = {key: value for key, value in given.items() if value is not None}
+    values = {key: value for key, value in validated.items() if value is not None}
+    for check, rules, parameters in (
+        (check_mutually_exclusive, spec.mutually_exclusive, given_values),
+        (check_required_one_of, spec.required_one_of, given_values),
+        (check_required_together, spec.required_together, given_values),
+        (check_required_if, spec.required_if, values),
+    ):
+        if rules:
+            try:
+                check(rules, parameters)
+            except TypeError as exc:
+                errors.append(f"{where}: {exc}")
+    return validated, errors
 
 
 class WmiAction(ActionBase, metaclass=abc.ABCMeta):
@@ -106,9 +240,22 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
         result["invocation"] = {"module_args": invocation_args}
         return result
 
+    def nested_options(self) -> dict[str, OptionSpec | None]:
+        """Options whose items are validated one by one, each error naming its path (``namespace_sds[1].mode``):
+        name -> the OptionSpec of another module whose options they are, or None for the DOCUMENTATION's own
+        sub-options. None by default: ansible's validator checks the sub-options."""
+        return {}
+
     def _validate(self, args: dict[str, t.Any]) -> tuple[dict[str, t.Any], set[str], str | None]:
+        spec = argspec_from_doc(self.DOCUMENTATION)
+        nested = {name: sub for name, sub in self.nested_options().items() if name in spec}
+        # Passed through as given here, then checked item by item below.
+        top_level = {
+            name: {"type": "raw", "default": entry.get("default")} if name in nested else entry
+            for name, entry in spec.items()
+        }
         validator = ArgumentSpecValidator(
-            argspec_from_doc(self.DOCUMENTATION),
+            top_level,
             mutually_exclusive=self.MUTUALLY_EXCLUSIVE or None,
             required_together=self.REQUIRED_TOGETHER or None,
             required_one_of=self.REQUIRED_ONE_OF or None,
@@ -122,7 +269,14 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
                 msg = f"Unsupported parameters for ({self._task.action}) module: {msg}"
             # The validator quotes the offending value: a 100,000-character argument must not come back whole.
             return args, no_log_values, truncate_for_message(msg, VALIDATION_MESSAGE_LIMIT)
-        return outcome.validated_parameters, no_log_values, None
+        validated = outcome.validated_parameters
+        errors: list[str] = []
+        for name, sub in nested.items():
+            validated[name], option_errors = validate_option(name, spec[name], args, name, sub)
+            errors.extend(option_errors)
+        if errors:
+            return args, no_log_values, truncate_for_message("; ".join(errors), VALIDATION_MESSAGE_LIMIT)
+        return validated, no_log_values, None
 
     @property
     def check_mode(self) -> bool:
