@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
-    ACCESS_DENIED_ACE_TYPE,
     CONTAINER_INHERIT_ACE,
+    DENY_LIKE_ACE_TYPES,
     INHERIT_ONLY_ACE,
     INHERITED_ACE,
     NO_PROPAGATE_INHERIT_ACE,
@@ -61,7 +61,7 @@ OWNER_RIGHTS = "S-1-3-4"
 # Deny-like ACE types (ACCESS_DENIED, _OBJECT, _CALLBACK, _CALLBACK_OBJECT) are all treated as deny: SetSD never
 # writes them, but a descriptor read from a host may hold one, and counting it as a deny can only make the check
 # stricter. Allow-like types other than ACCESS_ALLOWED grant nothing here, for the same reason.
-DENY_TYPES = frozenset({ACCESS_DENIED_ACE_TYPE, 0x06, 0x0A, 0x0C})
+DENY_TYPES = DENY_LIKE_ACE_TYPES
 # Generic rights (GA, GX, GW, GR). How WMI maps them on a namespace is not documented, so the stricter reading is
 # taken both ways: a deny holding any of them denies every right, an allow grants nothing through them.
 GENERIC_RIGHTS = 0xF0000000

@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from ._control import Control, Decision, HostContext, Reference
 from ._os_profile import OsProfile
-from ._unsecapp import STRING_TYPES, _number_in_text, data_as_string
+from ._unsecapp import STRING_TYPES, data_as_string, number_in_text
 from ._wmi_errors import op_value
 
 KB5004442 = Reference(
@@ -82,10 +82,10 @@ def _reads_as_zero(read: t.Mapping[str, t.Any]) -> bool:
     if reg_type in ("REG_DWORD", "REG_QWORD"):
         return data == 0
     if reg_type in STRING_TYPES and isinstance(data, str):
-        return _number_in_text(data) == 0
+        return number_in_text(data) == 0
     if reg_type == "REG_MULTI_SZ" and isinstance(data, list):
         # Read as a string, a REG_MULTI_SZ yields its first string.
-        return bool(data) and isinstance(data[0], str) and _number_in_text(data[0]) == 0
+        return bool(data) and isinstance(data[0], str) and number_in_text(data[0]) == 0
     if reg_type in ("REG_BINARY", "REG_NONE") and isinstance(data, str):
         try:
             raw = base64.b64decode(data, validate=True)

@@ -22,11 +22,9 @@ from ._namespace_policy import is_canonical
 from ._principals import WELL_KNOWN_PRINCIPALS, principal_name
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
-    ACCESS_ALLOWED_CALLBACK_ACE_TYPE,
-    ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE,
-    ACCESS_ALLOWED_OBJECT_ACE_TYPE,
     ACCESS_DENIED_ACE_TYPE,
     ACE_TYPE_NAMES,
+    ALLOW_LIKE_ACE_TYPES,
     CONTAINER_INHERIT_ACE,
     INHERIT_ONLY_ACE,
     OBJECT_INHERIT_ACE,
@@ -124,14 +122,7 @@ SETSD_ACE_TYPES = frozenset({ACCESS_ALLOWED_ACE_TYPE, ACCESS_DENIED_ACE_TYPE})
 # evaluates a callback's condition is not documented. Only a plain deny cancels a grant for the grant findings: a
 # deny-like variant may not apply (a condition, an object type), and counting it would hide a grant. The lock-out
 # check (_access_check) takes the stricter reading the other way and counts every deny-like type as a deny.
-ALLOW_TYPES = frozenset(
-    {
-        ACCESS_ALLOWED_ACE_TYPE,
-        ACCESS_ALLOWED_OBJECT_ACE_TYPE,
-        ACCESS_ALLOWED_CALLBACK_ACE_TYPE,
-        ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE,
-    }
-)
+ALLOW_TYPES = ALLOW_LIKE_ACE_TYPES
 
 _INVALID_NAMESPACE_CHARS = re.compile(r'[*?"<>|:\x00-\x1f]')
 

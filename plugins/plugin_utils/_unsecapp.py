@@ -21,7 +21,7 @@ DESIRED_VALUE = {"enabled": 1, "disabled": 0}
 WRITE_TYPES = {"dword": "REG_DWORD", "string": "REG_SZ"}
 STRING_TYPES = ("REG_SZ", "REG_EXPAND_SZ")
 
-# Whitespace the value's text may carry around its digits: ASCII only, as the digits are (see _number_in_text).
+# Whitespace the value's text may carry around its digits: ASCII only, as the digits are (see number_in_text).
 _ASCII_WHITESPACE = " \t\n\r\x0b\x0c"
 
 # UnsecAppAccessControlDefault=1 makes unsecapp.exe accept only authenticated callbacks; a pre-Windows 2000 caller's
@@ -90,7 +90,7 @@ def shown_data(data: t.Any) -> str:
     return as_written(data)
 
 
-def _number_in_text(text: str) -> int | None:
+def number_in_text(text: str) -> int | None:
     """The number a REG_SZ holds: ASCII digits only, around them only ASCII whitespace; else None.
 
     str.isdigit() also accepts other scripts' digits (U+0661 ARABIC-INDIC DIGIT ONE, U+FF11 FULLWIDTH DIGIT ONE) and
@@ -126,7 +126,7 @@ def normalise(read: t.Mapping[str, t.Any]) -> ValueState:
         value = data
     elif reg_type in STRING_TYPES and isinstance(data, str):
         # Microsoft's own sample writes the value with StdRegProv.SetStringValue (REG_SZ "1").
-        value = _number_in_text(data)
+        value = number_in_text(data)
     else:
         value = None
     return ValueState(exists=exists, type=reg_type, data=data, value=value)
