@@ -19,7 +19,7 @@ from __future__ import annotations
 import abc
 import copy
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -68,7 +68,7 @@ def argspec_from_doc(documentation: str) -> dict[str, dict[str, t.Any]]:
 @dataclass(frozen=True)
 class OptionSpec:
     """The options of one dictionary (an argument spec) and the rules between them, as an action plugin declares
-    them. An option of a module that takes another module's options (the baseline's namespace_sds items are
+    them. An option that takes another module's options (the baseline's namespace_sds items are
     winsec.wmi.namespace_sd's options) is checked with that module's OptionSpec, so the two never drift."""
 
     options: t.Mapping[str, t.Mapping[str, t.Any]]
@@ -76,8 +76,6 @@ class OptionSpec:
     required_one_of: t.Sequence[t.Sequence[str]] = ()
     required_together: t.Sequence[t.Sequence[str]] = ()
     required_if: t.Sequence[t.Sequence[t.Any]] = ()
-    # Sub-options that are themselves another module's options: option name -> that module's OptionSpec.
-    nested: t.Mapping[str, OptionSpec] = field(default_factory=dict)
 
     @classmethod
     def of_action(cls, action: type[WmiAction]) -> OptionSpec:
@@ -172,7 +170,7 @@ def validate_options(spec: OptionSpec, given: t.Any, where: str) -> tuple[dict[s
     ]
     validated: dict[str, t.Any] = {}
     for name, entry in spec.options.items():
-        validated[name], option_errors = validate_option(name, entry, given, f"{where}.{name}", spec.nested.get(name))
+        validated[name], option_errors = validate_option(name, entry, given, f"{where}.{name}", None)
         errors.extend(option_errors)
     # The rules between options count only the options given a value: a null is not given (as for the module);
     # required_if compares values, so it sees the defaults too.
