@@ -108,6 +108,9 @@ options:
         never V(compliant).
       - Validated against M(winsec.wmi.event_subscription_info)'s options before any host is contacted (each
         C(allowed) entry is a dictionary with C(consumer) and C(consumer_class)).
+      - An C(allowed) entry matches a consumer by namespace, class and name; it does not vouch for what the consumer
+        runs. A consumer whose command line, executable path or script shows a suspicious trait the entry does not
+        pin stays V(suspicious) (reason C(allow_list_unpinned)). Pin the command line with C(command_line).
     type: dict
     default: {}
   namespace_audit:
