@@ -196,6 +196,8 @@ error:
   description:
     - The named target error of the removal or creation that failed (C(CHANGED_SINCE_READ) when the host changed
       since the read - a part to remove changed or vanished, or a part to create appeared).
+  returned: failure
+  type: dict
 conflicts:
   description:
     - With O(state=present), why nothing was restored - an entry that exists with another definition (each
@@ -203,6 +205,4 @@ conflicts:
   returned: failure
   type: list
   elements: str
-  returned: failure
-  type: dict
 """

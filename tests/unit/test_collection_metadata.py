@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tarfile
+from collections import Counter
 
 import pytest
 import yaml
@@ -97,3 +98,11 @@ def test_tarball_leaves_development_files_out(tmp_path: pathlib.Path) -> None:
     # What a user needs does ship.
     for needed in ("MANIFEST.json", "README.md", "plugins/modules/wmi_state.ps1", "meta/runtime.yml"):
         assert needed in names, needed
+
+
+def test_test_modules_have_unique_names() -> None:
+    # The test directories are not packages: pytest imports each file by its basename, so two files of the same name
+    # (one in tests/unit, one in tests/e2e) stop the whole session at collection - only when both are collected.
+    tests = pathlib.Path(__file__).resolve().parents[1]
+    names = Counter(path.name for path in tests.rglob("test_*.py"))
+    assert [name for name, count in names.items() if count > 1] == []

@@ -273,10 +273,10 @@ def test_a_namespace_out_of_administrators_or_systems_control_is_drift(deny):
 
 def test_event_subscriptions_are_read_in_every_namespace_unless_told_otherwise():
     # A permanent subscription can be registered in any namespace: the verdict reads them all by default.
-    _, target = run({"mode": "audit"}, [COMPLIANT_HOST])
+    _result, target = run({"mode": "audit"}, [COMPLIANT_HOST])
     (listing,) = [operation for operation in target.calls[0] if operation["op"] == "event_subscriptions"]
     assert listing["namespaces"] == ["root"] and listing["recurse"] is True
-    _, target = run(
+    _result, target = run(
         {"mode": "audit", "event_subscriptions": {"namespaces": ["root\\subscription"], "recurse": False}},
         [COMPLIANT_HOST],
     )
