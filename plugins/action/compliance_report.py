@@ -129,13 +129,24 @@ class ActionModule(ActionBase):
         if params["merge"] and "json" not in formats:
             formats.insert(0, "json")
         report_dir = Path(params["report_dir"])
+        warnings: list[str] = []
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
             # Slices or batches that write to the same directory at once take turns (read, merge, write).
             with open(report_dir / ".wmi-compliance.lock", "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 if params["merge"]:
-                    hosts = merge_hosts(self._existing_hosts(report_dir / FILE_NAMES["json"]), hosts)
+                    existing = self._existing_hosts(report_dir / FILE_NAMES["json"])
+                    # Timestamps are fixed-width UTC text, so text order is time order.
+                    future = sorted(host["host"] for host in existing if host["run_at"] > run_at)
+                    if future:
+                        warnings.append(
+                            f"{FILE_NAMES['json']} has {len(future)} host entr{'y' if len(future) == 1 else 'ies'} "
+                            f"dated after this run ({', '.join(future[:5])}{' ...' if len(future) > 5 else ''}): a "
+                            "controller clock is wrong or the file was edited. This run's entries replace them; "
+                            "hosts not in this run keep them."
+                        )
+                    hosts = merge_hosts(existing, hosts)
                 report = build_report(
                     hosts, title=params["title"], generated_at=run_at, list_cap=params["max_hosts_listed"]
                 )
@@ -155,6 +166,8 @@ class ActionModule(ActionBase):
             "stats": stats,
             "drift": bool(drifting["total"]),
         }
+        if warnings:
+            result["warnings"] = warnings
         if params["set_stats"]:
             # The shape ansible.builtin.set_stats returns; the strategy stores it as a run-wide custom statistic.
             result["ansible_stats"] = {"data": {STATS_NAME: stats}, "per_host": False, "aggregate": False}

@@ -14,6 +14,11 @@ description:
   - Every host of the play is in the report. A host that was unreachable is reported V(unreachable), a host whose
     baseline task failed without a verdict, was skipped, or never ran is reported V(error), each with the cause;
     none of them is ever counted as compliant.
+  - A host whose baseline task failed (C(failed_when), a results dict built by hand) while its result still says
+    V(compliant), V(remediated), V(excepted) or V(not_applicable) is reported V(error) with the task's message as
+    the reason; its controls stay in the report as the evidence of what the task said, and every format shows the
+    host's error beside them (a JUnit C(baseline) testcase in error, a CSV and Markdown row, an HTML row). A failed
+    task whose verdict is V(drift) or V(error) (C(fail_on_drift), C(fail_on_error)) keeps that verdict.
   - The JSON follows a versioned schema (C(schema_version)); the JSON Schema (draft 2020-12) ships with the
     collection as C(docs/schemas/wmi-compliance.schema.json).
   - Values that come from hosts (host, principal, namespace and file names, messages) are escaped for each format;
@@ -60,11 +65,19 @@ options:
     description:
       - Merge with the C(wmi-compliance.json) already in O(report_dir) instead of replacing it. For a play with
         C(serial) batches or AWX job slices that write to the same directory one after the other.
-      - Per host the result of the latest run wins. Hosts that are not in this run (another job slice, a
-        C(--limit)) keep their earlier entries; a host of this run without a result is reported as such, never with
-        an earlier run's verdict.
+      - Per host this run's entry replaces the existing one, whatever the existing entry's C(run_at) says,
+        because the file is read, merged and written under a lock, and this run is the newer one. A C(run_at) from
+        a wrong clock or an edited file (dated after this run) cannot keep an old verdict in place; the task warns
+        when it sees one. Hosts that are not in this run (another job slice, a C(--limit)) keep their earlier
+        entries; a host of this run without a result is reported as such, never with an earlier run's verdict.
       - The JSON file is always written when merging, because the next merge reads it.
       - Refused when the existing file has another major schema version.
+      - Every host entry of the existing file is validated against the report schema
+        (C(docs/schemas/wmi-compliance.schema.json)), with known statuses, causes and severities, timestamps, counts
+        that match the controls, no host better than its worst control. One invalid entry fails the task, naming
+        the file and the entry (C(hosts[N]) and its host), and nothing is written; an entry is never dropped
+        silently, because a report that loses a host hides it. Fix or remove the entry, move the file away, or
+        set O(merge=false).
     type: bool
     default: false
   fail_on_drift:

@@ -23,7 +23,7 @@ import re
 import typing as t
 from collections.abc import Mapping
 
-from ._report_model import CONTROL_STATUSES, HOST_STATUSES
+from ._report_model import CONTROL_STATUSES, HOST_STATUSES, host_needs_own_row
 from ._report_render import control_detail, os_text
 
 STATUS_COLOURS = {
@@ -294,7 +294,7 @@ def render_html(report: Mapping[str, t.Any], page_size: int = PAGE_SIZE) -> str:
     for host in hosts:
         anchor = anchors[host["host"]]
         host_cells = [f'<a href="#{anchor}">{esc(host["host"])}</a>', esc(host["status"])]
-        if not host["controls"]:
+        if host_needs_own_row(host):
             cells = [*host_cells, "", "", "", esc(host["status"]), esc(host.get("reason"))]
             matrix_rows.append(_table_row(host["status"], cells, hidden=len(matrix_rows) >= page_size))
         for control in host["controls"]:

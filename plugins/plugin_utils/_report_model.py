@@ -15,6 +15,7 @@ reads and that ``meta/wmi-compliance.schema.json`` describes. Pure: no I/O, no c
 
 from __future__ import annotations
 
+import re
 import typing as t
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -178,11 +179,33 @@ def normalise_host(
     worst = next((bad for bad in _WORST_FIRST if entry["counts"][bad]), None)
     if worst and status not in _WORST_FIRST:
         status = worst
+    if record.get("failed") and status not in _WORST_FIRST:
+        # Ansible marked the task failed (failed_when, a write whose read-back failed, a results dict built by
+        # hand) yet it carries a good verdict: a failed task proves nothing, so the host is an error. Its controls
+        # stay as the evidence of what the task said; the renderers show the host's own error beside them.
+        claimed = status
+        status = "error"
+        entry["reason"] = f"the baseline task failed although it reported {claimed!r}: " + _first_line(
+            record.get("msg") or ("failed_when matched" if record.get("failed_when_result") else None)
+        )
     entry["status"] = status
-    entry["reason"] = _optional_text(record.get("reason")) or (
-        _first_line(record.get("msg")) if status == "error" and record.get("msg") else None
+    entry["reason"] = (
+        entry["reason"]
+        or _optional_text(record.get("reason"))
+        or (_first_line(record.get("msg")) if status == "error" and record.get("msg") else None)
     )
     return entry
+
+
+def host_needs_own_row(host: Mapping[str, t.Any]) -> bool:
+    """Whether a renderer must show the host's own verdict beside (or instead of) its controls' rows.
+
+    True when the host has no controls, or when its bad status (error, drift, unreachable) is carried by none of
+    its controls, e.g. a failed task whose controls all say compliant: a reader of the control rows alone (JUnit,
+    CSV, the Markdown table) would otherwise see only passes.
+    """
+    statuses = {control["status"] for control in host["controls"]}
+    return not statuses or (host["status"] in (*_WORST_FIRST, "unreachable") and host["status"] not in statuses)
 
 
 def _capped(names: list[str], cap: int) -> dict[str, t.Any]:
@@ -248,26 +271,138 @@ class ReportMergeError(ValueError):
 
 
 def merge_hosts(
-    earlier: Iterable[Mapping[str, t.Any]], later: Iterable[Mapping[str, t.Any]]
+    earlier: Iterable[Mapping[str, t.Any]], current: Iterable[Mapping[str, t.Any]]
 ) -> list[Mapping[str, t.Any]]:
-    """One entry per host: the one from the latest run wins (ties: the later report).
+    """One entry per host: this run's entry replaces the earlier report's entry for the same host.
 
-    Hosts that are not in the later report (another AWX job slice, a run with --limit) keep their entries. A host
-    that is in it without a result (it failed or was skipped before the baseline task in that run) is reported so,
-    even if an earlier run had a verdict for it: an old verdict must not stand in for a run that did not evaluate
-    the host. In a play with serial batches each batch's report lists every host of the play, the later batches'
-    hosts as "no_result", and the last batch's report has every host's result.
+    "Newer" means the run that writes the report now, not the larger run_at: the report file is read, merged and
+    written under one lock, so what is on disk was written by runs that finished before this one. run_at is the
+    recorded clock of whichever controller wrote the entry (AWX execution nodes differ), so a skewed or hand-edited
+    clock - an entry dated in the future - must not keep a host's old verdict in place for ever.
+
+    Hosts that are not in this run (another AWX job slice, a run with --limit) keep their entries. A host that is in
+    it without a result (it failed or was skipped before the baseline task in this run) is reported so, even if an
+    earlier run had a verdict for it: an old verdict must not stand in for a run that did not evaluate the host. In
+    a play with serial batches each batch's report lists every host of the play, the later batches' hosts as
+    "no_result", and the last batch's report has every host's result.
     """
     merged: dict[str, Mapping[str, t.Any]] = {host["host"]: host for host in earlier}
-    for host in later:
-        current = merged.get(host["host"])
-        if current is None or host["run_at"] >= current["run_at"]:
-            merged[host["host"]] = host
+    merged.update((host["host"], host) for host in current)
     return list(merged.values())
 
 
+# The report's fixed-width UTC timestamp (docs/schemas/wmi-compliance.schema.json, $defs/timestamp).
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+
+def _is_text_or_none(value: t.Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_count(value: t.Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _control_entry_problem(control: t.Any) -> str | None:
+    """What is wrong with one control of an earlier report (the schema's $defs/control), or None."""
+    if not isinstance(control, Mapping):
+        return "is not a mapping"
+    for key in ("id", "title"):
+        if not isinstance(control.get(key), str):
+            return f"{key} is not text"
+    if control.get("severity") not in SEVERITIES:
+        return f"severity {control.get('severity')!r} is not one of {', '.join(SEVERITIES)}"
+    if control.get("status") not in CONTROL_STATUSES:
+        return f"status {control.get('status')!r} is not one of {', '.join(CONTROL_STATUSES)}"
+    if not _is_text_or_none(control.get("reason")):
+        return "reason is not text or null"
+    findings = control.get("findings")
+    if not isinstance(findings, list):
+        return "findings is not a list"
+    for index, finding in enumerate(findings):
+        if (
+            not isinstance(finding, Mapping)
+            or not isinstance(finding.get("id"), str)
+            or not isinstance(finding.get("message"), str)
+            or finding.get("severity") not in SEVERITIES
+        ):
+            return f"findings[{index}] is not a finding with text id and message and a known severity"
+    remediation = control.get("remediation")
+    if (
+        not isinstance(remediation, Mapping)
+        or not isinstance(remediation.get("automatic"), bool)
+        or not isinstance(remediation.get("text"), str)
+    ):
+        return "remediation is not {automatic: boolean, text: text}"
+    references = control.get("references")
+    if not isinstance(references, list) or not all(
+        isinstance(ref, Mapping) and isinstance(ref.get("title"), str) and isinstance(ref.get("url"), str)
+        for ref in references
+    ):
+        return "references is not a list of {title, url} texts"
+    changes = control.get("changes")
+    if not isinstance(changes, list) or not all(isinstance(change, str) for change in changes):
+        return "changes is not a list of texts"
+    return None
+
+
+def host_entry_problem(host: Mapping[str, t.Any]) -> str | None:
+    """What is wrong with one host entry of an earlier report, or None when the renderers can trust it.
+
+    The checks are the report schema's (docs/schemas/wmi-compliance.schema.json, $defs/host) plus its honesty
+    rules: counts are the counts of the controls, a host without a verdict of its own is never compliant, and a
+    host is never better than its worst control.
+    """
+    if not isinstance(host.get("host"), str) or not host["host"]:
+        return "host is not a non-empty text"
+    if host.get("status") not in HOST_STATUSES:
+        return f"status {host.get('status')!r} is not one of {', '.join(HOST_STATUSES)}"
+    if host.get("cause") is not None and host.get("cause") not in CAUSES:
+        return f"cause {host.get('cause')!r} is not null or one of {', '.join(CAUSES)}"
+    for key in ("reason", "job_id"):
+        if not _is_text_or_none(host.get(key)):
+            return f"{key} is not text or null"
+    if not isinstance(host.get("run_at"), str) or not _TIMESTAMP.fullmatch(host["run_at"]):
+        return f"run_at {host.get('run_at')!r} is not a UTC timestamp like 2026-01-31T12:00:00.000000Z"
+    if not isinstance(host.get("changed"), bool):
+        return "changed is not a boolean"
+    if host.get("check_mode") is not None and not isinstance(host.get("check_mode"), bool):
+        return "check_mode is not a boolean or null"
+    if not isinstance(host.get("os"), Mapping):
+        return "os is not a mapping"
+    controls = host.get("controls")
+    if not isinstance(controls, list):
+        return "controls is not a list"
+    for index, control in enumerate(controls):
+        problem = _control_entry_problem(control)
+        if problem:
+            return f"controls[{index}] {problem}"
+    counts = host.get("counts")
+    expected_counts = zero_counts()
+    for control in controls:
+        expected_counts[control["status"]] += 1
+    if not isinstance(counts, Mapping) or set(counts) != set(CONTROL_STATUSES):
+        return f"counts does not have exactly the keys {', '.join(CONTROL_STATUSES)}"
+    if not all(_is_count(value) for value in counts.values()) or dict(counts) != expected_counts:
+        return f"counts {dict(counts)} are not the counts of its controls {expected_counts}"
+    if host.get("cause") is not None and (
+        host["status"] not in ("error", "unreachable") or not host.get("reason") or controls
+    ):
+        return f"a host with cause {host['cause']!r} must be error or unreachable, with a reason and no controls"
+    if (host["status"] == "unreachable") != (host.get("cause") == "unreachable"):
+        return "status unreachable and cause unreachable go together"
+    worst = next((bad for bad in _WORST_FIRST if expected_counts[bad]), None)
+    if worst and host["status"] not in (*_WORST_FIRST, "unreachable"):
+        return f"status {host['status']!r} is better than its worst control ({worst})"
+    return None
+
+
 def hosts_of_existing_report(document: t.Any) -> list[Mapping[str, t.Any]]:
-    """The hosts of an earlier report, checked enough to merge safely (the renderers trust the model)."""
+    """The hosts of an earlier report, validated entry by entry (the renderers trust the model).
+
+    An invalid entry refuses the whole merge rather than being dropped: a compliance report that silently loses a
+    host, or keeps a verdict nobody can read, is worse than a task that fails and names the entry to fix.
+    """
     if not isinstance(document, Mapping) or not isinstance(document.get("hosts"), list):
         raise ReportMergeError("the existing report is not a winsec.wmi compliance report (no 'hosts' list)")
     version = str(document.get("schema_version", ""))
@@ -277,15 +412,19 @@ def hosts_of_existing_report(document: t.Any) -> list[Mapping[str, t.Any]]:
             "and merges only the same major version: move the old report away or set merge=false"
         )
     hosts: list[Mapping[str, t.Any]] = []
-    for host in document["hosts"]:
-        if (
-            not isinstance(host, Mapping)
-            or not isinstance(host.get("host"), str)
-            or host.get("status") not in HOST_STATUSES
-            or not isinstance(host.get("run_at"), str)
-            or not isinstance(host.get("controls"), list)
-        ):
-            raise ReportMergeError(f"the existing report has a malformed host entry: {str(host)[:200]}")
+    seen: set[str] = set()
+    for index, host in enumerate(document["hosts"]):
+        problem = host_entry_problem(host) if isinstance(host, Mapping) else "is not a mapping"
+        if problem is None and host["host"] in seen:
+            problem = "names a host that an earlier entry already has"
+        if problem:
+            name = host.get("host") if isinstance(host, Mapping) else None
+            raise ReportMergeError(
+                f"the existing report has a malformed host entry hosts[{index}]"
+                + (f" (host {str(name)[:100]!r})" if name is not None else "")
+                + f": {problem}. Fix or remove that entry, move the report away, or set merge=false"
+            )
+        seen.add(host["host"])
         hosts.append(host)
     return hosts
 

@@ -22,7 +22,7 @@ import typing as t
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
-from ._report_model import CONTROL_STATUSES, HOST_STATUSES
+from ._report_model import CONTROL_STATUSES, HOST_STATUSES, host_needs_own_row
 
 # --- JSON -------------------------------------------------------------------------------------------------------------
 
@@ -129,21 +129,21 @@ def render_junit(report: Mapping[str, t.Any]) -> str:
         # Jenkins splits classname at dots into package and class: 'wmi' groups the hosts, the host is the class.
         classname = "wmi." + host["host"].replace(".", "_")
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        if not host["controls"]:
-            outcomes = [
+        outcomes = []
+        if host_needs_own_row(host):
+            # The host's own verdict (no controls, or a failed task whose controls all passed) is a testcase too.
+            outcomes.append(
                 _junit_testcase(
                     suite, classname, "baseline", host["status"], host.get("reason") or host["status"], os_text(host)
                 )
-            ]
-        else:
-            outcomes = []
-            for control in host["controls"]:
-                detail = control_detail(host, control)
-                if control["remediation"]["text"] and control["status"] == "drift":
-                    detail += f"\nRemediation: {control['remediation']['text']}"
-                message = control.get("reason") or f"{control['status']}: {len(control['findings'])} finding(s)"
-                name = f"{control['id']} {control['title']}".strip()
-                outcomes.append(_junit_testcase(suite, classname, name, control["status"], message, detail))
+            )
+        for control in host["controls"]:
+            detail = control_detail(host, control)
+            if control["remediation"]["text"] and control["status"] == "drift":
+                detail += f"\nRemediation: {control['remediation']['text']}"
+            message = control.get("reason") or f"{control['status']}: {len(control['findings'])} finding(s)"
+            name = f"{control['id']} {control['title']}".strip()
+            outcomes.append(_junit_testcase(suite, classname, name, control["status"], message, detail))
         counts["tests"] = len(outcomes)
         counts["failures"] = outcomes.count("failure")
         counts["errors"] = outcomes.count("error")
@@ -191,13 +191,15 @@ def csv_cell(value: t.Any) -> str:
 
 
 def render_csv(report: Mapping[str, t.Any]) -> str:
-    """One row per host x control (a host without controls gets one row with its status and cause)."""
+    """One row per host x control, and one row with the host's own status and reason where the control rows do not
+    carry it (a host without controls, or a failed task whose controls passed)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(CSV_COLUMNS)
     for host in report["hosts"]:
         base = {"host": host["host"], "host_status": host["status"], "os": os_text(host), "run_at": host["run_at"]}
-        rows = [
+        own_row = [{**base, "status": host["status"], "reason": host.get("reason") or ""}]
+        rows = (own_row if host_needs_own_row(host) else []) + [
             {
                 **base,
                 "control_id": control["id"],
@@ -213,7 +215,7 @@ def render_csv(report: Mapping[str, t.Any]) -> str:
                 "actual": control["actual"],
             }
             for control in host["controls"]
-        ] or [{**base, "status": host["status"], "reason": host.get("reason") or ""}]
+        ]
         for row in rows:
             writer.writerow([csv_cell(row.get(column)) for column in CSV_COLUMNS])
     return buffer.getvalue()
@@ -270,7 +272,7 @@ def render_markdown(report: Mapping[str, t.Any], max_rows: int = 1000) -> str:
     )
     drift_rows = []
     for host in report["hosts"]:
-        if not host["controls"] and host["status"] in ("error", "unreachable"):
+        if host_needs_own_row(host) and host["status"] in ("error", "unreachable"):
             drift_rows.append([md_cell(host["host"]), "", host["status"], "", md_cell(host.get("reason")), ""])
         for control in host["controls"]:
             if control["status"] in ("drift", "error"):

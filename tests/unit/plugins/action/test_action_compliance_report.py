@@ -207,3 +207,51 @@ def test_a_check_mode_keyword_without_check_on_the_command_line_is_check_mode(tm
     records = {"h1": {"status": "compliant", "controls": []}}
     run({"report_dir": str(tmp_path)}, task_vars_for(records, ansible_check_mode=False), check_mode=True)
     assert read_json(tmp_path)["hosts"][0]["check_mode"] is True
+
+
+def test_merge_refuses_an_entry_with_an_unknown_status_naming_the_file_and_entry(tmp_path):
+    run(
+        {"report_dir": str(tmp_path), "merge": True}, task_vars_for({"a": baseline("drift", [control("W-1", "drift")])})
+    )
+    path = tmp_path / "wmi-compliance.json"
+    document = read_json(tmp_path)
+    document["hosts"][0]["controls"][0]["status"] = "green"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = {name: (tmp_path / name).read_bytes() for name in ALL_FILES.values()}
+    result = run({"report_dir": str(tmp_path), "merge": True}, task_vars_for({"b": None}))
+    assert result["failed"] is True
+    assert f"cannot merge with {path}" in result["msg"]
+    assert "hosts[0] (host 'a'): controls[0] status 'green'" in result["msg"]
+    # Nothing was written: no renderer ever saw the unknown status.
+    assert {name: (tmp_path / name).read_bytes() for name in ALL_FILES.values()} == before
+
+
+def test_merge_replaces_an_entry_dated_in_the_future_and_warns(tmp_path):
+    path = tmp_path / "wmi-compliance.json"
+    run({"report_dir": str(tmp_path), "merge": True}, task_vars_for({"a": baseline("compliant", []), "b": None}))
+    document = read_json(tmp_path)
+    for host in document["hosts"]:
+        host["run_at"] = "2099-01-01T00:00:00.000000Z"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run({"report_dir": str(tmp_path), "merge": True}, task_vars_for({"a": None}))
+    assert not result.get("failed"), result
+    hosts = {h["host"]: h for h in read_json(tmp_path)["hosts"]}
+    assert (hosts["a"]["cause"], hosts["a"]["run_at"] < "2099") == ("no_result", True)
+    assert hosts["b"]["run_at"].startswith("2099")  # not in this run: kept
+    assert len(result["warnings"]) == 1
+    assert "2 host entries dated after this run (a, b)" in result["warnings"][0]
+
+
+def test_a_failed_task_that_says_compliant_is_an_error_in_the_written_report(tmp_path):
+    liar = baseline("compliant", [control("WMI-001", "compliant")], failed=True, msg="boom")
+    result = run({"report_dir": str(tmp_path), "results": {"h": liar}}, {})
+    assert not result.get("failed"), result
+    assert result["summary"]["host_status_counts"]["compliant"] == 0
+    assert result["summary"]["hosts_with_errors"]["names"] == ["h"]
+    report = read_json(tmp_path)
+    jsonschema.Draft202012Validator(schema()).validate(report)
+    assert (report["hosts"][0]["status"], [c["status"] for c in report["hosts"][0]["controls"]]) == (
+        "error",
+        ["compliant"],
+    )
+    assert 'errors="1"' in (tmp_path / "wmi-compliance.junit.xml").read_text(encoding="utf-8")

@@ -15,6 +15,8 @@ from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet
     HOSTILE_PRINCIPAL,
     LONG_NAME,
     SCRIPT_TAG,
+    baseline,
+    control,
     fleet,
 )
 
@@ -138,3 +140,13 @@ def test_rows_after_the_first_page_are_hidden_until_the_script_pages_them(page_a
     assert ["hidden" in row for row in page.rows] == [False] * 4 + [True] * (len(page.rows) - 4)
     assert "Without JavaScript this table shows its first 4 of 16 rows" in "".join(page.text)
     assert "Without JavaScript" not in "".join(page_and_report[0].text)
+
+
+def test_a_failed_task_that_says_compliant_gets_an_error_row_beside_its_controls():
+    liar = baseline("compliant", [control("WMI-001", "compliant")], failed=True, msg="boom")
+    report = build_report([normalise_host("liar", liar, run_at=RUN_AT)], title="Fleet", generated_at=RUN_AT)
+    page = Page()
+    page.feed(render_html(report))
+    page.close()
+    assert [row["data-status"] for row in page.rows] == ["error", "compliant"]
+    assert "boom" in "".join(page.text)

@@ -1,7 +1,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import copy
 import json
+import typing as t
 
 import jsonschema
 import pytest
@@ -146,10 +148,16 @@ def test_merge_keeps_the_latest_run_per_host():
     assert sorted(merged) == ["a", "b", "c"]
     assert merged["a"]["status"] == "compliant"
     assert merged["c"]["status"] == "unreachable"
-    # An older run never replaces a newer one, whichever report it comes from.
-    stale = [normalise_host("a", baseline("drift", [control("WMI-001", "drift")]), run_at=T1)]
-    assert by_host(build_report(merge_hosts(merged.values(), stale), title="W", generated_at=T2))["a"]["status"] == (
-        "compliant"
+    # This run's entry replaces the existing one even when the existing one claims a later run_at (a wrong clock, an
+    # edited file): a future date must not keep an old verdict in place for ever.
+    future = "2099-01-01T00:00:00.000000Z"
+    existing = [normalise_host("a", baseline("compliant", [control("WMI-001", "compliant")]), run_at=future)]
+    current = [normalise_host("a", baseline("drift", [control("WMI-001", "drift")]), run_at=T1)]
+    assert by_host(build_report(merge_hosts(existing, current), title="W", generated_at=T1))["a"]["status"] == "drift"
+    # Equal run_at: still this run's entry.
+    same_time = [normalise_host("a", None, run_at=future)]
+    assert by_host(build_report(merge_hosts(existing, same_time), title="W", generated_at=T1))["a"]["cause"] == (
+        "no_result"
     )
 
 
@@ -181,6 +189,110 @@ def test_an_existing_report_of_another_major_version_is_refused():
         hosts_of_existing_report({"foo": 1})
     with pytest.raises(ReportMergeError, match="malformed host"):
         hosts_of_existing_report({**existing, "hosts": [{"host": "a", "status": "green"}]})
+
+
+def _valid_existing_report() -> dict:
+    records = {
+        "ok": baseline("compliant", [control("WMI-001", "compliant")]),
+        "bad": baseline("drift", [control("WMI-001", "drift"), control("WMI-002", "compliant")]),
+        "down": {"unreachable": True, "msg": "timed out"},
+    }
+    return json.loads(render_json(report_of(records)))
+
+
+def _set(path: str, value: object):
+    def change(host: dict) -> None:
+        *parents, last = path.split(".")
+        target: t.Any = host
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        if value is DELETE:
+            del target[last]
+        else:
+            target[int(last) if last.isdigit() else last] = value
+
+    return change
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (_set("controls.0.status", "green"), "controls[0] status 'green' is not one of"),
+        (_set("controls.1.severity", "urgent"), "controls[1] severity 'urgent'"),
+        (_set("controls.0.findings", [{"id": "x", "message": "m", "severity": "huge"}]), "controls[0] findings[0]"),
+        (_set("controls.0.remediation", None), "controls[0] remediation"),
+        (_set("controls.0", "WMI-001 drift"), "controls[0] is not a mapping"),
+        (_set("counts.green", 1), "counts does not have exactly the keys"),
+        (
+            _set(
+                "counts", {"compliant": 2, "drift": 0, "remediated": 0, "not_applicable": 0, "excepted": 0, "error": 0}
+            ),
+            "are not the counts of its controls",
+        ),
+        (_set("status", "compliant"), "status 'compliant' is better than its worst control (drift)"),
+        (_set("cause", "gremlins"), "cause 'gremlins'"),
+        (_set("cause", "failed"), "a host with cause 'failed' must be error or unreachable"),
+        (_set("run_at", "tomorrow"), "run_at 'tomorrow' is not a UTC timestamp"),
+        (_set("changed", "no"), "changed is not a boolean"),
+        (_set("os", []), "os is not a mapping"),
+        (_set("reason", DELETE), None),  # reason absent reads as null: allowed
+        (_set("job_id", 7), "job_id is not text or null"),
+    ],
+)
+def test_every_merged_entry_is_validated_and_the_message_names_it(change, problem):
+    document = _valid_existing_report()
+    assert [h["host"] for h in hosts_of_existing_report(document)] == ["bad", "down", "ok"]
+    change(document["hosts"][0])
+    if problem is None:
+        hosts_of_existing_report(document)
+        return
+    with pytest.raises(ReportMergeError) as raised:
+        hosts_of_existing_report(document)
+    message = str(raised.value)
+    assert "hosts[0] (host 'bad')" in message
+    assert problem in message
+    assert "merge=false" in message
+
+
+def test_merged_entries_must_be_unique_and_an_unreachable_host_must_say_so():
+    document = _valid_existing_report()
+    document["hosts"].append(copy.deepcopy(document["hosts"][0]))
+    with pytest.raises(ReportMergeError, match=r"hosts\[3\] \(host 'bad'\): names a host that an earlier entry"):
+        hosts_of_existing_report(document)
+    document = _valid_existing_report()
+    document["hosts"][1]["cause"] = None
+    with pytest.raises(ReportMergeError, match=r"hosts\[1\] \(host 'down'\): status unreachable and cause"):
+        hosts_of_existing_report(document)
+
+
+def test_every_entry_this_version_writes_passes_the_merge_validation():
+    # The validator and the writer agree on the crafted fleet, which holds every host status and cause.
+    document = json.loads(render_json(report_of(fleet())))
+    assert len(hosts_of_existing_report(document)) == len(fleet())
+
+
+@pytest.mark.parametrize("claimed", ["compliant", "remediated", "excepted", "not_applicable"])
+def test_a_failed_task_is_never_a_good_verdict_and_keeps_its_controls(claimed):
+    controls = [control("WMI-001", claimed), control("WMI-002", claimed)]
+    entry = normalise_host("h", baseline(claimed, controls, failed=True, msg="boom: read-back failed"), run_at=T1)
+    assert entry["status"] == "error"
+    assert entry["cause"] is None  # the task did return a verdict; it is kept as evidence
+    assert "boom: read-back failed" in entry["reason"] and repr(claimed) in entry["reason"]
+    assert [c["status"] for c in entry["controls"]] == [claimed, claimed]
+    report = build_report([entry], title="W", generated_at=T1)
+    assert report["summary"]["host_status_counts"][claimed] == 0
+    assert report["summary"]["hosts_with_errors"]["names"] == ["h"]
+    jsonschema.Draft202012Validator(schema()).validate(json.loads(render_json(report)))
+    # What this version writes, the next merge reads back.
+    assert hosts_of_existing_report(json.loads(render_json(report)))[0]["status"] == "error"
+
+
+def test_a_failed_when_without_msg_still_says_why():
+    record = baseline("compliant", [control("WMI-001", "compliant")], failed=True, failed_when_result=True)
+    assert "failed_when matched" in normalise_host("h", record, run_at=T1)["reason"]
 
 
 def test_the_report_knows_exactly_the_verdicts_a_control_can_have():

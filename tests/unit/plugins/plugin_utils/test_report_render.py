@@ -29,6 +29,8 @@ from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet
     LONG_NAME,
     NON_ASCII,
     SCRIPT_TAG,
+    baseline,
+    control,
     fleet,
 )
 
@@ -216,3 +218,38 @@ def test_findings_text_adds_only_the_evidence_the_message_does_not_name():
     assert findings_text({"findings": [finding]}) == (
         "[high] Everyone has RemoteAccess (root\\cimv2, S-1-1-0, RemoteAccess, excepted: CHG-1)"
     )
+
+
+# --- A failed task that still says compliant (every format) -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def failed_report() -> dict:
+    """'liar' failed (failed_when) but its result still says compliant; 'ok' really is compliant."""
+    ok = baseline("compliant", [control("WMI-001", "compliant")])
+    liar = baseline("compliant", [control("WMI-001", "compliant")], failed=True, msg="boom")
+    hosts = [normalise_host("liar", liar, run_at=RUN_AT), normalise_host("ok", ok, run_at=RUN_AT)]
+    return build_report(hosts, title="Fleet", generated_at=RUN_AT)
+
+
+def test_junit_fails_a_failed_task_and_keeps_its_controls(failed_report):
+    text = render_junit(failed_report)
+    xmlschema.XMLSchema(JUNIT_XSD).validate(text)
+    tag, error = outcomes_of(text, "liar")["baseline"]
+    assert (tag, error.get("type")) == ("error", "error")
+    assert "boom" in error.get("message")
+    assert outcomes_of(text, "liar")["WMI-001"][0] == "passed"  # the evidence: what the task said
+    assert "baseline" not in outcomes_of(text, "ok")
+    root = ET.fromstring(text.encode())
+    assert (root.get("tests"), root.get("errors")) == ("3", "1")
+
+
+def test_csv_and_markdown_show_the_failed_task(failed_report):
+    rows = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in csv.reader(io.StringIO(render_csv(failed_report)))]
+    liar = [(r["control_id"], r["host_status"], r["status"]) for r in rows[1:] if r["host"] == "liar"]
+    assert liar == [("", "error", "error"), ("WMI-001", "error", "compliant")]
+    assert "boom" in next(r["reason"] for r in rows[1:] if r["host"] == "liar" and not r["control_id"])
+    assert [r["control_id"] for r in rows[1:] if r["host"] == "ok"] == ["WMI-001"]
+    markdown = render_markdown(failed_report)
+    assert "None: every host reported a verdict" not in markdown
+    assert any(line.startswith("| liar |  | error |") and "boom" in line for line in markdown.splitlines())
