@@ -11,7 +11,12 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import render_html, shown
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import build_report, normalise_host
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
+    CONTROL_STATUSES,
+    build_report,
+    hosts_of_existing_report,
+    normalise_host,
+)
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
     CSV_COLUMNS,
     csv_cell,
@@ -100,3 +105,37 @@ def test_every_format_keeps_host_text_as_text(host, principal, message):
     assert page.tags.count("script") == 1
     # The host cell of the table holds exactly the host's name (control characters as visible escapes).
     assert page.cells[0] == shown(host)
+
+
+any_status = st.sampled_from([*CONTROL_STATUSES, "unreachable", "green", ""])
+any_record = st.fixed_dictionaries(
+    {
+        "status": any_status,
+        "controls": st.lists(
+            st.fixed_dictionaries({"id": st.sampled_from(["WMI-001", "WMI-002"]), "status": any_status}), max_size=4
+        ),
+    },
+    optional={
+        "failed": st.booleans(),
+        "msg": st.one_of(st.none(), hostile_text),
+        "skipped": st.booleans(),
+        "unreachable": st.booleans(),
+        "reason": st.one_of(st.none(), hostile_text),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=any_record)
+def test_a_failed_task_is_never_good_and_every_written_entry_merges_back(record):
+    entry = normalise_host("h", record, run_at=RUN_AT)
+    if record.get("failed") or record.get("unreachable"):
+        assert entry["status"] in ("error", "drift", "unreachable"), (record, entry)
+    report = build_report([entry], title="W", generated_at=RUN_AT)
+    # What this version writes, a later merge accepts: the validator and the writer share one idea of the report.
+    (read_back,) = hosts_of_existing_report(json.loads(render_json(report)))
+    assert read_back["status"] == entry["status"]
+    if entry["status"] in ("error", "drift", "unreachable"):
+        # Some row of the JUnit report says so: a failure or an error, never only passes.
+        junit = ET.fromstring(render_junit(report).encode())
+        assert junit.findall("testsuite/testcase/failure") or junit.findall("testsuite/testcase/error")
