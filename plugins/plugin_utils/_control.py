@@ -191,12 +191,46 @@ def _write_order(operation: t.Mapping[str, t.Any]) -> tuple[int, int]:
     return (group, -str(operation.get("namespace", "")).strip("\\").count("\\"))
 
 
-def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun]) -> None:
+def _write_target(operation: t.Mapping[str, t.Any]) -> tuple[str, str] | None:
+    """What a write replaces as a whole, from the state it read: one namespace's DACL (sd_set) or SACL (sacl_set), one
+    registry value. Two writes to the same target in one call cannot both hold: the second fails as changed since
+    read, or, unchecked, would undo the first."""
+    if operation.get("op") in ("sd_set", "sacl_set"):
+        return str(operation["op"]), str(operation.get("namespace", "")).replace("/", "\\").strip("\\").lower()
+    if operation.get("op") == "registry_write":
+        return "registry_write", str(operation.get("value"))
+    return None
+
+
+def settle_writes(runs: t.Sequence[ControlRun]) -> None:
+    """One writer per target per run: a control whose writes touch a target an earlier control (in ID order) writes
+    keeps its drift and writes nothing this run, with a warning; the next run judges the state the first write left.
+    Done in check mode too, so check mode predicts exactly what a real run does."""
+    claimed: dict[tuple[str, str], str] = {}
+    for run in runs:
+        decision = run.decision
+        if decision is None or not decision.writes:
+            continue
+        targets = [target for target in map(_write_target, decision.writes) if target is not None]
+        clash = next((target for target in targets if target in claimed), None)
+        if clash is None:
+            claimed.update(dict.fromkeys(targets, run.control.id))
+            continue
+        note = (
+            f"{run.control.id} is not fixed in this run: {claimed[clash]} writes {clash[1]} ({clash[0]}) in the same "
+            "run, and each write replaces what it read. Run again: the next run judges what that write left."
+        )
+        run.decision = replace(decision, writes=[], changes=[], warnings=[*decision.warnings, note])
+
+
+def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun]) -> int:
     """Round trip 2 (only when something is to be written and the run may write): every planned write, then
-    each control's verification. Nothing is sent in check mode or in audit mode."""
+    each control's verification. Nothing is sent in check mode or in audit mode. Returns how many writes were made
+    (succeeded, read back or not)."""
+    settle_writes(runs)
     pending = [run for run in runs if run.decision is not None and run.decision.writes]
     if not pending or not host.will_write:
-        return
+        return 0
     planned = [
         (index, position, operation)
         for index, run in enumerate(pending)
@@ -205,6 +239,7 @@ def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun
     ordered = sorted(planned, key=lambda item: _write_order(item[2]))
     sent = caller.wmi_call([operation for _index, _position, operation in ordered])
     replies = dict(zip(((index, position) for index, position, _operation in ordered), sent, strict=True))
+    written = sum(1 for reply in sent if not reply.get("failed"))
     for index, run in enumerate(pending):
         decision = t.cast(Decision, run.decision)
         results: list[t.Mapping[str, t.Any]] = [replies[(index, position)] for position in range(len(decision.writes))]
@@ -212,6 +247,7 @@ def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun
             run.decision = run.control.verify(host, decision, results)
         except WmiActionError as failure:
             run.error = failure
+    return written
 
 
 def run_controls(

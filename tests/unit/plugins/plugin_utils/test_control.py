@@ -106,3 +106,21 @@ def test_a_failing_control_does_not_stop_the_others():
 )
 def test_host_verdict(statuses, verdict):
     assert host_verdict(statuses) == verdict
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_one_writer_per_target_and_check_mode_says_so(check_mode):
+    # Two controls rewriting root's DACL from one read cannot both hold: the later one waits for the next run, in
+    # check mode too. A SACL write and another namespace are other targets.
+    first = Writer([SHARED], [sd_set("root")])
+    second = Writer([SHARED], [sd_set("ROOT/"), sd_set("root\\cimv2")])
+    second.id = "T-2"
+    sacl = Writer([SHARED], [{**sd_set("root"), "op": "sacl_set"}])
+    sacl.id = "T-3"
+    caller = Caller(check_mode=check_mode)
+    _host, runs = run_controls(caller, [first, second, sacl], enforce=True)
+    assert [bool(run.decision and run.decision.writes) for run in runs] == [True, False, True]
+    deferred = t.cast(Decision, runs[1].decision)
+    assert deferred.status == "drift" and "T-2 is not fixed in this run: T-1 writes root" in deferred.warnings[0]
+    if not check_mode:
+        assert [op["op"] for op in caller.calls[1]] == ["sacl_set", "sd_set"]
