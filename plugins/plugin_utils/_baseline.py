@@ -20,11 +20,11 @@ import re
 import typing as t
 from dataclasses import dataclass, replace
 
-from ._control import STATUSES, Control, ControlRun, Decision, host_verdict, read_host, write_host
+from ._control import STATUSES, Control, ControlRun, Decision, host_verdict, read_host, settle_writes, write_host
 from ._dcom_hardening import DcomHardening
 from ._event_subscriptions import EventSubscriptions
 from ._namespace_audit import NamespaceAudit
-from ._namespace_controls import NAMESPACE_CONTROLS, ExplicitSds, NamespaceTreeRead
+from ._namespace_controls import NAMESPACE_CONTROLS, BroadGrants, ExplicitSds, NamespaceTreeRead, contradictions
 from ._os_profile import PRE_2003_MITIGATIONS
 from ._script_audit import DEFAULT_PATTERNS, AdsiScriptAudit, AsyncScriptAudit
 from ._unsecapp_lockdown import UnsecappLockdown
@@ -132,6 +132,13 @@ def unmanageable_os(inventory_os: str | None) -> tuple[str, str] | None:
 # --- exceptions ---------------------------------------------------------------------------------------------------
 
 
+# The controls whose own fix leaves out what an excepted finding covers (they are given the excepted check, see
+# build_controls): their findings each name one place (a namespace, a grant), so one exception keeps one write out.
+# Every other control writes one value for all its findings: an excepted finding there drops the control's writes.
+WRITES_FILTERED_PER_FINDING = frozenset({ExplicitSds.id, BroadGrants.id, NamespaceAudit.id})
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
 @dataclass(frozen=True)
 class ControlException:
     """An accepted finding: {control, namespace?, principal?, reason, expires?} (wmi_hardening_exceptions)."""
@@ -141,22 +148,34 @@ class ControlException:
     namespace: str | None = None
     principal: str | None = None
     expires: datetime.date | None = None
+    # Where the item was given (exceptions[2]), so a warning about it names it.
+    where: str = "exception"
 
     def expired(self, today: datetime.date) -> bool:
         return self.expires is not None and today > self.expires
 
     def matches(self, control_id: str, finding: t.Mapping[str, t.Any]) -> bool:
+        """The one test of "this exception covers this finding", for the findings and for each control's own fix.
+
+        ``namespace`` matches where the finding is reported (``namespace``), where its ACE is explicit
+        (``source_namespace``), and every namespace where it applies (``affected_namespaces`` of a grant, the
+        ``namespaces`` an unaudited SACL leaves uncovered): the fix of one of them changes them all."""
         if control_id.upper() != self.control.upper():
             return False
-        if self.namespace is not None:
-            names = {str(finding.get(key) or "").lower() for key in ("namespace", "source_namespace")}
-            if self.namespace.replace("/", "\\").strip("\\").lower() not in names:
-                return False
+        if self.namespace is not None and _namespace_text(self.namespace) not in finding_namespaces(finding):
+            return False
         if self.principal is not None:
             wanted = self.principal.lower()
             if wanted not in {str(finding.get(key) or "").lower() for key in ("principal", "sid")}:
                 return False
         return True
+
+    def describe(self) -> str:
+        """exceptions[1] (WMI-004, namespace ' root\\cimv2', principal 'Everyone'): the values as written."""
+        given = (("namespace", self.namespace), ("principal", self.principal))
+        # Quoted as written (a repr would double every backslash): a leading space or a stray \\.\\ must show.
+        parts = [self.control, *(f"{key} '{value}'" for key, value in given if value is not None)]
+        return f"{self.where} ({', '.join(parts)})"
 
     def to_dict(self) -> dict[str, t.Any]:
         return {
@@ -166,6 +185,42 @@ class ControlException:
             "reason": self.reason,
             "expires": self.expires.isoformat() if self.expires else None,
         }
+
+
+def _namespace_text(name: str) -> str:
+    return name.replace("/", "\\").strip("\\").lower()
+
+
+def finding_namespaces(finding: t.Mapping[str, t.Any]) -> set[str]:
+    """Every namespace a finding covers (see ControlException.matches), compared case-insensitively."""
+    names = [finding.get("namespace"), finding.get("source_namespace")]
+    for key in ("affected_namespaces", "namespaces"):
+        names.extend(finding.get(key) or [])
+    return {_namespace_text(str(name)) for name in names if name}
+
+
+def _expiry(where: str, expires: t.Any) -> datetime.date | None:
+    """None (no expiry), a date, or the text YYYY-MM-DD. An empty text is refused: a template default of '' would
+    otherwise make the exception permanent without anyone writing so; ISO 8601's other forms (2099-W01-1, 20991231)
+    are refused because the documented form is YYYY-MM-DD and a reviewer must read the same date the run does."""
+    if expires is None:
+        return None
+    if isinstance(expires, datetime.datetime):
+        return expires.date()
+    if isinstance(expires, datetime.date):
+        return expires
+    text = expires if isinstance(expires, str) else None
+    if text is not None and not text.strip():
+        raise WmiActionError(
+            f"{where}.expires: empty; give the last day the exception applies (YYYY-MM-DD), or leave expires out "
+            "(null) for an exception that never expires."
+        )
+    if text is None or not _ISO_DATE.match(text):
+        raise WmiActionError(f"{where}.expires: {str(expires)[:40]!r} is not a date (YYYY-MM-DD).")
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise WmiActionError(f"{where}.expires: {text[:40]!r} is not a date (YYYY-MM-DD).") from None
 
 
 def parse_exceptions(items: t.Sequence[t.Mapping[str, t.Any]] | None) -> list[ControlException]:
@@ -185,20 +240,14 @@ def parse_exceptions(items: t.Sequence[t.Mapping[str, t.Any]] | None) -> list[Co
         reason = (item.get("reason") or "").strip()
         if not reason:
             raise WmiActionError(f"{where}: give a reason; an exception without one cannot be reviewed.")
-        expires = item.get("expires")
-        expiry: datetime.date | None = None
-        if expires not in (None, ""):
-            try:
-                expiry = datetime.date.fromisoformat(str(expires))
-            except ValueError:
-                raise WmiActionError(f"{where}.expires: {str(expires)[:40]!r} is not a date (YYYY-MM-DD).") from None
         parsed.append(
             ControlException(
                 control=control,
                 reason=reason,
                 namespace=item.get("namespace") or None,
                 principal=item.get("principal") or None,
-                expires=expiry,
+                expires=_expiry(where, item.get("expires")),
+                where=where,
             )
         )
     return parsed
@@ -207,12 +256,19 @@ def parse_exceptions(items: t.Sequence[t.Mapping[str, t.Any]] | None) -> list[Co
 def apply_exceptions(
     control_id: str, decision: Decision, exceptions: t.Sequence[ControlException], today: datetime.date
 ) -> Decision:
-    """Mark excepted findings; an expired exception does not apply and says so. All excepted -> 'excepted'."""
-    if not decision.findings or not exceptions:
+    """Mark excepted findings; an expired exception does not apply and says so. All excepted -> 'excepted'.
+
+    A control outside WRITES_FILTERED_PER_FINDING writes one value for all its findings, so one excepted finding
+    drops its writes. An exception of this control that matches none of its findings on this host is reported: a
+    typo (a namespace spelled \\.\\root\\cimv2, a leading space) must not leave the finding drift silently."""
+    mine = [item for item in exceptions if item.control.upper() == control_id.upper()]
+    if not mine or decision.status == "not_applicable":
         return decision
     findings = []
+    used: set[int] = set()
     for finding in decision.findings:
-        matching = [item for item in exceptions if item.matches(control_id, finding)]
+        matching = [item for item in mine if item.matches(control_id, finding)]
+        used.update(id(item) for item in matching)
         active = [item for item in matching if not item.expired(today)]
         if active:
             finding = {**finding, "excepted": True, "reason": active[0].reason}
@@ -224,11 +280,23 @@ def apply_exceptions(
                 "reason": f"exception expired on {expired.expires}: {expired.reason}",
             }
         findings.append(finding)
-    status = decision.status
-    if status == "drift" and all(finding.get("excepted") for finding in findings):
+    warnings = [
+        f"{item.describe()} matches no finding of {control_id} on this host; check its namespace and principal "
+        "(a finding it was meant for stays drift)."
+        for item in mine
+        if id(item) not in used
+    ]
+    decision = replace(decision, findings=findings, warnings=[*decision.warnings, *warnings])
+    if (
+        decision.writes
+        and control_id.upper() not in WRITES_FILTERED_PER_FINDING
+        and any(finding.get("excepted") for finding in findings)
+    ):
+        decision = replace(decision, writes=[], changes=[], diff=None, automatic=False)
+    if decision.status == "drift" and findings and all(finding.get("excepted") for finding in findings):
         reasons = sorted({finding["reason"] for finding in findings})
-        return replace(decision, status="excepted", findings=findings, reason="; ".join(reasons))
-    return replace(decision, findings=findings)
+        return replace(decision, status="excepted", reason="; ".join(reasons))
+    return decision
 
 
 # --- the controls -------------------------------------------------------------------------------------------------
@@ -245,7 +313,7 @@ def build_controls(
     tree = NamespaceTreeRead(params["namespaces"])
     available: dict[str, Control] = {
         UnsecappLockdown.id: UnsecappLockdown("enabled", params["unsecapp_value_type"]),
-        ExplicitSds.id: ExplicitSds(params["namespace_sds"]),
+        ExplicitSds.id: ExplicitSds(params["namespace_sds"], excepted),
         EventSubscriptions.id: EventSubscriptions.from_options(params.get("event_subscriptions")),
         DcomHardening.id: DcomHardening.from_options(params.get("dcom")),
     }
@@ -253,7 +321,7 @@ def build_controls(
         available[control_class.id] = control_class(tree, excepted)
     namespace_audit = params.get("namespace_audit") or {}
     if namespace_audit.get("enabled"):  # reading SACLs needs SeSecurityPrivilege: only where the user asks
-        available[NamespaceAudit.id] = NamespaceAudit.from_options(namespace_audit)
+        available[NamespaceAudit.id] = NamespaceAudit.from_options(namespace_audit, excepted)
     scripts = params.get("scripts") or {}
     if scripts.get("paths"):  # the script controls read files: only where the user says which
         budget = (
@@ -356,6 +424,16 @@ def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: dateti
         result["msg"] = verdict_line(result)
         return result
     controls = build_controls(params, exceptions, today)
+    by_id = {control.id: control for control in controls}
+    explicit, broad = by_id.get(ExplicitSds.id), by_id.get(BroadGrants.id)
+    if isinstance(explicit, ExplicitSds) and isinstance(broad, BroadGrants):
+        problems = contradictions(explicit, broad)
+        if problems:
+            raise WmiActionError(
+                "; ".join(problems) + ". The two settings would undo each other on every run: change the entry, or "
+                f"record a {broad.id} exception (control, namespace, principal, reason) if the grant is wanted. "
+                "Nothing was contacted."
+            )
     enforce = params["mode"] == "enforce"
     host, runs = read_host(caller, controls, enforce=enforce)
     for run in runs:
@@ -363,17 +441,21 @@ def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: dateti
             run.decision = apply_exceptions(run.control.id, run.decision, exceptions, today)
             if run.decision.status == "excepted":
                 run.decision.writes = []  # an accepted finding is never "fixed"
+    settle_writes(runs)
     planned = enforce and any(run.decision is not None and run.decision.writes for run in runs)
-    write_host(caller, host, runs)
+    written = write_host(caller, host, runs)
     records = [_record(run, params["evidence"]) for run in runs]
-    result = summarise(records, host.os_facts, contacted=True, changed=planned)
+    # Check mode predicts; a real run reports what it wrote, not what it planned (a refused write changes nothing).
+    changed = written > 0 if host.will_write else planned
+    result = summarise(records, host.os_facts, contacted=True, changed=changed)
     if host.profile.pre_2003 and result["status"] in ("compliant", "remediated", "excepted"):
         # Before Server 2003 the unsecapp check does not exist: such a host is never called compliant.
         result["status"] = "not_applicable"
     result["msg"] = verdict_line(result)
     warnings = decision_warnings(records)
     for run in runs:
-        if run.decision is not None:
+        # A control that ended in error did not do what its warnings announce ("now 1", "after a restart").
+        if run.decision is not None and run.error is None:
             warnings.extend(run.decision.warnings)
     if warnings:
         result["warnings"] = warnings

@@ -158,19 +158,33 @@ class NamespaceAudit(Control):
     severity = "medium"
     references = (DOCS_GET_SECURITY_DESCRIPTOR, DOCS_SET_SD, DOCS_SET_SECURITY_DESCRIPTOR)
 
-    def __init__(self, *, namespaces: t.Sequence[str] | None = None, set_sacl: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        namespaces: t.Sequence[str] | None = None,
+        set_sacl: bool = False,
+        excepted: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None = None,
+    ) -> None:
         try:
             self.namespaces = _subtree_roots([normalise_namespace(name) for name in (namespaces or ["root"])])
         except ValueError as exc:
             raise WmiActionError(f"namespaces: {exc}") from None
         self.set_sacl = set_sacl
+        # Is this finding accepted by an active exception? (the baseline's check; none for the module)
+        self.excepted = excepted or (lambda _control_id, _finding: False)
 
     @classmethod
-    def from_options(cls, options: t.Mapping[str, t.Any] | None) -> NamespaceAudit:
+    def from_options(
+        cls,
+        options: t.Mapping[str, t.Any] | None,
+        excepted: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None = None,
+    ) -> NamespaceAudit:
         """For the baseline: ``{namespaces: [...], set_sacl: bool}`` (default: root and every namespace below it;
-        report only)."""
+        report only), and the baseline's excepted check."""
         options = options or {}
-        return cls(namespaces=options.get("namespaces"), set_sacl=bool(options.get("set_sacl", False)))
+        return cls(
+            namespaces=options.get("namespaces"), set_sacl=bool(options.get("set_sacl", False)), excepted=excepted
+        )
 
     def reads(self) -> list[dict[str, t.Any]]:
         return [
@@ -210,8 +224,13 @@ class NamespaceAudit(Control):
         changes: list[str] = []
         before: list[str] = []
         after: list[str] = []
+        # A target whose finding is excepted keeps its SACL: the entry written there would audit every namespace
+        # the finding lists, the excepted ones included.
+        kept = {namespace_key(str(f["namespace"])) for f in findings if self.excepted(self.id, f)}
         if self.set_sacl:
-            for target in targets.values():
+            for key, target in targets.items():
+                if key in kept:
+                    continue
                 write, written = sacl_write(target.name, target.read, target.sd)
                 writes.append(write)
                 changes.append(f"{target.name}: SACL + {RECOMMENDED_SACL[2:]}")

@@ -32,7 +32,7 @@ from ._namespace_sd import DOCS_NAMESPACE_SECURITY, DOCS_SETSD, NamespaceSd, dec
 from ._namespace_sd_info import parse_namespaces, read_reports, sd_reads
 from ._namespace_sd_plan import NamespaceSdRefusal, encode_sd, parse_request, plan
 from ._principals import principal_name
-from ._sd import ACCESS_ALLOWED_ACE_TYPE, SecurityDescriptor, Sid
+from ._sd import ACCESS_ALLOWED_ACE_TYPE, INHERIT_ONLY_ACE, Ace, SecurityDescriptor, Sid
 from ._wmi_errors import WmiActionError, op_value, written_value
 from ._wmi_rights import mask_to_rights
 
@@ -176,14 +176,18 @@ class BroadGrants(NamespaceFindingsControl):
         "exception with the reason."
     )
 
+    # (namespace key, SID) of every explicit grant the planned writes take away: what verify may call fixed.
+    _covered: frozenset[tuple[str, str]] = frozenset()
+
     def plan_fix(self, host: HostContext, results: list[t.Mapping[str, t.Any]], decision: Decision) -> Decision:
         entries = self.tree.entries(results)
         resolved = self.tree.resolved(results)
         writes: list[dict[str, t.Any]] = []
         changes: list[str] = []
         notes: list[str] = []
+        covered: set[tuple[str, str]] = set()
         for index, entry in enumerate(entries):
-            targets = self._fix_targets(entry, resolved)
+            targets = self._fix_targets(entry, resolved, entries)
             if not targets:
                 continue
             params = {
@@ -211,6 +215,7 @@ class BroadGrants(NamespaceFindingsControl):
                 continue
             if not fix.changed:
                 continue
+            covered.update((namespace_key(entry.namespace), sid) for sid in targets)
             for sid, mask in targets.items():
                 name = principal_name(Sid.parse(sid), resolved)
                 changes.append(f"{entry.namespace}: remove {', '.join(mask_to_rights(mask))} from {name}")
@@ -222,30 +227,43 @@ class BroadGrants(NamespaceFindingsControl):
                     "expected_sd": entry.sd_base64,
                 }
             )
-        manual = [finding for finding in decision.findings if not self._fixable(finding)]
+        self._covered = frozenset(covered)
+        manual = [f for f in decision.findings if not self._fixed(f) and not self.excepted(self.id, f)]
         automatic = bool(writes) and not manual
         return replace(decision, writes=writes, changes=changes, automatic=automatic, warnings=notes)
 
-    def _fixable(self, finding: t.Mapping[str, t.Any]) -> bool:
-        """Fixed by plan_fix: a broad principal's plain allow ACE. An allow-like ACE of another type (object,
-        callback) is left to a person: SetSD cannot write a descriptor that still holds it."""
-        sid = finding.get("sid")
+    def _fixed(self, finding: t.Mapping[str, t.Any]) -> bool:
+        """Taken away by a write plan_fix planned: the finding's grant is a plain allow, explicit on a namespace that
+        was read, whose write was planned for its SID. Not a refused plan, an ACE inherited from an ancestor that
+        was not read, nor an allow-like ACE of another type (SetSD cannot write a descriptor that still holds it)."""
+        source = finding.get("source_namespace")
         return (
-            bool(sid)
+            bool(source)
             and finding.get("ace_type") == "allow"
-            and is_broad_sid(Sid.parse(str(sid)))
-            and not self.excepted(self.id, finding)
+            and (namespace_key(str(source)), str(finding.get("sid"))) in self._covered
         )
 
-    def _fix_targets(self, entry: TreeEntry, resolved: t.Mapping[str, str | None]) -> dict[str, int]:
-        """SID -> the rights to take away from its explicit allow ACEs on this namespace (excepted ones kept)."""
+    def _fix_targets(
+        self, entry: TreeEntry, resolved: t.Mapping[str, str | None], entries: t.Sequence[TreeEntry]
+    ) -> dict[str, int]:
+        """SID -> the rights to take away from its explicit allow ACEs on this namespace (excepted ones kept).
+
+        Each ACE is asked about as the findings report it - where it is explicit and every namespace read where it
+        applies - so an exception naming a namespace that inherits the grant keeps it (removing the ACE here would
+        take it away there too)."""
         targets: dict[str, int] = {}
         for ace in entry.sd.dacl.aces if entry.sd.dacl else ():
             sid = str(ace.sid)
             offending = ace.mask & BROAD_RIGHTS_REMOVED
             if ace.inherited or ace.type != ACCESS_ALLOWED_ACE_TYPE or not is_broad_sid(ace.sid) or not offending:
                 continue
-            finding = {"namespace": entry.namespace, "sid": sid, "principal": principal_name(ace.sid, resolved)}
+            finding = {
+                "namespace": entry.namespace,
+                "source_namespace": entry.namespace,
+                "affected_namespaces": _applies_on(entry, ace, entries),
+                "sid": sid,
+                "principal": principal_name(ace.sid, resolved),
+            }
             if self.excepted(self.id, finding):
                 continue
             targets[sid] = targets.get(sid, 0) | offending
@@ -254,10 +272,30 @@ class BroadGrants(NamespaceFindingsControl):
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
         for operation, result in zip(decision.writes, results, strict=True):
             written_value(result, f"writing the security descriptor of {operation['namespace']}")
-        manual = [finding for finding in decision.findings if not self._fixable(finding)]
-        if manual:
-            return replace(decision, findings=manual)  # still drift: what is left needs a decision
-        return replace(decision, status="remediated")
+        # The findings still carry the baseline's exception marks; a module run asks its own excepted check.
+        left = [f for f in decision.findings if not self._fixed(f)]
+        if any(not (f.get("excepted") or self.excepted(self.id, f)) for f in left):
+            return replace(decision, findings=left)  # still drift: what is left needs a decision
+        return replace(decision, status="remediated", findings=left)  # fixed; what is left is excepted
+
+
+def _applies_on(entry: TreeEntry, ace: Ace, entries: t.Sequence[TreeEntry]) -> list[str]:
+    """The namespaces read where an explicit ACE of ``entry`` is effective: ``entry`` itself unless the ACE is
+    inherit-only, and every namespace below that holds an inherited copy of it (same type, SID and mask; flags
+    differ by inheritance, MS-DTYP 2.4.4.1)."""
+    applies = [] if ace.flags & INHERIT_ONLY_ACE else [entry.namespace]
+    prefix = namespace_key(entry.namespace) + "\\"
+    for other in entries:
+        if not namespace_key(other.namespace).startswith(prefix) or other.sd.dacl is None:
+            continue
+        if any(
+            copy.inherited
+            and not copy.flags & INHERIT_ONLY_ACE
+            and (copy.type, copy.sid, copy.mask) == (ace.type, ace.sid, ace.mask)
+            for copy in other.sd.dacl.aces
+        ):
+            applies.append(other.namespace)
+    return applies
 
 
 class OrphanedSids(NamespaceFindingsControl):
@@ -301,7 +339,8 @@ class ExplicitSds(Control):
     severity = "high"
     references = (DOCS_SETSD, DOCS_NAMESPACE_SECURITY)
 
-    def __init__(self, items: t.Sequence[t.Mapping[str, t.Any]] | None) -> None:
+    def __init__(self, items: t.Sequence[t.Mapping[str, t.Any]] | None, excepted: Excepted | None = None) -> None:
+        self.excepted: Excepted = excepted or (lambda _control_id, _finding: False)
         self.parts: list[NamespaceSd] = []
         for index, item in enumerate(items or []):
             params = {"mode": "exact", "sddl": None, "aces": None, "owner": None, "group": None, "allow_lockout": False}
@@ -327,11 +366,18 @@ class ExplicitSds(Control):
         if not self.parts:
             return Decision("not_applicable", reason="no explicit namespace descriptor is configured (namespace_sds)")
         decisions = [
-            part.decide(host, chunk)
+            self._unless_excepted(part.decide(host, chunk))
             for part, chunk in zip(self.parts, self._split(results, [len(p.reads()) for p in self.parts]), strict=True)
         ]
         self._decisions = decisions
         return _merge(decisions, "drift" if any(d.status == "drift" for d in decisions) else "compliant")
+
+    def _unless_excepted(self, decision: Decision) -> Decision:
+        """A namespace with an excepted finding keeps its descriptor: its write is dropped (the finding stays, for
+        the baseline to mark excepted)."""
+        if decision.writes and any(self.excepted(self.id, finding) for finding in decision.findings):
+            return replace(decision, writes=[], changes=[], diff=None)
+        return decision
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
         chunks = self._split(results, [len(d.writes) for d in self._decisions])
@@ -339,7 +385,8 @@ class ExplicitSds(Control):
             part.verify(host, part_decision, chunk) if part_decision.writes else part_decision
             for part, part_decision, chunk in zip(self.parts, self._decisions, chunks, strict=True)
         ]
-        return _merge(verified, "remediated")
+        # The findings and warnings as the baseline left them: its exception marks (and notes) stay in the result.
+        return replace(_merge(verified, "remediated"), findings=decision.findings, warnings=decision.warnings)
 
 
 def _merge(decisions: t.Sequence[Decision], status: str) -> Decision:
@@ -354,3 +401,29 @@ def _merge(decisions: t.Sequence[Decision], status: str) -> Decision:
         automatic=True,
         warnings=[warning for d in decisions for warning in d.warnings],
     )
+
+
+def contradictions(explicit: ExplicitSds, broad: BroadGrants) -> list[str]:
+    """namespace_sds entries that grant a broad principal what WMI-004 takes away (unless an exception accepts it):
+    in one baseline the two would undo each other on every run, each reporting itself fixed."""
+    problems = []
+    for index, part in enumerate(explicit.parts):
+        request = part.request
+        if request.mode == "absent":
+            continue
+        for ace in request.aces:
+            offending = (ace.mask or 0) & BROAD_RIGHTS_REMOVED
+            if ace.type != ACCESS_ALLOWED_ACE_TYPE or ace.sid is None or not offending or not is_broad_sid(ace.sid):
+                continue
+            finding = {
+                "namespace": request.namespace,
+                "source_namespace": request.namespace,
+                "sid": str(ace.sid),
+                "principal": ace.principal,
+            }
+            if not broad.excepted(broad.id, finding):
+                problems.append(
+                    f"namespace_sds[{index}] grants {ace.principal} {', '.join(mask_to_rights(offending))} on "
+                    f"{request.namespace}, which {broad.id} takes away from broad principals"
+                )
+    return problems
