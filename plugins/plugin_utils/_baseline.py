@@ -137,6 +137,20 @@ def unmanageable_os(inventory_os: str | None) -> tuple[str, str] | None:
 # Every other control writes one value for all its findings: an excepted finding there drops the control's writes.
 WRITES_FILTERED_PER_FINDING = frozenset({ExplicitSds.id, BroadGrants.id, NamespaceAudit.id})
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# Every control an exception may name, whether or not this run selects or enables it (an exceptions file is shared
+# between audits that select different controls).
+CONTROL_IDS = frozenset(
+    {
+        UnsecappLockdown.id,
+        ExplicitSds.id,
+        *(control_class.id for control_class in NAMESPACE_CONTROLS),
+        EventSubscriptions.id,
+        DcomHardening.id,
+        NamespaceAudit.id,
+        AdsiScriptAudit.id,
+        AsyncScriptAudit.id,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -280,11 +294,12 @@ def apply_exceptions(
                 "reason": f"exception expired on {expired.expires}: {expired.reason}",
             }
         findings.append(finding)
+    # A control that could not read everything (status error) may lack the very finding an exception is for.
     warnings = [
         f"{item.describe()} matches no finding of {control_id} on this host; check its namespace and principal "
         "(a finding it was meant for stays drift)."
         for item in mine
-        if id(item) not in used
+        if id(item) not in used and decision.status != "error"
     ]
     decision = replace(decision, findings=findings, warnings=[*decision.warnings, *warnings])
     if (
@@ -333,6 +348,13 @@ def build_controls(
         )
         available[AdsiScriptAudit.id] = AdsiScriptAudit(*budget)
         available[AsyncScriptAudit.id] = AsyncScriptAudit(*budget)
+    unknown_excepted = [item for item in exceptions if item.control.upper() not in CONTROL_IDS]
+    if unknown_excepted:
+        # An exception for a misspelt control (WMI-04) would accept nothing on every host, silently.
+        raise WmiActionError(
+            "; ".join(f"{item.where}.control: unknown control ID {item.control!r}" for item in unknown_excepted)
+            + f"; known: {', '.join(sorted(CONTROL_IDS))}"
+        )
     selected = [control.upper() for control in params.get("controls") or available]
     unknown = sorted(set(selected) - set(available))
     if unknown:

@@ -300,3 +300,33 @@ def test_expires_as_text_or_date(expires):
     (exception,) = parse_exceptions([{"control": "WMI-004", "reason": "x", "expires": expires}])
     assert exception.expires == datetime.date(2099, 12, 31)
     assert parse_exceptions([{"control": "WMI-004", "reason": "x", "expires": None}])[0].expires is None
+
+
+def test_an_exception_for_an_unknown_control_is_refused_before_contact():
+    exceptions = [
+        {"control": "WMI-022", "reason": "namespace auditing is off in this run: still a known control"},
+        {"control": "WMI-04", "principal": "Everyone", "reason": "typo"},
+    ]
+    result, target = run({"mode": "enforce", "exceptions": exceptions}, Host(WIDE_TREE), writes=False)
+    assert result["failed"] is True and target.calls == []
+    assert result["msg"].startswith("exceptions[1].control: unknown control ID 'WMI-04'; known: WMI-001, WMI-002")
+
+
+def test_a_control_that_could_not_read_everything_does_not_call_an_exception_unused():
+    # root\secret cannot be read: the finding an exception names there may exist, so it is not reported as unused.
+    host = Host(dict(WIDE_TREE))
+    read = host.read
+
+    def with_unreadable(operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        replies = read(operations)
+        for reply in replies:
+            if reply["op"] == "sd_get":
+                error = {"code": "WMI", "hresult": 0x80041003, "message": "denied"}
+                reply["namespaces"].append({"namespace": "root\\secret", "sd": None, "error": error})
+        return replies
+
+    host.read = with_unreadable  # type: ignore[method-assign]
+    exception = {"control": "WMI-004", "namespace": "root\\secret", "reason": "product X"}
+    result, _target = run({"mode": "audit", "controls": ["WMI-004"], "exceptions": [exception]}, host)
+    assert record(result, "WMI-004")["status"] == "error"
+    assert not any("matches no finding" in warning for warning in result.get("warnings", []))
