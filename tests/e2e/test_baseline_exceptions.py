@@ -7,6 +7,7 @@ nothing is a warning naming it; an empty expires (a template default of '') is r
 from __future__ import annotations
 
 import pathlib
+from datetime import date
 
 import pytest
 
@@ -132,3 +133,14 @@ def test_an_empty_expires_from_a_template_default_is_refused_before_contact(exc_
     assert run.result("excroot", "b")["msg"].startswith("exceptions[0].expires: empty; give the last day")
     assert exc_fleet.counters("excroot")["writes"] == 0
     assert "(A;CI;CCDCRPWP;;;WD)" in exc_fleet.state("excroot")["namespaces"]["root"]
+
+
+def test_an_unquoted_yaml_date_is_an_expiry(exc_fleet, run_playbook):
+    # The task is written as YAML with the date unquoted (a YAML date, not a string) - read as YYYY-MM-DD.
+    exceptions = [{"control": "WMI-004", "principal": "Everyone", "reason": "product X", "expires": date(2099, 12, 31)}]
+    args = {"mode": "audit", "controls": ["WMI-004"], "exceptions": exceptions}
+    assert control(baseline(run_playbook, exc_fleet, "excroot", args), "WMI-004")["status"] == "excepted"
+    exceptions[0]["expires"] = date(2020, 1, 31)
+    expired = control(baseline(run_playbook, exc_fleet, "excroot", args), "WMI-004")
+    assert expired["status"] == "drift"
+    assert all(f["reason"] == "exception expired on 2020-01-31: product X" for f in expired["findings"])
