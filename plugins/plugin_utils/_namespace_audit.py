@@ -36,6 +36,7 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext, Reference
+from ._namespace_controls import Excepted
 from ._namespace_findings import namespace_key, normalise_namespace
 from ._sd import SecurityDescriptor, SecurityDescriptorError, sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
 from ._sd_model import (
@@ -163,7 +164,7 @@ class NamespaceAudit(Control):
         *,
         namespaces: t.Sequence[str] | None = None,
         set_sacl: bool = False,
-        excepted: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None = None,
+        excepted: Excepted | None = None,
     ) -> None:
         try:
             self.namespaces = _subtree_roots([normalise_namespace(name) for name in (namespaces or ["root"])])
@@ -177,7 +178,7 @@ class NamespaceAudit(Control):
     def from_options(
         cls,
         options: t.Mapping[str, t.Any] | None,
-        excepted: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None = None,
+        excepted: Excepted | None = None,
     ) -> NamespaceAudit:
         """For the baseline: ``{namespaces: [...], set_sacl: bool}`` (default: root and every namespace below it;
         report only), and the baseline's excepted check."""
