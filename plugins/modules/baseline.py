@@ -157,7 +157,12 @@ options:
         "fixed"; a control whose findings are all excepted has the status V(excepted). An expired exception does
         not apply, and the finding says so.
       - Every item is validated before any host is contacted; C(control) and C(reason) must be non-empty strings
-        (V(null) is refused, not read as the text C(None)), and an error names the item (C(exceptions[2].reason)).
+        (V(null) is refused, not read as the text C(None)), C(control) must be a control this version knows, and an
+        error names the item (C(exceptions[2].reason)).
+      - An exception that matches no finding of its control on a host is reported there as a warning, quoted as
+        written (a typo such as a leading space would otherwise accept nothing, silently).
+      - An excepted finding is never fixed. A control that fixes per namespace or grant (V(WMI-002), V(WMI-004),
+        V(WMI-022)) leaves that one out; a control that writes one value (V(WMI-001), V(WMI-021)) writes nothing.
     type: list
     elements: dict
     default: []
@@ -167,7 +172,9 @@ options:
         type: str
         required: true
       namespace:
-        description: Only findings on this namespace (where the ACE is explicit, or where it applies).
+        description:
+          - Only findings on this namespace - where the finding is reported, where its ACE is explicit, or any
+            namespace where the grant applies (or, for V(WMI-022), that the missing audit entry leaves uncovered).
         type: str
       principal:
         description: Only findings about this principal, by name as reported or by SID.
@@ -178,7 +185,9 @@ options:
         required: true
       expires:
         description:
-          - The last day the exception applies (YYYY-MM-DD). An unquoted YAML date is read the same way.
+          - The last day the exception applies (YYYY-MM-DD). An unquoted YAML date is read the same way. Leave it out
+            for an exception that never expires; an empty text is refused, so a template default of V('') cannot make
+            an exception permanent unnoticed.
         type: str
   fail_on_drift:
     description: Fail the host when drift remains that no exception accepts.

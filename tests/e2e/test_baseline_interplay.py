@@ -1,0 +1,120 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controls of one baseline run that touch the same thing, over the real path (ansible-playbook -> WinRM ->
+simulator): a verdict is "remediated" only for what a write really took away; two controls never both rewrite one
+namespace in one run (check mode predicts exactly that); settings that undo each other are refused before contact;
+a failed write announces nothing and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from simulator.harness import run_playbook_file
+
+pytestmark = pytest.mark.e2e
+
+HARDEN = pathlib.Path(__file__).resolve().parents[2] / "playbooks" / "harden.yml"
+
+FLEET = r"""
+defaults:
+  profile: "2022"
+  unsecapp: 1
+  dcom: {require_integrity: 1}
+  subscriptions: [scm]
+hosts:
+  # root\DEFAULT: Everyone write next to an allow-object ACE (SetSD cannot write a DACL holding it: its fix is refused);
+  # root\CIMV2: an ordinary Everyone write (fixed).
+  - name: refused
+    namespaces:
+      root\cimv2: "O:BAG:BAD:(A;CI;CCDCLCSWRPWP;;;WD)"
+      root\default: "O:BAG:BAD:(A;CI;CCDCLCSWRPWP;;;WD)(OA;CI;CC;;;AU)"
+  # root (not read when namespaces=[root\cimv2]) grants Authenticated Users write, inherited by root\cimv2.
+  - name: inherit
+    namespaces:
+      root: "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCLCSWRPWPRCWD;;;SY)(A;CI;CCDCLCSWRPWP;;;AU)"
+      root\cimv2: "O:BAG:BAD:(A;CI;CCDCLCSWRPWP;;;WD)"
+  # The shipped defaults meet on root: WMI-002's root entry (Administrators lack MethodExecute) and WMI-004
+  # (Authenticated Users hold RemoteAccess).
+  - name: rootdefault
+    namespaces:
+      root: >-
+        O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;SY)(A;CI;CCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;NS)(A;CI;CCDCRP;;;LS)(A;CI;CCDCRPWP;;;AU)
+  - name: clean
+  - {name: registry, unsecapp: 0, dcom: {require_integrity: 0}, faults: {change_before_write: 1}}
+"""
+
+
+@pytest.fixture
+def interplay(fleet_factory, tmp_path: pathlib.Path):
+    path = tmp_path / "interplay.yml"
+    path.write_text(FLEET, encoding="utf-8")
+    return fleet_factory(path)
+
+
+def baseline(run_playbook, fleet, host, args, *, check=False):
+    task = {"name": "b", "winsec.wmi.baseline": args, "ignore_errors": True}
+    run = run_playbook(fleet, [task], hosts=host, check=check)
+    return {**run.result(host, "b"), "task_status": run.status(host, "b")}
+
+
+def control(result, control_id):
+    return next(c for c in result["controls"] if c["id"] == control_id)
+
+
+def test_remediated_only_for_what_a_write_took_away(interplay, run_playbook):
+    # A refused fix (root\DEFAULT) and a grant inherited from an ancestor that was not read (root) stay drift.
+    refused = baseline(run_playbook, interplay, "refused", {"mode": "enforce", "controls": ["WMI-004"]})
+    assert "(A;CI;CCDCLCSWRPWP;;;WD)" in interplay.state("refused")["namespaces"]["root\\default"]
+    assert "CCDCLCSWRPWP;;;WD)" not in interplay.state("refused")["namespaces"]["root\\cimv2"]  # this one was fixed
+    assert control(refused, "WMI-004")["status"] == "drift" and refused["status"] == "drift"
+    args = {"mode": "enforce", "controls": ["WMI-004"], "namespaces": ["root\\cimv2"]}
+    inherit = baseline(run_playbook, interplay, "inherit", args)
+    assert "(A;CIID;CCDCLCSWRPWP;;;AU)" in interplay.state("inherit")["namespaces"]["root\\cimv2"]
+    assert control(inherit, "WMI-004")["status"] == "drift"
+
+
+def harden(fleet, report_dir: pathlib.Path, **options):
+    extra_vars = {"wmi_hardening_report_dir": str(report_dir)}
+    run = run_playbook_file(fleet, HARDEN, limit="rootdefault", extra_vars=extra_vars, **options)
+    report = json.loads((report_dir / "wmi-compliance.json").read_text(encoding="utf-8"))
+    return run, next(host for host in report["hosts"] if host["host"] == "rootdefault")
+
+
+def test_the_shipped_harden_playbook_does_what_its_check_predicts(interplay, tmp_path):
+    # WMI-002 and WMI-004 both want root: WMI-002 writes it this run, WMI-004 waits for the next (it would fail as
+    # changed since read, or undo WMI-002's write). Check mode says the same, the run succeeds, a second run fixes.
+    interplay.reset_counters()
+    check, predicted = harden(interplay, tmp_path / "check", check=True)
+    assert check.rc == 0 and interplay.counters("rootdefault")["writes"] == 0
+    real, done = harden(interplay, tmp_path / "real")
+    assert real.rc == 0, real.stdout[-3000:]
+    assert [c["changes"] for c in predicted["controls"]] == [c["changes"] for c in done["controls"]]
+    assert control(done, "WMI-002")["status"] == "remediated" and control(done, "WMI-004")["status"] == "drift"
+    assert "WMI-004 is not fixed in this run" in real.stdout + real.stderr
+    assert interplay.counters("rootdefault")["writes_by_kind"] == {"namespace_sd": 1}
+    again, _report = harden(interplay, tmp_path / "again")
+    assert again.rc == 0
+    assert "WP;;;AU)" not in interplay.state("rootdefault")["namespaces"]["root"]
+
+
+def test_settings_that_undo_each_other_are_refused_before_contact(interplay, run_playbook):
+    grant = ["Enable", "FullWrite", "PartialWrite", "ProviderWrite", "RemoteAccess", "WriteSecurity"]
+    item = {"namespace": "root\\cimv2", "mode": "present", "aces": [{"principal": "Everyone", "rights": grant}]}
+    args = {"mode": "enforce", "controls": ["WMI-002", "WMI-004"], "namespace_sds": [item]}
+    interplay.reset_counters()
+    result = baseline(run_playbook, interplay, "clean", args)
+    assert result["task_status"] == "failed" and "undo each other" in result["msg"] and "Everyone" in result["msg"]
+    assert interplay.counters("clean")["module_executions"].get("winsec.wmi.wmi_state", 0) == 0
+    accepted = {"control": "WMI-004", "namespace": "root\\cimv2", "principal": "Everyone", "reason": "lab"}
+    result = baseline(run_playbook, interplay, "clean", {**args, "exceptions": [accepted]})
+    assert "undo each other" not in str(result.get("msg"))
+
+
+def test_a_failed_write_announces_nothing_and_changes_nothing(interplay, run_playbook):
+    # change_before_write: the first registry write finds the value changed and is refused; the next is skipped.
+    result = baseline(run_playbook, interplay, "registry", {"mode": "enforce", "controls": ["WMI-001", "WMI-021"]})
+    assert interplay.counters("registry")["writes"] == 0
+    assert result["changed"] is False and result["status"] == "error"
+    assert not any("now" in warning or "restart" in warning for warning in result.get("warnings", []))
