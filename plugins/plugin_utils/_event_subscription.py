@@ -194,17 +194,31 @@ class EventSubscriptionRemoval(Control):
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
-        removed: dict[str, list[dict[str, t.Any]]] = {"bindings": [], "consumers": [], "filters": []}
-        for operation, outcome in zip(decision.writes, results, strict=True):
-            if outcome.get("failed"):
-                # The writes before this one happened: return them, so the user can restore what is gone.
-                raise WmiOperationError(
-                    f"removing the {operation['kind']} {json.dumps(operation['expected_instance'], sort_keys=True)} "
-                    f"of {self.subscription}",
-                    describe_error(outcome.get("error")),
-                    changed=any(removed.values()),
-                    removed=removed,
-                )
-            removed[f"{operation['kind']}s"].append(dict(outcome.get("removed") or {}))
-        result = {**decision.result, "removed": removed}
-        return replace(decision, status="remediated", result=result)
+        removed = parts_written(
+            decision,
+            results,
+            "removed",
+            lambda operation: (
+                f"removing the {operation['kind']} "
+                f"{json.dumps(operation['expected_instance'], sort_keys=True)} of {self.subscription}"
+            ),
+        )
+        return replace(decision, status="remediated", result={**decision.result, "removed": removed})
+
+
+def parts_written(
+    decision: Decision,
+    results: t.Sequence[t.Mapping[str, t.Any]],
+    done: str,
+    what: t.Callable[[t.Mapping[str, t.Any]], str],
+) -> dict[str, list[dict[str, t.Any]]]:
+    """The parts each write reports as ``done`` (removed, created), by kind. At the first failed write, a failure
+    that returns the parts done before it: those writes happened (changed), so the user can undo or redo them."""
+    parts: dict[str, list[dict[str, t.Any]]] = {"bindings": [], "consumers": [], "filters": []}
+    for operation, outcome in zip(decision.writes, results, strict=True):
+        if outcome.get("failed"):
+            raise WmiOperationError(
+                what(operation), describe_error(outcome.get("error")), changed=any(parts.values()), **{done: parts}
+            )
+        parts[f"{operation['kind']}s"].append(dict(outcome.get(done) or {}))
+    return parts

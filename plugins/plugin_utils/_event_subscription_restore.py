@@ -21,7 +21,7 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext
-from ._event_subscription import RemovalPlan, describe
+from ._event_subscription import RemovalPlan, describe, parts_written
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
     MITRE_T1546_003,
@@ -33,7 +33,7 @@ from ._event_subscriptions import (
 )
 from ._namespace_findings import normalise_namespace
 from ._text import plural
-from ._wmi_errors import WmiActionError, WmiOperationError, describe_error, op_value
+from ._wmi_errors import WmiActionError, op_value
 
 # The properties each standard consumer class declares besides Name (Microsoft Learn: ActiveScriptEventConsumer,
 # CommandLineEventConsumer, LogFileEventConsumer, NTEventLogEventConsumer and SMTPEventConsumer class pages), plus
@@ -535,16 +535,14 @@ class EventSubscriptionRestore(Control):
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
-        created: dict[str, list[dict[str, t.Any]]] = {"bindings": [], "consumers": [], "filters": []}
-        for operation, outcome in zip(decision.writes, results, strict=True):
-            if outcome.get("failed"):
-                # The parts created before this one exist now: return them; a re-run finds them present.
-                raise WmiOperationError(
-                    f"creating the {operation['kind']} {json.dumps(operation['instance'], sort_keys=True)} in "
-                    f"{operation['namespace']}",
-                    describe_error(outcome.get("error")),
-                    changed=any(created.values()),
-                    created=created,
-                )
-            created[f"{operation['kind']}s"].append(dict(outcome.get("created") or {}))
+        # The parts created before a failed one exist now: they are returned, and a re-run finds them present.
+        created = parts_written(
+            decision,
+            results,
+            "created",
+            lambda operation: (
+                f"creating the {operation['kind']} "
+                f"{json.dumps(operation['instance'], sort_keys=True)} in {operation['namespace']}"
+            ),
+        )
         return replace(decision, status="remediated", result={**decision.result, "created": created})
