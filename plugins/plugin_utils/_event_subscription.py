@@ -184,12 +184,7 @@ class EventSubscriptionRemoval(Control):
             changes=[f"remove {line}" for line in before.splitlines()],
             remediation=f"Remove {self.subscription} (winsec.wmi.event_subscription, state=absent).",
             automatic=True,
-            diff={
-                "before": before,
-                "after": "",
-                "before_header": f"{self.subscription} (WMI repository)",
-                "after_header": f"{self.subscription} (WMI repository)",
-            },
+            diff=repository_diff(self.subscription, before=before, after=""),
             result=result,
         )
 
@@ -204,6 +199,12 @@ class EventSubscriptionRemoval(Control):
             ),
         )
         return replace(decision, status="remediated", result={**decision.result, "removed": removed})
+
+
+def repository_diff(subscription: str, *, before: str, after: str) -> dict[str, str]:
+    """The diff of a subscription's parts in the WMI repository (one line per part, see describe)."""
+    header = f"{subscription} (WMI repository)"
+    return {"before": before, "after": after, "before_header": header, "after_header": header}
 
 
 def parts_written(

@@ -21,7 +21,7 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext
-from ._event_subscription import RemovalPlan, describe, parts_written
+from ._event_subscription import RemovalPlan, describe, parts_written, repository_diff
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
     MITRE_T1546_003,
@@ -525,12 +525,7 @@ class EventSubscriptionRestore(Control):
             changes=[f"create {line}" for line in after.splitlines()],
             remediation=f"Restore {self.subscription} (winsec.wmi.event_subscription, state=present).",
             automatic=True,
-            diff={
-                "before": "",
-                "after": after,
-                "before_header": f"{self.subscription} (WMI repository)",
-                "after_header": f"{self.subscription} (WMI repository)",
-            },
+            diff=repository_diff(self.subscription, before="", after=after),
             result=result,
         )
 
