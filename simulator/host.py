@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .consumer_classes import SCHEMAS, defaults
 from .lsa import Lsa
 from .namespaces import NamespaceTree
 from .profiles import OsProfile
@@ -169,6 +170,11 @@ class EventConsumer:
     scripting_engine: str | None = None
     # Every other property set on the instance (LogFile's Filename, SMTP's ToLine, ...), as wmi_state reports them.
     properties: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # WMI stores a standard consumer with its class's declared defaults (consumer_classes.py): a read returns them.
+        if self.cls in SCHEMAS:
+            self.properties = {**defaults(self.cls), **self.properties}
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ._paths import install_collection_path
+from .consumer_classes import NotConvertible, typed
 from .host import BA, LOCAL_SYSTEM, NAMED_VALUES, Caller, EventBinding, EventConsumer, EventFilter, Host, RegValue
 from .namespaces import WmiError, leaf, normalize, sids_in
 
@@ -455,10 +456,23 @@ def _event_subscription_create(host: Host, caller: Caller, op: dict[str, Any]) -
                 return OpOutcome({"error": _error("CHANGED_SINCE_READ", message)})
     if not caller.admin:
         return OpOutcome({"error": _error("WMI", "Access denied", 0x80041003)})
-    part = _add_part(host, op, path, creator_sid=caller.sid)
+    try:
+        part = _add_part(host, op, path, creator_sid=caller.sid)
+    except NotConvertible as exc:
+        return OpOutcome({"error": _error("INVALID_PROPERTY", f"{exc}; nothing was created")})
     entry = _subscription_entry(op["namespace"], part)
     host.log("event_subscription_created", namespace=op["namespace"], part=op["kind"], instance=entry)
     return OpOutcome({"created": entry}, wrote=True)
+
+
+# The consumer properties wmi_state returns as their own keys (ConvertTo-ConsumerEntry's $script:consumerFields).
+_NAMED_CONSUMER_FIELDS = {
+    "command_line_template": "CommandLineTemplate",
+    "executable_path": "ExecutablePath",
+    "script_text": "ScriptText",
+    "script_file_name": "ScriptFileName",
+    "scripting_engine": "ScriptingEngine",
+}
 
 
 def _standard_class(name: Any) -> str | None:
@@ -475,10 +489,13 @@ def _add_part(host: Host, op: dict[str, Any], path: str, *, creator_sid: str) ->
         host.filters.append(event_filter)
         return event_filter
     if op["kind"] == "consumer":
-        properties = {k: v for k, v in (new.get("properties") or {}).items() if k != "CreatorSID" and v is not None}
-        named = ("command_line_template", "executable_path", "script_text", "script_file_name", "scripting_engine")
+        # Every value typed from the class schema, as the ps1 does before New-CimInstance; one that does not convert
+        # raises NotConvertible before anything is stored. WMI then fills the class's defaults (EventConsumer).
         cls = str(_standard_class(new["class"]))
-        consumer = EventConsumer(path, new["name"], cls, **{k: new.get(k) for k in named}, properties=properties)
+        given = {k: v for k, v in (new.get("properties") or {}).items() if k != "CreatorSID" and v is not None}
+        properties = dict(typed(cls, k, v) for k, v in given.items())
+        named = {k: typed(cls, _NAMED_CONSUMER_FIELDS[k], new.get(k))[1] for k in _NAMED_CONSUMER_FIELDS if new.get(k)}
+        consumer = EventConsumer(path, new["name"], cls, **named, properties=properties)
         host.consumers.append(consumer)
         return consumer
     binding = EventBinding(

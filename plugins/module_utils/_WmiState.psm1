@@ -103,9 +103,57 @@ function ConvertTo-ConsumerEntry($Instance, [string]$Namespace) {
     # Every other set property (LogFile's Filename, SMTP's ToLine, ...), so a removed consumer can be recreated.
     foreach ($p in $Instance.CimInstanceProperties) {
         if ($null -eq $p.Value -or $p.Name -eq 'Name' -or $named -contains $p.Name) { continue }
-        $entry.properties[$p.Name] = if ($p.Name -eq 'CreatorSID') { ConvertTo-SidString $p.Value } elseif ($p.Value -is [byte[]]) { [Convert]::ToBase64String($p.Value) } else { $p.Value }
+        $entry.properties[$p.Name] = if ($p.Name -eq 'CreatorSID') { ConvertTo-SidString $p.Value } else { ConvertTo-JsonSafeValue $p.Value }
     }
     $entry
+}
+
+function ConvertTo-JsonSafeValue($Value) {
+    # Only text, booleans, numbers and lists of them reach ExitJson: a consumer of another class may hold an embedded
+    # instance, a reference or a datetime, and one value ExitJson cannot serialise would lose every op of the batch.
+    if ($Value -is [byte[]]) { return [Convert]::ToBase64String($Value) }
+    if ($Value -is [System.Collections.IList]) { return , @(foreach ($v in $Value) { ConvertTo-JsonSafeValue $v }) }
+    if ($Value -is [datetime]) { return $Value.ToString('o', [Globalization.CultureInfo]::InvariantCulture) }
+    if ($Value -is [string] -or $Value -is [System.ValueType]) { return $Value }
+    "$Value"
+}
+
+# CimType (Microsoft.Management.Infrastructure) -> the .NET type New-CimInstance maps back to it.
+$script:cimScalarTypes = @{ Boolean = [bool]; String = [string]; Char16 = [char]; Real32 = [single]; Real64 = [double]
+    UInt8 = [byte]; SInt8 = [sbyte]; UInt16 = [uint16]; SInt16 = [int16]; UInt32 = [uint32]; SInt32 = [int]; UInt64 = [uint64]; SInt64 = [long] }
+
+function ConvertTo-CimValue($Value, [string]$CimType, [string]$Name) {
+    # A value as the class declares it, or a refusal: a bool only from a bool ([bool]'false' is $true), an integer
+    # neither from a fraction nor out of range ([uint32]-1 throws), a list only for an array and the reverse.
+    $element = $CimType -replace 'Array$', ''
+    $type = $script:cimScalarTypes[$element]
+    $refused = "$Name is $CimType; '$Value' does not convert; nothing was created"
+    if (-not $type -or ($CimType -ne $element) -ne ($Value -is [System.Collections.IList])) { throw (Format-OpError 'INVALID_PROPERTY' $refused) }
+    $items = foreach ($v in @($Value)) {
+        $fraction = ($v -is [double] -or $v -is [single] -or $v -is [decimal]) -and $v -ne [Math]::Truncate($v)
+        $wrongKind = ($element -eq 'Boolean' -and $v -isnot [bool]) -or ($element -match 'Int' -and ($fraction -or $v -is [bool]))
+        if ($wrongKind -or $v -is [System.Collections.IDictionary]) { throw (Format-OpError 'INVALID_PROPERTY' $refused) }
+        try { [System.Management.Automation.LanguagePrimitives]::ConvertTo($v, $type, [Globalization.CultureInfo]::InvariantCulture) }
+        catch { throw (Format-OpError 'INVALID_PROPERTY' $refused) }
+    }
+    if ($CimType -eq $element) { return $items }
+    , [System.Management.Automation.LanguagePrimitives]::ConvertTo(@($items), $type.MakeArrayType())
+}
+
+function ConvertTo-ClassTyped([string]$Namespace, [string]$ClassName, $Properties) {
+    # New-CimInstance -ClassName -Property types each value from its .NET type alone (PowerShell
+    # CimNewCimInstance.cs: CimProperty.Create(name, value, flags)): a JSON integer goes out as SInt32, which WMI
+    # refuses for a uint32 property (KillTimeout, EventType), as it refuses an empty list or a Decimal. Each value is
+    # typed from the class schema (Get-CimClass CimClassProperties) first; anything that does not fit is refused here.
+    $schema = (Get-CimClass -Namespace $Namespace -ClassName $ClassName -ErrorAction Stop).CimClassProperties
+    $typed = @{}
+    foreach ($name in @($Properties.Keys)) {
+        if ($null -eq $Properties[$name]) { continue }
+        $declared = $schema[$name]
+        if (-not $declared) { throw (Format-OpError 'INVALID_PROPERTY' "$ClassName declares no property $name; nothing was created") }
+        $typed[$declared.Name] = ConvertTo-CimValue $Properties[$name] "$($declared.CimType)" $declared.Name
+    }
+    $typed
 }
 
 function ConvertTo-BindingEntry($Instance, [string]$Namespace) {
@@ -190,60 +238,27 @@ function New-EventSubscriptionPart($Operation) {
         $fields = if ($kind -eq 'filter') { 'Name', 'Query', 'QueryLanguage', 'EventNamespace' } else { $className = $new.class; @('Name') + $script:consumerFields }
         $properties = @{}; foreach ($p in $fields) { $value = $new[($p -creplace '(?<=[a-z])([A-Z])', '_$1').ToLowerInvariant()]; if ($null -ne $value) { $properties[$p] = $value } }
         foreach ($p in $new.properties.Keys) { if ($p -ne 'CreatorSID') { $properties[$p] = $new.properties[$p] } }
+        if ($kind -eq 'consumer') { $properties = ConvertTo-ClassTyped $ns $className $properties }
     }
     @{ created = (& $converter (Get-CimInstance -InputObject (New-CimInstance -Namespace $ns -ClassName $className -Property $properties -ErrorAction Stop) -ErrorAction Stop) $ns) }
 }
 
-# SeSecurityPrivilege on the process token, compiled only when a SACL is asked for (sd_get sacl=true).
-$script:privilegeSource = @'
-using System;
-using System.Runtime.InteropServices;
-namespace WinsecWmi {
-    public static class SecurityPrivilege {
-        [StructLayout(LayoutKind.Sequential, Pack = 4)]
-        struct TokenPrivilege { public int Count; public long Luid; public int Attributes; }
-        [DllImport("advapi32.dll", SetLastError = true)]
-        static extern bool AdjustTokenPrivileges(IntPtr token, bool disableAll, ref TokenPrivilege state, int length, IntPtr previous, IntPtr returned);
-        [DllImport("advapi32.dll", SetLastError = true)]
-        static extern bool OpenProcessToken(IntPtr process, int access, out IntPtr token);
-        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
-        static extern bool LookupPrivilegeValue(string system, string name, out long luid);
-        [DllImport("kernel32.dll")]
-        static extern IntPtr GetCurrentProcess();
-        [DllImport("kernel32.dll")]
-        static extern bool CloseHandle(IntPtr handle);
-
-        // True when the token holds SeSecurityPrivilege and it is now enabled (or disabled, as asked).
-        public static bool Set(bool enable) {
-            IntPtr token;
-            if (!OpenProcessToken(GetCurrentProcess(), 0x0028, out token)) return false;  // TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY
-            try {
-                TokenPrivilege state = new TokenPrivilege();
-                state.Count = 1;
-                state.Attributes = enable ? 2 : 0;  // SE_PRIVILEGE_ENABLED
-                if (!LookupPrivilegeValue(null, "SeSecurityPrivilege", out state.Luid)) return false;
-                if (!AdjustTokenPrivileges(token, false, ref state, 0, IntPtr.Zero, IntPtr.Zero)) return false;
-                return Marshal.GetLastWin32Error() == 0;  // ERROR_NOT_ALL_ASSIGNED (1300): the token does not hold it
-            }
-            finally { CloseHandle(token); }
-        }
-    }
-}
-'@
-
-function Set-SecurityPrivilege([bool]$Enable) {
-    if (-not ('WinsecWmi.SecurityPrivilege' -as [type])) { Add-Type -TypeDefinition $script:privilegeSource }
-    [WinsecWmi.SecurityPrivilege]::Set($Enable)
+function Enable-SecurityPrivilege {
+    # SeSecurityPrivilege through ansible-core's Ansible.Privilege (#AnsibleRequires -CSharpUtil Ansible.Privilege in
+    # wmi_state.ps1), as ansible.windows win_owner uses it: $null when the process token does not hold it, else a
+    # PrivilegeEnabler whose Dispose() puts the privilege back as it was (it may have been enabled before us).
+    $held = [Ansible.Privilege.PrivilegeUtil]::GetAllPrivilegeInfo([Ansible.Privilege.PrivilegeUtil]::GetCurrentProcess())
+    if (-not $held.ContainsKey('SeSecurityPrivilege')) { return $null }
+    New-Object -TypeName Ansible.Privilege.PrivilegeEnabler -ArgumentList @($true, 'SeSecurityPrivilege')
 }
 
 function Invoke-WithSecurityPrivilege([bool]$Sacl, [scriptblock]$Read) {
-    # WMI puts the SACL in GetSD's descriptor only while the caller's token has SeSecurityPrivilege enabled (Microsoft
-    # Learn, __SystemSecurity GetSecurityDescriptor). Enabled for this read only, so later reads and sd_set's
-    # expected_sd comparison see the same SACL-less descriptors as before; sacl_read says whether the token held it.
+    # WMI returns a namespace's SACL only to a caller whose token has SeSecurityPrivilege enabled (Microsoft Learn,
+    # __SystemSecurity GetSecurityDescriptor). Enabled for this read only; sacl_read says whether the token held it.
     if (-not $Sacl) { return & $Read }
-    $privileged = Set-SecurityPrivilege $true
-    try { $result = & $Read } finally { if ($privileged) { $null = Set-SecurityPrivilege $false } }
-    $result.sacl_read = $privileged
+    $enabler = Enable-SecurityPrivilege
+    try { $result = & $Read } finally { if ($null -ne $enabler) { $enabler.Dispose() } }
+    $result.sacl_read = $null -ne $enabler
     $result
 }
 
@@ -268,4 +283,4 @@ function Get-ScriptFile($Operation) {
     @{ files = $files; stopped = $stopped }
 }
 
-Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'New-EventSubscriptionPart', 'Get-ScriptFile', 'Set-SecurityPrivilege', 'Invoke-WithSecurityPrivilege')
+Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'New-EventSubscriptionPart', 'Get-ScriptFile', 'Enable-SecurityPrivilege', 'Invoke-WithSecurityPrivilege')

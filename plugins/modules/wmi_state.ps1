@@ -5,6 +5,7 @@
 # is documented once, in wmi_state.yml; tests/unit compares the spec below with it.
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil Ansible.Privilege
 #AnsibleRequires -PowerShell ..module_utils._WmiState
 
 $spec = @{
@@ -204,7 +205,8 @@ function Write-NamespaceSacl($Operation) {
     $saclOnly = $null -ne $bytes -and $bytes.Length -ge 20 -and $bytes[0] -eq 1 -and ($bytes[2] -band 0x14) -eq 0x10 -and [BitConverter]::ToUInt32($bytes, 12) -ne 0 -and
         [BitConverter]::ToUInt32($bytes, 4) -eq 0 -and [BitConverter]::ToUInt32($bytes, 8) -eq 0
     if (-not $saclOnly) { throw (Format-OpError 'INVALID_SD' 'sd is not a self-relative security descriptor holding a SACL and no owner, group or DACL; nothing was written') }
-    if (-not (Set-SecurityPrivilege $true)) { throw (Format-OpError 'PRIVILEGE' 'setting a SACL needs SeSecurityPrivilege, which the connecting account does not hold; nothing was written') }
+    $enabler = Enable-SecurityPrivilege
+    if ($null -eq $enabler) { throw (Format-OpError 'PRIVILEGE' 'setting a SACL needs SeSecurityPrivilege, which the connecting account does not hold; nothing was written') }
     try {
         if ((Get-NamespaceSd $Operation.namespace) -cne $Operation.expected_sd) {
             throw (Format-OpError 'CHANGED_SINCE_READ' "the security descriptor of '$($Operation.namespace)' changed since it was read; nothing was written")
@@ -214,7 +216,7 @@ function Write-NamespaceSacl($Operation) {
         $null = Invoke-SystemSecurity $Operation.namespace 'SetSecurityDescriptor' @{ Descriptor = $converted.Descriptor }
         Read-WrittenSd $Operation.namespace
     }
-    finally { $null = Set-SecurityPrivilege $false }
+    finally { $enabler.Dispose() }
 }
 
 function Get-Account([string[]]$Name) {

@@ -92,6 +92,41 @@ CONSUMER_PROPERTIES: dict[str, tuple[str, ...]] = {
         "ToLine",
     ),
 }
+# The CIM type of every consumer property that is not a string, and the defaults WMI stores on every instance of a
+# class (the same class pages' syntax blocks: "uint32 KillTimeout = 0;"). wmi_state types each value from the class
+# schema and refuses (INVALID_PROPERTY) what the type cannot hold; the definition is checked the same way first.
+_BOOLEAN = "boolean"
+CONSUMER_TYPES: dict[str, str] = {
+    **dict.fromkeys(
+        ("CreateNewConsole", "CreateNewProcessGroup", "CreateSeparateWowVdm", "CreateSharedWowVdm"), _BOOLEAN
+    ),
+    **dict.fromkeys(("ForceOffFeedback", "ForceOnFeedback", "RunInteractively", "UseDefaultErrorMode"), _BOOLEAN),
+    "IsUnicode": _BOOLEAN,
+    **dict.fromkeys(
+        ("MaximumQueueSize", "KillTimeout", "FillAttribute", "FillAttributes", "ShowWindowCommand"), "uint32"
+    ),
+    **dict.fromkeys(("XCoordinate", "XNumCharacters", "XSize", "YCoordinate", "YNumCharacters", "YSize"), "uint32"),
+    **dict.fromkeys(("EventID", "EventType", "NumberOfInsertionStrings"), "uint32"),
+    "Priority": "sint32",
+    "Category": "uint16",
+    "MaximumFileSize": "uint64",
+    **dict.fromkeys(("InsertionStringTemplates", "HeaderFields"), "string[]"),
+}
+_INTEGER_RANGES = {"uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1), "uint64": (0, 2**64 - 1)}
+_INTEGER_RANGES["sint32"] = (-(2**31), 2**31 - 1)
+CONSUMER_DEFAULTS: dict[str, dict[str, t.Any]] = {
+    "ActiveScriptEventConsumer": {"KillTimeout": 0},
+    "CommandLineEventConsumer": {
+        **dict.fromkeys(("CreateNewConsole", "CreateSeparateWowVdm", "CreateSharedWowVdm"), False),
+        **dict.fromkeys(("ForceOffFeedback", "ForceOnFeedback", "RunInteractively", "UseDefaultErrorMode"), False),
+        "CreateNewProcessGroup": True,
+        "KillTimeout": 0,
+        "Priority": 0x20,
+    },
+    "LogFileEventConsumer": {"MaximumFileSize": 65535},
+    "NTEventLogEventConsumer": {"EventType": 1, "InsertionStringTemplates": [""], "NumberOfInsertionStrings": 0},
+    "SMTPEventConsumer": {},
+}
 # The consumer properties event_subscriptions returns as their own keys (the rest are in 'properties').
 NAMED_CONSUMER_FIELDS = {
     "command_line_template": "CommandLineTemplate",
@@ -239,9 +274,28 @@ def _parse_properties(raw: t.Any, cls: str, where: str, problems: _Problems) -> 
             problems.add(where, f"properties.{key} belongs in its own key ({_snake(canonical)}), as removed returns it")
         elif not _scalar_or_list(value):
             problems.add(where, f"properties.{key} must be a string, number, boolean or a list of them")
+        elif value is not None and (refusal := _type_refusal(canonical, value)):
+            problems.add(where, f"properties.{key}: {refusal}")
         elif value is not None:
             properties[canonical] = value
     return properties
+
+
+def _type_refusal(name: str, value: t.Any) -> str | None:
+    """Why the property's CIM type cannot hold value, or None; a number for a string property is not refused (the
+    host stores its text), but a boolean is, since its text would be True/False rather than what YAML showed."""
+    cim_type = CONSUMER_TYPES.get(name, "string")
+    if cim_type == _BOOLEAN:
+        return None if isinstance(value, bool) else f"{name} is a boolean, {value!r} is not"
+    if cim_type == "string[]":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        return None if ok else f"{name} is a list of strings, {value!r} is not"
+    if cim_type == "string":
+        return None if isinstance(value, (str, int, float)) and not isinstance(value, bool) else f"{name} is a string"
+    low, high = _INTEGER_RANGES[cim_type]
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        return f"{name} is {cim_type}, a whole number from {low} to {high}; {value!r} is not"
+    return None
 
 
 def _snake(wmi_name: str) -> str:
@@ -371,10 +425,12 @@ def _comparable_filter(f: EventFilter) -> dict[str, t.Any]:
 
 
 def _comparable_consumer(c: EventConsumer) -> dict[str, t.Any]:
+    # A property the definition leaves out is the class default, which WMI stores on every instance (so a restored
+    # consumer read back compares equal to the definition it came from, and the next run writes nothing).
     compared: dict[str, t.Any] = {key: getattr(c, key) for key in NAMED_CONSUMER_FIELDS}
-    for key, value in c.properties.items():
+    for key, value in {**CONSUMER_DEFAULTS.get(c.cls, {}), **c.properties}.items():
         if _fold(key) != _fold(CREATOR_SID) and value is not None:
-            compared[f"properties.{key.casefold()}"] = value
+            compared[f"properties.{key.casefold()}"] = str(value) if CONSUMER_TYPES.get(key) is None else value
     return compared
 
 

@@ -90,6 +90,8 @@ ERROR_CODES: tuple[str, ...] = (
     "INVALID_SD",  # sd_set: not a self-relative descriptor, or no DACL / a NULL DACL (refused before SetSD);
     # sacl_set: not a self-relative descriptor holding a SACL and nothing else
     "PRIVILEGE",  # sacl_set: the account does not hold SeSecurityPrivilege, which setting a SACL needs
+    "INVALID_PROPERTY",  # event_subscription_create: a property the class does not declare, or a value its CIM type
+    # cannot hold (typed from the class schema before New-CimInstance); nothing created
     "CHANGED_SINCE_READ",  # a write's expected state no longer holds; nothing written
     "CHECK_MODE",  # a write sent in check mode
     "SKIPPED",  # a write after a failed write

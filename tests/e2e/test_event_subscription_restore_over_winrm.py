@@ -149,3 +149,46 @@ def test_a_part_created_by_someone_else_meanwhile_is_not_replaced_and_the_rerun_
     created = run.result(HOST, "restore")["created"]
     assert [len(created[kind]) for kind in ("bindings", "consumers", "filters")] == [1, 1, 0]
     assert fleet.counters(HOST)["writes_by_kind"] == {"event_subscription": 2}
+
+
+def test_a_hand_written_definition_is_restored_once_against_wmis_defaults(fleet, run_playbook):
+    # The definition names KillTimeout only; WMI stores every default the class declares (Priority = 0x20, ...) and
+    # types KillTimeout as the uint32 the class declares. The second run must find it present, not "another
+    # definition".
+    definition = {
+        "filters": [
+            {
+                "namespace": "root\\subscription",
+                "name": "Agent",
+                "query": "SELECT * FROM __TimerEvent",
+                "query_language": "WQL",
+            }
+        ],
+        "consumers": [
+            {
+                "namespace": "root\\subscription",
+                "name": "Agent",
+                "class": "CommandLineEventConsumer",
+                "command_line_template": "agent.exe --beat",
+                "properties": {"KillTimeout": 30},
+            }
+        ],
+        "bindings": [
+            {
+                "namespace": "root\\subscription",
+                "filter": "Agent",
+                "consumer": "Agent",
+                "consumer_class": "CommandLineEventConsumer",
+            }
+        ],
+    }
+    run = run_playbook(fleet, restore(definition), hosts=HOST)
+    assert run.rc == 0, run.stdout
+    assert run.result(HOST, "restore")["changed"] is True
+    stored = next(c for c in fleet.state(HOST)["subscriptions"]["consumers"] if c["name"] == "Agent")
+    assert stored["properties"]["KillTimeout"] == 30 and stored["properties"]["Priority"] == 32
+    fleet.reset_counters()
+    run = run_playbook(fleet, restore(definition), hosts=HOST)
+    assert run.rc == 0, run.stdout
+    assert run.result(HOST, "restore")["changed"] is False
+    assert fleet.counters(HOST)["writes"] == 0

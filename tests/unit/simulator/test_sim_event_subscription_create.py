@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from simulator.fleet import Fleet
 from tests.unit.simulator.test_sim_wmi_state import admin, run, user
 
@@ -30,7 +32,9 @@ def test_creates_filter_consumer_and_binding_and_reads_them_back(small_fleet: Fl
     results = run(host, [create("filter", FILTER), create("consumer", CONSUMER), create("binding", BINDING)])["results"]
     assert [r["failed"] for r in results] == [False, False, False]
     assert results[0]["created"]["creator_sid"] == caller.sid  # WMI records the creator, not what was sent
-    assert results[1]["created"]["properties"] == {"KillTimeout": 30}
+    # WMI fills the class's declared defaults (CommandLineEventConsumer: Priority = 0x20, CreateNewProcessGroup = True)
+    created = results[1]["created"]["properties"]
+    assert created["KillTimeout"] == 30 and created["Priority"] == 32 and created["CreateNewProcessGroup"] is True
     assert results[2]["created"] == {"namespace": SUB, **BINDING}
     listed = run(host, [{"op": "event_subscriptions", "namespaces": [SUB]}])["results"][0]
     assert {**BINDING, "namespace": SUB} in listed["bindings"]
@@ -58,3 +62,47 @@ def test_refuses_a_binding_to_nothing_a_provider_class_and_a_non_admin(small_fle
     assert checked["error"]["code"] == "CHECK_MODE"
     assert host.counters.writes["event_subscription"] == 0
     assert "AgentHeartbeat" not in {f.name for f in host.filters}
+
+
+def test_every_consumer_holds_its_class_defaults_whatever_was_given(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2016"]
+    log = {"name": "Disk", "class": "NTEventLogEventConsumer", "properties": {"EventID": 7, "Category": 3}}
+    created = run(host, [create("consumer", log)])["results"][0]["created"]["properties"]
+    assert created == {"EventID": 7, "Category": 3, "EventType": 1, "InsertionStringTemplates": [""]} | {
+        "NumberOfInsertionStrings": 0
+    }
+
+
+@pytest.mark.parametrize(
+    ("cls", "properties"),
+    [
+        ("CommandLineEventConsumer", {"KillTimeout": -1}),  # what an SInt32 -1 cannot become
+        ("CommandLineEventConsumer", {"KillTimeout": 2**32}),
+        ("CommandLineEventConsumer", {"KillTimeout": 1.5}),
+        ("CommandLineEventConsumer", {"KillTimeout": "soon"}),
+        ("CommandLineEventConsumer", {"KillTimeout": True}),
+        ("CommandLineEventConsumer", {"KillTimeout": [30]}),
+        ("CommandLineEventConsumer", {"RunInteractively": "false"}),  # [bool]'false' would be $true
+        ("CommandLineEventConsumer", {"Filename": "C:\\x.log"}),  # LogFileEventConsumer's, not this class's
+        ("NTEventLogEventConsumer", {"Category": 65536}),
+        ("NTEventLogEventConsumer", {"InsertionStringTemplates": "x"}),
+        ("LogFileEventConsumer", {"MaximumFileSize": -1}),
+        ("SMTPEventConsumer", {"ToLine": {"to": "x"}}),
+    ],
+)
+def test_a_value_the_class_type_cannot_hold_creates_nothing(small_fleet: Fleet, cls: str, properties: dict) -> None:
+    host = small_fleet.hosts["ws2016"]
+    consumer = {"name": "Typed", "class": cls, "properties": properties}
+    results = run(host, [create("consumer", consumer), create("filter", FILTER)])["results"]
+    assert [r["error"]["code"] for r in results] == ["INVALID_PROPERTY", "SKIPPED"]
+    assert "nothing was created" in results[0]["error"]["message"]
+    assert "Typed" not in {c.name for c in host.consumers}
+    assert host.counters.writes["event_subscription"] == 0
+
+
+def test_text_numbers_and_whole_floats_convert_as_powershell_converts_them(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2016"]
+    consumer = {"name": "Typed", "class": "CommandLineEventConsumer", "properties": {"KillTimeout": "30"}}
+    consumer["properties"]["XSize"] = 80.0
+    created = run(host, [create("consumer", consumer)])["results"][0]["created"]["properties"]
+    assert created["KillTimeout"] == 30 and created["XSize"] == 80

@@ -315,3 +315,56 @@ def test_a_failed_creation_returns_the_parts_created_before_it():
 def test_removal_still_defaults_to_root_subscription():
     removal = EventSubscriptionRemoval.from_params({"filter": "x", "namespace": None})
     assert removal.namespace == SUB
+
+
+# --- WMI's defaults and CIM types (the class pages' syntax blocks: "uint32 KillTimeout = 0;")
+
+
+def test_a_restored_consumer_read_back_with_wmis_defaults_is_present_as_defined():
+    # WMI stores every declared default on the instance it creates; the definition named none of them.
+    written = {**CONSUMER, "properties": {"KillTimeout": 30}}
+    on_host = {
+        **written,
+        "properties": {
+            "CreatorSID": ADMIN,
+            "KillTimeout": 30,
+            "Priority": 32,
+            "CreateNewProcessGroup": True,
+            **dict.fromkeys(("CreateNewConsole", "CreateSeparateWowVdm", "CreateSharedWowVdm"), False),
+            **dict.fromkeys(("ForceOffFeedback", "ForceOnFeedback", "RunInteractively", "UseDefaultErrorMode"), False),
+        },
+    }
+    definition = {**REMOVED, "consumers": [written]}
+    plan = plan_restore(parse_definition(definition), parse_inventory([{**REMOVED, "consumers": [on_host]}]))
+    assert plan.empty and plan.present == 3
+
+
+def test_a_value_the_definition_leaves_to_its_default_but_the_host_changed_is_a_conflict():
+    on_host = copy.deepcopy(CONSUMER)
+    on_host["properties"]["RunInteractively"] = True
+    with pytest.raises(WmiActionError) as failure:
+        plan_restore(parse_definition(REMOVED), parse_inventory([{**REMOVED, "consumers": [on_host]}]))
+    assert "properties.runinteractively is true on the host, false in the definition" in failure.value.msg
+
+
+@pytest.mark.parametrize(
+    ("cls", "properties", "expected"),
+    [
+        ("CommandLineEventConsumer", {"KillTimeout": -1}, "KillTimeout is uint32, a whole number from 0 to 4294967295"),
+        ("CommandLineEventConsumer", {"KillTimeout": 2**32}, "KillTimeout is uint32"),
+        ("CommandLineEventConsumer", {"KillTimeout": "30"}, "KillTimeout is uint32"),
+        ("CommandLineEventConsumer", {"KillTimeout": 1.5}, "KillTimeout is uint32"),
+        ("CommandLineEventConsumer", {"Priority": 2**31}, "Priority is sint32"),
+        ("CommandLineEventConsumer", {"RunInteractively": "false"}, "RunInteractively is a boolean"),
+        ("NTEventLogEventConsumer", {"Category": 65536}, "Category is uint16"),
+        ("NTEventLogEventConsumer", {"EventType": True}, "EventType is uint32"),
+        ("NTEventLogEventConsumer", {"InsertionStringTemplates": "x"}, "InsertionStringTemplates is a list of strings"),
+        ("LogFileEventConsumer", {"MaximumFileSize": -5}, "MaximumFileSize is uint64"),
+        ("SMTPEventConsumer", {"Subject": True}, "Subject is a string"),
+    ],
+)
+def test_a_value_its_cim_type_cannot_hold_is_refused_before_contact(cls, properties, expected):
+    consumer = {**CONSUMER, "class": cls, "command_line_template": None, "properties": properties}
+    with pytest.raises(WmiActionError) as failure:
+        EventSubscriptionRestore({"consumers": [consumer]})
+    assert expected in failure.value.msg
