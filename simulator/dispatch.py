@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,17 @@ def _failure(module: str, msg: str, **extra: Any) -> Execution:
     return Execution(module, {"failed": True, "changed": False, "msg": msg, **extra}, rc=1, wrote=False)
 
 
+_CSHARP_UTIL = re.compile(r"^#AnsibleRequires\s+-CSharpUtil\s+(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
+
+
+def missing_csharp_utils(call: ModuleCall) -> list[str]:
+    """The ``#AnsibleRequires -CSharpUtil`` names of the module's source that its payload does not embed (ansible-core
+    2.19+ ships each as ``<name>.cs``, 2.18's ``csharp_utils`` keys it by ``<name>``)."""
+    required = _CSHARP_UTIL.findall(call.module_source or "")
+    embedded = set(call.embedded_scripts)
+    return [name for name in required if not {name, f"{name}.cs"} & embedded]
+
+
 def become(host: Host, caller: Caller, user: str | None) -> Caller | None:
     """The identity the runas become wrapper switches to (None: the account is unknown to the host)."""
     if not user:
@@ -96,6 +108,11 @@ def execute(host: Host, caller: Caller, call: ModuleCall, collection_dir: Path =
             "cmdlet, function, script file, or operable program. (simulated host: module "
             f"{module} is not emulated)",
         )
+    missing = missing_csharp_utils(call)
+    if missing:
+        # A C# util the module names but the payload does not carry is no type on the host: PowerShell stops with
+        # "Unable to find type" at its first use (ansible-core's exec wrapper compiles only what it was sent).
+        return _failure(module, f"Unable to find type [{missing[0]}]. (simulated host: the payload lacks {missing})")
     try:
         params = validate(module, spec, call.user_args())
     except ArgSpecMismatch as exc:

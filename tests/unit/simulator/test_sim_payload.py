@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from ansible.release import __version__ as ansible_version
 from sim_testdata import DATA, WIN_PING_STUB, WMI_STATE_PS1, build_payloads
 
-from simulator.dispatch import canonical_module
+from simulator.dispatch import canonical_module, missing_csharp_utils
 from simulator.payload import ModuleCall, PayloadError, ScriptCall, module_name_from_script, parse_payload
 
 WMI_ARGS = {
@@ -56,6 +57,11 @@ def test_installed_ansible_core_payload_for_our_collection_module(real_payloads:
     assert call.module == "winsec.wmi.wmi_state"
     assert call.check_mode is True and call.diff is True
     assert call.user_args()["operations"][1]["namespace"] == "root\\cimv2"
+    # ansible-core resolves the module's #AnsibleRequires: SeSecurityPrivilege comes from its Ansible.Privilege
+    assert "Ansible.Privilege.cs" in call.embedded_scripts
+    assert missing_csharp_utils(call) == []
+    stripped = dataclasses.replace(call, embedded_scripts=[n for n in call.embedded_scripts if "Privilege" not in n])
+    assert missing_csharp_utils(stripped) == ["Ansible.Privilege"]
 
 
 @pytest.mark.parametrize(
