@@ -38,6 +38,7 @@ CONTRACT_PREFIX = "SIMULATOR CONTRACT VIOLATION"
 E_ACCESSDENIED = 0x80070005  # HRESULT of a registry write refused by the key's ACL (UnauthorizedAccessException)
 SE_DACL_PRESENT = 0x0004  # SECURITY_DESCRIPTOR control bit (MS-DTYP 2.4.6)
 SE_SACL_PRESENT = 0x0010  # same word (MS-DTYP 2.4.6)
+SYSTEM_AUDIT_ACE_TYPE = 0x02  # MS-DTYP 2.4.4.1
 
 
 class ContractViolation(ValueError):
@@ -248,14 +249,22 @@ def _sd_get(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
     # Administrators hold SeSecurityPrivilege ("Manage auditing and security log") by default; wmi_state.ps1 enables
     # it for the read. Other accounts do not hold it, and WMI leaves the SACL out.
     sacl_read = bool(op.get("sacl")) and caller.admin
+    # GetSD is modelled never to return the SACL (stricter than Windows: no document says it does). The SACL comes
+    # only through the documented path, GetSecurityDescriptor with the privilege enabled, converted to bytes by
+    # Win32_SecurityDescriptorHelper.Win32SDToBinarySD; fault sacl_path: getsd_only is a host where that path fails
+    # (the helper class needs Vista / Server 2008), so the ps1 falls back to GetSD and says sacl_returned: false.
+    documented = sacl_read and host.faults.get("sacl_path") != "getsd_only"
 
     def read(name: str, path: str) -> None:
         entry: dict[str, Any] = {"namespace": name, "sd": None, "error": None}
+        if op.get("sacl"):
+            entry["sacl_returned"] = False
         entries.append(entry)
         try:
             data = host.namespaces.get_sd(path, token)
-            if sacl_read:
+            if documented:
                 data = _with_sacl(data, host.namespaces.audit_aces(path))
+                entry["sacl_returned"] = True
             entry["sd"] = base64.b64encode(data).decode()
         except WmiError as exc:
             entry["error"] = _wmi_error(exc)
@@ -672,7 +681,7 @@ def _sd_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
         current = host.namespaces.get_sd(namespace, token)
     except WmiError as exc:
         return OpOutcome({"error": _wmi_error(exc)})
-    if base64.b64encode(current).decode() != op["expected_sd"]:  # the ps1 compares the base64 text, case-sensitive
+    if _access_view(current) != _access_view(_decoded(op["expected_sd"])):
         message = f"The security descriptor of {namespace} changed since it was read; nothing was written."
         return OpOutcome({"error": _error("CHANGED_SINCE_READ", message)})
     try:
@@ -682,6 +691,17 @@ def _sd_set(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
         host.log("setsd_refused", namespace=namespace, hresult=f"0x{exc.hresult:08X}", reason=exc.reason)
         return OpOutcome({"error": _wmi_error(exc)})
     return _read_written(lambda: host.namespaces.get_sd(namespace, token))
+
+
+def _access_view(data: bytes) -> tuple[Any, ...] | None:
+    """What sd_set's expected_sd guards, as the ps1's Get-AccessView compares it: owner, group and DACL (the
+    RawSecurityDescriptor's SDDL of those three sections), never the SACL - whether a read carried the SACL depends
+    on the privilege and on COM's token caching ("Executing Privileged Operations"), not on the namespace."""
+    try:
+        sd = sd_from_bytes(data)
+    except ValueError:
+        return None
+    return (sd.owner, sd.group, sd.dacl, sd.control & SE_DACL_PRESENT)
 
 
 def _read_written(read: Any) -> OpOutcome:
@@ -708,6 +728,15 @@ def sacl_refusal(sd_base64: str) -> str | None:
         or word(data[8:12], "little") != 0
     ):
         return "sd is not a self-relative security descriptor holding a SACL and no owner, group or DACL"
+    try:
+        aces = sd_from_bytes(data).sacl
+    except ValueError:
+        return "sd is not a self-relative security descriptor"
+    # Assert-SaclAlone: what BinarySDToWin32SD makes of the SACL must be the SACL sent. Win32_ACE carries AceType,
+    # AceFlags, AccessMask and Trustee only (Microsoft Learn, Win32_ACE), so an object, callback or label ACE does
+    # not survive the round trip; the model accepts SYSTEM_AUDIT_ACE_TYPE (2) alone (stricter where undocumented).
+    if aces is not None and any(ace.type != SYSTEM_AUDIT_ACE_TYPE for ace in aces.aces):
+        return "the converted descriptor is not the SACL sent alone (an ACE type Win32_ACE cannot carry)"
     return None
 
 

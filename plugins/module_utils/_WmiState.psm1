@@ -252,16 +252,6 @@ function Enable-SecurityPrivilege {
     New-Object -TypeName Ansible.Privilege.PrivilegeEnabler -ArgumentList @($true, 'SeSecurityPrivilege')
 }
 
-function Invoke-WithSecurityPrivilege([bool]$Sacl, [scriptblock]$Read) {
-    # WMI returns a namespace's SACL only to a caller whose token has SeSecurityPrivilege enabled (Microsoft Learn,
-    # __SystemSecurity GetSecurityDescriptor). Enabled for this read only; sacl_read says whether the token held it.
-    if (-not $Sacl) { return & $Read }
-    $enabler = Enable-SecurityPrivilege
-    try { $result = & $Read } finally { if ($null -ne $enabler) { $enabler.Dispose() } }
-    $result.sacl_read = $null -ne $enabler
-    $result
-}
-
 function Get-ScriptFile($Operation) {
     $files = [System.Collections.Generic.List[object]]@()
     $total = [long]0; $stopped = $null
@@ -283,4 +273,4 @@ function Get-ScriptFile($Operation) {
     @{ files = $files; stopped = $stopped }
 }
 
-Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'New-EventSubscriptionPart', 'Get-ScriptFile', 'Enable-SecurityPrivilege', 'Invoke-WithSecurityPrivilege')
+Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'New-EventSubscriptionPart', 'Get-ScriptFile', 'Enable-SecurityPrivilege')

@@ -118,28 +118,62 @@ function Write-RegistryValue($Operation) {
     @{ before = $before; after = (Read-RegistryValue $Operation.value) }
 }
 
+# GetSecurityDescriptor and SetSecurityDescriptor return WMI status numbers, not HRESULTs (Microsoft Learn, __SystemSecurity
+# SetSecurityDescriptor: 2 access denied, 8 unknown failure, 9 privilege missing, 21 invalid parameter); GetSD, SetSD
+# and GetCallerAccessRights return HRESULTs. Each status becomes our code and the WBEM HRESULT it means (wbemcli.h),
+# in decimal: WBEM_E_ACCESS_DENIED 0x80041003, WBEM_E_FAILED 0x80041001, WBEM_E_INVALID_PARAMETER 0x80041008.
+$script:securityStatus = @{ 2 = 'WMI', 2147749891; 8 = 'WMI', 2147749889; 9 = 'PRIVILEGE', $null; 21 = 'WMI', 2147749896 }
+
 function Invoke-SystemSecurity([string]$Namespace, [string]$Method, [hashtable]$Arguments = @{}) {
     # One call per method, on the class: __SystemSecurity is a singleton, so WMI runs the method on its instance.
     $reply = Invoke-CimMethod -Namespace $Namespace -ClassName __SystemSecurity -MethodName $Method -Arguments $Arguments -ErrorAction Stop
-    if ($reply.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "$Method on '$Namespace' returned $($reply.ReturnValue)" (ConvertTo-UInt32 $reply.ReturnValue)) }
-    $reply
+    $status = [int64]$reply.ReturnValue
+    if ($status -eq 0) { return $reply }
+    $message = "$Method on '$Namespace' returned $status"
+    if ($Method -notlike '*SecurityDescriptor' -or $status -ge 2147483648) { throw (Format-OpError 'WMI' $message (ConvertTo-UInt32 $status)) }
+    $code, $hresult = if ($script:securityStatus.ContainsKey([int]$status)) { $script:securityStatus[[int]$status] } else { 'WMI', 2147749889 }
+    throw (Format-OpError $code $message $(if ($null -ne $hresult) { ConvertTo-UInt32 $hresult }))
 }
 
 function Get-NamespaceSd([string]$Namespace) {
     [Convert]::ToBase64String([byte[]](Invoke-SystemSecurity $Namespace 'GetSD').SD)
 }
 
-function Read-NamespaceTree([string]$Namespace, [bool]$Recurse, $Entries) {
+function Get-NamespaceSaclSd([string]$Namespace) {
+    # The documented way to a namespace's SACL: GetSecurityDescriptor returns it while SeSecurityPrivilege is enabled
+    # (Microsoft Learn, __SystemSecurity GetSecurityDescriptor); GetSD is not documented to. Win32SDToBinarySD
+    # (Win32_SecurityDescriptorHelper, Vista / Server 2008 on) turns the __SecurityDescriptor into self-relative bytes.
+    $descriptor = (Invoke-SystemSecurity $Namespace 'GetSecurityDescriptor').Descriptor
+    $binary = Invoke-SdHelper 'Win32SDToBinarySD' @{ Descriptor = $descriptor }
+    [Convert]::ToBase64String([byte[]]$binary.BinarySD)
+}
+
+function Invoke-SdHelper([string]$Method, [hashtable]$Arguments) {
+    $reply = Invoke-CimMethod -Namespace 'root\cimv2' -ClassName Win32_SecurityDescriptorHelper -MethodName $Method -Arguments $Arguments -ErrorAction Stop
+    if ($reply.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "$Method returned $($reply.ReturnValue)" (ConvertTo-UInt32 $reply.ReturnValue)) }
+    $reply
+}
+
+function Read-NamespaceEntry([string]$Namespace, [bool]$Sacl, [bool]$Privileged) {
+    # With sacl, sacl_returned says whether sd is the documented path's descriptor (the SACL as it is, absent = none);
+    # false means GetSD's bytes, whose missing SACL is "not returned", never "empty".
+    $entry = @{ namespace = $Namespace; sd = $null; error = $null }
+    if ($Sacl) { $entry.sacl_returned = $false }
+    if ($Privileged) { try { $entry.sd = Get-NamespaceSaclSd $Namespace; $entry.sacl_returned = $true; return $entry } catch { $null = $_ } }
+    try { $entry.sd = Get-NamespaceSd $Namespace } catch { $entry.error = ConvertTo-OpError $_ }
+    $entry
+}
+
+function Read-NamespaceTree([string]$Namespace, [bool]$Recurse, $Entries, [bool]$Sacl, [bool]$Privileged) {
     # Depth first, parents before children, siblings in ordinal order (Sort-Object would compare culture-aware). A
     # namespace whose SD or children cannot be read is one entry with its error; its siblings are still read.
-    $entry = @{ namespace = $Namespace; sd = $null; error = $null }
+    $entry = Read-NamespaceEntry $Namespace $Sacl $Privileged
     $Entries.Add($entry)
-    try { $entry.sd = Get-NamespaceSd $Namespace } catch { $entry.error = ConvertTo-OpError $_ }
     if (-not $Recurse) { return }
     try { $children = [string[]]@(Get-CimInstance -Namespace $Namespace -ClassName __NAMESPACE -ErrorAction Stop | ForEach-Object { $_.Name }) }
     catch { if ($null -eq $entry.error) { $entry.error = ConvertTo-OpError $_ }; return }
     [Array]::Sort($children, [StringComparer]::Ordinal)
-    foreach ($child in $children) { Read-NamespaceTree "$Namespace\$child" $true $Entries }
+    foreach ($child in $children) { Read-NamespaceTree "$Namespace\$child" $true $Entries $Sacl $Privileged }
 }
 
 function Get-SdSid([string]$Base64) {
@@ -152,8 +186,11 @@ function Get-SdSid([string]$Base64) {
 
 function Read-NamespaceSd($Operation) {
     $entries = [System.Collections.Generic.List[object]]@()
-    Read-NamespaceTree $Operation.namespace ([bool]$Operation.recurse) $entries
+    $enabler = if ($Operation.sacl) { Enable-SecurityPrivilege } else { $null }
+    try { Read-NamespaceTree $Operation.namespace ([bool]$Operation.recurse) $entries ([bool]$Operation.sacl) ($null -ne $enabler) }
+    finally { if ($null -ne $enabler) { $enabler.Dispose() } }
     $result = @{ namespaces = $entries }
+    if ($Operation.sacl) { $result.sacl_read = $null -ne $enabler }
     if ($Operation.resolve_names) {
         $sids = [System.Collections.Generic.List[string]]@()
         foreach ($entry in $entries) { if ($entry.sd) { foreach ($s in (Get-SdSid $entry.sd)) { if (-not $sids.Contains($s)) { $sids.Add($s) } } } }
@@ -178,9 +215,16 @@ function Assert-DaclPresent([string]$Base64) {
     , $bytes
 }
 
+function Get-AccessView([string]$Base64) {
+    # What sd_set's expected_sd guards: owner, group and DACL, never the SACL. Whether a read carried the SACL depends
+    # on the privilege and on COM caching the token (Microsoft Learn, "Executing Privileged Operations").
+    $sections = [System.Security.AccessControl.AccessControlSections]'Owner, Group, Access'
+    try { (New-Object System.Security.AccessControl.RawSecurityDescriptor -ArgumentList @([Convert]::FromBase64String($Base64), 0)).GetSddlForm($sections) } catch { "unreadable:$Base64" }
+}
+
 function Write-NamespaceSd($Operation) {
     $bytes = Assert-DaclPresent $Operation.sd
-    if ((Get-NamespaceSd $Operation.namespace) -cne $Operation.expected_sd) {
+    if ((Get-AccessView (Get-NamespaceSd $Operation.namespace)) -cne (Get-AccessView $Operation.expected_sd)) {
         throw (Format-OpError 'CHANGED_SINCE_READ' "the security descriptor of '$($Operation.namespace)' changed since it was read; nothing was written")
     }
     $null = Invoke-SystemSecurity $Operation.namespace 'SetSD' @{ SD = [byte[]]$bytes }
@@ -198,8 +242,6 @@ function Write-NamespaceSacl($Operation) {
     # SE_SACL_PRESENT is set, with SeSecurityPrivilege enabled, and keeps the DACL when SE_DACL_PRESENT is clear and the
     # owner and group when they are absent (Microsoft Learn, __SystemSecurity SetSecurityDescriptor). So sd must hold a
     # SACL and nothing else (Control at 2, OffsetOwner 4, OffsetGroup 8, OffsetSacl 12): this op cannot change access.
-    # Win32_SecurityDescriptorHelper.BinarySDToWin32SD (Vista / Server 2008 and later) returns the __SecurityDescriptor
-    # instance SetSecurityDescriptor takes (Microsoft Learn, BinarySDToWin32SD).
     $bytes = $null
     try { $bytes = [Convert]::FromBase64String($Operation.sd) } catch { $bytes = $null }
     $saclOnly = $null -ne $bytes -and $bytes.Length -ge 20 -and $bytes[0] -eq 1 -and ($bytes[2] -band 0x14) -eq 0x10 -and [BitConverter]::ToUInt32($bytes, 12) -ne 0 -and
@@ -208,15 +250,36 @@ function Write-NamespaceSacl($Operation) {
     $enabler = Enable-SecurityPrivilege
     if ($null -eq $enabler) { throw (Format-OpError 'PRIVILEGE' 'setting a SACL needs SeSecurityPrivilege, which the connecting account does not hold; nothing was written') }
     try {
-        if ((Get-NamespaceSd $Operation.namespace) -cne $Operation.expected_sd) {
+        $before = Get-NamespaceSaclSd $Operation.namespace
+        if ($before -cne $Operation.expected_sd) {
             throw (Format-OpError 'CHANGED_SINCE_READ' "the security descriptor of '$($Operation.namespace)' changed since it was read; nothing was written")
         }
-        $converted = Invoke-CimMethod -Namespace 'root\cimv2' -ClassName Win32_SecurityDescriptorHelper -MethodName BinarySDToWin32SD -Arguments @{ BinarySD = [byte[]]$bytes } -ErrorAction Stop
-        if ($converted.ReturnValue -ne 0) { throw (Format-OpError 'WMI' "BinarySDToWin32SD returned $($converted.ReturnValue)" (ConvertTo-UInt32 $converted.ReturnValue)) }
-        $null = Invoke-SystemSecurity $Operation.namespace 'SetSecurityDescriptor' @{ Descriptor = $converted.Descriptor }
-        Read-WrittenSd $Operation.namespace
+        # BinarySDToWin32SD (Vista / Server 2008 on) gives the __SecurityDescriptor SetSecurityDescriptor takes.
+        $converted = (Invoke-SdHelper 'BinarySDToWin32SD' @{ BinarySD = [byte[]]$bytes }).Descriptor
+        Assert-SaclAlone $converted $bytes $Operation.namespace
+        $null = Invoke-SystemSecurity $Operation.namespace 'SetSecurityDescriptor' @{ Descriptor = $converted }
+        try { $after = @{ sd = (Get-NamespaceSaclSd $Operation.namespace); read_back_error = $null } } catch { return @{ sd = $null; read_back_error = (ConvertTo-OpError $_) } }
+        if ((Get-AccessView $after.sd) -cne (Get-AccessView $before)) {
+            $after.read_back_error = Format-OpError 'UNEXPECTED' "SetSecurityDescriptor changed the owner, group or DACL of '$($Operation.namespace)': before $(Get-AccessView $before), after $(Get-AccessView $after.sd)"
+        }
+        $after
     }
     finally { $enabler.Dispose() }
+}
+
+function Get-AceText($Type, $Flags, $Mask, $Sid) { "$([int]$Type)/$([int]$Flags)/$(ConvertTo-UInt32 $Mask)/$Sid" }
+
+function Assert-SaclAlone($Descriptor, [byte[]]$Bytes, [string]$Namespace) {
+    # What SetSecurityDescriptor is given must be the SACL sent and nothing else: a DACL (SE_DACL_PRESENT), owner or
+    # group in it would be written too. An ACE Win32_ACE cannot carry (object, callback, label ACEs) does not survive
+    # the round trip through BinarySDToWin32SD, and is refused here, before anything is written.
+    $sent = (New-Object System.Security.AccessControl.RawSecurityDescriptor -ArgumentList @($Bytes, 0)).SystemAcl
+    $want = @(foreach ($ace in $sent) { Get-AceText $ace.AceType $ace.AceFlags $ace.AccessMask $(if ($ace.SecurityIdentifier) { $ace.SecurityIdentifier.Value }) }) -join ';'
+    $got = @(if ($Descriptor.SACL) { foreach ($ace in $Descriptor.SACL) { Get-AceText $ace.AceType $ace.AceFlags $ace.AccessMask $ace.Trustee.SIDString } }) -join ';'
+    $extra = ($Descriptor.DACL -and @($Descriptor.DACL).Count) -or $Descriptor.Owner -or $Descriptor.Group -or ([int64]$Descriptor.ControlFlags -band 0x4)
+    if ($extra -or $got -cne $want) {
+        throw (Format-OpError 'INVALID_SD' "the converted descriptor for '$Namespace' is not the SACL sent alone (sent $want, converted $got); nothing was written")
+    }
 }
 
 function Get-Account([string[]]$Name) {
@@ -270,7 +333,7 @@ foreach ($operation in $module.Params.operations) {
             }
             'registry_read' { try { Read-RegistryValue $operation.value } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
             'registry_write' { try { Write-RegistryValue $operation } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
-            'sd_get' { Invoke-WithSecurityPrivilege ([bool]$operation.sacl) { Read-NamespaceSd $operation } }
+            'sd_get' { Read-NamespaceSd $operation }
             'sd_set' { Write-NamespaceSd $operation }; 'sacl_set' { Write-NamespaceSacl $operation }
             'caller_rights' {
                 @{ mask = [int64](Invoke-SystemSecurity $operation.namespace 'GetCallerAccessRights').Rights }

@@ -213,7 +213,26 @@ class NamespaceAudit(Control):
                     }
                 )
                 continue
-            tree = [_read_namespace(entry) for entry in value.get("namespaces") or []]
+            entries = value.get("namespaces") or []
+            # A descriptor whose SACL the host did not return (GetSD's bytes, without SE_SACL_PRESENT) is "SACL
+            # unknown", never "no SACL": writing then would replace audit entries nobody has read.
+            not_returned = [
+                str(e.get("namespace")) for e in entries if e.get("sd") and e.get("sacl_returned") is not True
+            ]
+            if not_returned:
+                unreadable.append(root)
+                findings.append(
+                    {
+                        "id": "sacl_unreadable",
+                        "severity": "info",
+                        "namespace": root,
+                        "message": f"The host did not return the SACL of {', '.join(not_returned)} (its descriptor "
+                        "came from GetSD, which is not documented to carry it, because GetSecurityDescriptor failed), "
+                        "so whether changes are audited is unknown (not 'no SACL') and nothing is written.",
+                    }
+                )
+                continue
+            tree = [_read_namespace(entry) for entry in entries]
             if not tree:
                 raise WmiActionError(f"The host returned no security descriptor for {root}.")
             read += len(tree)

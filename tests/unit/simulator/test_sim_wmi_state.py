@@ -11,6 +11,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_byte
 from simulator.dispatch import execute
 from simulator.fleet import Fleet
 from simulator.host import Caller, Host
+from simulator.namespaces import audit_aces_from_sddl
 from simulator.payload import ModuleCall
 
 
@@ -422,3 +423,42 @@ def test_recursive_sd_get_reads_around_what_the_caller_cannot_enumerate(small_fl
     assert all(e["error"] is None for e in admin_view)
     assert any(e["namespace"].startswith("root\\cimv2\\Security\\") for e in admin_view)
     assert current
+
+
+def test_the_sacl_comes_only_through_the_documented_path(small_fleet: Fleet) -> None:
+    # GetSD is modelled without the SACL; GetSecurityDescriptor (with the privilege) carries it. A host where that
+    # path fails answers with GetSD's descriptor and says so per namespace, so nobody reads "no SACL" into it.
+    host = small_fleet.hosts["ws2022"]
+    host.namespaces.get("root").audit = audit_aces_from_sddl("S:(AU;CISA;WD;;;WD)")
+    op = {"op": "sd_get", "namespace": "root", "sacl": True}
+    documented = run(host, [op])["results"][0]
+    assert documented["sacl_read"] is True and documented["namespaces"][0]["sacl_returned"] is True
+    assert sddl_of(documented["namespaces"][0]["sd"]).endswith("S:(AU;CISA;WD;;;WD)")
+    host.faults["sacl_path"] = "getsd_only"
+    fallback = run(host, [op])["results"][0]
+    assert fallback["sacl_read"] is True and fallback["namespaces"][0]["sacl_returned"] is False
+    assert "S:" not in sddl_of(fallback["namespaces"][0]["sd"])
+    unprivileged = run(host, [op], caller=user(host))["results"][0]
+    assert unprivileged["namespaces"][0]["sacl_returned"] is False
+
+
+def test_sd_set_guards_owner_group_and_dacl_whether_or_not_the_read_carried_the_sacl(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2022"]
+    host.namespaces.get("root\\cimv2").audit = audit_aces_from_sddl("S:(AU;SA;WD;;;WD)")
+    with_sacl = run(host, [{"op": "sd_get", "namespace": "root\\cimv2", "sacl": True}])["results"][0]
+    expected = with_sacl["namespaces"][0]["sd"]
+    new = b64("O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCWP;;;S-1-5-21-1-2-3-1001)")
+    done = run(host, [{"op": "sd_set", "namespace": "root\\cimv2", "sd": new, "expected_sd": expected}])["results"][0]
+    assert done["failed"] is False
+    stale = run(host, [{"op": "sd_set", "namespace": "root\\cimv2", "sd": new, "expected_sd": expected}])["results"]
+    assert stale[0]["error"]["code"] == "CHANGED_SINCE_READ"  # the DACL changed: the guard still holds
+
+
+@pytest.mark.parametrize("sacl", ["S:(ML;;NW;;;LW)", "S:(AU;SA;WD;;;WD)(ML;;NW;;;LW)"])
+def test_sacl_set_refuses_an_ace_win32_ace_cannot_carry_before_writing(small_fleet: Fleet, sacl: str) -> None:
+    host = small_fleet.hosts["ws2022"]
+    current = run(host, [{"op": "sd_get", "namespace": "root", "sacl": True}])["results"][0]["namespaces"][0]["sd"]
+    op = {"op": "sacl_set", "namespace": "root", "sd": b64(sacl), "expected_sd": current}
+    refused = run(host, [op])["results"][0]
+    assert refused["error"]["code"] == "INVALID_SD" and "cannot carry" in refused["error"]["message"]
+    assert host.counters.writes["namespace_sacl"] == 0

@@ -25,13 +25,17 @@ def b64(sddl):
     return base64.b64encode(sd_to_bytes(sd_from_sddl(sddl))).decode()
 
 
-def read(sddl, sacl_read=True, namespace="root", below=()):
-    """An sd_get reply for ``namespace`` and the (name, SDDL) pairs ``below`` it, as recurse=True returns them."""
+def read(sddl, sacl_read=True, namespace="root", below=(), sacl_returned=None):
+    """An sd_get reply for ``namespace`` and the (name, SDDL) pairs ``below`` it, as recurse=True returns them;
+    each descriptor came through GetSecurityDescriptor (sacl_returned) when the privilege was held."""
     entries = [(namespace, sddl), *below]
+    returned = sacl_read if sacl_returned is None else sacl_returned
     return {
         "op": "sd_get",
         "failed": False,
-        "namespaces": [{"namespace": name, "sd": b64(text), "error": None} for name, text in entries],
+        "namespaces": [
+            {"namespace": name, "sd": b64(text), "error": None, "sacl_returned": returned} for name, text in entries
+        ],
         "sacl_read": sacl_read,
     }
 
@@ -241,3 +245,11 @@ def test_sacl_writes_go_before_dacl_writes_and_deepest_first():
         ("sd_set", "root\\cimv2"),
         ("sd_set", "root"),
     ]
+
+
+def test_a_sacl_the_host_did_not_return_is_unknown_never_empty():
+    # GetSecurityDescriptor failed and the descriptor is GetSD's, which is not documented to carry the SACL: writing
+    # the recommended entry alone would replace audit entries nobody has read.
+    _control, _context, unknown = enforce(read(DACL, below=[("root\\cimv2", DACL)], sacl_returned=False))
+    assert unknown.status == "error" and unknown.writes == []
+    assert "did not return the SACL of root, root\\cimv2" in unknown.findings[0]["message"]
