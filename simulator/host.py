@@ -136,6 +136,9 @@ class Caller:
     password: str
     sid: str
     admin: bool
+    # Deny-only groups of the token (SE_GROUP_USE_FOR_DENY_ONLY): WindowsIdentity.Groups omits them, its DenyOnlySid
+    # claims name them; a deny ACE matches them, an allow never does.
+    deny_only: tuple[str, ...] = ()
 
     def token(self) -> list[str]:
         if self.sid == LOCAL_SYSTEM:

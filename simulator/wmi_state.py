@@ -215,6 +215,7 @@ def _facts(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
             "caller_sid": caller.sid,
             "caller_name": f"{host.computer_name}\\{caller.user}",
             "caller_groups": caller.token()[1:] if caller.token()[0] == caller.sid else caller.token(),
+            "caller_deny_only_groups": list(caller.deny_only),
         }
     )
 

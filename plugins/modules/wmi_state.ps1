@@ -282,6 +282,13 @@ function Assert-SaclAlone($Descriptor, [byte[]]$Bytes, [string]$Namespace) {
     }
 }
 
+function Get-DenyOnlySid($Identity) {
+    # WindowsIdentity.Groups omits deny-only groups (SE_GROUP_USE_FOR_DENY_ONLY); its claims name them as DenyOnlySid
+    # (.NET 4.5 on; on .NET 4.0, PowerShell 3.0's floor, there are no claims and none are returned).
+    $claims = $Identity.PSObject.Properties['Claims']
+    if ($claims) { foreach ($c in $Identity.Claims) { if ($c.Type -eq 'http://schemas.microsoft.com/ws/2008/06/identity/claims/denyonlysid') { $c.Value } } }
+}
+
 function Get-Account([string[]]$Name) {
     # sid_lookup: a SID string is returned as is once parsed; the names are translated in one batch.
     $names = @(foreach ($n in $Name) { if ($n.StartsWith('.\')) { "$env:COMPUTERNAME\$($n.Substring(2))" } else { $n } })
@@ -329,7 +336,8 @@ foreach ($operation in $module.Params.operations) {
                 @{ os_caption = "$($os.Caption)".Trim(); os_version = "$($os.Version)"; os_build = [int]$os.BuildNumber; product_type = [int]$os.ProductType
                     computer_name = $env:COMPUTERNAME; dns_host_name = $(if ($cs.PartOfDomain) { "$($cs.DNSHostName).$($cs.Domain)" } else { "$($cs.DNSHostName)" })
                     domain = "$($cs.Domain)"; part_of_domain = [bool]$cs.PartOfDomain; ps_version = "$($PSVersionTable.PSVersion.Major).$($PSVersionTable.PSVersion.Minor)"
-                    caller_sid = $me.User.Value; caller_name = $me.Name; caller_groups = @($me.Groups | ForEach-Object { $_.Value }) }
+                    caller_sid = $me.User.Value; caller_name = $me.Name; caller_groups = @($me.Groups | ForEach-Object { $_.Value })
+                    caller_deny_only_groups = @(Get-DenyOnlySid $me) }
             }
             'registry_read' { try { Read-RegistryValue $operation.value } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }
             'registry_write' { try { Write-RegistryValue $operation } catch { throw (ConvertTo-OpError $_ 'REGISTRY') } }

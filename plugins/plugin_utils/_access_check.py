@@ -164,14 +164,20 @@ CONTROL_HOLDERS = (
 
 def caller_holder(facts: t.Mapping[str, t.Any]) -> ControlHolder | None:
     """The account this collection connects with, by the token the host reported for it (wmi_state's facts:
-    caller_sid, caller_groups): a deny to that very account, or to any group it is in, would lock this collection
+    caller_sid, caller_groups, caller_deny_only_groups): a deny to that very account, or to any group it is in (its
+    deny-only groups too), would lock this collection
     out even where the modelled administrator tokens keep control. None when the host did not report it."""
     sid = facts.get("caller_sid")
     if not isinstance(sid, str) or not sid:
         return None
     groups = [str(group) for group in facts.get("caller_groups") or [] if group]
+    # WindowsIdentity.Groups leaves out the token's deny-only groups (SE_GROUP_USE_FOR_DENY_ONLY), which a deny ACE
+    # still matches and an allow ACE never does (MS-DTYP 2.5.3.2): they are "possible" SIDs of the token.
+    deny_only = [str(group) for group in facts.get("caller_deny_only_groups") or [] if group]
     name = str(facts.get("caller_name") or sid)
-    token = Token(f"{name} (the account this collection connects with)", frozenset((sid, *groups)))
+    token = Token(
+        f"{name} (the account this collection connects with)", frozenset((sid, *groups)), frozenset(deny_only)
+    )
     return ControlHolder(name, (token,))
 
 

@@ -53,6 +53,7 @@ SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
         "caller_sid",
         "caller_name",
         "caller_groups",
+        "caller_deny_only_groups",
     ),
     "registry_read": ("key_exists", "exists", "type", "data"),
     "registry_write": ("before", "after"),

@@ -57,6 +57,7 @@ def test_facts_and_registry_reads(small_fleet: Fleet) -> None:
     caller = admin(ws2003)
     assert facts.pop("caller_sid") == caller.sid and facts.pop("caller_name") == f"WS2003\\{caller.user}"
     assert "S-1-5-32-544" in facts.pop("caller_groups")  # the token wmi_state runs with
+    assert facts.pop("caller_deny_only_groups") == []  # WindowsIdentity.Groups omits deny-only groups; reported apart
     assert facts == {
         "op": "facts",
         "failed": False,

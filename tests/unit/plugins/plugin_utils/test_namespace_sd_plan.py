@@ -341,6 +341,15 @@ def test_a_deny_to_the_connecting_account_or_one_of_its_groups_is_a_lockout():
     assert control_holders({}) == control_holders({"caller_sid": ""})  # nothing reported: the modelled holders
 
 
+def test_a_deny_to_a_deny_only_group_of_the_connecting_account_is_a_lockout_and_its_allow_keeps_nothing():
+    # WindowsIdentity.Groups omits deny-only groups; the token's DenyOnlySid claims report them.
+    caller = {**CALLER, "caller_deny_only_groups": ["S-1-5-21-9-9-9-1400"]}
+    assert refused_code(deny("S-1-5-21-9-9-9-1400"), holders=control_holders(caller)) == "lockout"
+    assert refused_code(deny("S-1-5-21-9-9-9-1400"), holders=control_holders(CALLER)) is None
+    token = control_holders(caller)[-1].tokens[0]
+    assert "S-1-5-21-9-9-9-1400" not in token.sids and token.may_hold("S-1-5-21-9-9-9-1400")  # allows never count
+
+
 def test_an_unreadable_descendant_refuses_a_change_that_may_take_rights_away():
     unreadable = ["root\\cimv2\\Locked"]
     assert refused_code(deny("S-1-5-21-9-9-9-1300"), unreadable=unreadable) == "lockout"
