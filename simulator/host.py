@@ -263,6 +263,7 @@ class Host:
     bindings: list[EventBinding] = field(default_factory=list)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # lower path -> (display path, content)
     faults: dict[str, Any] = field(default_factory=dict)
+    ansi_code_page: int = 1252  # GetACP: Western European (Windows-1252) unless a fleet host says otherwise
     # Host variables the inventory carries as a real one would (e.g. winsec_wmi_os, filled from AD's operatingSystem).
     inventory_vars: dict[str, Any] = field(default_factory=dict)
     counters: HostCounters = field(default_factory=HostCounters)

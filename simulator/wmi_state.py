@@ -558,16 +558,36 @@ def _file_entry(display: str, content: bytes, max_bytes: int) -> dict[str, Any]:
 
 
 def _script_files(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
+    """As wmi_state.ps1's Get-ScriptFile: one directory at a time, no junction or symbolic link followed (fault
+    ``junctions``: {path: target}, each listed in unread with REPARSE_POINT), a directory that cannot be listed
+    (fault ``unreadable_dirs``, access denied) or a path longer than MAX_PATH (fault ``long_paths: true``, .NET
+    Framework before 4.6.2 throws PathTooLongException) listed in unread with its error, never failing the op."""
     patterns = [p.lower() for p in op.get("patterns") or []]
     max_bytes = int(op.get("max_bytes") or 0) if op.get("max_bytes") is not None else 1048576
-    files = []
+    junctions = {_file_key(k): str(k) for k in host.faults.get("junctions") or {}}
+    unreadable = {_file_key(k): str(k) for k in host.faults.get("unreadable_dirs") or []}
+    files: list[dict[str, Any]] = []
+    unread: list[dict[str, Any]] = []
+
+    def blocked(key: str, root: str) -> str | None:
+        """The top-most junction or unreadable directory between root and key (root itself included)."""
+        parts = key[len(root) :].split("\\")
+        for i in range(1, len(parts) + 1):
+            prefix = root + "\\".join(parts[:i])
+            if (prefix in junctions and prefix != root) or prefix in unreadable:
+                return prefix
+        return None
+
     for path in op["paths"]:
-        key = path.replace("/", "\\").rstrip("\\").lower()
+        key = _file_key(path)
+        if host.faults.get("long_paths") and len(path) > _MAX_PATH:
+            unread.append({"path": path, "kind": "path", "error": _error("FILE", _TOO_LONG, 0x800700CE)})
+            continue
         if key in host.files:
             display, content = host.files[key]
             files.append(_file_entry(display, content, max_bytes))
             continue
-        under = sorted((k, v) for k, v in host.files.items() if k.startswith(key + "\\"))
+        under = sorted(k for k in (*host.files, *junctions, *unreadable) if k.startswith(key + "\\") or k == key)
         if not under:
             files.append(
                 {
@@ -579,11 +599,40 @@ def _script_files(host: Host, caller: Caller, op: dict[str, Any]) -> OpOutcome:
                 }
             )
             continue
-        for _key, (display, content) in under:
+        reported: set[str] = set()
+        for item in under:
+            stop = blocked(item, key)
+            if stop is not None:
+                if stop not in reported:
+                    reported.add(stop)
+                    unread.append(_unread_directory(stop, junctions, unreadable))
+                continue
+            if item not in host.files:
+                continue
+            display, content = host.files[item]
             leaf = display.rsplit("\\", 1)[-1].lower()
             if not patterns or any(fnmatch.fnmatchcase(leaf, p) for p in patterns):
+                if host.faults.get("long_paths") and len(display) > _MAX_PATH:
+                    unread.append({"path": display, "kind": "file", "error": _error("FILE", _TOO_LONG, 0x800700CE)})
+                    continue
                 files.append(_file_entry(display, content, max_bytes))
-    return OpOutcome(_within_budget(files, op))
+    return OpOutcome({**_within_budget(files, op), "unread": unread, "ansi_code_page": host.ansi_code_page})
+
+
+_MAX_PATH = 259  # characters of a path .NET Framework before 4.6.2 opens (MAX_PATH 260 with its terminator)
+_TOO_LONG = "The specified path, file name, or both are too long."  # PathTooLongException, HRESULT 0x800700CE
+
+
+def _file_key(path: str) -> str:
+    return str(path).replace("/", "\\").rstrip("\\").lower()
+
+
+def _unread_directory(key: str, junctions: dict[str, str], unreadable: dict[str, str]) -> dict[str, Any]:
+    if key in unreadable:
+        error = _error("FILE", f"Access to the path '{unreadable[key]}' is denied.", E_ACCESSDENIED)
+        return {"path": unreadable[key], "kind": "directory", "error": error}
+    why = f"'{junctions[key]}' is a junction or symbolic link; not followed (it may loop or lead off the host)"
+    return {"path": junctions[key], "kind": "directory", "error": _error("REPARSE_POINT", why)}
 
 
 def _within_budget(files: list[dict[str, Any]], op: dict[str, Any]) -> dict[str, Any]:

@@ -252,25 +252,4 @@ function Enable-SecurityPrivilege {
     New-Object -TypeName Ansible.Privilege.PrivilegeEnabler -ArgumentList @($true, 'SeSecurityPrivilege')
 }
 
-function Get-ScriptFile($Operation) {
-    $files = [System.Collections.Generic.List[object]]@()
-    $total = [long]0; $stopped = $null
-    foreach ($path in $Operation.paths) {
-        if ($stopped) { break }
-        if ($files.Count -ge $Operation.max_files) { $stopped = 'max_files'; break }
-        if (-not (Test-Path -LiteralPath $path)) { $files.Add(@{ path = $path; size = $null; content = $null; truncated = $false; error = (Format-OpError 'NOT_FOUND' "'$path' does not exist") }); continue }
-        $items = if (Test-Path -LiteralPath $path -PathType Container) {
-            Get-ChildItem -LiteralPath $path -Recurse -File -Force -ErrorAction SilentlyContinue | Where-Object { $n = $_.Name; @($Operation.patterns | Where-Object { $n -like $_ }).Count -gt 0 } | Select-Object -First ($Operation.max_files - $files.Count + 1)
-        } else { Get-Item -LiteralPath $path -Force }
-        foreach ($item in $items) {
-            if ($files.Count -ge $Operation.max_files) { $stopped = 'max_files'; break }
-            $entry = @{ path = $item.FullName; size = $item.Length; content = $null; truncated = ($item.Length -gt $Operation.max_bytes); error = $null }
-            if (-not $entry.truncated -and ($total + $item.Length) -gt $Operation.max_total_bytes) { $entry.error = (Format-OpError 'BUDGET' "not read: it would pass max_total_bytes ($($Operation.max_total_bytes))"); $files.Add($entry); $stopped = 'max_total_bytes'; break }
-            if (-not $entry.truncated) { try { $entry.content = [Convert]::ToBase64String([System.IO.File]::ReadAllBytes($item.FullName)); $total += $item.Length } catch { $entry.error = ConvertTo-OpError $_ 'FILE' } }
-            $files.Add($entry)
-        }
-    }
-    @{ files = $files; stopped = $stopped }
-}
-
-Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'New-EventSubscriptionPart', 'Get-ScriptFile', 'Enable-SecurityPrivilege')
+Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'New-EventSubscriptionPart', 'Enable-SecurityPrivilege')

@@ -7,6 +7,7 @@
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil Ansible.Privilege
 #AnsibleRequires -PowerShell ..module_utils._WmiState
+#AnsibleRequires -PowerShell ..module_utils._WmiScriptFile
 
 $spec = @{
     options = @{

