@@ -4,7 +4,10 @@
 
 # MI_Result codes (mi.h; the same numbers as CimException.NativeErrorCode) -> the WBEM HRESULT (wbemcli.h) WMI uses.
 # Literals with the top bit set carry L: a plain 0x80041003 is a negative [int] in PowerShell and [uint32] of it throws.
-$script:miToHresult = @{ 1 = 0x80041001L; 2 = 0x80041003L; 3 = 0x8004100EL; 4 = 0x80041008L; 5 = 0x80041010L; 6 = 0x80041002L; 7 = 0x8004100CL; 16 = 0x80041055L }
+$script:miToHresult = @{
+    1 = 0x80041001L; 2 = 0x80041003L; 3 = 0x8004100EL; 4 = 0x80041008L; 5 = 0x80041010L; 6 = 0x80041002L
+    7 = 0x8004100CL; 16 = 0x80041055L
+}
 $script:wbemFailed = 0x80041001L
 
 function Format-OpError([string]$Code, [string]$Message, $Hresult = $null) {
@@ -19,7 +22,9 @@ function ConvertTo-UInt32($Value) {
 function Get-InnerException($ErrorRecord) {
     # .NET method calls surface as MethodInvocationException (HRESULT 0x80131501) around the real exception.
     $exception = $ErrorRecord.Exception
-    while ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) { $exception = $exception.InnerException }
+    while ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) {
+        $exception = $exception.InnerException
+    }
     $exception
 }
 
@@ -47,9 +52,15 @@ function ConvertTo-OpError($ErrorRecord, [string]$Code = 'UNEXPECTED') {
     if ($ErrorRecord.TargetObject -is [hashtable] -and $ErrorRecord.TargetObject.code) { return $ErrorRecord.TargetObject }
     $exception = Get-InnerException $ErrorRecord
     # By name: the CIM assembly need not be loaded when an earlier, non-CIM failure is converted.
-    if ($exception.GetType().FullName -eq 'Microsoft.Management.Infrastructure.CimException') { return Format-OpError 'WMI' $exception.Message (Get-CimHresult $exception) }
+    if ($exception.GetType().FullName -eq 'Microsoft.Management.Infrastructure.CimException') {
+        return Format-OpError 'WMI' $exception.Message (Get-CimHresult $exception)
+    }
     if ($exception -is [System.UnauthorizedAccessException] -or $exception -is [System.Security.SecurityException]) { $Code = 'ACCESS_DENIED' }
-    Format-OpError $Code $exception.Message (ConvertTo-UInt32 $exception.HResult)
+    # Exception.HResult is public from .NET 4.5 on; on .NET 4.0 (PowerShell 3.0, ansible-core 2.18's floor) it is
+    # protected and reads as $null, so Marshal.GetHRForException (public since .NET 1.1) gives it there.
+    $hresult = $exception.HResult
+    if ($null -eq $hresult) { $hresult = [System.Runtime.InteropServices.Marshal]::GetHRForException($exception) }
+    Format-OpError $Code $exception.Message (ConvertTo-UInt32 $hresult)
 }
 
 function Resolve-Identity([string[]]$Value, [type]$From, [type]$To) {
@@ -158,13 +169,17 @@ function ConvertTo-ClassTyped([string]$Namespace, [string]$ClassName, $Propertie
 
 function ConvertTo-BindingEntry($Instance, [string]$Namespace) {
     # The Consumer reference carries the consumer's class: a consumer is keyed by class AND Name.
-    @{ namespace = $Namespace; filter = "$($Instance.Filter.Name)"; consumer = "$($Instance.Consumer.Name)"; consumer_class = "$($Instance.Consumer.CimSystemProperties.ClassName)" }
+    @{ namespace = $Namespace; filter = "$($Instance.Filter.Name)"; consumer = "$($Instance.Consumer.Name)"
+        consumer_class = "$($Instance.Consumer.CimSystemProperties.ClassName)" }
 }
 
 function Read-SubscriptionNamespace([string]$Namespace, $Result) {
-    foreach ($f in (Get-CimInstance -Namespace $Namespace -ClassName __EventFilter -ErrorAction Stop)) { $Result.filters.Add((ConvertTo-FilterEntry $f $Namespace)) }
-    foreach ($c in (Get-CimInstance -Namespace $Namespace -ClassName __EventConsumer -ErrorAction Stop)) { $Result.consumers.Add((ConvertTo-ConsumerEntry $c $Namespace)) }
-    foreach ($b in (Get-CimInstance -Namespace $Namespace -ClassName __FilterToConsumerBinding -ErrorAction Stop)) { $Result.bindings.Add((ConvertTo-BindingEntry $b $Namespace)) }
+    $parts = @(@('__EventFilter', $Result.filters, 'ConvertTo-FilterEntry'), @('__EventConsumer', $Result.consumers, 'ConvertTo-ConsumerEntry'),
+        @('__FilterToConsumerBinding', $Result.bindings, 'ConvertTo-BindingEntry'))
+    foreach ($part in $parts) {
+        $className, $list, $converter = $part
+        foreach ($i in (Get-CimInstance -Namespace $Namespace -ClassName $className -ErrorAction Stop)) { $list.Add((& $converter $i $Namespace)) }
+    }
 }
 
 function Read-SubscriptionTree([string]$Namespace, $Result) {
@@ -180,7 +195,8 @@ function Read-SubscriptionTree([string]$Namespace, $Result) {
 }
 
 function Get-EventSubscription($Operation) {
-    $result = @{ filters = [System.Collections.Generic.List[object]]@(); consumers = [System.Collections.Generic.List[object]]@(); bindings = [System.Collections.Generic.List[object]]@() }
+    $result = @{ filters = [System.Collections.Generic.List[object]]@(); consumers = [System.Collections.Generic.List[object]]@()
+        bindings = [System.Collections.Generic.List[object]]@() }
     if ($Operation.recurse) {
         $result.namespace_errors = [System.Collections.Generic.List[object]]@()
         foreach ($ns in $Operation.namespaces) { Read-SubscriptionTree $ns $result }
@@ -205,7 +221,9 @@ function Remove-EventSubscriptionPart($Operation) {
     if ($found.Count -ne 1) { throw (Format-OpError 'CHANGED_SINCE_READ' "the $described no longer exists; nothing was removed") }
     $entry = & $converter $found[0] $Operation.namespace
     foreach ($k in $expected.Keys) {
-        if ("$($entry[$k])" -cne "$($expected[$k])") { throw (Format-OpError 'CHANGED_SINCE_READ' "the $described changed since it was read ($k); nothing was removed") }
+        if ("$($entry[$k])" -cne "$($expected[$k])") {
+            throw (Format-OpError 'CHANGED_SINCE_READ' "the $described changed since it was read ($k); nothing was removed")
+        }
     }
     Remove-CimInstance -InputObject $found[0] -ErrorAction Stop
     @{ removed = $entry }
@@ -230,17 +248,28 @@ function New-EventSubscriptionPart($Operation) {
     if ($kind -eq 'binding') {
         $filter = @(Find-EventSubscriptionPart 'filter' $ns @{ name = $new.filter })
         $consumer = @(Find-EventSubscriptionPart 'consumer' $ns @{ class = $new.consumer_class; name = $new.consumer })
-        if ($filter.Count -ne 1 -or $consumer.Count -ne 1) { throw (Format-OpError 'CHANGED_SINCE_READ' "the filter or consumer of the $described does not exist; nothing was created") }
+        if ($filter.Count -ne 1 -or $consumer.Count -ne 1) {
+            throw (Format-OpError 'CHANGED_SINCE_READ' "the filter or consumer of the $described does not exist; nothing was created")
+        }
         $properties = @{ Filter = [ref]$filter[0]; Consumer = [ref]$consumer[0] }
     }
     else {
-        if ($kind -eq 'consumer' -and @('ActiveScriptEventConsumer', 'CommandLineEventConsumer', 'LogFileEventConsumer', 'NTEventLogEventConsumer', 'SMTPEventConsumer') -notcontains $new.class) { throw (Format-OpError 'UNEXPECTED' "'$($new.class)' is not a standard consumer class; nothing was created") }
-        $fields = if ($kind -eq 'filter') { 'Name', 'Query', 'QueryLanguage', 'EventNamespace' } else { $className = $new.class; @('Name') + $script:consumerFields }
-        $properties = @{}; foreach ($p in $fields) { $value = $new[($p -creplace '(?<=[a-z])([A-Z])', '_$1').ToLowerInvariant()]; if ($null -ne $value) { $properties[$p] = $value } }
+        $standard = 'ActiveScriptEventConsumer', 'CommandLineEventConsumer', 'LogFileEventConsumer', 'NTEventLogEventConsumer', 'SMTPEventConsumer'
+        if ($kind -eq 'consumer' -and $standard -notcontains $new.class) {
+            throw (Format-OpError 'UNEXPECTED' "'$($new.class)' is not a standard consumer class; nothing was created")
+        }
+        if ($kind -eq 'consumer') { $className = $new.class }
+        $fields = if ($kind -eq 'filter') { 'Name', 'Query', 'QueryLanguage', 'EventNamespace' } else { @('Name') + $script:consumerFields }
+        $properties = @{}
+        foreach ($p in $fields) {
+            $value = $new[($p -creplace '(?<=[a-z])([A-Z])', '_$1').ToLowerInvariant()]
+            if ($null -ne $value) { $properties[$p] = $value }
+        }
         foreach ($p in $new.properties.Keys) { if ($p -ne 'CreatorSID') { $properties[$p] = $new.properties[$p] } }
         if ($kind -eq 'consumer') { $properties = ConvertTo-ClassTyped $ns $className $properties }
     }
-    @{ created = (& $converter (Get-CimInstance -InputObject (New-CimInstance -Namespace $ns -ClassName $className -Property $properties -ErrorAction Stop) -ErrorAction Stop) $ns) }
+    $instance = New-CimInstance -Namespace $ns -ClassName $className -Property $properties -ErrorAction Stop
+    @{ created = (& $converter (Get-CimInstance -InputObject $instance -ErrorAction Stop) $ns) }
 }
 
 function Enable-SecurityPrivilege {
@@ -252,4 +281,5 @@ function Enable-SecurityPrivilege {
     New-Object -TypeName Ansible.Privilege.PrivilegeEnabler -ArgumentList @($true, 'SeSecurityPrivilege')
 }
 
-Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription', 'Remove-EventSubscriptionPart', 'New-EventSubscriptionPart', 'Enable-SecurityPrivilege')
+Export-ModuleMember -Function @('Format-OpError', 'ConvertTo-OpError', 'ConvertTo-UInt32', 'Resolve-Identity', 'Get-EventSubscription'
+    'Remove-EventSubscriptionPart', 'New-EventSubscriptionPart', 'Enable-SecurityPrivilege')

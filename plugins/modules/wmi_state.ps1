@@ -53,7 +53,9 @@ $spec = @{
                     elements = 'str'
                     default = @('*.vbs', '*.vbe', '*.wsf', '*.js', '*.jse', '*.ps1', '*.psm1')
                 }
-                max_bytes = @{ type = 'int'; default = 1048576 }; max_files = @{ type = 'int'; default = 1000 }; max_total_bytes = @{ type = 'int'; default = 16777216 }
+                max_bytes = @{ type = 'int'; default = 1048576 }
+                max_files = @{ type = 'int'; default = 1000 }
+                max_total_bytes = @{ type = 'int'; default = 16777216 }
             }
         }
     }
@@ -67,7 +69,8 @@ $registryValues = @{
     dcom_require_integrity_activation_authentication_level = @('SOFTWARE\Microsoft\Ole\AppCompat', 'RequireIntegrityActivationAuthenticationLevel')
     dcom_raise_activation_authentication_level = @('SOFTWARE\Microsoft\Ole\AppCompat', 'RaiseActivationAuthenticationLevel')
 }
-$registryTypes = @{ DWord = 'REG_DWORD'; String = 'REG_SZ'; ExpandString = 'REG_EXPAND_SZ'; MultiString = 'REG_MULTI_SZ'; QWord = 'REG_QWORD'; Binary = 'REG_BINARY'; None = 'REG_NONE'; Unknown = 'REG_UNKNOWN' }
+$registryTypes = @{ DWord = 'REG_DWORD'; String = 'REG_SZ'; ExpandString = 'REG_EXPAND_SZ'; MultiString = 'REG_MULTI_SZ'
+    QWord = 'REG_QWORD'; Binary = 'REG_BINARY'; None = 'REG_NONE'; Unknown = 'REG_UNKNOWN' }
 
 function Read-RegistryValue([string]$Name) {
     $keyPath, $valueName = $registryValues[$Name]
@@ -101,7 +104,8 @@ function Write-RegistryValue($Operation) {
     $before = Read-RegistryValue $Operation.value
     $expected = $Operation.expected
     # Expected state as read before; data compared as strings, the contract's wire form.
-    $same = ($before.exists -eq $expected.exists) -and (-not $before.exists -or (($before.type -eq $expected.type) -and ("$($before.data)" -ceq "$($expected.data)")))
+    $sameValue = ($before.type -eq $expected.type) -and ("$($before.data)" -ceq "$($expected.data)")
+    $same = ($before.exists -eq $expected.exists) -and (-not $before.exists -or $sameValue)
     if (-not $same) { throw (Format-OpError 'CHANGED_SINCE_READ' "registry value '$($Operation.value)' changed since it was read; nothing was written") }
     $keyPath, $valueName = $registryValues[$Operation.value]
     $hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', 'Registry64')
@@ -109,7 +113,8 @@ function Write-RegistryValue($Operation) {
         $key = $hklm.CreateSubKey($keyPath)
         try {
             if ($Operation.value_type -eq 'dword') {
-                $key.SetValue($valueName, [BitConverter]::ToInt32([BitConverter]::GetBytes([uint32]$Operation.data), 0), [Microsoft.Win32.RegistryValueKind]::DWord)
+                $dword = [BitConverter]::ToInt32([BitConverter]::GetBytes([uint32]$Operation.data), 0)
+                $key.SetValue($valueName, $dword, [Microsoft.Win32.RegistryValueKind]::DWord)
             }
             else { $key.SetValue($valueName, [string]$Operation.data, [Microsoft.Win32.RegistryValueKind]::String) }
         }
@@ -160,7 +165,14 @@ function Read-NamespaceEntry([string]$Namespace, [bool]$Sacl, [bool]$Privileged)
     # false means GetSD's bytes, whose missing SACL is "not returned", never "empty".
     $entry = @{ namespace = $Namespace; sd = $null; error = $null }
     if ($Sacl) { $entry.sacl_returned = $false }
-    if ($Privileged) { try { $entry.sd = Get-NamespaceSaclSd $Namespace; $entry.sacl_returned = $true; return $entry } catch { $null = $_ } }
+    if ($Privileged) {
+        try {
+            $entry.sd = Get-NamespaceSaclSd $Namespace
+            $entry.sacl_returned = $true
+            return $entry
+        }
+        catch { $null = $_ }  # the documented path failed (no helper class, a refusal): GetSD's bytes, sacl_returned false
+    }
     try { $entry.sd = Get-NamespaceSd $Namespace } catch { $entry.error = ConvertTo-OpError $_ }
     $entry
 }
@@ -177,9 +189,13 @@ function Read-NamespaceTree([string]$Namespace, [bool]$Recurse, $Entries, [bool]
     foreach ($child in $children) { Read-NamespaceTree "$Namespace\$child" $true $Entries $Sacl $Privileged }
 }
 
+function ConvertTo-RawSd([string]$Base64) {
+    New-Object -TypeName System.Security.AccessControl.RawSecurityDescriptor -ArgumentList @([Convert]::FromBase64String($Base64), 0)
+}
+
 function Get-SdSid([string]$Base64) {
     # A descriptor .NET cannot parse yields no SIDs (the controller reports it); it must not fail the whole read.
-    try { $raw = New-Object -TypeName System.Security.AccessControl.RawSecurityDescriptor -ArgumentList @([Convert]::FromBase64String($Base64), 0) -ErrorAction Stop } catch { return }
+    try { $raw = ConvertTo-RawSd $Base64 } catch { return }
     if ($raw.Owner) { $raw.Owner.Value }
     if ($raw.Group) { $raw.Group.Value }
     if ($raw.DiscretionaryAcl) { foreach ($ace in $raw.DiscretionaryAcl) { if ($ace.SecurityIdentifier) { $ace.SecurityIdentifier.Value } } }
@@ -211,8 +227,12 @@ function Assert-DaclPresent([string]$Base64) {
     # no DACL; present with offset 0 is a NULL DACL, which grants everyone full control. Refused on every release.
     $bytes = $null
     try { $bytes = [Convert]::FromBase64String($Base64) } catch { $bytes = $null }
-    if ($null -eq $bytes -or $bytes.Length -lt 20 -or $bytes[0] -ne 1) { throw (Format-OpError 'INVALID_SD' 'sd is not a base64 self-relative security descriptor; nothing was written') }
-    if (-not ($bytes[2] -band 0x04) -or [BitConverter]::ToUInt32($bytes, 16) -eq 0) { throw (Format-OpError 'INVALID_SD' 'sd has no DACL or a NULL DACL; nothing was written') }
+    if ($null -eq $bytes -or $bytes.Length -lt 20 -or $bytes[0] -ne 1) {
+        throw (Format-OpError 'INVALID_SD' 'sd is not a base64 self-relative security descriptor; nothing was written')
+    }
+    if (-not ($bytes[2] -band 0x04) -or [BitConverter]::ToUInt32($bytes, 16) -eq 0) {
+        throw (Format-OpError 'INVALID_SD' 'sd has no DACL or a NULL DACL; nothing was written')
+    }
     , $bytes
 }
 
@@ -220,7 +240,7 @@ function Get-AccessView([string]$Base64) {
     # What sd_set's expected_sd guards: owner, group and DACL, never the SACL. Whether a read carried the SACL depends
     # on the privilege and on COM caching the token (Microsoft Learn, "Executing Privileged Operations").
     $sections = [System.Security.AccessControl.AccessControlSections]'Owner, Group, Access'
-    try { (New-Object System.Security.AccessControl.RawSecurityDescriptor -ArgumentList @([Convert]::FromBase64String($Base64), 0)).GetSddlForm($sections) } catch { "unreadable:$Base64" }
+    try { (ConvertTo-RawSd $Base64).GetSddlForm($sections) } catch { "unreadable:$Base64" }
 }
 
 function Write-NamespaceSd($Operation) {
@@ -245,11 +265,17 @@ function Write-NamespaceSacl($Operation) {
     # SACL and nothing else (Control at 2, OffsetOwner 4, OffsetGroup 8, OffsetSacl 12): this op cannot change access.
     $bytes = $null
     try { $bytes = [Convert]::FromBase64String($Operation.sd) } catch { $bytes = $null }
-    $saclOnly = $null -ne $bytes -and $bytes.Length -ge 20 -and $bytes[0] -eq 1 -and ($bytes[2] -band 0x14) -eq 0x10 -and [BitConverter]::ToUInt32($bytes, 12) -ne 0 -and
-        [BitConverter]::ToUInt32($bytes, 4) -eq 0 -and [BitConverter]::ToUInt32($bytes, 8) -eq 0
-    if (-not $saclOnly) { throw (Format-OpError 'INVALID_SD' 'sd is not a self-relative security descriptor holding a SACL and no owner, group or DACL; nothing was written') }
+    $saclOnly = $null -ne $bytes -and $bytes.Length -ge 20 -and $bytes[0] -eq 1 -and ($bytes[2] -band 0x14) -eq 0x10 -and
+        [BitConverter]::ToUInt32($bytes, 12) -ne 0 -and [BitConverter]::ToUInt32($bytes, 4) -eq 0 -and [BitConverter]::ToUInt32($bytes, 8) -eq 0
+    if (-not $saclOnly) {
+        $why = 'sd is not a self-relative security descriptor holding a SACL and no owner, group or DACL; nothing was written'
+        throw (Format-OpError 'INVALID_SD' $why)
+    }
     $enabler = Enable-SecurityPrivilege
-    if ($null -eq $enabler) { throw (Format-OpError 'PRIVILEGE' 'setting a SACL needs SeSecurityPrivilege, which the connecting account does not hold; nothing was written') }
+    if ($null -eq $enabler) {
+        $why = 'setting a SACL needs SeSecurityPrivilege, which the connecting account does not hold; nothing was written'
+        throw (Format-OpError 'PRIVILEGE' $why)
+    }
     try {
         $before = Get-NamespaceSaclSd $Operation.namespace
         if ($before -cne $Operation.expected_sd) {
@@ -259,9 +285,12 @@ function Write-NamespaceSacl($Operation) {
         $converted = (Invoke-SdHelper 'BinarySDToWin32SD' @{ BinarySD = [byte[]]$bytes }).Descriptor
         Assert-SaclAlone $converted $bytes $Operation.namespace
         $null = Invoke-SystemSecurity $Operation.namespace 'SetSecurityDescriptor' @{ Descriptor = $converted }
-        try { $after = @{ sd = (Get-NamespaceSaclSd $Operation.namespace); read_back_error = $null } } catch { return @{ sd = $null; read_back_error = (ConvertTo-OpError $_) } }
-        if ((Get-AccessView $after.sd) -cne (Get-AccessView $before)) {
-            $after.read_back_error = Format-OpError 'UNEXPECTED' "SetSecurityDescriptor changed the owner, group or DACL of '$($Operation.namespace)': before $(Get-AccessView $before), after $(Get-AccessView $after.sd)"
+        try { $after = @{ sd = (Get-NamespaceSaclSd $Operation.namespace); read_back_error = $null } }
+        catch { return @{ sd = $null; read_back_error = (ConvertTo-OpError $_) } }
+        $was, $now = (Get-AccessView $before), (Get-AccessView $after.sd)
+        if ($now -cne $was) {
+            $message = "SetSecurityDescriptor changed the owner, group or DACL of '$($Operation.namespace)': before $was, after $now"
+            $after.read_back_error = Format-OpError 'UNEXPECTED' $message
         }
         $after
     }
@@ -275,11 +304,16 @@ function Assert-SaclAlone($Descriptor, [byte[]]$Bytes, [string]$Namespace) {
     # group in it would be written too. An ACE Win32_ACE cannot carry (object, callback, label ACEs) does not survive
     # the round trip through BinarySDToWin32SD, and is refused here, before anything is written.
     $sent = (New-Object System.Security.AccessControl.RawSecurityDescriptor -ArgumentList @($Bytes, 0)).SystemAcl
-    $want = @(foreach ($ace in $sent) { Get-AceText $ace.AceType $ace.AceFlags $ace.AccessMask $(if ($ace.SecurityIdentifier) { $ace.SecurityIdentifier.Value }) }) -join ';'
-    $got = @(if ($Descriptor.SACL) { foreach ($ace in $Descriptor.SACL) { Get-AceText $ace.AceType $ace.AceFlags $ace.AccessMask $ace.Trustee.SIDString } }) -join ';'
+    $want = @(foreach ($ace in $sent) {
+            $sid = if ($ace.SecurityIdentifier) { $ace.SecurityIdentifier.Value }
+            Get-AceText $ace.AceType $ace.AceFlags $ace.AccessMask $sid
+        }) -join ';'
+    $converted = if ($Descriptor.SACL) { @($Descriptor.SACL) } else { @() }
+    $got = @(foreach ($ace in $converted) { Get-AceText $ace.AceType $ace.AceFlags $ace.AccessMask $ace.Trustee.SIDString }) -join ';'
     $extra = ($Descriptor.DACL -and @($Descriptor.DACL).Count) -or $Descriptor.Owner -or $Descriptor.Group -or ([int64]$Descriptor.ControlFlags -band 0x4)
     if ($extra -or $got -cne $want) {
-        throw (Format-OpError 'INVALID_SD' "the converted descriptor for '$Namespace' is not the SACL sent alone (sent $want, converted $got); nothing was written")
+        $why = "the converted descriptor for '$Namespace' is not the SACL sent alone (sent $want, converted $got); nothing was written"
+        throw (Format-OpError 'INVALID_SD' $why)
     }
 }
 
@@ -293,12 +327,16 @@ function Get-DenyOnlySid($Identity) {
 function Get-Account([string[]]$Name) {
     # sid_lookup: a SID string is returned as is once parsed; the names are translated in one batch.
     $names = @(foreach ($n in $Name) { if ($n.StartsWith('.\')) { "$env:COMPUTERNAME\$($n.Substring(2))" } else { $n } })
-    $answers = Resolve-Identity @($names | Where-Object { $_ -notmatch '^S-1-\d' }) ([System.Security.Principal.NTAccount]) ([System.Security.Principal.SecurityIdentifier])
+    $accounts = @($names | Where-Object { $_ -notmatch '^S-1-\d' })
+    $answers = Resolve-Identity $accounts ([System.Security.Principal.NTAccount]) ([System.Security.Principal.SecurityIdentifier])
     $next = 0
     for ($i = 0; $i -lt $names.Count; $i++) {
         $answer = @{ value = $null; error = $null }
         if ($names[$i] -notmatch '^S-1-\d') { $answer = $answers[$next]; $next++ }
-        else { try { $answer.value = ([System.Security.Principal.SecurityIdentifier]$names[$i]).Value } catch { $answer.error = ConvertTo-OpError $_ 'LOOKUP' } }
+        else {
+            try { $answer.value = ([System.Security.Principal.SecurityIdentifier]$names[$i]).Value }
+            catch { $answer.error = ConvertTo-OpError $_ 'LOOKUP' }
+        }
         @{ name = $Name[$i]; sid = $answer.value; error = $answer.error }
     }
 }
@@ -307,7 +345,8 @@ function Get-Account([string[]]$Name) {
 # anything runs, outside any try/catch, so a malformed call fails as a whole and never half-runs.
 $requiredByOp = @{
     registry_read = @('value'); registry_write = @('value', 'data', 'value_type', 'expected'); sd_get = @('namespace')
-    sd_set = @('namespace', 'sd', 'expected_sd'); sacl_set = @('namespace', 'sd', 'expected_sd'); caller_rights = @('namespace'); sid_lookup = @('names'); name_lookup = @('sids')
+    sd_set = @('namespace', 'sd', 'expected_sd'); sacl_set = @('namespace', 'sd', 'expected_sd'); caller_rights = @('namespace')
+    sid_lookup = @('names'); name_lookup = @('sids')
     script_files = @('paths'); event_subscription_remove = @('namespace', 'kind', 'expected_instance')
     event_subscription_create = @('namespace', 'kind', 'instance')
 }
@@ -335,8 +374,10 @@ foreach ($operation in $module.Params.operations) {
                 $cs = Get-CimInstance -ClassName Win32_ComputerSystem -ErrorAction Stop
                 $me = [System.Security.Principal.WindowsIdentity]::GetCurrent()  # the token this module runs with
                 @{ os_caption = "$($os.Caption)".Trim(); os_version = "$($os.Version)"; os_build = [int]$os.BuildNumber; product_type = [int]$os.ProductType
-                    computer_name = $env:COMPUTERNAME; dns_host_name = $(if ($cs.PartOfDomain) { "$($cs.DNSHostName).$($cs.Domain)" } else { "$($cs.DNSHostName)" })
-                    domain = "$($cs.Domain)"; part_of_domain = [bool]$cs.PartOfDomain; ps_version = "$($PSVersionTable.PSVersion.Major).$($PSVersionTable.PSVersion.Minor)"
+                    computer_name = $env:COMPUTERNAME
+                    dns_host_name = $(if ($cs.PartOfDomain) { "$($cs.DNSHostName).$($cs.Domain)" } else { "$($cs.DNSHostName)" })
+                    domain = "$($cs.Domain)"; part_of_domain = [bool]$cs.PartOfDomain
+                    ps_version = "$($PSVersionTable.PSVersion.Major).$($PSVersionTable.PSVersion.Minor)"
                     caller_sid = $me.User.Value; caller_name = $me.Name; caller_groups = @($me.Groups | ForEach-Object { $_.Value })
                     caller_deny_only_groups = @(Get-DenyOnlySid $me) }
             }
@@ -350,7 +391,9 @@ foreach ($operation in $module.Params.operations) {
             'sid_lookup' { @{ accounts = @(Get-Account $operation.names) } }
             'name_lookup' {
                 $answers = Resolve-Identity $operation.sids ([System.Security.Principal.SecurityIdentifier]) ([System.Security.Principal.NTAccount])
-                @{ accounts = @(for ($i = 0; $i -lt $operation.sids.Count; $i++) { @{ sid = $operation.sids[$i]; name = $answers[$i].value; error = $answers[$i].error } }) }
+                @{ accounts = @(for ($i = 0; $i -lt $operation.sids.Count; $i++) {
+                            @{ sid = $operation.sids[$i]; name = $answers[$i].value; error = $answers[$i].error }
+                        }) }
             }
             'event_subscriptions' { Get-EventSubscription $operation }; 'event_subscription_remove' { Remove-EventSubscriptionPart $operation }
             'script_files' { Get-ScriptFile $operation }

@@ -147,6 +147,14 @@ def test_powershell_file_keeps_the_rules(script: pathlib.Path) -> None:
             "$items | sort Name",
             "$n = [string[]]@($items.Name); [Array]::Sort($n, [StringComparer]::Ordinal)",
         ),
+        ("long-line", "$a = '" + "x" * 160 + "'", "$a = '" + "x" * 150 + "'"),
+        ("crowded-line", "$a = 1; $b = 2; $c = 3", "$a = 1; $b = 2\n$c = 3"),
+        ("crowded-line", "if ($x) { $a = 1; $b = 2; return $a }", "if ($x) {\n    $a = 1; $b = 2\n    return $a\n}"),
+        (
+            "crowded-line",
+            "$h = @{ a = 1 }; $i = 2; f",
+            "$h = @{ a = 1; b = 2; c = 3; d = 4 }; f",
+        ),  # entries are not statements
     ],
 )
 def test_rule_fails_on_the_mistake_and_passes_on_the_fix(rule: str, broken: str, fixed: str) -> None:

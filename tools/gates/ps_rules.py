@@ -9,6 +9,9 @@ Each rule reads the tree-sitter PowerShell parse (tools/gates/ps_spec.py) and re
   MethodInvocationException (HRESULT 0x80131501); unwrap to its InnerException first.
 * ``ps51-syntax``: syntax newer than Windows PowerShell 5.1 - the ternary ``a ? b : c``, ``??``, ``??=``, ``?.`` and
   ``?[]`` (7.0), ``&&``/``||`` pipeline chains (7.0), ``ForEach-Object -Parallel`` (7.0) and ``clean`` blocks (7.3).
+* ``long-line``: a line longer than 160 characters; ``crowded-line``: more than two statements on one line (a
+  script block's ``;``-separated statements; hashtable entries are not statements). Read on a host, in a
+  transcript or in a diff, PowerShell that runs as SYSTEM must be readable line by line.
 * ``culture-sort``: ``Sort-Object``/``sort``. It compares strings culture-aware and has no comparer parameter;
   anything ordered for a contract must use ``[Array]::Sort($names, [StringComparer]::Ordinal)``.
 
@@ -159,7 +162,41 @@ def culture_sort(root: tree_sitter.Node) -> list[str]:
     return found
 
 
-RULES = (hex_literal_sign, hresult_unwrapped, ps51_syntax, culture_sort)
+MAX_LINE = 160  # characters, as yamllint's line-length for the YAML next to it
+MAX_STATEMENTS_PER_LINE = 2
+
+
+def long_line(root: tree_sitter.Node) -> list[str]:
+    source = root.text or b""
+    return [
+        f"{number}:{MAX_LINE + 1}: long-line: {len(line)} characters; wrap at {MAX_LINE} (one idea per line)"
+        for number, line in enumerate(source.decode(errors="replace").splitlines(), start=1)
+        if len(line) > MAX_LINE
+    ]
+
+
+def crowded_line(root: tree_sitter.Node) -> list[str]:
+    found = []
+    for node in _nodes(root):
+        if node.type != "statement_list":
+            continue
+        lines: dict[int, list[tree_sitter.Node]] = {}
+        for child in node.named_children:
+            if child.type not in ("comment", "empty_statement"):
+                lines.setdefault(child.start_point[0], []).append(child)
+        for statements in lines.values():
+            if len(statements) > MAX_STATEMENTS_PER_LINE:
+                found.append(
+                    _at(
+                        statements[0],
+                        "crowded-line",
+                        f"{len(statements)} statements on one line; at most {MAX_STATEMENTS_PER_LINE}",
+                    )
+                )
+    return found
+
+
+RULES = (hex_literal_sign, hresult_unwrapped, ps51_syntax, culture_sort, long_line, crowded_line)
 
 
 def check_source(source: bytes) -> list[str]:

