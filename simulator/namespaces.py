@@ -438,12 +438,14 @@ def setsd_rejection(sd: SecurityDescriptor, pre_2003: bool) -> str | None:
 
 
 def sids_in(sd_bytes: bytes) -> list[str]:
-    """Every SID string in a descriptor (owner, group, DACL ACEs), in order of first appearance."""
+    """Every SID string in a descriptor (owner, group, DACL then SACL ACEs), in order of first appearance, as the
+    ps1's Get-SdSid lists them for resolve_names."""
     sd = sd_from_bytes(sd_bytes)
     seen: dict[str, None] = {}
     for sid in (sd.owner, sd.group):
         if sid is not None:
             seen.setdefault(str(sid))
-    for ace in sd.dacl.aces if sd.dacl else ():
-        seen.setdefault(str(ace.sid))
+    for acl in (sd.dacl, sd.sacl):
+        for ace in acl.aces if acl else ():
+            seen.setdefault(str(ace.sid))
     return list(seen)

@@ -174,12 +174,15 @@ function ConvertTo-BindingEntry($Instance, [string]$Namespace) {
 }
 
 function Read-SubscriptionNamespace([string]$Namespace, $Result) {
+    # All three parts or none: a namespace whose bindings cannot be read must not show its filters and consumers as
+    # if nothing bound them (they would look orphaned); the caller reports the namespace's error instead.
     $parts = @(@('__EventFilter', $Result.filters, 'ConvertTo-FilterEntry'), @('__EventConsumer', $Result.consumers, 'ConvertTo-ConsumerEntry'),
         @('__FilterToConsumerBinding', $Result.bindings, 'ConvertTo-BindingEntry'))
-    foreach ($part in $parts) {
-        $className, $list, $converter = $part
-        foreach ($i in (Get-CimInstance -Namespace $Namespace -ClassName $className -ErrorAction Stop)) { $list.Add((& $converter $i $Namespace)) }
-    }
+    $read = @(foreach ($part in $parts) {
+            $className, $list, $converter = $part
+            , @($list, @(foreach ($i in (Get-CimInstance -Namespace $Namespace -ClassName $className -ErrorAction Stop)) { & $converter $i $Namespace }))
+        })
+    foreach ($pair in $read) { foreach ($entry in $pair[1]) { $pair[0].Add($entry) } }
 }
 
 function Read-SubscriptionTree([string]$Namespace, $Result) {
@@ -269,7 +272,10 @@ function New-EventSubscriptionPart($Operation) {
         if ($kind -eq 'consumer') { $properties = ConvertTo-ClassTyped $ns $className $properties }
     }
     $instance = New-CimInstance -Namespace $ns -ClassName $className -Property $properties -ErrorAction Stop
-    @{ created = (& $converter (Get-CimInstance -InputObject $instance -ErrorAction Stop) $ns) }
+    # Created: a read-back that fails does not make it look unwritten (the op would fail and changed stay false); the
+    # instance New-CimInstance returned (what was sent, without WMI's defaults) is reported instead.
+    try { $instance = Get-CimInstance -InputObject $instance -ErrorAction Stop } catch { $null = $_ }
+    @{ created = (& $converter $instance $ns) }
 }
 
 function Enable-SecurityPrivilege {

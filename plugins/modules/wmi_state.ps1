@@ -198,7 +198,10 @@ function Get-SdSid([string]$Base64) {
     try { $raw = ConvertTo-RawSd $Base64 } catch { return }
     if ($raw.Owner) { $raw.Owner.Value }
     if ($raw.Group) { $raw.Group.Value }
-    if ($raw.DiscretionaryAcl) { foreach ($ace in $raw.DiscretionaryAcl) { if ($ace.SecurityIdentifier) { $ace.SecurityIdentifier.Value } } }
+    # The SACL's trustees too (sd_get sacl=true): resolve_names names every SID the descriptor shows.
+    foreach ($acl in @($raw.DiscretionaryAcl, $raw.SystemAcl)) {
+        if ($acl) { foreach ($ace in $acl) { if ($ace.SecurityIdentifier) { $ace.SecurityIdentifier.Value } } }
+    }
 }
 
 function Read-NamespaceSd($Operation) {

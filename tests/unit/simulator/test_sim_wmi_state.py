@@ -463,3 +463,11 @@ def test_sacl_set_refuses_an_ace_win32_ace_cannot_carry_before_writing(small_fle
     refused = run(host, [op])["results"][0]
     assert refused["error"]["code"] == "INVALID_SD" and "cannot carry" in refused["error"]["message"]
     assert host.counters.writes["namespace_sacl"] == 0
+
+
+def test_resolve_names_translates_the_sacls_trustees_too(small_fleet: Fleet) -> None:
+    host = small_fleet.hosts["ws2022"]
+    host.namespaces.get("root").audit = audit_aces_from_sddl("S:(AU;CISA;WD;;;WD)")  # Everyone: in no DACL ACE here
+    op = {"op": "sd_get", "namespace": "root", "sacl": True, "resolve_names": True}
+    reply = run(host, [op])["results"][0]
+    assert reply["principals"]["S-1-1-0"] == "Everyone"
