@@ -112,6 +112,16 @@ def sacl_write(namespace: str, read_sd: str, sd: SecurityDescriptor) -> tuple[di
     whose SE_*_PRESENT bit is clear, and wmi_state refuses any other descriptor for sacl_set. The SACL's protection
     is kept as read."""
     explicit = tuple(ace for ace in (sd.sacl.aces if sd.sacl is not None else ()) if not ace.inherited)
+    # The write goes through Win32_ACE (BinarySDToWin32SD, then SetSecurityDescriptor), which carries AceType,
+    # AceFlags, AccessMask and Trustee only (Microsoft Learn, Win32_ACE): an object, callback or label entry already
+    # there would not survive it. wmi_state refuses such a descriptor; the control says so before any contact.
+    foreign = sorted({f"0x{ace.type:02X}" for ace in explicit if ace.type != SYSTEM_AUDIT_ACE_TYPE})
+    if foreign:
+        raise WmiActionError(
+            f"The SACL of {namespace} holds entries of ACE type {', '.join(foreign)}, which a write through "
+            "SetSecurityDescriptor (Win32_ACE) cannot carry; nothing was written. Add the audit entry "
+            f"{RECOMMENDED_SACL[2:]} with a tool that writes the binary descriptor, or leave set_sacl off for it."
+        )
     written = SecurityDescriptor(
         control=SE_SELF_RELATIVE | SE_SACL_PRESENT | (sd.control & SE_SACL_PROTECTED),
         sacl=Acl((*explicit, RECOMMENDED_ACE)),

@@ -253,3 +253,10 @@ def test_a_sacl_the_host_did_not_return_is_unknown_never_empty():
     _control, _context, unknown = enforce(read(DACL, below=[("root\\cimv2", DACL)], sacl_returned=False))
     assert unknown.status == "error" and unknown.writes == []
     assert "did not return the SACL of root, root\\cimv2" in unknown.findings[0]["message"]
+
+
+def test_an_existing_sacl_entry_win32_ace_cannot_carry_is_refused_before_contact():
+    # A mandatory label (type 0x11) among the namespace's own SACL entries would not survive BinarySDToWin32SD.
+    with pytest.raises(WmiActionError) as refused:
+        enforce(read(f"{DACL}S:(ML;;NW;;;LW)"))
+    assert "ACE type 0x11" in refused.value.msg and "nothing was written" in refused.value.msg
