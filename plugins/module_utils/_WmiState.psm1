@@ -140,15 +140,16 @@ function ConvertTo-CimValue($Value, [string]$CimType, [string]$Name) {
     $type = $script:cimScalarTypes[$element]
     $refused = "$Name is $CimType; '$Value' does not convert; nothing was created"
     if (-not $type -or ($CimType -ne $element) -ne ($Value -is [System.Collections.IList])) { throw (Format-OpError 'INVALID_PROPERTY' $refused) }
-    $items = foreach ($v in @($Value)) {
+    $items = @(foreach ($v in @($Value)) {
         $fraction = ($v -is [double] -or $v -is [single] -or $v -is [decimal]) -and $v -ne [Math]::Truncate($v)
         $wrongKind = ($element -eq 'Boolean' -and $v -isnot [bool]) -or ($element -match 'Int' -and ($fraction -or $v -is [bool]))
         if ($wrongKind -or $v -is [System.Collections.IDictionary]) { throw (Format-OpError 'INVALID_PROPERTY' $refused) }
         try { [System.Management.Automation.LanguagePrimitives]::ConvertTo($v, $type, [Globalization.CultureInfo]::InvariantCulture) }
         catch { throw (Format-OpError 'INVALID_PROPERTY' $refused) }
-    }
-    if ($CimType -eq $element) { return $items }
-    , [System.Management.Automation.LanguagePrimitives]::ConvertTo(@($items), $type.MakeArrayType())
+    })
+    if ($CimType -eq $element) { return $items[0] }
+    # An empty list stays an empty typed array ([string[]]@()), never a one-element array holding $null.
+    , [System.Management.Automation.LanguagePrimitives]::ConvertTo($items, $type.MakeArrayType())
 }
 
 function ConvertTo-ClassTyped([string]$Namespace, [string]$ClassName, $Properties) {
