@@ -60,13 +60,29 @@ def language_of(path: str) -> str | None:
     return LANGUAGES.get(path[dot:].lower()) if dot >= 0 else None
 
 
-def decode_script(data: bytes) -> tuple[str, str]:
+# The ANSI code page assumed when the host did not say which it uses (an older target, or a repository scanned on the
+# controller): Windows-1252, the code page of Western-European Windows installations.
+DEFAULT_ANSI_CODE_PAGE = 1252
+
+
+def ansi_codec(code_page: int | None) -> str:
+    """The Python codec of a Windows ANSI code page (GetACP's number, e.g. 1251 -> cp1251, 932 -> cp932); cp1252
+    when the number is absent, not an integer, or a code page Python has no codec for."""
+    if isinstance(code_page, int) and not isinstance(code_page, bool) and code_page > 0:
+        try:
+            return codecs.lookup(f"cp{code_page}").name
+        except LookupError:
+            pass
+    return f"cp{DEFAULT_ANSI_CODE_PAGE}"
+
+
+def decode_script(data: bytes, code_page: int | None = None) -> tuple[str, str]:
     """Script bytes -> (text, encoding name). Raises UnreadableScript for binary data.
 
-    Windows editors save scripts as ANSI (the system code page, cp1252 in the West), UTF-8 with or without a BOM,
-    or "Unicode" (UTF-16 LE with a BOM: Notepad's "Unicode" and Windows PowerShell 5.1's ``>`` redirection write it);
-    WSH reads all of them. UTF-16 without a BOM is recognised by its NUL bytes: ASCII text in UTF-16 LE has a NUL
-    after every character.
+    Windows editors save scripts as ANSI (the system code page: ``code_page``, the host's GetACP, else cp1252), UTF-8
+    with or without a BOM, or "Unicode" (UTF-16 LE with a BOM: Notepad's "Unicode" and Windows PowerShell 5.1's
+    ``>`` redirection write it); WSH reads all of them. UTF-16 without a BOM is recognised by its NUL bytes: ASCII
+    text in UTF-16 LE has a NUL after every character.
     """
     for bom, encoding in (
         (codecs.BOM_UTF8, "utf-8-sig"),
@@ -89,9 +105,14 @@ def decode_script(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        # ANSI: cp1252 leaves five bytes undefined; Windows maps them to the C1 controls of the same number.
-        text = data.decode("cp1252", errors="surrogateescape")
-        return re.sub("[\udc80-\udcff]", lambda hole: chr(ord(hole.group()) - 0xDC00), text), "cp1252"
+        pass
+    codec = ansi_codec(code_page)
+    if codec != "cp1252":
+        # Multi-byte code pages (932, 936, 949, 950) may meet byte pairs they do not define: keep the rest readable.
+        return data.decode(codec, errors="replace"), codec
+    # ANSI: cp1252 leaves five bytes undefined; Windows maps them to the C1 controls of the same number.
+    text = data.decode("cp1252", errors="surrogateescape")
+    return re.sub("[\udc80-\udcff]", lambda hole: chr(ord(hole.group()) - 0xDC00), text), "cp1252"
 
 
 def _decode(data: bytes, encoding: str) -> str:
