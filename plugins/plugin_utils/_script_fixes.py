@@ -58,6 +58,8 @@ _SEMISYNC = {
     "associatorsofasync": "AssociatorsOf",
     "referencestoasync": "ReferencesTo",
     "subclassesofasync": "SubclassesOf",
+    # System.Management: Start() delivers EventArrived asynchronously; WaitForNextEvent() is the semisynchronous form.
+    "managementeventwatcher.start": "ManagementEventWatcher.WaitForNextEvent() in a loop",
 }
 
 
