@@ -451,6 +451,8 @@ def _with_receivers(tokens: list[Token], language: str, matches: list[int], boun
 DOTNET_OBSERVER = "managementoperationobserver"
 DOTNET_WATCHER = "managementeventwatcher"
 DOTNET_EVENT = "eventarrived"
+# The members that take a ManagementOperationObserver (ManagementObject, ManagementClass, ManagementObjectSearcher).
+DOTNET_OBSERVER_METHODS = {"get", "put", "delete", "invokemethod", "copyto", "getrelated", "getrelationships"}
 
 
 def find_hits(script: ScriptText, rules: frozenset[str]) -> list[Hit]:
@@ -459,6 +461,7 @@ def find_hits(script: ScriptText, rules: frozenset[str]) -> list[Hit]:
     sink_names: set[str] = set()
     progid_names: set[str] = set()  # variables holding the SWbemSink ProgID
     watcher_names: set[str] = set()
+    observer_names: set[str] = set()
     has_async = bool(script.sink_objects)
     prefixes = {f"{object_id.lower()}_" for _line, _column, object_id in script.sink_objects}
     for line, column, object_id in script.sink_objects:
@@ -494,7 +497,9 @@ def find_hits(script: ScriptText, rules: frozenset[str]) -> list[Hit]:
                     else:
                         progid_names.add(assigned)
                 if any(tokens[other].text.lower().endswith(DOTNET_WATCHER) for other in rhs):
-                    watcher_names.add(assigned)
+                    watcher_names.add(assigned.lstrip("$"))
+                if any(tokens[other].text.lower().endswith(DOTNET_OBSERVER) for other in rhs):
+                    observer_names.add(assigned.lstrip("$"))
             access = _member_access(tokens, index, language)
             if (
                 access is None
@@ -518,9 +523,15 @@ def find_hits(script: ScriptText, rules: frozenset[str]) -> list[Hit]:
             elif member in ASYNC_METHODS or _OBJECT_ASYNC.match(member):
                 has_async = True
                 hits.append(Hit("async_wmi_call", token, language, {"method": access[0] if access else ""}))
-            elif member == "start" and receiver.lstrip("$") in {n.lstrip("$") for n in watcher_names}:
+            elif member == "start" and receiver.lstrip("$") in watcher_names:
                 has_async = True
                 hits.append(Hit("async_wmi_call", token, language, {"method": "ManagementEventWatcher.Start"}))
+            elif member in DOTNET_OBSERVER_METHODS and any(
+                argument and argument[0].text.lower().lstrip("$") in observer_names
+                for argument in _arguments(tokens, index)
+            ):  # searcher.Get(observer), obj.InvokeMethod(observer, ...): the asynchronous overloads
+                has_async = True
+                hits.append(Hit("async_wmi_call", token, language, {"method": f"{access[0]}(observer)"}))
             elif member == "connectobject":
                 arguments = _arguments(tokens, index)
                 if len(arguments) >= 2 and arguments[1][0].kind == "string":

@@ -168,8 +168,8 @@ def test_src_scan_never_touches_the_connection(tmp_path, monkeypatch):
     monkeypatch.setattr(plugin, "_execute_module", no_module)
     result = plugin.run(task_vars={})
     assert not result.get("failed"), result
-    # 36 corpus findings, plus oversized.vbs's: the default max_file_bytes (1 MiB) reads it
-    assert result["summary"]["findings"] == 37
+    # 61 corpus findings, plus oversized.vbs's: the default max_file_bytes (1 MiB) reads it
+    assert result["summary"]["findings"] == 62
     assert any(f["file"] == "other/oversized.vbs" and f["line"] == 903 for f in result["findings"])
     assert result["unsecapp_lockdown"] is None
     assert {f["severity"] for f in result["findings"] if f["finding_id"] == "async_wmi_call"} == {"medium"}

@@ -221,3 +221,11 @@ def test_wsf_elements_are_found_in_one_pass_with_their_positions():
         ("script", 4, 1),
     ]
     assert elements[1].body.strip() == "f();" and elements[1].body_line == 4
+
+
+def test_dotnet_observer_overloads_are_asynchronous_calls():
+    source = (
+        "$observer = New-Object System.Management.ManagementOperationObserver\n"
+        "$searcher.Get($observer)\n$searcher.Get()\n$item.Delete($options)\n"
+    )
+    assert ids("o.ps1", source) == [(1, "async_wmi_sink"), (2, "async_wmi_call")]
