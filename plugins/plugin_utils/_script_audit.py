@@ -288,7 +288,7 @@ class ScriptAudit(Control):
             listed = "; ".join(f"{record['file']} ({record['message']})" for record in missed[:5])
             more = f"; and {plural(len(missed) - 5, 'more file')}" if len(missed) > 5 else ""
             gaps.append(f"{plural(len(missed), 'file')} not scanned, so not evidence of compliance: {listed}{more}")
-        if not scan.files or not any(record["status"] == "scanned" for record in scan.files):
+        if not missed and not any(record["status"] == "scanned" for record in scan.files):
             gaps.append("no script file was found and read at the given paths")
         return "; ".join(gaps + scan.limits) or None
 
