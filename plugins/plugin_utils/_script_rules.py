@@ -356,9 +356,9 @@ def _member_access(tokens: list[Token], index: int, language: str) -> tuple[str,
       name ``$x."Member"()`` (about_Methods: the member name may be a string expression).
     - JScript's bracket notation ``x["Member"]`` (ECMA-262 3rd edition 11.2.1, Property Accessors: ``a.b`` is
       ``a["b"]``).
-    - PowerShell's ``$x.psbase.Invoke("Member", ...)`` and ``.InvokeMember("Member", ...)``: how PowerShell calls an
-      ADSI object's methods through DirectoryEntry.Invoke (System.DirectoryServices), and .NET's
-      Type.InvokeMember / IDispatch late binding.
+    - PowerShell's ``$x.psbase.Invoke("Member", ...)``, ``.InvokeGet("Property")`` and ``.InvokeMember("Member",
+      ...)``: how PowerShell calls an ADSI object's methods and reads its properties through DirectoryEntry.Invoke
+      and DirectoryEntry.InvokeGet (System.DirectoryServices), and .NET's Type.InvokeMember (late binding).
     - VBScript's ``CallByName(x, "Member", vbMethod)`` (VBScript Language Reference, CallByName function).
     """
     token = tokens[index]
@@ -377,7 +377,7 @@ def _member_access(tokens: list[Token], index: int, language: str) -> tuple[str,
     if (
         index >= 3
         and tokens[index - 1].is_op("(")
-        and tokens[index - 2].is_word("invoke", "invokemember")
+        and tokens[index - 2].is_word("invoke", "invokemember", "invokeget")
         and tokens[index - 3].is_op(".")
     ):
         receiver = index - 4
@@ -614,4 +614,6 @@ def _is_object_creation(tokens: list[Token], index: int) -> bool:
         return True
     if index >= 1 and tokens[index - 1].is_word("createobject"):
         return True  # VBScript: CreateObject "WbemScripting.SWbemSink" (statement form)
+    if index >= 2 and tokens[index - 1].is_op("("):
+        index -= 1  # New-Object -ComObject ("WbemScripting." + "SWbemSink")
     return index >= 1 and tokens[index - 1].kind == "param" and "comobject".startswith(tokens[index - 1].text)

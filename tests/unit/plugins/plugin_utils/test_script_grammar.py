@@ -88,6 +88,7 @@ def test_vbscript_bracketed_identifiers():
         ("b.ps1", LDAP_PS1 + "$c.Get`WMIObject()\n", [(2, "adsi_wmi_extension")]),
         ("c.ps1", LDAP_PS1 + '$c.psbase.Invoke("GetWMIObject")\n', [(2, "adsi_wmi_extension")]),
         ("d.ps1", LDAP_PS1 + "$c.psbase.InvokeMember('WMIObjectPath', 'GetProperty')\n", [(2, "adsi_wmi_extension")]),
+        ("e.ps1", LDAP_PS1 + '$path = $c.InvokeGet("WMIObjectPath")\n', [(2, "adsi_wmi_extension")]),
         ("a.vbs", LDAP_VBS + 'Set s = CallByName(c, "GetWMIObject", VbMethod)\n', [(2, "adsi_wmi_extension")]),
         ("b.vbs", LDAP_VBS + "With c\n  WScript.Echo .WMIObjectPath\nEnd With\n", [(3, "adsi_wmi_extension")]),
     ],
@@ -138,6 +139,7 @@ def test_with_and_indexing_on_other_names_are_not_findings():
             [(2, "async_wmi_sink"), (3, "async_handler_privileged")],
         ),
         ("e.vbs", 'CallByName svc, "ExecQueryAsync", VbMethod, sink, q\n', [(1, "async_wmi_call")]),
+        ("p.ps1", '$s = New-Object -ComObject ("WbemScripting." + "SWbemSink")\n', [(1, "async_wmi_sink")]),
     ],
 )
 def test_asynchronous_forms(path, source, expected):
