@@ -463,6 +463,7 @@ def _starts_argument(cur: _Cursor) -> bool:
 
 _XML_ATTRIBUTE = re.compile(r"([A-Za-z_:][\w:.-]*)\s*=\s*(\"[^\"<>]*\"|'[^'<>]*')")
 _WSF_TAG = re.compile(r"<(script|object)\b", re.IGNORECASE)
+_WSF_SCRIPT_END = re.compile(r"</script\s*>")
 
 
 @dataclass(frozen=True)
@@ -507,20 +508,17 @@ def wsf_elements(text: str) -> list[WsfElement]:
             break
         attributes = _attributes(text[tag.end() : tag_end])
         line, column = _position(line_starts, tag.start())
-        if name == "object" or text[tag_end - 1] == "/":
-            if name == "object":
-                elements.append(WsfElement("object", attributes, line, column))
-            else:
-                elements.append(WsfElement("script", attributes, line, column))
+        if name == "object" or text[tag_end - 1] == "/":  # <object ...> or an empty <script .../>
+            elements.append(WsfElement(name, attributes, line, column))
             index = tag_end + 1
             continue
         body_start = tag_end + 1
-        closing = re.compile(r"</script\s*>").search(lowered, body_start)
-        body_end = len(text) if closing is None else closing.start()
+        end_tag = _WSF_SCRIPT_END.search(lowered, body_start)
+        body_end = len(text) if end_tag is None else end_tag.start()
         body = _blank_markup(text[body_start:body_end])
         body_line, body_column = _position(line_starts, body_start)
         elements.append(WsfElement("script", attributes, line, column, body, body_line, body_column))
-        index = len(text) if closing is None else closing.end()
+        index = len(text) if end_tag is None else end_tag.end()
     return elements
 
 

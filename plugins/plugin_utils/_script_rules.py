@@ -509,20 +509,21 @@ def find_hits(script: ScriptText, rules: frozenset[str]) -> list[Hit]:
                 and not (index > 0 and tokens[index - 1].is_word("function", "sub"))
             ):
                 access = (token.text, with_receivers[index])  # with (c) { GetWMIServices() }
-            member = access[0].lower() if access else ""
+            member_text = access[0] if access else ""
+            member = member_text.lower()
             receiver = (access[1] or with_receivers[index]).lower() if access else ""
             if member in ADSI_WMI_MEMBERS:
                 if member in defined and receiver not in adsi_names:
                     continue
                 detail: dict[str, t.Any] = {
                     "receiver": access[1] if access else "",
-                    "member": access[0] if access else "",
+                    "member": member_text,
                 }
                 detail.update(confirmed=receiver in adsi_names, adsi_in_file=file_has_adsi)
                 hits.append(Hit("adsi_wmi_extension", token, language, detail))
             elif member in ASYNC_METHODS or _OBJECT_ASYNC.match(member):
                 has_async = True
-                hits.append(Hit("async_wmi_call", token, language, {"method": access[0] if access else ""}))
+                hits.append(Hit("async_wmi_call", token, language, {"method": member_text}))
             elif member == "start" and receiver.lstrip("$") in watcher_names:
                 has_async = True
                 hits.append(Hit("async_wmi_call", token, language, {"method": "ManagementEventWatcher.Start"}))
@@ -531,7 +532,7 @@ def find_hits(script: ScriptText, rules: frozenset[str]) -> list[Hit]:
                 for argument in _arguments(tokens, index)
             ):  # searcher.Get(observer), obj.InvokeMethod(observer, ...): the asynchronous overloads
                 has_async = True
-                hits.append(Hit("async_wmi_call", token, language, {"method": f"{access[0]}(observer)"}))
+                hits.append(Hit("async_wmi_call", token, language, {"method": f"{member_text}(observer)"}))
             elif member == "connectobject":
                 arguments = _arguments(tokens, index)
                 if len(arguments) >= 2 and arguments[1][0].kind == "string":
