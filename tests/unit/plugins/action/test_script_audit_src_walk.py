@@ -164,3 +164,26 @@ def test_a_20_mb_src_file_is_never_compliant(tmp_path):
     assert not result.get("failed"), result
     assert result["compliant"] is False
     assert result["files"][0]["status"] == "too_large"
+
+
+def test_a_real_path_past_path_max_is_reported_not_skipped(repository):
+    # Built one level at a time relative to the parent's descriptor: the full path is longer than PATH_MAX.
+    name = "n" * 200
+    descriptor = os.open(repository, os.O_RDONLY)
+    try:
+        for _level in range(25):  # 25 * 201 characters > 4096
+            os.mkdir(name, dir_fd=descriptor)
+            child = os.open(name, os.O_RDONLY, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = child
+        script = os.open("deep.vbs", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=descriptor)
+        os.write(script, CLEAN)
+        os.close(script)
+    except OSError as exc:
+        pytest.skip(f"this file system refuses the tree: {exc}")
+    finally:
+        os.close(descriptor)
+    files = read(repository)[0]
+    problems = [f for f in files if f.error and "too long" in f.error]
+    assert problems, [f.path for f in files]
+    assert verdict(files).status == "error"
