@@ -36,9 +36,10 @@ LANGUAGES = {
 ENCODED_SIGNATURE = "#@~^"
 
 
-@dataclass(frozen=True)
-class Token:
-    """kind: word, string, op, eol (statement end), param (PowerShell -Name), var ($name), type ([Name])."""
+class Token(t.NamedTuple):
+    """kind: word, string, op, eol (statement end), param (PowerShell -Name), var ($name), type ([Name]).
+
+    A named tuple: a file makes up to a million of them, and a tuple is the cheapest immutable record to build."""
 
     kind: str
     text: str
@@ -142,13 +143,13 @@ class _Cursor:
         self.tokens: list[Token] = []
 
     def advance(self, count: int) -> None:
-        chunk = self.text[self.i : self.i + count]
-        newlines = chunk.count("\n")
+        end = min(self.i + count, len(self.text))
+        newlines = self.text.count("\n", self.i, end)
         if newlines:
             self.line += newlines
-            self.column = len(chunk) - chunk.rfind("\n")
+            self.column = end - self.text.rfind("\n", self.i, end)
         else:
-            self.column += len(chunk)
+            self.column += end - self.i
         self.i += count
 
     def emit(self, kind: str, text: str, length: int) -> None:
@@ -281,9 +282,9 @@ def tokenize_jscript(text: str, line: int = 1, column: int = 1) -> list[Token]:
             cur.emit("eol", char, 1)
         elif char in " \t\r\f\v":
             cur.advance(1)
-        elif cur.startswith("//"):
+        elif char == "/" and cur.peek(1) == "/":
             cur.skip_to(_line_end(text, cur.i))
-        elif cur.startswith("/*"):
+        elif char == "/" and cur.peek(1) == "*":
             cur.skip_to(_find(text, "*/", cur.i + 2))
         elif char in "'\"":
             end, value = cur.i + 1, []
@@ -354,7 +355,8 @@ _PS_WORD = re.compile(r"(?:[A-Za-z_]|`[^\r\n])(?:[A-Za-z0-9_]|`[^\r\n])*(?:-[A-Z
 _PS_VARIABLE = re.compile(r"\$(?:[A-Za-z]+:)?[A-Za-z0-9_?^$]+")
 # A type literal's name is bounded (no .NET type name is longer), so that a run of unclosed '[' cannot make each
 # attempt read to the end of the file.
-_PS_TYPE = re.compile(r"\[([A-Za-z_][A-Za-z0-9_.`,\[\] ]{0,512}?)\](?!\])")
+_PS_TYPE_LONGEST = 512
+_PS_TYPE = re.compile(rf"\[([A-Za-z_][A-Za-z0-9_.`,\[\] ]{{0,{_PS_TYPE_LONGEST}}}?)\](?!\])")
 # The escape sequences of PowerShell (about_Special_Characters): `n is a newline, not an "n"; any other escaped
 # character stands for itself.
 _PS_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
@@ -366,6 +368,7 @@ def tokenize_powershell(text: str, line: int = 1, column: int = 1) -> list[Token
     """PowerShell: # and <# #> comments, '...' ('' escape) and "..." (backtick and "" escapes) strings, @'...'@ and
     @"..."@ here-strings, $variables, -Parameters, [Type] literals. Code inside "$(...)" stays part of the string."""
     cur = _Cursor(text, line, column)
+    brackets = _NextCharacter(text)
     while cur.i < len(text):
         char = cur.peek()
         if char == "\n" or char == ";":
@@ -378,7 +381,7 @@ def tokenize_powershell(text: str, line: int = 1, column: int = 1) -> list[Token
             and _PS_WORD.match(text, cur.i)
         ):
             cur.advance(2)  # a line continuation (backtick-newline), or an escaped character outside a word
-        elif cur.startswith("<#"):
+        elif char == "<" and cur.peek(1) == "#":
             cur.skip_to(_find(text, "#>", cur.i + 2))
         elif char == "#" and _inside_generic_token(cur):
             # '#' starts a comment only where a token starts (PowerShell Language Specification 2.2.3, Comments;
@@ -389,7 +392,7 @@ def tokenize_powershell(text: str, line: int = 1, column: int = 1) -> list[Token
             cur.emit("word", text[cur.i : end], end - cur.i)
         elif char == "#":
             cur.skip_to(_line_end(text, cur.i))
-        elif cur.startswith("@'") or cur.startswith('@"'):
+        elif char == "@" and cur.peek(1) in ("'", '"'):
             quote = text[cur.i + 1]
             # A here-string ends with the quote and @ at the very start of a line (about_Quoting_Rules).
             closing = re.compile(r"\n" + re.escape(quote) + "@").search(text, cur.i)
@@ -414,7 +417,7 @@ def tokenize_powershell(text: str, line: int = 1, column: int = 1) -> list[Token
                 value.append(current)
                 end += 1
             cur.emit("string", "".join(value), end - cur.i)
-        elif cur.startswith("${"):
+        elif char == "$" and cur.peek(1) == "{":
             # ${any name}: braced variable name, ends at the first } (an unterminated one runs to the end of file)
             end = _find(text, "}", cur.i + 2)
             cur.emit("var", text[cur.i + 2 : end].rstrip("}").lower(), end - cur.i)
@@ -422,13 +425,18 @@ def tokenize_powershell(text: str, line: int = 1, column: int = 1) -> list[Token
             cur.emit("var", match.group()[1:].lower(), len(match.group()))
         elif char == "-" and (match := _PS_WORD.match(text, cur.i + 1)) and _starts_argument(cur):
             cur.emit("param", match.group().lower(), len(match.group()) + 1)
-        elif char == "[" and (match := _PS_TYPE.match(text, cur.i)) and _starts_argument(cur):
+        elif (
+            char == "["
+            and brackets.next_close(cur.i) - cur.i <= _PS_TYPE_LONGEST
+            and (match := _PS_TYPE.match(text, cur.i))
+            and _starts_argument(cur)
+        ):
             cur.emit("type", match.group(1).replace(" ", "").lower(), len(match.group()))
         elif match := _PS_WORD.match(text, cur.i):
             cur.emit("word", _unescape_powershell(match.group()), len(match.group()))
         elif match := _NUMBER.match(text, cur.i):
             cur.emit("op", match.group(), len(match.group()))
-        elif cur.startswith("::"):
+        elif char == ":" and cur.peek(1) == ":":
             cur.emit("op", ".", 2)  # static member access reads like instance member access for the rules
         else:
             cur.emit("op", char, 1)

@@ -221,6 +221,8 @@ def _defined_names(tokens: list[Token]) -> set[str]:
     """Functions and methods the script defines itself (``function X``, ``Sub X``, ``obj.X = function``)."""
     names = set()
     for index, token in enumerate(tokens[:-1]):
+        if token.kind not in ("word", "string"):
+            continue
         if token.is_word("function", "sub") and tokens[index + 1].kind == "word":
             names.add(tokens[index + 1].text.lower())
         elif (
@@ -420,7 +422,7 @@ def _with_receivers(tokens: list[Token], language: str, matches: list[int], boun
     receivers = [""] * len(tokens)
     openings: dict[int, list[tuple[int, str]]] = {}
     for index, token in enumerate(tokens):
-        if not token.is_word("with") or index + 1 >= len(tokens):
+        if token.kind != "word" or index + 1 >= len(tokens) or not token.is_word("with"):
             continue
         if language == "jscript" and tokens[index + 1].is_op("("):
             close = matches[index + 1]
@@ -431,6 +433,8 @@ def _with_receivers(tokens: list[Token], language: str, matches: list[int], boun
             openings.setdefault(body, []).append((end, _name_at(tokens, index + 2)))
         elif language == "vbscript" and not (index > 0 and tokens[index - 1].is_word("end")):
             openings.setdefault(index + 1, []).append((-1, _name_at(tokens, index + 1)))
+    if not openings:
+        return receivers
     stack: list[tuple[int, str]] = []
     for index, token in enumerate(tokens):
         for opening in openings.get(index, []):
@@ -485,6 +489,8 @@ def find_hits(script: ScriptText, rules: frozenset[str]) -> list[Hit]:
         for token in tokens:
             action_parameters.append(action_parameters[-1] + _is_action_parameter(token))
         for index, token in enumerate(tokens):
+            if token.kind in ("op", "eol"):
+                continue  # punctuation: no rule starts at it (each looks at the words and strings around it)
             name = token.text.lower()
             start, end = bounds[index]
             if index == start and (assigned := _assigned_name(tokens, start)):
