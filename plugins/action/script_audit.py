@@ -21,6 +21,9 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiA
 COLLECTION_VERSION = "0.1.0"
 
 
+LOOP_SKIPPED = "a symbolic link to a directory already walked (a link loop): not walked again"
+
+
 def read_repository(
     src: str, patterns: t.Sequence[str], max_file_bytes: int, max_total_bytes: int, max_files: int
 ) -> tuple[list[ScriptFile], str | None]:
@@ -42,6 +45,9 @@ def read_repository(
     for path, relative, problem in entries:
         if len(files) >= max_files:
             return files, "max_files"
+        if problem == LOOP_SKIPPED:
+            files.append(ScriptFile(relative, None, None, skipped=problem))
+            continue
         if problem is not None:
             files.append(ScriptFile(relative, None, None, error=problem))
             continue
@@ -82,7 +88,9 @@ def _walk(root: str, patterns: t.Sequence[str]) -> t.Iterator[tuple[str, str, st
                     if problem is None and os.path.isdir(target):
                         target_stat = os.stat(target)
                         if (target_stat.st_dev, target_stat.st_ino) in seen:
-                            continue  # a link back to a directory already walked: its files are listed once
+                            # A link back to a directory already walked (a loop): its files are listed once.
+                            yield entry.path, relative, LOOP_SKIPPED
+                            continue
                         seen.add((target_stat.st_dev, target_stat.st_ino))
                         subdirectories.append((target, relative + "/"))
                     elif problem is not None and (wanted or os.path.isdir(target)):

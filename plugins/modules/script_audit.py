@@ -77,7 +77,7 @@ options:
       - The most time the controller spends scanning the files of one host (or of O(src)). Files left when it runs
         out are listed as not scanned (C(TIME_BUDGET)) and the verdict is C(error), never C(compliant).
       - It is checked before each file. Every rule takes time linear in a file's size, so one file takes at most
-        about a second per MiB of O(max_file_bytes) on a typical controller.
+        a few seconds per MiB of O(max_file_bytes) on a typical controller.
     type: float
     default: 300
   sarif_path:
@@ -192,8 +192,8 @@ files:
   description:
     - Every file listed, with C(file), C(size), C(language), C(status) (V(scanned), V(unreadable), V(too_large),
       V(error), V(skipped)) and C(message) (the number of findings, or why it was not scanned). Every status but
-      V(scanned) and V(skipped) (not a script type) makes the verdict C(error), except a path that does not
-      exist (C(NOT_FOUND)).
+      V(scanned) and V(skipped) (not a script type, or with O(src) a symbolic link back to a directory already walked)
+      makes the verdict C(error), except a path that does not exist (C(NOT_FOUND)).
   returned: success
   type: list
   elements: dict

@@ -112,6 +112,7 @@ class ScriptFile:
     content: bytes | None
     truncated: bool = False
     error: str | None = None
+    skipped: str | None = None  # why it was deliberately not read (nothing there that is not read elsewhere)
 
 
 @dataclass
@@ -155,6 +156,8 @@ def scan_files(
         }
         if script_file.error:
             record.update(status="error", message=script_file.error)
+        elif script_file.skipped:
+            record.update(status="skipped", message=script_file.skipped)
         elif record["language"] is None:
             record.update(status="skipped", message="not a script type the audit reads")
         elif script_file.truncated or script_file.content is None:

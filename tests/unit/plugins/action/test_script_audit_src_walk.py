@@ -64,7 +64,12 @@ def test_a_directory_link_loop_is_walked_once(repository):
     (repository / "sub" / "back").symlink_to(repository)
     files, stopped = read(repository)
     assert stopped is None
-    assert sorted(f.path for f in files) == ["ok.vbs", "sub/inner.vbs"]
+    assert sorted(f.path for f in files if f.content is not None) == ["ok.vbs", "sub/inner.vbs"]
+    (loop,) = [f for f in files if f.content is None]
+    assert loop.path == "sub/back" and "loop" in loop.skipped
+    scan = scan_files(files)
+    assert {record["file"]: record["status"] for record in scan.files}["sub/back"] == "skipped"
+    assert verdict(files).status == "compliant"  # every script was read: the loop hides none
 
 
 def test_links_out_of_src_are_never_read_or_quoted(repository, tmp_path):
