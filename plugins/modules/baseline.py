@@ -94,7 +94,7 @@ options:
       max_total_bytes:
         description: The most bytes read per host.
         type: int
-        default: 8388608
+        default: 16777216
       max_files:
         description: The most files read per host.
         type: int

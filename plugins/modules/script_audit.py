@@ -15,10 +15,17 @@ description:
     C(ExecNotificationQueryAsync), C(ExecQueryAsync) and the other C(*Async) and C(*Async_) methods, sink wiring
     with C(WScript.ConnectObject), C(Register-WmiEvent) and C(Register-CimIndicationEvent)), and privileged work
     inside asynchronous callbacks (shutdown, C(Terminate), C(StopService), C(Win32_Process.Create), registry writes).
-  - Comments and string literals are not code; the same words there are not findings. Reads ANSI (Windows-1252),
+  - Comments and string literals are not code; the same words there are not findings. Reads ANSI,
     UTF-8 with or without a byte order mark, and UTF-16 LE/BE with or without one. Binary files, files encoded with
     the Script Encoder (C(.vbe), C(.jse)) and files over O(max_file_bytes) are listed as not scanned, with the
-    reason; they never fail the task.
+    reason; they never fail the task, and they are never evidence of compliance. A file not fully scanned (too
+    large, binary, encoded, unreadable, left unread by a budget or the scan time, a directory the host or the
+    controller could not list) makes the verdict C(error) (C(compliant=false)) and is a C(script_not_scanned)
+    finding of the control, so the compliance report lists it with its reason.
+  - ANSI scripts are decoded with the host's ANSI code page (C(ansi_code_page) of the C(script_files) read), or
+    Windows-1252 when the host does not say (older targets, O(src)).
+  - With O(src), only regular files are read. FIFOs, devices, symbolic links that dangle, loop, or lead out of
+    O(src), and directories that cannot be listed are reported as not scanned, never opened or quoted.
   - With O(paths), the files are read on the Windows host in the same round trip as
     C(UnsecAppAccessControlDefault), which decides how severe an asynchronous script is there. The host stops
     reading at O(max_files) files or O(max_total_bytes) bytes. One round trip per host; the module never writes.
@@ -60,11 +67,19 @@ options:
       - The most bytes read per host (or from O(src)) in total. Reading stops at the first file that would pass it;
         the result says so, and the verdict is C(error) when no finding was made (the rest was not seen).
     type: int
-    default: 8388608
+    default: 16777216
   max_files:
     description: The most files listed per host (or in O(src)); listing stops there and the result says so.
     type: int
     default: 1000
+  max_scan_seconds:
+    description:
+      - The most time the controller spends scanning the files of one host (or of O(src)). Files left when it runs
+        out are listed as not scanned (C(TIME_BUDGET)) and the verdict is C(error), never C(compliant).
+      - It is checked before each file. Every rule takes time linear in a file's size, so one file takes at most
+        a few seconds per MiB of O(max_file_bytes) on a typical controller.
+    type: float
+    default: 300
   sarif_path:
     description:
       - Write the findings as a SARIF 2.1.0 log to this file on the controller. With several hosts, give each its own
@@ -176,7 +191,9 @@ findings:
 files:
   description:
     - Every file listed, with C(file), C(size), C(language), C(status) (V(scanned), V(unreadable), V(too_large),
-      V(error), V(skipped)) and C(message) (the number of findings, or why it was not scanned).
+      V(error), V(skipped)) and C(message) (the number of findings, or why it was not scanned). Every status but
+      V(scanned) and V(skipped) (not a script type, or with O(src) a symbolic link back to a directory already walked)
+      makes the verdict C(error), except a path that does not exist (C(NOT_FOUND)).
   returned: success
   type: list
   elements: dict
@@ -186,14 +203,14 @@ summary:
   type: dict
 limits:
   description:
-    - Why reading stopped early, as sentences (O(max_files) or O(max_total_bytes) reached); empty when everything was
-      read.
+    - Why reading or scanning stopped early, as sentences (O(max_files), O(max_total_bytes) or
+      O(max_scan_seconds) reached); empty when everything was read.
   returned: success
   type: list
   elements: str
 compliant:
   description:
-    - No finding, every file read, no budget reached. Asynchronous findings on a host that accepts only
+    - No finding, every file fully scanned, no budget reached. Asynchronous findings on a host that accepts only
       authenticated callbacks are compatibility warnings (severity low, and a warning) and do not count.
   returned: success
   type: bool

@@ -26,7 +26,14 @@ from ._event_subscriptions import EventSubscriptions
 from ._namespace_audit import NamespaceAudit
 from ._namespace_controls import NAMESPACE_CONTROLS, BroadGrants, ExplicitSds, NamespaceTreeRead, contradictions
 from ._os_profile import PRE_2003_MITIGATIONS
-from ._script_audit import DEFAULT_PATTERNS, AdsiScriptAudit, AsyncScriptAudit
+from ._script_audit import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_FILES,
+    DEFAULT_MAX_TOTAL_BYTES,
+    DEFAULT_PATTERNS,
+    AdsiScriptAudit,
+    AsyncScriptAudit,
+)
 from ._unsecapp_lockdown import UnsecappLockdown
 from ._wmi_errors import WmiActionError, WmiCaller
 
@@ -342,9 +349,9 @@ def build_controls(
         budget = (
             scripts["paths"],
             scripts.get("patterns") or DEFAULT_PATTERNS,
-            scripts.get("max_file_bytes") or 1048576,
-            scripts.get("max_total_bytes") or 8388608,
-            scripts.get("max_files") or 1000,
+            scripts.get("max_file_bytes") or DEFAULT_MAX_FILE_BYTES,
+            scripts.get("max_total_bytes") or DEFAULT_MAX_TOTAL_BYTES,
+            scripts.get("max_files") or DEFAULT_MAX_FILES,
         )
         available[AdsiScriptAudit.id] = AdsiScriptAudit(*budget)
         available[AsyncScriptAudit.id] = AsyncScriptAudit(*budget)

@@ -27,6 +27,16 @@ from ._unsecapp import REGISTRY_VALUE, normalise
 from ._wmi_errors import op_value
 
 DEFAULT_PATTERNS = ("*.vbs", "*.vbe", "*.wsf", "*.js", "*.jse", "*.ps1", "*.psm1")
+# The script budgets, stated once: the module and baseline defaults and winsec.wmi.wmi_state's script_files defaults
+# (plugins/modules/wmi_state.yml) are these numbers, and a unit test holds every document to them.
+DEFAULT_MAX_FILE_BYTES = 1048576  # 1 MiB
+DEFAULT_MAX_TOTAL_BYTES = 16777216  # 16 MiB per host
+DEFAULT_MAX_FILES = 1000
+# The controller's scan time per host (or per src). Every rule is linear in the file's size, so this is ample for
+# DEFAULT_MAX_TOTAL_BYTES; it bounds a run whose budgets were raised far beyond the defaults.
+DEFAULT_MAX_SCAN_SECONDS = 300
+# The finding that lists a file the control did not scan (in the control's findings, i.e. the compliance report).
+NOT_SCANNED = "script_not_scanned"
 RULE_SETS = {"adsi": ADSI_RULES, "async": ASYNC_RULES, "all": ALL_RULES}
 
 DOCS_ADSI_EXTENSION = Reference(
@@ -58,12 +68,19 @@ DOCS_SWBEMSINK = Reference(
 )
 
 
+def _error_text(error: t.Any) -> str:
+    if isinstance(error, t.Mapping):
+        return f"{error.get('code')}: {error.get('message')}"
+    return str(error)
+
+
 def script_files(results: t.Mapping[str, t.Any]) -> list[ScriptFile]:
-    """The ``files`` of a script_files result as ScriptFile (content decoded from base64)."""
+    """The ``files`` of a script_files result as ScriptFile (content decoded from base64), then its ``unread``
+    entries (directories and files the host could not read, absent from older targets) as files not scanned."""
     files = []
     for entry in results.get("files") or []:
         error = entry.get("error")
-        message = f"{error.get('code')}: {error.get('message')}" if isinstance(error, t.Mapping) else None
+        message = _error_text(error) if error else None
         content = None
         if entry.get("content") is not None and message is None:
             try:
@@ -73,6 +90,13 @@ def script_files(results: t.Mapping[str, t.Any]) -> list[ScriptFile]:
         files.append(
             ScriptFile(str(entry.get("path")), entry.get("size"), content, bool(entry.get("truncated")), message)
         )
+    for entry in results.get("unread") or []:
+        if not isinstance(entry, t.Mapping):
+            continue
+        kind = str(entry.get("kind") or "path")
+        reason = _error_text(entry.get("error")) if entry.get("error") else "the host could not read it"
+        # Prefixed with the kind, so that an unread directory is never taken for a missing path (NOT_FOUND).
+        files.append(ScriptFile(str(entry.get("path")), None, None, error=f"UNREAD {kind}: {reason}"))
     return files
 
 
@@ -113,6 +137,30 @@ def report_finding(finding: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     }
 
 
+def unscanned(scan: ScanResult) -> list[dict[str, t.Any]]:
+    """The files listed but not fully scanned (too large, binary or encoded, unreadable, not read for a budget, out of
+    scan time, a directory the walk could not list). Not counted: files of a type the audit does not read, and
+    paths the user named that do not exist (NOT_FOUND: there is nothing there to scan)."""
+    return [
+        record
+        for record in scan.not_scanned
+        if record["status"] != "skipped"
+        and not (record["status"] == "error" and str(record["message"]).startswith("NOT_FOUND"))
+    ]
+
+
+def not_scanned_finding(record: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """An unscanned file as a finding of the control, so the compliance report lists it with its reason."""
+    return {
+        "id": NOT_SCANNED,
+        "finding_id": NOT_SCANNED,
+        "severity": "info",
+        "file": record["file"],
+        "status": record["status"],
+        "message": f"{record['file']}: not scanned ({record['status']}): {record['message']}",
+    }
+
+
 class ScriptAudit(Control):
     """Both rule sets (the module). Subclasses narrow the rules for the baseline's two controls."""
 
@@ -132,15 +180,17 @@ class ScriptAudit(Control):
         self,
         paths: t.Sequence[str],
         patterns: t.Sequence[str] = DEFAULT_PATTERNS,
-        max_file_bytes: int = 1048576,
-        max_total_bytes: int = 8388608,
-        max_files: int = 1000,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+        max_files: int = DEFAULT_MAX_FILES,
         rule_set: str | None = None,
+        max_scan_seconds: float = DEFAULT_MAX_SCAN_SECONDS,
     ) -> None:
         self.paths = list(paths)
         self.patterns = list(patterns)
         self.budget = {"max_bytes": max_file_bytes, "max_total_bytes": max_total_bytes, "max_files": max_files}
         self.rules = RULE_SETS[rule_set or self.rule_set]
+        self.max_scan_seconds = max_scan_seconds
 
     def reads(self) -> list[dict[str, t.Any]]:
         return [
@@ -161,7 +211,12 @@ class ScriptAudit(Control):
         lockdown = False if host.profile.pre_2003 else unsecapp.value == 1
         listing = op_value(results[1], "reading the script files")
         scan = scan_files(
-            script_files(listing), lockdown=lockdown, rules=self.rules, max_file_bytes=self.budget["max_bytes"]
+            script_files(listing),
+            lockdown=lockdown,
+            rules=self.rules,
+            max_file_bytes=self.budget["max_bytes"],
+            code_page=listing.get("ansi_code_page"),
+            time_budget=self.max_scan_seconds,
         )
         limit = limit_message(listing.get("stopped"), {**self.budget})
         if limit:
@@ -193,11 +248,12 @@ class ScriptAudit(Control):
                 "accepts only authenticated callbacks, so callbacks from pre-Windows 2000 machines to these scripts "
                 "fail."
             )
-        if len(compatibility) < len(scan.findings):
-            status = "drift"
-        elif self._incomplete(scan):
-            # A budget stopped the host, or a file could not be read: the scripts not seen may hold findings.
+        if self._incomplete(scan):
+            # A file not read, not fully read, or not scanned may hold findings: never evidence of compliance, and
+            # not a complete account of the drift either. The findings made are still listed.
             status = "error"
+        elif len(compatibility) < len(scan.findings):
+            status = "drift"
         else:
             status = "compliant" if counts["scanned"] else "not_applicable"
         result["compliant"] = status == "compliant"
@@ -206,7 +262,8 @@ class ScriptAudit(Control):
             status,
             "no finding",
             actual,
-            findings=[report_finding(finding) for finding in scan.findings],
+            findings=[report_finding(finding) for finding in scan.findings]
+            + [not_scanned_finding(record) for record in unscanned(scan)],
             remediation=(
                 "Rewrite each script as its finding's suggested_fix shows: build the WMI moniker from the computer's "
                 "dNSHostName and name instead of the ADSI extension; make asynchronous WMI semisynchronous; and set "
@@ -221,18 +278,17 @@ class ScriptAudit(Control):
 
     @staticmethod
     def _incomplete(scan: ScanResult) -> bool:
-        read_errors = [
-            record
-            for record in scan.not_scanned
-            if record["status"] == "error" and not str(record["message"]).startswith("NOT_FOUND")
-        ]
-        return bool(scan.limits or read_errors)
+        return bool(scan.limits or unscanned(scan))
 
     @staticmethod
     def _gaps(scan: ScanResult) -> str | None:
-        unreadable = [record for record in scan.not_scanned if record["status"] != "skipped"]
-        gaps = [f"{plural(len(unreadable), 'file')} could not be scanned"] if unreadable else []
-        if not scan.files or not any(record["status"] == "scanned" for record in scan.files):
+        missed = unscanned(scan)
+        gaps = []
+        if missed:
+            listed = "; ".join(f"{record['file']} ({record['message']})" for record in missed[:5])
+            more = f"; and {plural(len(missed) - 5, 'more file')}" if len(missed) > 5 else ""
+            gaps.append(f"{plural(len(missed), 'file')} not scanned, so not evidence of compliance: {listed}{more}")
+        if not missed and not any(record["status"] == "scanned" for record in scan.files):
             gaps.append("no script file was found and read at the given paths")
         return "; ".join(gaps + scan.limits) or None
 

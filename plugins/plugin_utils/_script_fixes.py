@@ -58,6 +58,13 @@ _SEMISYNC = {
     "associatorsofasync": "AssociatorsOf",
     "referencestoasync": "ReferencesTo",
     "subclassesofasync": "SubclassesOf",
+    # System.Management: Start() delivers EventArrived asynchronously; WaitForNextEvent() is the semisynchronous form.
+    "managementeventwatcher.start": "ManagementEventWatcher.WaitForNextEvent() in a loop",
+    # System.Management: the overloads without a ManagementOperationObserver are synchronous.
+    "get(observer)": "Get() without the observer",
+    "put(observer)": "Put() without the observer",
+    "delete(observer)": "Delete() without the observer",
+    "invokemethod(observer)": "InvokeMethod() without the observer",
 }
 
 

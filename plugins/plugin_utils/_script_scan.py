@@ -17,6 +17,7 @@ script's own language (_script_fixes).
 
 from __future__ import annotations
 
+import time
 import typing as t
 from dataclasses import dataclass, field
 
@@ -36,12 +37,14 @@ from ._text import plural
 __all__ = ["ADSI_RULES", "ALL_RULES", "ASYNC_RULES", "ScanResult", "ScriptFile", "scan_files", "scan_script"]
 
 
-def read_script(path: str, data: bytes) -> ScriptText:
-    """Bytes -> tokens per code unit. Raises UnreadableScript (binary, encoded, unknown language)."""
+def read_script(path: str, data: bytes, code_page: int | None = None) -> ScriptText:
+    """Bytes -> tokens per code unit. Raises UnreadableScript (binary, encoded, unknown language).
+
+    ``code_page``: the host's ANSI code page (GetACP), used for text that is neither UTF-8 nor UTF-16."""
     language = language_of(path)
     if language is None:
         raise UnreadableScript("not a script type the audit reads (.vbs, .vbe, .js, .jse, .wsf, .ps1, .psm1)")
-    text, encoding = decode_script(data)
+    text, encoding = decode_script(data, code_page)
     if text.lstrip("\ufeff").startswith(ENCODED_SIGNATURE):
         raise UnreadableScript(
             "encoded with the Script Encoder (#@~^ signature): decode it, or audit the source it was encoded from"
@@ -67,14 +70,19 @@ def read_script(path: str, data: bytes) -> ScriptText:
 
 
 def scan_script(
-    path: str, data: bytes, *, lockdown: bool | None = None, rules: frozenset[str] = ALL_RULES
+    path: str,
+    data: bytes,
+    *,
+    lockdown: bool | None = None,
+    rules: frozenset[str] = ALL_RULES,
+    code_page: int | None = None,
 ) -> list[dict[str, t.Any]]:
     """The findings in one script file, in file order. Raises UnreadableScript for what cannot be read as script.
 
     ``lockdown``: the host's UnsecAppAccessControlDefault is 1 (True), is not (False), or unknown (None: a
     repository scanned on the controller); it decides the severity of the asynchronous findings.
     """
-    script = read_script(path, data)
+    script = read_script(path, data, code_page)
     findings = []
     for hit in sorted(find_hits(script, rules), key=lambda hit: (hit.token.line, hit.token.column, hit.finding_id)):
         line_text = script.lines[hit.token.line - 1] if 0 < hit.token.line <= len(script.lines) else ""
@@ -104,6 +112,7 @@ class ScriptFile:
     content: bytes | None
     truncated: bool = False
     error: str | None = None
+    skipped: str | None = None  # why it was deliberately not read (nothing there that is not read elsewhere)
 
 
 @dataclass
@@ -117,15 +126,28 @@ class ScanResult:
         return [record for record in self.files if record["status"] != "scanned"]
 
 
+# Status of a file that was listed but not fully scanned because the scan ran out of time.
+TIME_BUDGET_EXCEEDED = "TIME_BUDGET"
+
+
 def scan_files(
     files: t.Iterable[ScriptFile],
     *,
     lockdown: bool | None = None,
     rules: frozenset[str] = ALL_RULES,
     max_file_bytes: int | None = None,
+    code_page: int | None = None,
+    time_budget: float | None = None,
+    clock: t.Callable[[], float] = time.monotonic,
 ) -> ScanResult:
-    """Scan every file; a file that cannot be read is listed with its reason and never stops the scan."""
+    """Scan every file; a file that cannot be read is listed with its reason and never stops the scan.
+
+    ``time_budget``: seconds the whole scan may take (per host). Every rule is linear in the file's size, so one
+    file takes a bounded time; once the budget is spent, the remaining files are listed as not scanned
+    (``TIME_BUDGET``) and ``limits`` says so, instead of the task running on for as long as the files allow.
+    """
     result = ScanResult()
+    deadline = None if time_budget is None else clock() + time_budget
     for script_file in files:
         record: dict[str, t.Any] = {
             "file": script_file.path,
@@ -134,18 +156,33 @@ def scan_files(
         }
         if script_file.error:
             record.update(status="error", message=script_file.error)
+        elif script_file.skipped:
+            record.update(status="skipped", message=script_file.skipped)
         elif record["language"] is None:
             record.update(status="skipped", message="not a script type the audit reads")
         elif script_file.truncated or script_file.content is None:
             limit = f" ({plural(max_file_bytes, 'byte')})" if max_file_bytes else ""
             record.update(status="too_large", message=f"larger than max_file_bytes{limit}: not read")
+        elif deadline is not None and clock() > deadline:
+            record.update(
+                status="error",
+                message=f"{TIME_BUDGET_EXCEEDED}: scan time budget exceeded ({time_budget:g} s): not scanned",
+            )
         else:
             try:
-                findings = scan_script(script_file.path, script_file.content, lockdown=lockdown, rules=rules)
+                findings = scan_script(
+                    script_file.path, script_file.content, lockdown=lockdown, rules=rules, code_page=code_page
+                )
             except UnreadableScript as exc:
                 record.update(status="unreadable", message=str(exc))
             else:
                 result.findings.extend(findings)
                 record.update(status="scanned", message=plural(len(findings), "finding"))
         result.files.append(record)
+    timed_out = sum(1 for record in result.files if str(record["message"]).startswith(TIME_BUDGET_EXCEEDED))
+    if timed_out:
+        result.limits.append(
+            f"Scan time budget exceeded ({time_budget:g} s): {plural(timed_out, 'file')} not scanned; raise "
+            "max_scan_seconds or narrow paths/patterns."
+        )
     return result

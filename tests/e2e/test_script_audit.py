@@ -154,3 +154,31 @@ def test_documented_examples_run_as_written(script_fleet, tmp_path):
     repository = run.result("legacy-off", 2)
     assert {f["finding_id"] for f in repository["findings"]} == {"adsi_wmi_extension"}
     assert executions(script_fleet, "legacy-off") == 1
+
+
+def test_a_script_the_host_did_not_fully_read_is_never_evidence_of_compliance(script_fleet, run_playbook):
+    # "clean" is compliant when every script is read; with max_file_bytes below the size of its scripts, the host
+    # lists them unread (truncated), and neither the module nor WMI-010/WMI-011 may call the host compliant.
+    tasks = [
+        {"name": "audit", "winsec.wmi.script_audit": {"paths": ["C:\\Scripts"], "max_file_bytes": 40}},
+        {
+            "name": "baseline",
+            "winsec.wmi.baseline": {
+                "mode": "audit",
+                "controls": ["WMI-010", "WMI-011"],
+                "scripts": {"paths": ["C:\\Scripts"], "max_file_bytes": 40},
+            },
+            "ignore_errors": True,  # the baseline fails the task on an error verdict; the test reads it
+        },
+    ]
+    run = run_playbook(script_fleet, tasks, hosts="clean", check=True)
+    assert run.rc == 0, run.stdout + run.stderr
+    audit = run.result("clean", "audit")
+    assert audit["compliant"] is False
+    assert "too_large" in {record["status"] for record in audit["files"]}
+    baseline = run.result("clean", "baseline")
+    assert baseline["status"] == "error"
+    for control in baseline["controls"]:
+        assert control["status"] == "error", control
+        assert "not evidence of compliance" in control["reason"] and "Get-Inventory.ps1" in control["reason"]
+        assert any(finding["id"] == "script_not_scanned" for finding in control["findings"])
