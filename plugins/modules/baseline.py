@@ -236,7 +236,11 @@ attributes:
     support: full
     details: Check mode reads everything and reports what O(mode=enforce) would change; it never writes.
   diff_mode:
-    support: none
+    support: full
+    details: With O(mode=enforce), one diff per write, its header led by the control ID - registry values
+      (C(HKLM\...\Name = REG_DWORD 1)), namespace descriptors (SDDL and a table of the ACEs), SACLs (the SDDL
+      C(S:) part and the audit entries) - in check mode what would change, for real what was written; the same
+      text either way. O(mode=audit) never changes anything, so it returns no diff.
 """
 
 EXAMPLES = r"""

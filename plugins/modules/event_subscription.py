@@ -91,8 +91,8 @@ attributes:
     details: Reports what would be removed (RV(removed)) or created (RV(created)), and the diff; writes nothing.
   diff_mode:
     support: full
-    details: One line per binding, consumer and filter removed (the diff's before) or created (its after), with its
-      definition as JSON.
+    details: Each filter, consumer and binding removed (the diff's before) or created (its after), with its
+      properties one per line. The full definition, to recreate what was removed, is in RV(removed).
 """
 
 EXAMPLES = r"""

@@ -150,7 +150,8 @@ attributes:
     details: Check mode reads the descriptor and returns exactly what a real run would write; it never writes.
   diff_mode:
     support: full
-    details: The diff shows the SDDL and a readable ACL table before and after.
+    details: The diff shows the SDDL and a readable ACE table (principal, type, rights, inheritance and flags, explicit
+      or inherited) before and after, the same in check mode and in a real run.
 """
 
 EXAMPLES = r"""

@@ -20,8 +20,19 @@ import re
 import typing as t
 from dataclasses import dataclass, replace
 
-from ._control import STATUSES, Control, ControlRun, Decision, host_verdict, read_host, settle_writes, write_host
+from ._control import (
+    STATUSES,
+    Control,
+    ControlRun,
+    Decision,
+    HostContext,
+    host_verdict,
+    read_host,
+    settle_writes,
+    write_host,
+)
 from ._dcom_hardening import DcomHardening
+from ._diff import labelled
 from ._event_subscriptions import EventSubscriptions
 from ._namespace_audit import NamespaceAudit
 from ._namespace_controls import NAMESPACE_CONTROLS, BroadGrants, ExplicitSds, NamespaceTreeRead, contradictions
@@ -445,6 +456,21 @@ def decision_warnings(records: t.Iterable[t.Mapping[str, t.Any]]) -> list[str]:
     return warnings
 
 
+def enforce_diff(host: HostContext, runs: t.Sequence[ControlRun]) -> list[dict[str, t.Any]] | None:
+    """--diff of an enforce run: each write's diff, its header led by the control ID, as planned from the read (check
+    mode shows what the real run then writes). A control that ended in error shows none: its error says what
+    happened. None without diff mode or without a write."""
+    if not host.diff_mode:
+        return None
+    diffs = [
+        labelled(run.control.id, run.decision.diff)
+        for run in runs
+        if run.decision is not None and run.error is None and run.decision.writes
+    ]
+    flat = [item for items in diffs for item in items]
+    return flat or None
+
+
 def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: datetime.date) -> dict[str, t.Any]:
     exceptions = parse_exceptions(params.get("exceptions"))
     unmanageable = unmanageable_os(params.get("inventory_os"))
@@ -469,7 +495,8 @@ def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: dateti
         if run.decision is not None:
             run.decision = apply_exceptions(run.control.id, run.decision, exceptions, today)
             if run.decision.status == "excepted":
-                run.decision.writes = []  # an accepted finding is never "fixed"
+                # An accepted finding is never "fixed", nor shown as a change.
+                run.decision = replace(run.decision, writes=[], diff=None)
     settle_writes(runs)
     planned = enforce and any(run.decision is not None and run.decision.writes for run in runs)
     written = write_host(caller, host, runs)
@@ -477,6 +504,9 @@ def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: dateti
     # Check mode predicts; a real run reports what it wrote, not what it planned (a refused write changes nothing).
     changed = written > 0 if host.will_write else planned
     result = summarise(records, host.os_facts, contacted=True, changed=changed)
+    diff = enforce_diff(host, runs) if enforce else None
+    if diff:
+        result["diff"] = diff
     if host.profile.pre_2003 and result["status"] in ("compliant", "remediated", "excepted"):
         # Before Server 2003 the unsecapp check does not exist: such a host is never called compliant.
         result["status"] = "not_applicable"

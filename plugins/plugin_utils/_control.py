@@ -79,7 +79,8 @@ class Decision:
     remediation: str = ""
     automatic: bool = False
     reason: str | None = None
-    diff: dict[str, t.Any] | None = None
+    # Ansible's diff of the planned writes (see _diff): one {before, after, ...} or a list; None when nothing changes.
+    diff: dict[str, t.Any] | list[dict[str, t.Any]] | None = None
     # The full read behind the verdict (e.g. every namespace's SDDL); the baseline returns it only when asked.
     evidence: t.Any = None
     result: dict[str, t.Any] = field(default_factory=dict)
@@ -220,7 +221,7 @@ def settle_writes(runs: t.Sequence[ControlRun]) -> None:
             f"{run.control.id} is not fixed in this run: {claimed[clash]} writes {clash[1]} ({clash[0]}) in the same "
             "run, and each write replaces what it read. Run again: the next run judges what that write left."
         )
-        run.decision = replace(decision, writes=[], changes=[], warnings=[*decision.warnings, note])
+        run.decision = replace(decision, writes=[], changes=[], diff=None, warnings=[*decision.warnings, note])
 
 
 def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun]) -> int:

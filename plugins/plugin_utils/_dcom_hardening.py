@@ -25,6 +25,7 @@ import typing as t
 from dataclasses import replace
 
 from ._control import Control, Decision, HostContext, Reference
+from ._diff import registry_diff
 from ._os_profile import OsProfile
 from ._unsecapp import STRING_TYPES, data_as_string, number_in_text
 from ._wmi_errors import op_value
@@ -225,7 +226,7 @@ class DcomHardening(Control):
             changes=[f"{REQUIRE_PATH}: {_shown(require)} -> 1 (REG_DWORD)"] if writes else [],
             remediation=remediation,
             automatic=bool(writes),
-            diff={"before": f"{REQUIRE_PATH} = {_shown(require)}\n", "after": f"{REQUIRE_PATH} = 1 (REG_DWORD)\n"}
+            diff=registry_diff(REQUIRE_PATH, require, {"exists": True, "type": "REG_DWORD", "data": 1})
             if writes
             else None,
             result=result,

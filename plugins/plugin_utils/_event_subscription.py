@@ -20,6 +20,7 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext
+from ._diff import subscription_diff
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
     MITRE_T1546_003,
@@ -184,7 +185,7 @@ class EventSubscriptionRemoval(Control):
             changes=[f"remove {line}" for line in before.splitlines()],
             remediation=f"Remove {self.subscription} (winsec.wmi.event_subscription, state=absent).",
             automatic=True,
-            diff=repository_diff(self.subscription, before=before, after=""),
+            diff=repository_diff(self.subscription, plan, removed=True),
             result=result,
         )
 
@@ -201,10 +202,15 @@ class EventSubscriptionRemoval(Control):
         return replace(decision, status="remediated", result={**decision.result, "removed": removed})
 
 
-def repository_diff(subscription: str, *, before: str, after: str) -> dict[str, str]:
-    """The diff of a subscription's parts in the WMI repository (one line per part, see describe)."""
-    header = f"{subscription} (WMI repository)"
-    return {"before": before, "after": after, "before_header": header, "after_header": header}
+def repository_diff(subscription: str, plan: RemovalPlan, *, removed: bool) -> dict[str, str]:
+    """The diff of a subscription's parts in the WMI repository: each part with its properties, before it is removed
+    (``removed``) or after it is created."""
+    parts = [
+        *(("filter", f.to_dict()) for f in plan.filters),
+        *(("consumer", c.to_dict()) for c in plan.consumers),
+        *(("binding", b.to_dict()) for b in plan.bindings),
+    ]
+    return subscription_diff(subscription, before=parts if removed else [], after=[] if removed else parts)
 
 
 def parts_written(

@@ -572,7 +572,8 @@ class EventSubscriptionRestore(Control):
         )
         verb = "would be created" if not host.will_write else "created"
         result["msg"] = f"{self.subscription}: {counts} {verb}."
-        after = describe(RemovalPlan(plan.bindings, plan.consumers, plan.filters))
+        parts = RemovalPlan(plan.bindings, plan.consumers, plan.filters)
+        after = describe(parts)
         return Decision(
             "drift",
             expected,
@@ -581,7 +582,7 @@ class EventSubscriptionRestore(Control):
             changes=[f"create {line}" for line in after.splitlines()],
             remediation=f"Restore {self.subscription} (winsec.wmi.event_subscription, state=present).",
             automatic=True,
-            diff=repository_diff(self.subscription, before="", after=after),
+            diff=repository_diff(self.subscription, parts, removed=False),
             result=result,
         )
 

@@ -36,9 +36,10 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext, Reference
+from ._diff import combined, sacl_diff, sacl_sddl
 from ._namespace_controls import Excepted
 from ._namespace_findings import namespace_key, normalise_namespace
-from ._sd import SecurityDescriptor, SecurityDescriptorError, sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
+from ._sd import SecurityDescriptor, SecurityDescriptorError, sd_from_bytes, sd_from_sddl, sd_to_bytes
 from ._sd_model import (
     CONTAINER_INHERIT_ACE,
     INHERIT_ONLY_ACE,
@@ -98,13 +99,6 @@ def reaches_every_descendant(ace: Ace) -> bool:
     )
 
 
-def _sacl_sddl(sd: SecurityDescriptor) -> str:
-    """The SACL part of a descriptor as SDDL ('S:' plus its flags and entries; 'none' when it has none)."""
-    if sd.sacl is None:
-        return "none"
-    return sd_to_sddl(SecurityDescriptor(control=SE_SELF_RELATIVE | (sd.control & SE_SACL_PROTECTED), sacl=sd.sacl))
-
-
 def sacl_write(namespace: str, read_sd: str, sd: SecurityDescriptor) -> tuple[dict[str, t.Any], SecurityDescriptor]:
     """The sacl_set operation that adds RECOMMENDED_ACE to the namespace's own SACL entries, and what it sends.
 
@@ -128,6 +122,15 @@ def sacl_write(namespace: str, read_sd: str, sd: SecurityDescriptor) -> tuple[di
     )
     encoded = base64.b64encode(sd_to_bytes(written)).decode("ascii")
     return {"op": "sacl_set", "namespace": namespace, "sd": encoded, "expected_sd": read_sd}, written
+
+
+def sacl_after(read: SecurityDescriptor, written: SecurityDescriptor) -> SecurityDescriptor:
+    """The namespace's descriptor once ``written`` (from sacl_write) is set: its explicit SACL entries are the ones
+    written, the inherited ones stay as read: they are the parent's, and explicit entries come before inherited ones
+    (Microsoft Learn, "Order of ACEs in a DACL")."""
+    inherited = tuple(ace for ace in (read.sacl.aces if read.sacl is not None else ()) if ace.inherited)
+    explicit = written.sacl.aces if written.sacl is not None else ()
+    return replace(read, control=read.control | SE_SACL_PRESENT, sacl=Acl((*explicit, *inherited)))
 
 
 @dataclass(frozen=True)
@@ -252,8 +255,7 @@ class NamespaceAudit(Control):
             return self._unknown(host, unreadable, audited, read, findings)
         writes: list[dict[str, t.Any]] = []
         changes: list[str] = []
-        before: list[str] = []
-        after: list[str] = []
+        diffs: list[dict[str, str]] = []
         # A target whose finding is excepted keeps its SACL: the entry written there would audit every namespace
         # the finding lists, the excepted ones included.
         kept = {namespace_key(str(f["namespace"])) for f in findings if self.excepted(self.id, f)}
@@ -264,8 +266,7 @@ class NamespaceAudit(Control):
                 write, written = sacl_write(target.name, target.read, target.sd)
                 writes.append(write)
                 changes.append(f"{target.name}: SACL + {RECOMMENDED_SACL[2:]}")
-                before.append(f"{target.name} SACL: {_sacl_sddl(target.sd)}\n")
-                after.append(f"{target.name} SACL: {_sacl_sddl(written)}\n")
+                diffs.append(sacl_diff(target.name, target.sd, sacl_after(target.sd, written)))
         result_keys: dict[str, t.Any] = {
             "os": host.os_facts,
             "audited": audited,
@@ -290,7 +291,7 @@ class NamespaceAudit(Control):
             changes=changes,
             remediation=remediation,
             automatic=bool(writes),
-            diff={"before": "".join(before), "after": "".join(after)} if writes else None,
+            diff=combined(diffs),
             result=result_keys,
         )
 
@@ -347,7 +348,7 @@ class NamespaceAudit(Control):
             "severity": self.severity,
             "namespace": target.name,
             "namespaces": names,
-            "sacl": _sacl_sddl(target.sd),
+            "sacl": sacl_sddl(target.sd),
             "message": message,
         }
 
@@ -395,7 +396,7 @@ class NamespaceAudit(Control):
             if not (namespace.audited and RECOMMENDED_ACE in namespace.sacl):
                 raise WmiActionError(
                     f"The SACL of {name} was written, but the descriptor read back does not audit WriteSecurity "
-                    f"(SACL read back: {_sacl_sddl(namespace.sd)})."
+                    f"(SACL read back: {sacl_sddl(namespace.sd)})."
                 )
             audited.append(name)
         written_to = ", ".join(operation["namespace"] for operation in decision.writes)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from ._access_check import control_holders
 from ._control import Control, Decision, HostContext, Reference
+from ._diff import combined, descriptor_diff
 from ._namespace_findings import (
     FULL_OR_PARTIAL_WRITE,
     OTHER_RIGHTS,
@@ -184,6 +185,7 @@ class BroadGrants(NamespaceFindingsControl):
         resolved = self.tree.resolved(results)
         writes: list[dict[str, t.Any]] = []
         changes: list[str] = []
+        diffs: list[dict[str, str]] = []
         notes: list[str] = []
         covered: set[tuple[str, str]] = set()
         for index, entry in enumerate(entries):
@@ -227,10 +229,13 @@ class BroadGrants(NamespaceFindingsControl):
                     "expected_sd": entry.sd_base64,
                 }
             )
+            diffs.append(descriptor_diff(entry.namespace, entry.sd, fix.predicted, resolved))
         self._covered = frozenset(covered)
         manual = [f for f in decision.findings if not self._fixed(f) and not self.excepted(self.id, f)]
         automatic = bool(writes) and not manual
-        return replace(decision, writes=writes, changes=changes, automatic=automatic, warnings=notes)
+        return replace(
+            decision, writes=writes, changes=changes, automatic=automatic, warnings=notes, diff=combined(diffs)
+        )
 
     def _fixed(self, finding: t.Mapping[str, t.Any]) -> bool:
         """Taken away by a write plan_fix planned: the finding's grant is a plain allow, explicit on a namespace that
@@ -397,6 +402,7 @@ def _merge(decisions: t.Sequence[Decision], status: str) -> Decision:
         findings=[finding for d in decisions for finding in d.findings],
         writes=[operation for d in decisions for operation in d.writes],
         changes=[change for d in decisions for change in d.changes],
+        diff=combined(d.diff for d in decisions if d.writes),
         remediation="Apply the explicit descriptors (winsec.wmi.baseline mode=enforce, or winsec.wmi.namespace_sd).",
         automatic=True,
         warnings=[warning for d in decisions for warning in d.warnings],

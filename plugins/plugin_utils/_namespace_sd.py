@@ -14,12 +14,12 @@ import typing as t
 
 from ._access_check import control_holders
 from ._control import Control, Decision, HostContext, Reference
+from ._diff import descriptor_diff
 from ._namespace_findings import decode_sd
 from ._namespace_policy import same_explicit_state
 from ._namespace_sd_plan import (
     Request,
     _check_aces,
-    acl_table,
     describe_changes,
     encode_sd,
     parse_request,
@@ -139,8 +139,8 @@ class NamespaceSd(Control):
             return Decision("compliant", expected, result["previous_sddl"], result=result, warnings=warnings)
         verb = "would change" if host.check_mode or not host.enforce else "changed"
         result["msg"] = f"{request.namespace}: {verb} ({plural(len(changes), 'change')})."
-        # verify() reports against the state this decision was made on.
-        self._resolved, self._current, self._candidate = resolved, current, decision.candidate
+        # verify() checks the write against the state this decision was made on.
+        self._candidate = decision.candidate
         return Decision(
             "drift",
             expected,
@@ -160,24 +160,13 @@ class NamespaceSd(Control):
             changes=changes,
             remediation=f"Apply the explicit descriptor to {namespace} (winsec.wmi.namespace_sd).",
             automatic=True,
-            diff=self._diff(namespace, current, decision.predicted, resolved),
+            # What SetSD leaves, inherited entries included, as planned from the read (check mode shows the same).
+            diff=descriptor_diff(namespace, current, decision.predicted, resolved),
             result=result,
             warnings=warnings,
         )
 
-    @staticmethod
-    def _diff(
-        namespace: str, before: SecurityDescriptor, after: SecurityDescriptor, resolved: t.Mapping[str, str | None]
-    ) -> dict[str, str]:
-        return {
-            "before_header": f"{namespace} (before)",
-            "after_header": f"{namespace} (after)",
-            "before": acl_table(before, resolved),
-            "after": acl_table(after, resolved),
-        }
-
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
-        namespace = decision.result["namespace"]
         written = written_value(results[0], f"writing the security descriptor of {self.request.namespace}")
         after = decode_host_sd(str(written["sd"]))
         result = {**decision.result, "sddl": sd_to_sddl(after)}
@@ -195,7 +184,8 @@ class NamespaceSd(Control):
             decision.changes,
             decision.remediation,
             automatic=True,
-            diff=self._diff(namespace, self._current, after, self._resolved),
+            # The diff stays the one planned from the read: what the host echoes is checked above, not reported.
+            diff=decision.diff,
             result=result,
             warnings=decision.warnings,
         )

@@ -24,7 +24,6 @@ from ._access_check import (
     control_loss,
     namespaces_after,
 )
-from ._acl_view import acl_view
 from ._namespace_findings import is_admin_sid, namespace_key, normalise_namespace
 from ._namespace_policy import (
     ALLOW_LOCKOUT_BYPASSES,
@@ -48,7 +47,6 @@ from ._sd import (
     Sid,
     sd_from_sddl,
     sd_to_bytes,
-    sd_to_sddl,
 )
 from ._sddl import DomainAliasError
 from ._text import as_written, plural
@@ -572,23 +570,6 @@ def describe_changes(
 
 def _who(sid: Sid | None, resolved: t.Mapping[str, str | None] | None) -> str:
     return "none" if sid is None else _display(sid, resolved)
-
-
-def acl_table(sd: SecurityDescriptor, resolved: t.Mapping[str, str | None] | None = None) -> str:
-    """SDDL plus a readable ACL table, for diff mode."""
-    view = acl_view(sd, resolved)
-    lines = [f"sddl: {sd_to_sddl(sd)}"]
-    for what in ("owner", "group"):
-        who = view[what]
-        lines.append(f"{what}: {who['name']} ({who['sid']})" if who else f"{what}: none")
-    lines.append(f"dacl: {view['dacl']}")
-    for ace in view["aces"]:
-        origin = "inherited" if ace["inherited"] else "explicit"
-        lines.append(
-            f"  {ace['type']:<5} {ace['principal']} ({ace['sid']}): {', '.join(ace['rights']) or 'no rights'}; "
-            f"{ace['inherit']}; {origin}"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def encode_sd(sd: SecurityDescriptor) -> str:

@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import json
 import typing as t
+import unicodedata
 
-__all__ = ["MESSAGE_LIMIT", "as_written", "plural", "truncate_for_message"]
+__all__ = ["CONSOLE_LIMIT", "MESSAGE_LIMIT", "as_written", "console_safe", "plural", "truncate_for_message"]
 
 # Longest echo of user or host input in a message. Hostile or mistaken inputs can be 100,000 characters long;
 # a message that repeats them whole buries the error and bloats every job event.
 MESSAGE_LIMIT = 200
+
+# Longest host-supplied field (an SDDL, a consumer's command line) in console output such as a --diff: long enough for
+# a namespace descriptor with dozens of ACEs, short enough that a hostile host cannot flood a job's output.
+CONSOLE_LIMIT = 2000
 
 # Control characters would break a one-line message (a newline inside a name looks like two lines of output);
 # they are shown escaped. Backslashes are left alone: 'CORP\jdoe' stays 'CORP\jdoe'.
@@ -79,6 +84,27 @@ def as_written(name: t.Any, limit: int = MESSAGE_LIMIT) -> str:
     text = _as_text(name)
     shown = "".join(_VISIBLE_CONTROLS.get(c, f"\\x{ord(c):02x}" if ord(c) < 0x20 or c == "\x7f" else c) for c in text)
     return f"'{truncate_for_message(shown, limit)}'"
+
+
+def _escaped(char: str) -> str:
+    """A character a terminal or log viewer would act on, shown as an escape; every other character as it is.
+
+    C0/C1 controls (ESC starts ANSI sequences that recolour or rewrite the console) and Unicode format characters
+    (category Cf: the bidirectional overrides U+202A-U+202E and isolates U+2066-U+2069 reorder what follows, "Trojan
+    Source", CVE-2021-42574; zero-width characters hide text) are escaped, as are line and paragraph separators."""
+    if char in _VISIBLE_CONTROLS:
+        return _VISIBLE_CONTROLS[char]
+    if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    return char
+
+
+def console_safe(text: t.Any, limit: int = CONSOLE_LIMIT) -> str:
+    """Host-controlled text for one line of console output (a --diff line, a warning): control and format characters
+    escaped (a newline cannot fake another line, an escape sequence cannot rewrite the screen), at most ``limit``
+    characters followed by how long the whole was. Backslashes stay as they are (root\\cimv2, CORP\\jdoe)."""
+    shown = "".join(_escaped(char) for char in _as_text(text))
+    return truncate_for_message(shown, limit)
 
 
 def plain_data(value: t.Any) -> t.Any:

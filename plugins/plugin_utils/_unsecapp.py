@@ -13,6 +13,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+from ._diff import registry_diff
 from ._text import as_written
 
 REGISTRY_VALUE = "unsecapp_access_control_default"
@@ -163,9 +164,6 @@ def plan(read: t.Mapping[str, t.Any], state: str, value_type: str, *, check_mode
 
 
 def diff(before: ValueState, after: ValueState) -> dict[str, str]:
-    return {
-        "before_header": REGISTRY_PATH,
-        "after_header": REGISTRY_PATH,
-        "before": before.describe(),
-        "after": after.describe(),
-    }
+    """The value as read and as the planned write leaves it (absent reads as 0: Microsoft Learn, "Setting Security on
+    an Asynchronous Call")."""
+    return registry_diff(REGISTRY_PATH, before.to_dict(), after.to_dict(), absent="absent: counts as 0")

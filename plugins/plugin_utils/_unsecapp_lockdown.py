@@ -124,7 +124,8 @@ class UnsecappLockdown(Control):
             decision.changes,
             decision.remediation,
             automatic=True,
-            diff=diff(normalise(written["before"]), after),
+            # The diff planned from the read: the host's echo of before/after is checked above, never reported as it.
+            diff=decision.diff,
             result=result,
             warnings=decision.warnings,
         )

@@ -40,7 +40,9 @@ def test_four_steps_exact(fleet, run_playbook, host):
     assert "BUILTIN\\Performance Monitor Users (S-1-5-32-558): Enable" in predicted["diff"]["after"]
     # WMI compares namespace names case-insensitively; the result keeps the spelling the host answered with.
     assert predicted["namespace"].lower() == "root\\cimv2"
-    assert f"before: {predicted['namespace']} (before)" in checked.stdout, checked.stdout  # the callback printed it
+    # The callback printed it.
+    header = f"before: {predicted['namespace']} (namespace security descriptor)"
+    assert header in checked.stdout, checked.stdout
     assert executions(fleet, host) == 1 and fleet.counters(host)["writes"] == 0
     assert cimv2(fleet, host) == before
 

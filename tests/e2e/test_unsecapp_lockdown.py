@@ -37,7 +37,7 @@ def test_four_steps_with_round_trips_and_zero_writes_in_check_mode(fleet, run_pl
     assert drift["changed"] is True and drift["compliant"] is False and drift["applicable"] is True
     assert drift["before"] == {"exists": False, "type": None, "data": None, "value": 0}
     assert drift["after"]["value"] == 1 and drift["written_type"] == "REG_DWORD"
-    assert "is absent (counts as 0)" in drift["diff"]["before"]
+    assert drift["diff"]["before"].endswith("UnsecAppAccessControlDefault (absent: counts as 0)\n")
     assert "would be set to 1" in drift["msg"]
     for host in ("ws2022", "ws2012"):
         assert run.result(host, "unsecapp")["changed"] is False

@@ -83,10 +83,8 @@ def test_four_steps_exact_sddl(run_action):
     assert checked["changed"] is True and host.writes == 0
     assert checked["previous_sddl"] == CIMV2
     assert "sddl: " + CIMV2 in checked["diff"]["before"]
-    assert (
-        "(S-1-5-21-1-2-3-1107): Enable, MethodExecute, RemoteAccess; this_and_children; explicit"
-        in checked["diff"]["after"]
-    )
+    added = "(S-1-5-21-1-2-3-1107): Enable, MethodExecute, RemoteAccess; inherit this_and_children"
+    assert f"{added} (flags container_inherit); explicit" in checked["diff"]["after"]
     assert any(change.startswith("added: allow S-1-5-21-1-2-3-1107") for change in checked["changes"])
 
     applied, target = run(run_action, EXACT, host, 2)

@@ -92,8 +92,8 @@ def test_check_mode_predicts_and_never_writes(run_action):
     assert result["changed"] is True
     assert result["compliant"] is False
     assert result["after"] == {"exists": True, "type": "REG_DWORD", "data": 1, "value": 1}
-    assert "= 0 (REG_DWORD)" in result["diff"]["before"]
-    assert "= 1 (REG_DWORD)" in result["diff"]["after"]
+    assert result["diff"]["before"].endswith("UnsecAppAccessControlDefault = REG_DWORD 0\n")
+    assert result["diff"]["after"].endswith("UnsecAppAccessControlDefault = REG_DWORD 1\n")
 
 
 def test_disabled_with_absent_value_creates_nothing(run_action):

@@ -71,7 +71,8 @@ def test_private_pair_goes_whole_in_order():
     ]
     assert decision.writes[1]["expected_instance"]["command_line_template"] == "evil"
     assert "namespace" not in decision.writes[1]["expected_instance"]
-    assert decision.diff is not None and '"command_line_template": "evil"' in decision.diff["before"]
+    assert decision.diff is not None and "  command_line_template: evil\n" in decision.diff["before"]
+    assert decision.diff["after"] == ""
     assert decision.result["removed"]["filters"][0]["name"] == "Uptime"
 
 

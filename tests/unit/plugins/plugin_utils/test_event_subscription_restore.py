@@ -270,7 +270,9 @@ def test_check_mode_predicts_the_creation_with_a_diff():
     assert decision.result["created"] == REMOVED
     assert "would be created" in decision.result["msg"]
     assert decision.diff["before"] == ""
-    assert [line.split(" ")[0] for line in decision.diff["after"].splitlines()] == ["binding", "consumer", "filter"]
+    # Each part named by its WMI class, then its properties: the filter and consumer before the binding joining them.
+    names = [line.split(" ")[0] for line in decision.diff["after"].splitlines() if not line.startswith(" ")]
+    assert names == ["__EventFilter", "CommandLineEventConsumer", "__FilterToConsumerBinding"]
     assert "agent.exe --heartbeat" in decision.diff["after"]
 
 

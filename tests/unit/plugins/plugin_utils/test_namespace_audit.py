@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext, _write_order
@@ -192,7 +193,11 @@ def test_set_sacl_adds_the_entry_and_sends_a_sacl_alone(sacl, expected_sacl):
     assert sacl_refusal(write["sd"]) is None
     assert sd_to_sddl(sent) == expected_sacl
     assert decision.automatic and decision.changes == ["root: SACL + (AU;CISA;WD;;;WD)"]
-    assert decision.diff["after"] == f"root SACL: {expected_sacl}\n"
+    # The diff shows the SACL as it will read: the entries written, then the inherited ones as read.
+    assert decision.diff["after_header"] == "root (namespace SACL)"
+    inherited = "".join(ace for ace in re.findall(r"\([^)]*\)", sacl) if ";ID" in ace)
+    assert decision.diff["after"].splitlines()[0] == f"sacl: {expected_sacl}{inherited}"
+    assert decision.diff["before"].splitlines()[0] == f"sacl: {sacl or 'none'}"
 
 
 def test_set_sacl_writes_nothing_where_auditing_is_there_or_unknown():
