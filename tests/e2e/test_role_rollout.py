@@ -140,3 +140,31 @@ def test_an_unknown_skip_control_is_refused_before_any_host_is_contacted(rollout
     assert run.rc == 2
     assert "skip_controls: unknown control ID(s) WMI-4; known: WMI-001" in run.stdout
     assert touched(rollout_fleet) == set()
+
+
+@pytest.mark.parametrize(
+    ("variable", "tags", "expected"),
+    [("ANSIBLE_RUN_TAGS", "WMI-004", {"WMI-004"}), ("ANSIBLE_SKIP_TAGS", "WMI-005", None)],
+)
+def test_tags_named_after_controls_select_them(rollout_fleet, tmp_path, monkeypatch, variable, tags, expected) -> None:
+    # --tags WMI-004 runs that control alone; --skip-tags WMI-005 leaves that one out and still writes the report.
+    monkeypatch.setenv(variable, tags)
+    run = audit(rollout_fleet, tmp_path / "report", winsec_wmi_hosts="ok1")
+    assert run.rc == 0, run.stdout[-3000:]
+    report = json.loads((tmp_path / "report" / "wmi-compliance.json").read_text(encoding="utf-8"))
+    controls = {control["id"] for control in report["hosts"][0]["controls"]}
+    if expected is not None:
+        assert controls == expected
+    else:
+        assert "WMI-005" not in controls and {"WMI-001", "WMI-004"} <= controls
+
+
+def test_role_variables_are_validated_once_before_any_host_is_contacted(rollout_fleet, tmp_path) -> None:
+    # The role's argument spec (validated once per play, not by a task on every host) and its pre-flight checks.
+    wrong_type = audit(rollout_fleet, tmp_path / "a", wmi_hardening_mode="repair")
+    assert wrong_type.rc == 2
+    assert "Validation of arguments failed" in wrong_type.stdout and "wmi_hardening_mode" in wrong_type.stdout
+    merge = audit(rollout_fleet, tmp_path / "b", wmi_hardening_report_dir="", wmi_hardening_report_merge=True)
+    assert merge.rc == 2 and "wmi_hardening_report_merge is set without wmi_hardening_report_dir" in merge.stdout
+    assert touched(rollout_fleet) == set()
+    assert "Validating arguments against arg spec" not in wrong_type.stdout  # no per-host validation task
