@@ -13,7 +13,11 @@ from ansible_collections.winsec.wmi.plugins.action.event_subscription_info impor
 )
 from ansible_collections.winsec.wmi.plugins.action.namespace_sd import ActionModule as NamespaceSdAction
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import run_baseline, unknown_role_variables
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import (
+    controls_from_tags,
+    run_baseline,
+    unknown_role_variables,
+)
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import OptionSpec, WmiAction
 
 # The role's variables are documented once, in its argument specification (shipped in the same collection).
@@ -46,5 +50,9 @@ class ActionModule(WmiAction):
             spec = yaml.safe_load(ROLE_SPEC.read_text(encoding="utf-8"))
             for warning in unknown_role_variables(task_vars, spec["argument_specs"]["main"]["options"]):
                 display.warning(warning)
+            # The role's tags named after control IDs select controls (documented in its argument spec).
+            params = controls_from_tags(
+                params, task_vars.get("ansible_run_tags") or [], task_vars.get("ansible_skip_tags") or []
+            )
         # Exceptions expire by the controller's calendar day.
         return run_baseline(self, params, datetime.date.today(), host_name=task_vars.get("inventory_hostname"))

@@ -574,6 +574,7 @@ def _baseline_result(caller: WmiCaller, params: t.Mapping[str, t.Any], today: da
 # --- the role's variables -----------------------------------------------------------------------------------------
 
 ROLE_PREFIX = "wmi_hardening_"
+_CONTROL_TAG = re.compile(r"^WMI-[0-9]+$", re.IGNORECASE)
 # Set by the role itself, not by the user (the baseline's registered result).
 ROLE_OWN_VARIABLES = frozenset({"wmi_hardening_result"})
 
@@ -591,3 +592,17 @@ def unknown_role_variables(defined: t.Iterable[str], known: t.Iterable[str]) -> 
         hint = f" (did you mean {nearest[0]}?)" if nearest else ""
         warnings.append(f"{name} is not a variable of the winsec.wmi.wmi_hardening role and is ignored{hint}.")
     return warnings
+
+
+def controls_from_tags(
+    params: t.Mapping[str, t.Any], run_tags: t.Iterable[str], skip_tags: t.Iterable[str]
+) -> dict[str, t.Any]:
+    """The role's control selection with the tags named after control IDs added: ``--tags WMI-004`` selects that
+    control (with wmi_hardening_controls), ``--skip-tags WMI-005`` skips it. Other tags (``all``, a task tag) select
+    nothing here."""
+    selected = [tag.upper() for tag in run_tags if _CONTROL_TAG.match(str(tag))]
+    skipped = [tag.upper() for tag in skip_tags if _CONTROL_TAG.match(str(tag))]
+    if not selected and not skipped:
+        return dict(params)
+    controls = list(dict.fromkeys([*(params.get("controls") or []), *selected])) or None
+    return {**params, "controls": controls, "skip_controls": [*(params.get("skip_controls") or []), *skipped]}

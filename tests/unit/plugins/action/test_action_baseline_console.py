@@ -8,7 +8,7 @@ import typing as t
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import baseline
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import unknown_role_variables
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import controls_from_tags, unknown_role_variables
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.test_action_baseline import (
     COMPLIANT_HOST,
@@ -81,3 +81,14 @@ def test_misspelt_role_variables_are_named_with_the_nearest_known_one():
         "wmi_hardening_report_directory is not a variable of the winsec.wmi.wmi_hardening role and is ignored (did "
         "you mean wmi_hardening_report_dir?).",
     ]
+
+
+def test_tags_named_after_controls_add_to_the_roles_selection():
+    params = {"controls": ["WMI-001"], "skip_controls": ["WMI-003"], "mode": "audit"}
+    chosen = controls_from_tags(params, ["all", "wmi-004", "deploy"], ["WMI-005", "slow"])
+    assert chosen["controls"] == ["WMI-001", "WMI-004"] and chosen["skip_controls"] == ["WMI-003", "WMI-005"]
+    # No control tag: the selection is left as it is (no controls means every control).
+    assert controls_from_tags({"controls": None, "skip_controls": []}, ["all"], []) == {
+        "controls": None,
+        "skip_controls": [],
+    }
