@@ -751,6 +751,7 @@ def sweep_markdown(result: dict[str, t.Any]) -> str:
         "",
         sweep["anchor"],
         "",
+        *([sweep["note"], ""] if sweep.get("note") else []),
         f"Controller-bound ({controller['hosts']} hosts, forks {controller['forks']}, "
         f"{controller['latency_seconds_per_request'] * 1000:.0f} ms per request, no host time): the whole audit play "
         f"is **{result['audit_play_vs_typical']:.2f}x** faster than the typical playbook; the baseline task alone "
