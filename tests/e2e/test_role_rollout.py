@@ -168,3 +168,34 @@ def test_role_variables_are_validated_once_before_any_host_is_contacted(rollout_
     assert merge.rc == 2 and "wmi_hardening_report_merge is set without wmi_hardening_report_dir" in merge.stdout
     assert touched(rollout_fleet) == set()
     assert "Validating arguments against arg spec" not in wrong_type.stdout  # no per-host validation task
+
+
+def test_each_play_that_runs_the_role_writes_its_own_report(rollout_fleet, tmp_path) -> None:
+    # A playbook that runs the role twice on the same hosts: the second play writes its own report too (each play's
+    # directory here is named after a host only to tell them apart).
+    plays = [
+        {
+            "name": f"audit into {host}",
+            "hosts": "ok1:ok2",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "ansible.builtin.import_role": {"name": "winsec.wmi.wmi_hardening", "rolespec_validate": False},
+                    "vars": {"wmi_hardening_report_dir": str(tmp_path / host)},
+                }
+            ],
+        }
+        for host in ("ok1", "ok2")
+    ]
+    playbook = tmp_path / "twice.yml"
+    playbook.write_text(json.dumps(plays), encoding="utf-8")
+    run = run_playbook_file(rollout_fleet, playbook)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert (
+        report_statuses(tmp_path / "ok1")
+        == report_statuses(tmp_path / "ok2")
+        == {
+            "ok1": "compliant",
+            "ok2": "compliant",
+        }
+    )
