@@ -154,6 +154,15 @@ CONTROL_IDS = frozenset(
 )
 
 
+# Controls that run only where an option says what they read (scripts: files; WMI-022: SACLs, which need
+# SeSecurityPrivilege), and the option of winsec.wmi.baseline (of the wmi_hardening role) that turns each on.
+OPT_IN_CONTROLS = {
+    AdsiScriptAudit.id: "scripts.paths (wmi_hardening_script_paths)",
+    AsyncScriptAudit.id: "scripts.paths (wmi_hardening_script_paths)",
+    NamespaceAudit.id: "namespace_audit.enabled (wmi_hardening_namespace_audit)",
+}
+
+
 @dataclass(frozen=True)
 class ControlException:
     """An accepted finding: {control, namespace?, principal?, reason, expires?} (wmi_hardening_exceptions)."""
@@ -363,10 +372,18 @@ def build_controls(
             + f"; known: {', '.join(sorted(CONTROL_IDS))}"
         )
     selected = [control.upper() for control in params.get("controls") or available]
-    unknown = sorted(set(selected) - set(available))
+    unknown = sorted(set(selected) - CONTROL_IDS)
     if unknown:
         raise WmiActionError(
-            f"controls: unknown control ID(s) {', '.join(unknown)}; known: {', '.join(sorted(available))}"
+            f"controls: unknown control ID(s) {', '.join(unknown)}; known: {', '.join(sorted(CONTROL_IDS))}"
+        )
+    off = sorted(set(selected) - set(available))
+    if off:
+        # Known controls that read what the user must name first: say which option turns each on.
+        raise WmiActionError(
+            f"controls: {', '.join(off)} selected but not enabled; "
+            + "; ".join(f"{control_id} needs {OPT_IN_CONTROLS[control_id]}" for control_id in off)
+            + f". Enabled here: {', '.join(sorted(available))}"
         )
     skipped = {control.upper() for control in params.get("skip_controls") or []}
     unknown_skipped = sorted(skipped - CONTROL_IDS)

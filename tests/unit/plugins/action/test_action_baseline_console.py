@@ -92,3 +92,17 @@ def test_tags_named_after_controls_add_to_the_roles_selection():
         "controls": None,
         "skip_controls": [],
     }
+
+
+@pytest.mark.parametrize(
+    ("control", "option"),
+    [("WMI-010", "scripts.paths (wmi_hardening_script_paths)"), ("WMI-022", "namespace_audit.enabled")],
+)
+def test_a_known_control_that_is_not_enabled_says_which_option_turns_it_on(control, option):
+    target = Target([DRIFTING_HOST])
+    action = make_action(baseline, {"mode": "audit", "controls": [control]}, action_name="winsec.wmi.baseline")
+    action._execute_module = target
+    result = action.run(task_vars={"inventory_hostname": "web01"})
+    assert result["failed"] is True and target.calls == []
+    assert f"controls: {control} selected but not enabled; {control} needs {option}" in result["msg"]
+    assert "unknown" not in result["msg"]
