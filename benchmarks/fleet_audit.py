@@ -22,6 +22,21 @@ cProfile in every ansible process (benchmarks/_profile_ansible.py) and splits co
     .venv/2.19/bin/python benchmarks/fleet_audit.py                 # the full run (make bench)
     .venv/2.19/bin/python benchmarks/fleet_audit.py --quick         # 5 hosts, one fork count: a sanity run
 
+Real hosts also spend time on every module run before the module does anything: powershell.exe and ansible-core's
+exec wrapper start. Over WinRM that start-up was measured at about 6 s per task on Windows images whose .NET
+assemblies were not precompiled and "low hundreds of milliseconds" once they were (ansible/ansible PR #58259, the
+origin of the "Windows performance" page of Ansible's documentation; the same figures, 6 s -> ~200 ms, in
+GoogleCloudPlatform/compute-image-windows PR #174). ``--host-costs`` sweeps that per-module-run host time (the
+simulator's ``module_start_seconds``; default 0, 0.3 and 1.0 s) and measures, per point, the whole audit play, the
+typical playbook, the baseline task alone and a one-task win_ping play as medians of ``--sweep-repeats``
+interleaved repeats, with the machine's load average beside each run. Two points are the targets: controller-bound
+(``--controller-hosts`` 200, 50 ms per request, forks 50, no host cost: ``audit_play_vs_typical``) and host-bound
+(``--host-bound-hosts`` 100, forks 10, 1.0 s per module run: ``audit_play_vs_win_ping_play_host_bound``). The fewer
+round trips a play makes, the less a host's start-up costs it.
+
+    .venv/2.19/bin/python benchmarks/fleet_audit.py --sweep-only --controller-hosts 40 --host-bound-hosts 20
+                                                                    # the sweep alone, reduced (a loaded machine)
+
 Writes benchmarks/results/latest.json and latest.md (``--out DIR`` elsewhere). Numbers depend on the machine; they
 are printed and recorded, never asserted (a test checks the round-trip counts and the keys, not the times).
 """
@@ -68,7 +83,14 @@ SUMMARY_KEYS = (
     "baseline_vs_win_ping",
     "controller_cpu_seconds_per_host",
     "report_render",
+    "audit_play_vs_typical",
+    "audit_play_vs_win_ping_play_host_bound",
+    "baseline_task_vs_win_ping",
+    "per_host_tasks",
+    "host_cost_sweep",
 )
+# Each run of the sweep: the shipped audit play, the typical playbook, the baseline task alone, one win_ping task.
+SWEEP_KINDS = ("audit", "typical", "baseline", "win_ping")
 
 
 def typical_play() -> list[dict[str, t.Any]]:
@@ -124,13 +146,19 @@ class Bench:
             path.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
             self.playbooks[name] = path
 
-    def start_fleet(self, hosts: int, *, latency: float | None = None, name: str = "") -> Fleet:
-        """Generated 2019 hosts with one drift harden fixes (UnsecAppAccessControlDefault 0) and the latency."""
+    def start_fleet(self, hosts: int, *, latency: float | None = None, name: str = "", host_cost: float = 0.0) -> Fleet:
+        """Generated 2019 hosts with one drift harden fixes (UnsecAppAccessControlDefault 0), the latency and the
+        host's own time per module run (``host_cost``: PowerShell and the exec wrapper starting)."""
         latency = self.latency if latency is None else latency
         fleet_file = self.workdir / f"fleet-{hosts}{name}.yml"
         spec: dict[str, t.Any] = {"name": "bench{index:04d}", "count": hosts, "profile": "2019", "unsecapp": 0}
+        faults: dict[str, float] = {}
         if latency > 0:
-            spec["faults"] = {"latency": latency}
+            faults["latency"] = latency
+        if host_cost > 0:
+            faults["module_start_seconds"] = host_cost
+        if faults:
+            spec["faults"] = faults
         fleet_file.write_text(yaml.safe_dump({"hosts": [spec]}), encoding="utf-8")
         return Fleet(fleet_file, self.workdir / f"sim-{hosts}{name}")
 
@@ -154,6 +182,7 @@ class Bench:
             env["WINSEC_BENCH_PROFILE_DIR"] = str(profile_dir)
             command = [sys.executable, str(PROFILER), *command[1:]]
         fleet.reset_counters()
+        load = os.getloadavg()[0]
         sim_cpu_before = process_cpu(fleet.process.pid)
         usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
@@ -188,7 +217,21 @@ class Bench:
             "bytes_to_host_per_host": round(sum(counters[h]["bytes_received"] for h in hosts) / count),
             "bytes_from_host_per_host": round(sum(counters[h]["bytes_sent"] for h in hosts) / count),
             "writes_per_host": round(sum(counters[h]["writes"] for h in hosts) / count, 2),
+            "per_host_tasks": per_host_tasks(recap),
+            "load_average_1min": round(load, 2),
         }
+
+
+def per_host_tasks(recap: str) -> int:
+    """Tasks the play ran on every host: the fewest task results of any host in the recap (run_once work lands on
+    one host only, so the minimum is what every host costs)."""
+    counts = []
+    for line in recap.splitlines()[1:]:
+        if " : " not in line:
+            continue
+        fields = dict(item.split("=") for item in line.split(" : ", 1)[1].split())
+        counts.append(sum(int(fields.get(key, 0)) for key in ("ok", "failed", "skipped", "unreachable")))
+    return min(counts) if counts else 0
 
 
 def process_cpu(pid: int) -> float:
@@ -229,6 +272,93 @@ def comparison(audit: dict[str, t.Any], typical: dict[str, t.Any]) -> dict[str, 
         "ratio_vs_typical": ratio(typical["wall_seconds"], audit["wall_seconds"]),
         "audit_controller_cpu_seconds_per_host": audit["controller_cpu_seconds_per_host"],
         "typical_controller_cpu_seconds_per_host": typical["controller_cpu_seconds_per_host"],
+    }
+
+
+# --- per-module-run host time ------------------------------------------------------------------------------------
+
+HOST_COST_ANCHOR = (
+    "Per-task PowerShell start-up over WinRM: about 6 s on images whose .NET assemblies were not precompiled, "
+    "'low hundreds of milliseconds' once they were (ansible/ansible PR #58259, origin of the 'Windows performance' "
+    "page of Ansible's documentation; GoogleCloudPlatform/compute-image-windows PR #174: 6 s -> ~200 ms). 0.3 s is "
+    "a healthy host, 1.0 s a busy or modest one."
+)
+
+
+def sweep_point(
+    bench: Bench, *, hosts: int, forks: int, host_cost: float, repeats: int, latency: float
+) -> dict[str, t.Any]:
+    """The four plays on one fleet, ``repeats`` times interleaved (audit, typical, baseline, win_ping, audit, ...), so
+    a change in the machine's load touches them alike; medians of wall time, the load beside each run."""
+    fleet = bench.start_fleet(hosts, latency=latency, host_cost=host_cost, name=f"-sweep-{host_cost}-{forks}")
+    by_kind: dict[str, list[dict[str, t.Any]]] = {kind: [] for kind in SWEEP_KINDS}
+    try:
+        log(f"sweep: {hosts} hosts, forks {forks}, {latency * 1000:.0f} ms per request, {host_cost} s per module run")
+        for _ in range(repeats):
+            for kind in SWEEP_KINDS:
+                run = bench.run(fleet, kind, forks)
+                by_kind[kind].append(run)
+                log(f"  {describe(run)} load={run['load_average_1min']}")
+    finally:
+        fleet.stop()
+    wall = {kind: round(statistics.median(r["wall_seconds"] for r in runs), 2) for kind, runs in by_kind.items()}
+    return {
+        "hosts": hosts,
+        "forks": forks,
+        "latency_seconds_per_request": latency,
+        "host_cost_seconds_per_module_run": host_cost,
+        "repeats": repeats,
+        "wall_seconds_median": wall,
+        "wall_seconds_each": {kind: [r["wall_seconds"] for r in runs] for kind, runs in by_kind.items()},
+        "load_average_1min_each": {kind: [r["load_average_1min"] for r in runs] for kind, runs in by_kind.items()},
+        "per_host_tasks": {kind: runs[0]["per_host_tasks"] for kind, runs in by_kind.items()},
+        "round_trips_per_host": {kind: runs[0]["round_trips_per_host_max"] for kind, runs in by_kind.items()},
+        "audit_play_vs_typical": ratio(wall["typical"], wall["audit"]),
+        "audit_play_vs_win_ping_play": ratio(wall["audit"], wall["win_ping"]),
+        "baseline_task_vs_win_ping": ratio(wall["baseline"], wall["win_ping"]),
+        "baseline_task_vs_typical": ratio(wall["typical"], wall["baseline"]),
+    }
+
+
+def host_cost_sweep(bench: Bench, options: argparse.Namespace) -> dict[str, t.Any]:
+    """The controller-bound target point, then the host-cost sweep at the host-bound fleet size and forks."""
+    controller = sweep_point(
+        bench,
+        hosts=options.controller_hosts,
+        forks=options.controller_forks,
+        host_cost=0.0,
+        repeats=options.sweep_repeats,
+        latency=options.latency,
+    )
+    points = [
+        sweep_point(
+            bench,
+            hosts=options.host_bound_hosts,
+            forks=options.host_bound_forks,
+            host_cost=cost,
+            repeats=options.sweep_repeats,
+            latency=options.latency,
+        )
+        for cost in options.host_costs
+    ]
+    host_bound = max(
+        points, key=lambda p: (p["host_cost_seconds_per_module_run"] == 1.0, p["host_cost_seconds_per_module_run"])
+    )
+    return {
+        "audit_play_vs_typical": controller["audit_play_vs_typical"],
+        "audit_play_vs_win_ping_play_host_bound": host_bound["audit_play_vs_win_ping_play"],
+        "baseline_task_vs_win_ping": controller["baseline_task_vs_win_ping"],
+        "per_host_tasks": controller["per_host_tasks"],
+        "host_cost_sweep": {
+            "anchor": HOST_COST_ANCHOR,
+            "controller_bound": controller,
+            "host_bound_point": {
+                "hosts": host_bound["hosts"],
+                "forks": host_bound["forks"],
+                "host_cost_seconds_per_module_run": host_bound["host_cost_seconds_per_module_run"],
+            },
+            "points": points,
+        },
     }
 
 
@@ -352,12 +482,35 @@ def main(argv: list[str] | None = None) -> int:
         help="the whole matrix: 50, 200 and 500 hosts, scaling with forks 5 10 25 50 100 (about 20 minutes here)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="where latest.json and latest.md go")
+    parser.add_argument(
+        "--host-costs",
+        type=float,
+        nargs="*",
+        default=[0.0, 0.3, 1.0],
+        help="seconds a host spends per module run before the module works (PowerShell + exec wrapper start-up); "
+        "swept at the host-bound size (default: 0 0.3 1.0; none: no sweep)",
+    )
+    parser.add_argument("--sweep-repeats", type=int, default=3, help="interleaved repeats per sweep point (median)")
+    parser.add_argument("--controller-hosts", type=int, default=200, help="hosts of the controller-bound point")
+    parser.add_argument("--controller-forks", type=int, default=50, help="forks of the controller-bound point")
+    parser.add_argument("--host-bound-hosts", type=int, default=100, help="hosts of the host-cost sweep")
+    parser.add_argument("--host-bound-forks", type=int, default=10, help="forks of the host-cost sweep")
+    parser.add_argument(
+        "--sweep-only",
+        action="store_true",
+        help="run only the host-cost sweep and update its keys in the existing latest.json (and latest.md)",
+    )
     options = parser.parse_args(argv)
     if options.full:
         options.sizes, options.scaling_forks = [50, 200, 500], [5, 10, 25, 50, 100]
     if options.quick:
         options.sizes, options.forks, options.scaling_forks = [5], [5], []
         options.profile_hosts, options.no_report = 0, True
+        options.controller_hosts = options.host_bound_hosts = 3
+        options.controller_forks = options.host_bound_forks = 3
+        options.host_costs, options.sweep_repeats = [0.3], 1
+    if options.sweep_only:
+        return sweep_only(options)
 
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     begun = time.monotonic()
@@ -442,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
                     "controller_cpu_seconds_per_host": run["controller_cpu_seconds_per_host"],
                 }
             )
+
+        sweep = host_cost_sweep(bench, options) if options.host_costs else {}
 
         profile: dict[str, t.Any] = {}
         if options.profile_hosts:
@@ -549,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
             kind: round(statistics.median(r["simulator_cpu_seconds_per_host"] for r in of(kind)), 4)
             for kind in ("audit", "typical", "baseline", "win_ping")
         },
+        **sweep,
         "controller_cpu_split": profile,
         "configurations": configurations,
         "fork_scaling": scaling,
@@ -562,6 +718,68 @@ def main(argv: list[str] | None = None) -> int:
     (options.out / "latest.md").write_text(markdown(result), encoding="utf-8")
     log(f"wrote {options.out / 'latest.json'} and latest.md in {result['duration_seconds']} s")
     return 0
+
+
+def sweep_only(options: argparse.Namespace) -> int:
+    """The host-cost sweep alone; its keys replace those of the existing latest.json (the rest is kept)."""
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    begun = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="winsec-bench-") as tmp:
+        sweep = host_cost_sweep(Bench(Path(tmp), options.latency), options)
+    latest = options.out / "latest.json"
+    result = json.loads(latest.read_text(encoding="utf-8")) if latest.exists() else {}
+    result.update(sweep)
+    result["host_cost_sweep"]["generated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    result["host_cost_sweep"]["duration_seconds"] = round(time.monotonic() - begun, 1)
+    options.out.mkdir(parents=True, exist_ok=True)
+    latest.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    markdown_file = options.out / "latest.md"
+    text = markdown(result) if all(key in result for key in SUMMARY_KEYS) else sweep_markdown(result)
+    markdown_file.write_text(text, encoding="utf-8")
+    log(f"wrote the sweep into {latest} in {result['host_cost_sweep']['duration_seconds']} s")
+    return 0
+
+
+def sweep_markdown(result: dict[str, t.Any]) -> str:
+    sweep = result.get("host_cost_sweep")
+    if not sweep:
+        return ""
+    controller = sweep["controller_bound"]
+    lines = [
+        "",
+        "## Per-module-run host time (PowerShell and exec-wrapper start-up)",
+        "",
+        sweep["anchor"],
+        "",
+        *([sweep["note"], ""] if sweep.get("note") else []),
+        f"Controller-bound ({controller['hosts']} hosts, forks {controller['forks']}, "
+        f"{controller['latency_seconds_per_request'] * 1000:.0f} ms per request, no host time): the whole audit play "
+        f"is **{result['audit_play_vs_typical']:.2f}x** faster than the typical playbook; the baseline task alone "
+        f"{result['baseline_task_vs_win_ping']:.2f}x the wall time of a one-task win_ping play. Tasks per host: "
+        + ", ".join(f"{kind} {n}" for kind, n in result["per_host_tasks"].items())
+        + ".",
+        "",
+        f"Medians of {controller['repeats']} interleaved repeats; the 1-minute load average beside each run is in "
+        "latest.json.",
+        "",
+        "| host s per module run | hosts | forks | audit s | typical s | baseline s | win_ping s | typical / audit "
+        "| audit / win_ping | baseline / win_ping |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for point in [controller, *sweep["points"]]:
+        wall = point["wall_seconds_median"]
+        lines.append(
+            f"| {point['host_cost_seconds_per_module_run']} | {point['hosts']} | {point['forks']} "
+            f"| {wall['audit']:.1f} "
+            f"| {wall['typical']:.1f} | {wall['baseline']:.1f} | {wall['win_ping']:.1f} "
+            f"| {point['audit_play_vs_typical']:.2f}x | {point['audit_play_vs_win_ping_play']:.2f} "
+            f"| {point['baseline_task_vs_win_ping']:.2f} |"
+        )
+    lines.append(
+        f"\nHost-bound target point: audit play / win_ping play = "
+        f"**{result['audit_play_vs_win_ping_play_host_bound']:.2f}**."
+    )
+    return "\n".join(lines) + "\n"
 
 
 def markdown(result: dict[str, t.Any]) -> str:
@@ -640,7 +858,7 @@ def markdown(result: dict[str, t.Any]) -> str:
         ]
         for row in report["rows"]:
             lines.append(f"| {row['step']} | {row['seconds']:.2f} | {row['peak_mib']:.0f} | {row['output_mib']:.1f} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + sweep_markdown(result)
 
 
 if __name__ == "__main__":

@@ -288,7 +288,7 @@ class Host:
             value = self.faults.get(kind)
             if value is None or value is False or value == 0:
                 return None
-            if not isinstance(value, bool) and kind not in ("latency", "operation_timeout"):
+            if not isinstance(value, bool) and kind not in ("latency", "operation_timeout", "module_start_seconds"):
                 if value > 1:
                     self.faults[kind] = value - 1
                 else:

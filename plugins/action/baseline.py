@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import datetime
 import typing as t
+from pathlib import Path
 
+import yaml
+from ansible.utils.display import Display
 from ansible_collections.winsec.wmi.plugins.action.event_subscription_info import (
     ActionModule as EventSubscriptionInfoAction,
 )
 from ansible_collections.winsec.wmi.plugins.action.namespace_sd import ActionModule as NamespaceSdAction
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import run_baseline
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import (
+    controls_from_tags,
+    run_baseline,
+    unknown_role_variables,
+)
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import OptionSpec, WmiAction
+
+# The role's variables are documented once, in its argument specification (shipped in the same collection).
+display = Display()
+ROLE_SPEC = Path(__file__).resolve().parents[2] / "roles" / "wmi_hardening" / "meta" / "argument_specs.yml"
 
 
 class ActionModule(WmiAction):
@@ -31,5 +42,17 @@ class ActionModule(WmiAction):
         }
 
     def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        task_vars = self._wmi_task_vars
+        role = getattr(self._task, "_role", None)
+        if role is not None and role.get_name().endswith("wmi_hardening") and ROLE_SPEC.is_file():
+            # Only inside the role (the wmi_hardening_ prefix is its namespace), and before the host is contacted:
+            # displayed, not returned, so an unreachable host still shows it. Identical on every host: printed once.
+            spec = yaml.safe_load(ROLE_SPEC.read_text(encoding="utf-8"))
+            for warning in unknown_role_variables(task_vars, spec["argument_specs"]["main"]["options"]):
+                display.warning(warning)
+            # The role's tags named after control IDs select controls (documented in its argument spec).
+            params = controls_from_tags(
+                params, task_vars.get("ansible_run_tags") or [], task_vars.get("ansible_skip_tags") or []
+            )
         # Exceptions expire by the controller's calendar day.
-        return run_baseline(self, params, datetime.date.today())
+        return run_baseline(self, params, datetime.date.today(), host_name=task_vars.get("inventory_hostname"))

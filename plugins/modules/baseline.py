@@ -159,8 +159,9 @@ options:
       - Every item is validated before any host is contacted; C(control) and C(reason) must be non-empty strings
         (V(null) is refused, not read as the text C(None)), C(control) must be a control this version knows, and an
         error names the item (C(exceptions[2].reason)).
-      - An exception that matches no finding of its control on a host is reported there as a warning, quoted as
-        written (a typo such as a leading space would otherwise accept nothing, silently).
+      - An exception that matches no finding of its control on a host is listed in that host's RV(unmatched_exceptions)
+        and named, quoted as written, in a warning that is the same on every such host, so Ansible prints it once per
+        run (a typo such as a leading space would otherwise accept nothing, silently).
       - An excepted finding is never fixed. A control that fixes per namespace or grant (V(WMI-002), V(WMI-004),
         V(WMI-022)) leaves that one out; a control that writes one value (V(WMI-001), V(WMI-021)) writes nothing.
     type: list
@@ -197,7 +198,8 @@ options:
     description:
       - Fail the host when a control ends in V(error) (a read or write the host refused, a namespace it could not
         read). The result is returned either way, with V(status=error); an error is never reported as compliant.
-      - The wmi_hardening role sets it to V(false) and fails such hosts in a later task, after the report is written.
+      - The wmi_hardening role sets it from C(wmi_hardening_fail_on_unjudged) (default V(true)); a failing host
+        writes the report from the role's rescue, then fails again there, so C(max_fail_percentage) counts it.
     type: bool
     default: true
   evidence:
@@ -334,4 +336,19 @@ contacted:
   description: Whether the host was contacted (false for hosts classified from O(inventory_os)).
   returned: always
   type: bool
+msg:
+  description:
+    - The verdict line, the host's status, its controls in drift or error, and how many controls are compliant.
+      With O(mode=enforce) it ends with what a real run would change (check mode) or what this run changed.
+    - A host whose verdict is V(drift) or V(error) also gets it as a warning naming the host, so it shows even
+      when C(ANSIBLE_DISPLAY_OK_HOSTS=false) hides ok results.
+  returned: always
+  type: str
+  sample: "drift (WMI-004 drift): 5 of 6 controls compliant; a real run would change WMI-004"
+unmatched_exceptions:
+  description: The O(exceptions) of selected controls that matched no finding on this host, as written.
+  returned: when an exception matched nothing on this host
+  type: list
+  elements: str
+  sample: ["exceptions[0] (WMI-004, namespace 'root\\ContosoBackup')"]
 """

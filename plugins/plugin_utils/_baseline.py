@@ -16,6 +16,7 @@ are classified from inventory without contacting them.
 from __future__ import annotations
 
 import datetime
+import difflib
 import re
 import typing as t
 from dataclasses import dataclass, replace
@@ -171,6 +172,15 @@ CONTROL_IDS = frozenset(
 )
 
 
+# Controls that run only where an option says what they read (scripts: files; WMI-022: SACLs, which need
+# SeSecurityPrivilege), and the option of winsec.wmi.baseline (of the wmi_hardening role) that turns each on.
+OPT_IN_CONTROLS = {
+    AdsiScriptAudit.id: "scripts.paths (wmi_hardening_script_paths)",
+    AsyncScriptAudit.id: "scripts.paths (wmi_hardening_script_paths)",
+    NamespaceAudit.id: "namespace_audit.enabled (wmi_hardening_namespace_audit)",
+}
+
+
 @dataclass(frozen=True)
 class ControlException:
     """An accepted finding: {control, namespace?, principal?, reason, expires?} (wmi_hardening_exceptions)."""
@@ -285,6 +295,16 @@ def parse_exceptions(items: t.Sequence[t.Mapping[str, t.Any]] | None) -> list[Co
     return parsed
 
 
+def unmatched_exception_warning(item: ControlException) -> str:
+    """The same text on every host an exception matches nothing on, without the host's name: Ansible prints an
+    identical warning once, so a fleet-wide exception meant for a few hosts warns once per run, not once per host
+    (each host's result keeps it under unmatched_exceptions)."""
+    return (
+        f"{item.describe()} matches no finding of {item.control.upper()} on some hosts (their results list it under "
+        "unmatched_exceptions); if it was meant for them, check its namespace and principal: the finding stays drift."
+    )
+
+
 def apply_exceptions(
     control_id: str, decision: Decision, exceptions: t.Sequence[ControlException], today: datetime.date
 ) -> Decision:
@@ -313,12 +333,8 @@ def apply_exceptions(
             }
         findings.append(finding)
     # A control that could not read everything (status error) may lack the very finding an exception is for.
-    warnings = [
-        f"{item.describe()} matches no finding of {control_id} on this host; check its namespace and principal "
-        "(a finding it was meant for stays drift)."
-        for item in mine
-        if id(item) not in used and decision.status != "error"
-    ]
+    unmatched = [item for item in mine if id(item) not in used and decision.status != "error"]
+    warnings = [unmatched_exception_warning(item) for item in unmatched]
     decision = replace(decision, findings=findings, warnings=[*decision.warnings, *warnings])
     if (
         decision.writes
@@ -374,12 +390,27 @@ def build_controls(
             + f"; known: {', '.join(sorted(CONTROL_IDS))}"
         )
     selected = [control.upper() for control in params.get("controls") or available]
-    unknown = sorted(set(selected) - set(available))
+    unknown = sorted(set(selected) - CONTROL_IDS)
     if unknown:
         raise WmiActionError(
-            f"controls: unknown control ID(s) {', '.join(unknown)}; known: {', '.join(sorted(available))}"
+            f"controls: unknown control ID(s) {', '.join(unknown)}; known: {', '.join(sorted(CONTROL_IDS))}"
+        )
+    off = sorted(set(selected) - set(available))
+    if off:
+        # Known controls that read what the user must name first: say which option turns each on.
+        raise WmiActionError(
+            f"controls: {', '.join(off)} selected but not enabled; "
+            + "; ".join(f"{control_id} needs {OPT_IN_CONTROLS[control_id]}" for control_id in off)
+            + f". Enabled here: {', '.join(sorted(available))}"
         )
     skipped = {control.upper() for control in params.get("skip_controls") or []}
+    unknown_skipped = sorted(skipped - CONTROL_IDS)
+    if unknown_skipped:
+        # A misspelt skip (WMI-4) would run the very control the user meant to leave out, silently.
+        raise WmiActionError(
+            f"skip_controls: unknown control ID(s) {', '.join(unknown_skipped)}; "
+            f"known: {', '.join(sorted(CONTROL_IDS))}"
+        )
     return [available[key] for key in sorted(available) if key in selected and key not in skipped]
 
 
@@ -430,8 +461,11 @@ def summarise(
     }
 
 
-def verdict_line(result: t.Mapping[str, t.Any]) -> str:
-    """'drift (WMI-001 drift, WMI-004 drift): 4 of 6 controls compliant' - the one line a user reads first."""
+def verdict_line(result: t.Mapping[str, t.Any], *, writes: str | None = None) -> str:
+    """'drift (WMI-001 drift, WMI-004 drift): 4 of 6 controls compliant' - the one line a user reads first.
+
+    ``writes`` is what the run does to the host: None (audit: it never writes), 'check' (enforce in check mode:
+    the line ends with what a real run would change) or 'run' (what this run changed)."""
     records = result["controls"]
     passing = sum(1 for record in records if record["status"] in ("compliant", "remediated"))
     judged = sum(1 for record in records if record["status"] != "not_applicable")
@@ -439,12 +473,50 @@ def verdict_line(result: t.Mapping[str, t.Any]) -> str:
     detail = f" ({', '.join(problems)})" if problems else ""
     if result["status"] == "not_applicable":
         return f"not_applicable: {records[0].get('reason', '') if records else 'no control applies'}"
-    return f"{result['status']}{detail}: {passing} of {judged} controls compliant"
+    line = f"{result['status']}{detail}: {passing} of {judged} controls compliant"
+    changing = [record["id"] for record in records if record.get("changes")]
+    if writes == "check":
+        line += f"; a real run would change {', '.join(changing)}" if changing else "; a real run would change nothing"
+    elif writes == "run" and changing:
+        line += f"; changed {', '.join(changing)}"
+    return line
 
 
-def decision_warnings(records: t.Iterable[t.Mapping[str, t.Any]]) -> list[str]:
-    """One warning per finding that needs a person's decision (drift the baseline will not fix by itself)."""
-    warnings = []
+# Verdicts a person must see even when ANSIBLE_DISPLAY_OK_HOSTS=false hides ok results: the baseline prints them as
+# a warning naming the host (warnings always print, and identical warnings collapse, so each names its host).
+VERDICTS_WARNED = frozenset({"drift", "error"})
+
+
+DECISIONS_SHOWN = 4
+
+
+def verdict_warning(host: str, result: t.Mapping[str, t.Any]) -> list[str]:
+    """One line for a host a person must act on: 'web01: drift (WMI-004 drift): 5 of 6 controls compliant; needs a
+    decision: WMI-004 on root\\ContosoBackup'. None for the others."""
+    if result.get("status") not in VERDICTS_WARNED:
+        return []
+    pending = decisions(result.get("controls", []))
+    shown = ", ".join(pending[:DECISIONS_SHOWN]) + (
+        f" and {len(pending) - DECISIONS_SHOWN} more" if len(pending) > DECISIONS_SHOWN else ""
+    )
+    return [f"{host}: {result['msg']}" + (f"; needs a decision: {shown}" if pending else "")]
+
+
+def host_warnings(host: str | None, result: t.Mapping[str, t.Any]) -> list[str]:
+    """The host's warnings, each naming the host (Ansible prints warnings without a host and collapses identical
+    ones), its verdict first; a warning about an exception stays the same on every host, so it prints once."""
+    warnings = list(result.get("warnings", []))
+    if not host:
+        return warnings
+    shared = [warning for warning in warnings if " matches no finding of " in warning]
+    named = [f"{host}: {warning}" for warning in warnings if warning not in shared]
+    return [*verdict_warning(host, result), *named, *shared]
+
+
+def decisions(records: t.Iterable[t.Mapping[str, t.Any]]) -> list[str]:
+    """'WMI-004 on root\\ContosoBackup' for each drift the baseline will not fix by itself (a person decides; the
+    report holds each finding's message and remediation)."""
+    found: list[str] = []
     for record in records:
         if record["status"] != "drift" or record["remediation"]["automatic"]:
             continue
@@ -452,8 +524,10 @@ def decision_warnings(records: t.Iterable[t.Mapping[str, t.Any]]) -> list[str]:
             if finding.get("excepted"):
                 continue
             where = finding.get("namespace") or finding.get("file") or ""
-            warnings.append(f"{record['id']} needs a decision{' on ' + where if where else ''}: {finding['message']}")
-    return warnings
+            item = f"{record['id']}{' on ' + where if where else ''}"
+            if item not in found:
+                found.append(item)
+    return found
 
 
 def enforce_diff(host: HostContext, runs: t.Sequence[ControlRun]) -> list[dict[str, t.Any]] | None:
@@ -470,8 +544,19 @@ def enforce_diff(host: HostContext, runs: t.Sequence[ControlRun]) -> list[dict[s
     flat = [item for items in diffs for item in items]
     return flat or None
 
+def run_baseline(
+    caller: WmiCaller, params: t.Mapping[str, t.Any], today: datetime.date, *, host_name: str | None = None
+) -> dict[str, t.Any]:
+    """The host's result. ``host_name`` (the inventory name) prefixes its warnings: Ansible prints warnings without
+    the host and collapses identical ones, so 11 drifting hosts must give 11 different lines."""
+    result = _baseline_result(caller, params, today)
+    warnings = host_warnings(host_name, result)
+    if warnings:
+        result["warnings"] = warnings
+    return result
 
-def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: datetime.date) -> dict[str, t.Any]:
+
+def _baseline_result(caller: WmiCaller, params: t.Mapping[str, t.Any], today: datetime.date) -> dict[str, t.Any]:
     exceptions = parse_exceptions(params.get("exceptions"))
     unmanageable = unmanageable_os(params.get("inventory_os"))
     if unmanageable is not None:
@@ -497,9 +582,15 @@ def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: dateti
             if run.decision.status == "excepted":
                 # An accepted finding is never "fixed", nor shown as a change.
                 run.decision = replace(run.decision, writes=[], diff=None)
+    own_warnings = {id(run): run.decision.warnings for run in runs if run.decision is not None}
     settle_writes(runs)
     planned = enforce and any(run.decision is not None and run.decision.writes for run in runs)
     written = write_host(caller, host, runs)
+    if not enforce:
+        # Audit never writes: "not fixed in this run, run again" (two writers of one target) is enforce's news.
+        for run in runs:
+            if run.decision is not None and id(run) in own_warnings:
+                run.decision = replace(run.decision, warnings=own_warnings[id(run)])
     records = [_record(run, params["evidence"]) for run in runs]
     # Check mode predicts; a real run reports what it wrote, not what it planned (a refused write changes nothing).
     changed = written > 0 if host.will_write else planned
@@ -510,8 +601,15 @@ def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: dateti
     if host.profile.pre_2003 and result["status"] in ("compliant", "remediated", "excepted"):
         # Before Server 2003 the unsecapp check does not exist: such a host is never called compliant.
         result["status"] = "not_applicable"
-    result["msg"] = verdict_line(result)
-    warnings = decision_warnings(records)
+    result["msg"] = verdict_line(result, writes=("run" if host.will_write else "check") if enforce else None)
+    unmatched = [
+        item.describe()
+        for item in exceptions
+        if any(unmatched_exception_warning(item) in run.decision.warnings for run in runs if run.decision is not None)
+    ]
+    if unmatched:
+        result["unmatched_exceptions"] = unmatched
+    warnings: list[str] = []
     for run in runs:
         # A control that ended in error did not do what its warnings announce ("now 1", "after a restart").
         if run.decision is not None and run.error is None:
@@ -524,3 +622,40 @@ def run_baseline(caller: WmiCaller, params: t.Mapping[str, t.Any], today: dateti
         result["failed"] = True
         result["msg"] = f"{result['msg']} (fail_on_drift)"
     return result
+
+
+# --- the role's variables -----------------------------------------------------------------------------------------
+
+ROLE_PREFIX = "wmi_hardening_"
+_CONTROL_TAG = re.compile(r"^WMI-[0-9]+$", re.IGNORECASE)
+# Set by the role itself, not by the user (the baseline's registered result).
+ROLE_OWN_VARIABLES = frozenset({"wmi_hardening_result"})
+
+
+def unknown_role_variables(defined: t.Iterable[str], known: t.Iterable[str]) -> list[str]:
+    """One warning per wmi_hardening_* variable the role does not know, with the nearest known name: Ansible passes
+    any variable silently, so wmi_hardening_report_directory would write no report and wmi_hardening_mod: enforce
+    would audit."""
+    known_names = sorted({*known, *ROLE_OWN_VARIABLES})
+    warnings = []
+    for name in sorted(set(defined)):
+        if not name.startswith(ROLE_PREFIX) or name in known_names:
+            continue
+        nearest = difflib.get_close_matches(name, known_names, n=1, cutoff=0.6)
+        hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+        warnings.append(f"{name} is not a variable of the winsec.wmi.wmi_hardening role and is ignored{hint}.")
+    return warnings
+
+
+def controls_from_tags(
+    params: t.Mapping[str, t.Any], run_tags: t.Iterable[str], skip_tags: t.Iterable[str]
+) -> dict[str, t.Any]:
+    """The role's control selection with the tags named after control IDs added: ``--tags WMI-004`` selects that
+    control (with wmi_hardening_controls), ``--skip-tags WMI-005`` skips it. Other tags (``all``, a task tag) select
+    nothing here."""
+    selected = [tag.upper() for tag in run_tags if _CONTROL_TAG.match(str(tag))]
+    skipped = [tag.upper() for tag in skip_tags if _CONTROL_TAG.match(str(tag))]
+    if not selected and not skipped:
+        return dict(params)
+    controls = list(dict.fromkeys([*(params.get("controls") or []), *selected])) or None
+    return {**params, "controls": controls, "skip_controls": [*(params.get("skip_controls") or []), *skipped]}

@@ -116,11 +116,12 @@ def audit_job(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[tuple[t.An
 def test_the_audit_job_reports_every_host_and_publishes_its_summary(audit_job) -> None:
     job, report_dir, writes = audit_job
 
-    # Events: the unreachable host has its own event and is in the play; only the undeclared 2003 host fails.
+    # Events: the unreachable host has its own event and is in the report; only the undeclared 2003 host fails. Both
+    # could not be judged, so the job fails (wmi_hardening_fail_on_unjudged, default true).
     unreachable_events = [event for event in job.events if event.get("event") == "runner_on_unreachable"]
     assert [event["event_data"]["host"] for event in unreachable_events] == [UNREACHABLE]
     assert failed_hosts(job) == {BOOTSTRAP_FAILS}, job.stdout.read()[-3000:]
-    assert (job.status, job.rc) == ("failed", 2)
+    assert job.status == "failed" and job.rc in (2, 4)
 
     # Report files: all five, the JSON valid against the shipped schema, the JUnit against the XSD.
     assert sorted(path.name for path in report_dir.iterdir() if not path.name.startswith(".")) == sorted(REPORT_FILES)
@@ -178,22 +179,33 @@ def test_the_demo_report_opens_in_chromium_with_every_row_and_no_console_error(a
     assert console == []
 
 
-def test_the_job_status_follows_fail_on_drift_not_unreachable_hosts(demo, tmp_path) -> None:
+def test_the_job_status_follows_fail_on_drift_and_fail_on_unjudged(demo, tmp_path) -> None:
     limit = f"all:!{BOOTSTRAP_FAILS}"
     report_dir = str(tmp_path / "reports")
-    lenient = run_job(
-        demo, tmp_path / "lenient",
+    default = run_job(
+        demo, tmp_path / "default",
         survey_extra_vars("wmi_compliance_audit.json", wmi_hardening_report_dir=report_dir),
         limit=limit,
     )  # fmt: skip
-    # An unreachable host and seven drifting hosts, and the job still succeeds: the default policy reports drift.
+    # An unreachable host could not be judged: by default the job fails (a scheduled audit with an expired credential
+    # must not stay green), and the report still lists it.
+    assert (default.status, default.rc) == ("failed", 4), default.stdout.read()[-3000:]
+    assert custom_stats(default)["wmi_compliance_summary"]["status_counts"]["unreachable"] == 1
+
+    lenient = run_job(
+        demo, tmp_path / "lenient",
+        survey_extra_vars("wmi_compliance_audit.json", wmi_hardening_report_dir=report_dir,
+                          wmi_hardening_fail_on_unjudged="false"),
+        limit=limit,
+    )  # fmt: skip
+    # Told to report unjudged hosts only: an unreachable host and seven drifting hosts, and the job succeeds.
     assert (lenient.status, lenient.rc) == ("successful", 0), lenient.stdout.read()[-3000:]
     assert custom_stats(lenient)["wmi_compliance_summary"]["status_counts"]["unreachable"] == 1
 
     strict = run_job(
         demo, tmp_path / "strict",
         survey_extra_vars("wmi_compliance_audit.json", wmi_hardening_report_dir=report_dir,
-                          wmi_hardening_fail_on_drift="true"),
+                          wmi_hardening_fail_on_drift="true", wmi_hardening_fail_on_unjudged="false"),
         limit=limit,
     )  # fmt: skip
     assert strict.status == "failed"

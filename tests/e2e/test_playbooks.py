@@ -27,8 +27,14 @@ def run(fleet: Fleet, playbook: str, report_dir: Path, **options) -> tuple[Playb
         fleet, PLAYBOOKS / playbook, extra_vars={"wmi_hardening_report_dir": str(report_dir)}, **options
     )
     # The only failing host is the undeclared Server 2003 one: ansible-core's bootstrap refuses its PowerShell 2.0.
+    # branch-srv could not be judged (unreachable): wmi_hardening_fail_on_unjudged fails the run for it too
+    # (ansible-playbook exits 4 for unreachable hosts, or 2 when its strategy stops on the failed one first).
     failed = {record["host"] for record in result.records if record["status"] == "failed"}
-    assert failed == {"legacy-erp"} and result.rc == 2, result.stdout[-4000:]
+    unreachable = {record["host"] for record in result.records if record["status"] == "unreachable"}
+    assert failed == {"legacy-erp"} and unreachable == {"branch-srv"} and result.rc in (2, 4), (
+        result.rc,
+        result.stdout[-4000:],
+    )
     report = json.loads((report_dir / "wmi-compliance.json").read_text(encoding="utf-8"))
     return result, report
 
@@ -127,8 +133,10 @@ def test_exception_accepts_the_product_account_and_fail_on_drift_fails_the_rest(
     report = json.loads((tmp_path / "wmi-compliance.json").read_text(encoding="utf-8"))
     hosts = statuses(report)
     assert hosts == {"backup01": "excepted", "web01": "drift", "dc01": "compliant", "branch-srv": "unreachable"}
-    # web01 keeps drift: the run fails, after the report was written; the excepted host and the unreachable one don't.
-    assert result.rc == 2
+    # web01 keeps drift: it fails, after the report was written; the excepted host does not. The unreachable one
+    # could not be judged: unreachable in the recap, and the run fails.
+    assert result.rc in (2, 4)
+    assert "branch-srv                 : ok=0    changed=0    unreachable=1" in result.stdout
     assert {record["host"] for record in result.records if record["status"] == "failed"} == {"web01"}
     assert total_writes(fleet) == 0
 
@@ -151,6 +159,9 @@ def test_a_host_in_error_is_reported_and_fails_the_run_after_the_report(fleet_fa
     assert statuses(report) == {"web03": "error"}
     assert result.rc == 2
     failed = [record for record in result.records if record["status"] == "failed"]
-    # The baseline itself returned the verdict (status error, what was refused); the verdict task failed the host.
-    assert [(record["host"], "Verdict" in record["task"]) for record in failed] == [("web03", True)]
+    # The baseline itself returned the verdict and failed the host (status error, what was refused); the rescue
+    # wrote the report and failed the host again, so max_fail_percentage counts it.
+    assert [record["host"] for record in failed] == ["web03", "web03"]
+    assert "Failed the baseline" in failed[-1]["task"]
+    assert failed[-1]["result"]["msg"].startswith("web03: error (")
     assert total_writes(fleet) == 0
