@@ -544,6 +544,7 @@ def enforce_diff(host: HostContext, runs: t.Sequence[ControlRun]) -> list[dict[s
     flat = [item for items in diffs for item in items]
     return flat or None
 
+
 def run_baseline(
     caller: WmiCaller, params: t.Mapping[str, t.Any], today: datetime.date, *, host_name: str | None = None
 ) -> dict[str, t.Any]:

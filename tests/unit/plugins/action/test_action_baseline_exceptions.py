@@ -47,8 +47,10 @@ class Host:
         if operation["op"] == "facts":
             return WS2022_FACTS
         if operation["op"] == "sd_get":
+            # With sacl, wmi_state says per namespace whether the SACL came back (it did here).
+            sacl = {"sacl_returned": True} if operation.get("sacl") else {}
             entries = [
-                {"namespace": name, "sd": b64(self.namespaces[name]), "error": None}
+                {"namespace": name, "sd": b64(self.namespaces[name]), "error": None, **sacl}
                 for name in self._below(operation["namespace"])
             ]
             reply = {"op": "sd_get", "failed": False, "namespaces": entries, "principals": {}}
