@@ -29,6 +29,7 @@ from ._os_profile import PRE_2003_MITIGATIONS
 from ._script_audit import DEFAULT_PATTERNS, AdsiScriptAudit, AsyncScriptAudit
 from ._unsecapp_lockdown import UnsecappLockdown
 from ._wmi_errors import WmiActionError, WmiCaller
+from ._wmi_names import namespace_key
 
 # Inventory values (the documented host variable winsec_wmi_os, AD's operatingSystem attribute, or a
 # Win32_OperatingSystem Caption) of releases Ansible cannot manage: NT 4.0, 2000 and XP have no WinRM; Server 2003
@@ -176,7 +177,7 @@ class ControlException:
         ``namespaces`` an unaudited SACL leaves uncovered): the fix of one of them changes them all."""
         if control_id.upper() != self.control.upper():
             return False
-        if self.namespace is not None and _namespace_text(self.namespace) not in finding_namespaces(finding):
+        if self.namespace is not None and namespace_key(self.namespace) not in finding_namespaces(finding):
             return False
         if self.principal is not None:
             wanted = self.principal.lower()
@@ -201,16 +202,12 @@ class ControlException:
         }
 
 
-def _namespace_text(name: str) -> str:
-    return name.replace("/", "\\").strip("\\").lower()
-
-
 def finding_namespaces(finding: t.Mapping[str, t.Any]) -> set[str]:
     """Every namespace a finding covers (see ControlException.matches), compared case-insensitively."""
     names = [finding.get("namespace"), finding.get("source_namespace")]
     for key in ("affected_namespaces", "namespaces"):
         names.extend(finding.get(key) or [])
-    return {_namespace_text(str(name)) for name in names if name}
+    return {namespace_key(str(name)) for name in names if name}
 
 
 def _expiry(where: str, expires: t.Any) -> datetime.date | None:

@@ -32,10 +32,7 @@ from ._event_subscriptions import (
 from ._namespace_findings import normalise_namespace
 from ._text import plural
 from ._wmi_errors import WmiActionError, WmiOperationError, describe_error, op_value
-
-
-def _fold(text: str | None) -> str:
-    return (text or "").casefold()
+from ._wmi_names import class_key, instance_key
 
 
 @dataclass(frozen=True)
@@ -76,28 +73,30 @@ def plan_removal(
     other way round): they exist only for this subscription."""
 
     def is_target(binding: EventBinding) -> bool:
-        return (filter_name is None or _fold(binding.filter) == _fold(filter_name)) and (
+        return (filter_name is None or instance_key(binding.filter) == instance_key(filter_name)) and (
             consumer_name is None
             or (
-                _fold(binding.consumer) == _fold(consumer_name)
-                and _fold(binding.consumer_class) == _fold(consumer_class)
+                instance_key(binding.consumer) == instance_key(consumer_name)
+                and class_key(binding.consumer_class) == class_key(consumer_class)
             )
         )
 
     targets = tuple(b for b in inventory.bindings if is_target(b))
     remaining = [b for b in inventory.bindings if not is_target(b)]
-    consumer_keys = {(_fold(b.consumer_class), _fold(b.consumer)) for b in targets}
+    consumer_keys = {(class_key(b.consumer_class), instance_key(b.consumer)) for b in targets}
     if consumer_name is not None:
-        consumer_keys.add((_fold(consumer_class), _fold(consumer_name)))
-    filter_names = {_fold(b.filter) for b in targets}
+        consumer_keys.add((class_key(consumer_class), instance_key(consumer_name)))
+    filter_names = {instance_key(b.filter) for b in targets}
     if filter_name is not None:
-        filter_names.add(_fold(filter_name))
-    still_used_consumers = {(_fold(b.consumer_class), _fold(b.consumer)) for b in remaining}
-    still_used_filters = {_fold(b.filter) for b in remaining}
+        filter_names.add(instance_key(filter_name))
+    still_used_consumers = {(class_key(b.consumer_class), instance_key(b.consumer)) for b in remaining}
+    still_used_filters = {instance_key(b.filter) for b in remaining}
     consumers = tuple(
-        c for c in inventory.consumers if (_fold(c.cls), _fold(c.name)) in consumer_keys - still_used_consumers
+        c
+        for c in inventory.consumers
+        if (class_key(c.cls), instance_key(c.name)) in consumer_keys - still_used_consumers
     )
-    filters = tuple(f for f in inventory.filters if _fold(f.name) in filter_names - still_used_filters)
+    filters = tuple(f for f in inventory.filters if instance_key(f.name) in filter_names - still_used_filters)
     return RemovalPlan(targets, consumers, filters)
 
 

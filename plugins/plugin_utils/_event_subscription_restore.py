@@ -34,6 +34,7 @@ from ._event_subscriptions import (
 from ._namespace_findings import normalise_namespace
 from ._text import plural
 from ._wmi_errors import WmiActionError, op_value
+from ._wmi_names import class_key, instance_key, namespace_key, property_key
 
 # The properties each standard consumer class declares besides Name (Microsoft Learn: ActiveScriptEventConsumer,
 # CommandLineEventConsumer, LogFileEventConsumer, NTEventLogEventConsumer and SMTPEventConsumer class pages), plus
@@ -109,17 +110,8 @@ _CONSUMER_KEYS = ("namespace", "name", "class", *NAMED_CONSUMER_FIELDS, "propert
 _BINDING_KEYS = ("namespace", "filter", "consumer", "consumer_class")
 
 
-def _fold(text: str | None) -> str:
-    # WMI compares key properties, class names and namespace names case-insensitively.
-    return (text or "").casefold()
-
-
-def _namespace_key(namespace: str) -> str:
-    return _fold(normalise_namespace(namespace))
-
-
 def _standard_class(name: str) -> str | None:
-    return next((known for known in CONSUMER_PROPERTIES if _fold(known) == _fold(name)), None)
+    return next((known for known in CONSUMER_PROPERTIES if class_key(known) == class_key(name)), None)
 
 
 # --- the definition ----------------------------------------------------------------------------------------------
@@ -143,7 +135,7 @@ class Definition:
             + [p.namespace for p in self.consumers]
             + [p.namespace for p in self.bindings]
         ):
-            unique.setdefault(_namespace_key(namespace), namespace)
+            unique.setdefault(namespace_key(normalise_namespace(namespace)), namespace)
         return list(unique.values())
 
     def to_dict(self) -> dict[str, list[dict[str, t.Any]]]:
@@ -228,14 +220,14 @@ def _parse_properties(raw: t.Any, cls: str, where: str, problems: _Problems) -> 
     if not isinstance(raw, t.Mapping):
         problems.add(where, "properties must be a dict")
         return {}
-    allowed = {_fold(name): name for name in (*CONSUMER_PROPERTIES[cls], *_INHERITED, CREATOR_SID)}
-    named = {_fold(name) for name in NAMED_CONSUMER_FIELDS.values()}
+    allowed = {property_key(name): name for name in (*CONSUMER_PROPERTIES[cls], *_INHERITED, CREATOR_SID)}
+    named = {property_key(name) for name in NAMED_CONSUMER_FIELDS.values()}
     properties: dict[str, t.Any] = {}
     for key, value in raw.items():
-        canonical = allowed.get(_fold(str(key)))
+        canonical = allowed.get(property_key(str(key)))
         if canonical is None:
             problems.add(where, f"properties.{key} is not a property of {cls}")
-        elif _fold(canonical) in named:
+        elif property_key(canonical) in named:
             problems.add(where, f"properties.{key} belongs in its own key ({_snake(canonical)}), as removed returns it")
         elif not _scalar_or_list(value):
             problems.add(where, f"properties.{key} must be a string, number, boolean or a list of them")
@@ -294,15 +286,15 @@ def _parse_binding(raw: t.Any, where: str, problems: _Problems) -> EventBinding 
 
 
 def _filter_key(f: EventFilter) -> tuple[str, str]:
-    return (_namespace_key(f.namespace), _fold(f.name))
+    return f.key
 
 
 def _consumer_key(c: EventConsumer) -> tuple[str, str, str]:
-    return (_namespace_key(c.namespace), _fold(c.cls), _fold(c.name))
+    return c.key
 
 
 def _binding_key(b: EventBinding) -> tuple[str, str, str, str]:
-    return (_namespace_key(b.namespace), _fold(b.filter), _fold(b.consumer_class), _fold(b.consumer))
+    return b.key
 
 
 def _binding_name(b: EventBinding) -> str:
@@ -372,9 +364,11 @@ def _comparable_filter(f: EventFilter) -> dict[str, t.Any]:
 
 def _comparable_consumer(c: EventConsumer) -> dict[str, t.Any]:
     compared: dict[str, t.Any] = {key: getattr(c, key) for key in NAMED_CONSUMER_FIELDS}
+    # Keyed by identity (KillTimeout and killtimeout are one property), shown as the class declares it.
+    declared = {property_key(name): name for name in CONSUMER_PROPERTIES.get(_standard_class(c.cls) or "", ())}
     for key, value in c.properties.items():
-        if _fold(key) != _fold(CREATOR_SID) and value is not None:
-            compared[f"properties.{key.casefold()}"] = value
+        if property_key(key) != property_key(CREATOR_SID) and value is not None:
+            compared[f"properties.{declared.get(property_key(key), key)}"] = value
     return compared
 
 
@@ -418,7 +412,7 @@ def instance(part: EventFilter | EventConsumer | EventBinding) -> dict[str, t.An
     """What event_subscription_create writes: the entry without its namespace and without the creator's SID."""
     entry = {key: value for key, value in part.to_dict().items() if key not in ("namespace", "creator_sid")}
     if isinstance(part, EventConsumer):
-        entry["properties"] = {k: v for k, v in part.properties.items() if _fold(k) != _fold(CREATOR_SID)}
+        entry["properties"] = {k: v for k, v in part.properties.items() if property_key(k) != property_key(CREATOR_SID)}
     return entry
 
 
@@ -457,12 +451,12 @@ def plan_restore(definition: Definition, inventory: Inventory) -> RestorePlan:
         if _binding_key(b) in bindings_on_host:
             present += 1
             continue
-        namespace = _namespace_key(b.namespace)
-        if (namespace, _fold(b.filter)) not in known_filters:
+        namespace = namespace_key(b.namespace)
+        if (namespace, instance_key(b.filter)) not in known_filters:
             conflicts.append(
                 f"binding {_binding_name(b)}: its filter {b.filter!r} is neither in the definition nor on the host"
             )
-        if (namespace, _fold(b.consumer_class), _fold(b.consumer)) not in known_consumers:
+        if (namespace, class_key(b.consumer_class), instance_key(b.consumer)) not in known_consumers:
             conflicts.append(
                 f"binding {_binding_name(b)}: its consumer {b.consumer_class}.{b.consumer} is neither in the "
                 "definition nor on the host"

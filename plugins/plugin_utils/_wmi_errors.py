@@ -46,7 +46,8 @@ WMI_HRESULTS: dict[int, tuple[str, str]] = {
     0x80070005: ("E_ACCESSDENIED", "Access denied by Windows (not by WMI)."),
 }
 
-# The wmi_state error codes other than WMI (_wmi_state_contract.ERROR_CODES), explained for a user.
+# The wmi_state error codes other than WMI (_wmi_state_contract.ERROR_CODES and CONTROLLER_ERROR_CODES), explained
+# for a user.
 OPERATION_ERRORS: dict[str, str] = {
     "CHANGED_SINCE_READ": "The host changed between the read and the write; nothing was written. Run the task again.",
     "CHECK_MODE": "A write was sent in check mode and refused.",
@@ -73,6 +74,12 @@ OPERATION_ERRORS: dict[str, str] = {
         "default), which the connecting account does not hold. Nothing was written."
     ),
     "UNEXPECTED": "The host raised an error this collection does not classify.",
+    "MALFORMED_REPLY": (
+        "The host's answer to this read broke the wmi_state contract (a value of the wrong type, a missing key, or a "
+        "value over its documented cap), so it was not used: the controls that need it are in error, the host's "
+        "other controls keep their results. A host that answers this way may be compromised or run a modified "
+        "wmi_state module; compare it with a known-good host."
+    ),
 }
 
 
@@ -100,7 +107,9 @@ class WmiError:
         """One sentence for msg: context, name (and HRESULT), what it means, and the host's own message."""
         where = f"{context}: " if context else ""
         head = self.name if self.hresult is None else f"{self.name} ({hresult_hex(self.hresult)})"
-        detail = f" Host said: {self.message.strip()}" if self.message and self.message.strip() else ""
+        # A MALFORMED_REPLY message is the controller's own (which key was wrong), not the host's words.
+        said = "Found" if self.code == "MALFORMED_REPLY" else "Host said"
+        detail = f" {said}: {self.message.strip()}" if self.message and self.message.strip() else ""
         return f"{where}{head}. {self.explanation}{detail}"
 
 

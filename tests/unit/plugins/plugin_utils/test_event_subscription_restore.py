@@ -126,7 +126,7 @@ def test_a_half_restored_subscription_gets_only_its_missing_binding():
     [
         ("filters", {"query": "SELECT * FROM __InstanceCreationEvent"}, "query is"),
         ("consumers", {"command_line_template": "C:\\Temp\\other.exe"}, "command_line_template is"),
-        ("consumers", {"properties": {"KillTimeout": 0, "Priority": 32}}, "properties.killtimeout is 0 on the host"),
+        ("consumers", {"properties": {"KillTimeout": 0, "Priority": 32}}, "properties.KillTimeout is 0 on the host"),
     ],
 )
 def test_a_part_that_exists_with_another_definition_fails_and_plans_nothing(kind, change, expected):

@@ -138,3 +138,59 @@ def test_controller_operations_carry_what_the_contract_requires() -> None:
         missing = set(contract.REQUIRED_BY_OP[operation["op"]]) - operation["keys"]
         assert not missing, f"{name}:{line}: {operation['op']} lacks {sorted(missing)}"
         assert operation["keys"] <= documented, f"{name}:{line}: undocumented {operation['keys'] - documented}"
+
+
+# --- the shapes the runner checks every result against (RESULT_SHAPES) ------------------------------------------
+
+
+def test_every_result_key_has_a_shape_and_every_shape_is_a_result_key() -> None:
+    for op, keys in contract.SUCCESS_KEYS.items():
+        conditional = {key for (conditional_op, _option), extra in contract.CONDITIONAL_KEYS.items() for key in extra
+                       if conditional_op == op}  # fmt: skip
+        assert set(contract.RESULT_SHAPES[op].fields) == set(keys) | conditional, op
+
+
+def test_the_caps_are_documented_with_their_values() -> None:
+    documented = " ".join(yaml.safe_load(CONTRACT.read_text())["RETURN"]["results"]["description"])
+    for name in ("NAME_CHARS", "NAMESPACE_CHARS", "TEXT_CHARS", "MESSAGE_CHARS", "SID_CHARS", "SD_BASE64_CHARS",
+                 "FILE_BASE64_CHARS", "LIST_ITEMS", "GROUP_SIDS", "PROPERTIES"):  # fmt: skip
+        assert f"{getattr(contract, name)} " in documented and f"C({name})" in documented, name
+    assert "C(MALFORMED_REPLY)" in documented
+
+
+def test_unknown_keys_are_dropped_and_known_ones_kept() -> None:
+    operation = {"op": "caller_rights", "namespace": "root"}
+    checked = contract.check_result(operation, {"op": "caller_rights", "failed": False, "mask": 1, "new": "x"}, "r")
+    assert checked == {"op": "caller_rights", "failed": False, "mask": 1}
+
+
+@pytest.mark.parametrize(
+    ("result", "where"),
+    [
+        ({"op": "caller_rights", "failed": False, "mask": "1"}, "r.mask: expected an int"),
+        ({"op": "caller_rights", "failed": False, "mask": True}, "r.mask: expected an int"),
+        ({"op": "caller_rights", "failed": False}, "r: missing key mask"),
+        ({"op": "caller_rights", "failed": "no", "mask": 1}, "r.failed: expected a bool"),
+        ({"op": "sd_set", "failed": False, "mask": 1}, "r.op: expected caller_rights"),
+        ({"op": "caller_rights", "failed": True, "error": "boom"}, "r.error: expected a dictionary"),
+        (["caller_rights"], "r: expected a dictionary, got a list"),
+    ],
+)
+def test_a_malformed_result_is_the_ops_named_failure(result: t.Any, where: str) -> None:
+    checked = contract.check_result({"op": "caller_rights", "namespace": "root"}, result, "r")
+    assert checked["failed"] is True and checked["error"]["code"] == "MALFORMED_REPLY"
+    assert checked["error"]["message"].startswith(where)
+
+
+def test_identifiers_over_their_cap_are_malformed_display_text_is_cut_and_marked() -> None:
+    operation = {"op": "event_subscriptions"}
+    consumer = {"namespace": "root\\subscription", "name": "n" * 50_000, "class": "LogFileEventConsumer"}
+    result = {"op": "event_subscriptions", "failed": False, "filters": [], "consumers": [consumer], "bindings": []}
+    (name,) = [c["name"] for c in contract.check_result(operation, result, "r")["consumers"]]
+    assert len(name) < contract.NAME_CHARS + 60 and name.endswith("[cut by winsec.wmi - 50000 characters in all]")
+    long_namespace = {**consumer, "name": "n", "namespace": "root\\" + "a" * contract.NAMESPACE_CHARS}
+    failed = contract.check_result(operation, {**result, "consumers": [long_namespace]}, "r")
+    assert failed["error"]["code"] == "MALFORMED_REPLY" and "r.consumers[0].namespace" in failed["error"]["message"]
+    for bad in ('root\\sub"scription', "cimv2", "root\\a\x1bb", "\ud800"):
+        failed = contract.check_result(operation, {**result, "consumers": [{**consumer, "namespace": bad}]}, "r")
+        assert failed["error"]["code"] == "MALFORMED_REPLY", bad
