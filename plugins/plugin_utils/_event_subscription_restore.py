@@ -21,7 +21,7 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext
-from ._event_subscription import RemovalPlan, describe, parts_written, repository_diff
+from ._event_subscription import CREATOR_SID_PROPERTY, RemovalPlan, describe, parts_written, repository_diff
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
     MITRE_T1546_003,
@@ -29,10 +29,12 @@ from ._event_subscriptions import (
     EventConsumer,
     EventFilter,
     Inventory,
+    builtins_for,
+    classify_consumer,
     parse_inventory,
 )
 from ._namespace_findings import normalise_namespace
-from ._text import plural
+from ._text import as_written, plural, truncate_for_message
 from ._wmi_errors import WmiActionError, op_value
 from ._wmi_names import class_key, instance_key, namespace_key, property_key
 
@@ -103,7 +105,7 @@ NAMED_CONSUMER_FIELDS = {
 }
 # WMI stores the creating account's SID in CreatorSID itself (Microsoft Learn, __EventFilter and __EventConsumer):
 # it is accepted in a definition, never written, and never compared (a restore is created by whoever runs it).
-CREATOR_SID = "CreatorSID"
+CREATOR_SID = CREATOR_SID_PROPERTY
 
 _FILTER_KEYS = ("namespace", "name", "query", "query_language", "event_namespace", "creator_sid")
 _CONSUMER_KEYS = ("namespace", "name", "class", *NAMED_CONSUMER_FIELDS, "properties")
@@ -511,6 +513,7 @@ class EventSubscriptionRestore(Control):
         verb = "would be created" if not host.will_write else "created"
         result["msg"] = f"{self.subscription}: {counts} {verb}."
         after = describe(RemovalPlan(plan.bindings, plan.consumers, plan.filters))
+        warnings = [restore_warning(consumer, host) for consumer in plan.consumers]
         return Decision(
             "drift",
             expected,
@@ -521,11 +524,12 @@ class EventSubscriptionRestore(Control):
             automatic=True,
             diff=repository_diff(self.subscription, before="", after=after),
             result=result,
+            warnings=[warning for warning in warnings if warning],
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
         # The parts created before a failed one exist now: they are returned, and a re-run finds them present.
-        created = parts_written(
+        created, warnings = parts_written(
             decision,
             results,
             "created",
@@ -534,4 +538,24 @@ class EventSubscriptionRestore(Control):
                 f"{json.dumps(operation['instance'], sort_keys=True)} in {operation['namespace']}"
             ),
         )
-        return replace(decision, status="remediated", result={**decision.result, "created": created})
+        return replace(
+            decision,
+            status="remediated",
+            result={**decision.result, "created": created},
+            warnings=[*decision.warnings, *warnings],
+        )
+
+
+def restore_warning(consumer: EventConsumer, host: HostContext) -> str | None:
+    """What WMI-020 will say of a consumer the restore creates, when it is not harmless: a restore that recreates a
+    code-running consumer (a removed record may come from a compromised host) is judged as the audit would judge it."""
+    classification, _known, indicators = classify_consumer(consumer, None, builtins_for(host.profile, None), ())
+    if classification != "suspicious":
+        return None
+    reasons = "; ".join(indicator.message for indicator in indicators)
+    return (
+        f"Restoring creates {as_written(consumer.cls)} {as_written(consumer.name)} in "
+        f"{as_written(consumer.namespace)}, which WMI-020 (winsec.wmi.baseline) reports as suspicious unless it is "
+        f"allow-listed with what it runs pinned: {truncate_for_message(reasons, 600)}. "
+        "Check that the definition is the one you removed, not a host's answer."
+    )

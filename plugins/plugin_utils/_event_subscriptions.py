@@ -573,7 +573,7 @@ class Classified:
         return tuple(s.consumer for s in self.subscriptions if s.binding is None and s.consumer is not None)
 
 
-def _classify(
+def classify_consumer(
     consumer: EventConsumer,
     event_filter: EventFilter | None,
     builtins: t.Sequence[KnownSubscription],
@@ -640,7 +640,7 @@ def classify(
                 Subscription(binding.namespace, binding, event_filter, None, "unrecognised", problems=tuple(problems))
             )
             continue
-        classification, known, indicators = _classify(linked, event_filter, builtins, allowed)
+        classification, known, indicators = classify_consumer(linked, event_filter, builtins, allowed)
         if event_filter is None:
             orphan_bindings.append(binding)
         subscriptions.append(
@@ -651,7 +651,7 @@ def classify(
     for consumer in inventory.consumers:
         if consumer.key in bound_consumers:
             continue
-        classification, known, indicators = _classify(consumer, None, builtins, allowed)
+        classification, known, indicators = classify_consumer(consumer, None, builtins, allowed)
         subscriptions.append(
             Subscription(
                 consumer.namespace,
