@@ -13,17 +13,41 @@ names written as the user wrote them (not as Python's repr writes them)."""
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 
-__all__ = ["MESSAGE_LIMIT", "as_written", "plural", "truncate_for_message"]
+__all__ = ["CONSOLE_LIMIT", "MESSAGE_LIMIT", "as_written", "console_text", "plural", "truncate_for_message"]
 
 # Longest echo of user or host input in a message. Hostile or mistaken inputs can be 100,000 characters long;
 # a message that repeats them whole buries the error and bloats every job event.
 MESSAGE_LIMIT = 200
 
+# Longest line of host-derived text on the console (a warning, a msg): longer ones are cut and say their length.
+CONSOLE_LIMIT = 2000
+
 # Control characters would break a one-line message (a newline inside a name looks like two lines of output);
 # they are shown escaped. Backslashes are left alone: 'CORP\jdoe' stays 'CORP\jdoe'.
 _VISIBLE_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# What a terminal would act on or reorder instead of showing: C0 controls (ESC starts colour, clear-screen and OSC 8
+# link sequences), DEL, C1 controls (U+009B is a one-character CSI), the bidirectional marks, embeddings, overrides
+# and isolates (U+061C, U+200E/F, U+202A-U+202E, U+2066-U+2069: Unicode UAX #9; "Trojan Source", CVE-2021-42574),
+# the line and paragraph separators, invisible zero-width characters and BOM, and unpaired surrogates.
+_ESCAPED = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _VISIBLE_CONTROLS:
+        return _VISIBLE_CONTROLS[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def console_text(value: t.Any, limit: int = CONSOLE_LIMIT) -> str:
+    """Host-derived text made safe for a console line: every control character, bidi override or isolate, line
+    separator and invisible character shown escaped (ESC as \\x1b, U+202E as \\u202e), and at most ``limit``
+    characters (then cut, saying its length). The one sanitizer for warnings, msg and console lines."""
+    return truncate_for_message(_ESCAPED.sub(_escape, _as_text(value)), limit)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -76,9 +100,7 @@ def truncate_for_message(value: t.Any, limit: int = MESSAGE_LIMIT) -> str:
 def as_written(name: t.Any, limit: int = MESSAGE_LIMIT) -> str:
     """A name for a message, quoted, as the user wrote it: ``CORP\\jdoe`` gives ``'CORP\\jdoe'`` with one
     backslash (Python's repr would double it). Control characters are shown escaped; long input is truncated."""
-    text = _as_text(name)
-    shown = "".join(_VISIBLE_CONTROLS.get(c, f"\\x{ord(c):02x}" if ord(c) < 0x20 or c == "\x7f" else c) for c in text)
-    return f"'{truncate_for_message(shown, limit)}'"
+    return f"'{console_text(name, limit)}'"
 
 
 def plain_data(value: t.Any) -> t.Any:

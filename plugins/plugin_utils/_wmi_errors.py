@@ -13,6 +13,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from ._text import console_text
+
 # WBEM_E_* constants (wbemcli.h, "WMI Error Constants" in the WMI SDK) with what they mean for this collection.
 WMI_HRESULTS: dict[int, tuple[str, str]] = {
     0x80041001: ("WBEM_E_FAILED", "WMI reported an unspecified failure."),
@@ -109,7 +111,7 @@ class WmiError:
         head = self.name if self.hresult is None else f"{self.name} ({hresult_hex(self.hresult)})"
         # A MALFORMED_REPLY message is the controller's own (which key was wrong), not the host's words.
         said = "Found" if self.code == "MALFORMED_REPLY" else "Host said"
-        detail = f" {said}: {self.message.strip()}" if self.message and self.message.strip() else ""
+        detail = f" {said}: {console_text(self.message.strip(), 1000)}" if self.message and self.message.strip() else ""
         return f"{where}{head}. {self.explanation}{detail}"
 
 
