@@ -15,6 +15,7 @@ simulator and the controller's operation builders are compared with it by tests/
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from ._wmi_names import namespace_problem
@@ -150,10 +151,9 @@ def _kind(value: object) -> str:
     return {"str": "a string", "int": "an int", "float": "a float"}.get(type(value).__name__, "another type")
 
 
-def _has_lone_surrogate(text: str) -> bool:
-    # JSON can carry an unpaired UTF-16 surrogate (\ud800); Python keeps it in a str that cannot be encoded as UTF-8,
-    # so it would break every result and report that carries it.
-    return any("\ud800" <= char <= "\udfff" for char in text)
+# JSON can carry an unpaired UTF-16 surrogate (\ud800); Python keeps it in a str that cannot be encoded as UTF-8, so
+# it would break every result and report that carries it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def bounded_text(text: str, cap: int) -> str:
@@ -198,13 +198,12 @@ class Text(Shape):
         self.cap, self.cut, self.nullable = cap, cut, nullable
 
     def checked(self, value: str, where: str) -> object:
-        if _has_lone_surrogate(value):
+        if len(value) > self.cap and not self.cut:
+            raise MalformedReply(where, f"{len(value)} characters, more than the {self.cap} allowed")
+        kept = bounded_text(value, self.cap)
+        if _LONE_SURROGATE.search(kept):
             raise MalformedReply(where, "holds an unpaired UTF-16 surrogate")
-        if len(value) > self.cap:
-            if not self.cut:
-                raise MalformedReply(where, f"{len(value)} characters, more than the {self.cap} allowed")
-            return bounded_text(value, self.cap)
-        return value
+        return kept
 
 
 class Number(Shape):

@@ -243,3 +243,53 @@ def test_a_reply_of_the_wrong_shape_fails_the_host_by_name(clean, reply):
         for record in result["controls"]:
             assert record["status"] == "error" and record["error"]["code"] == "MALFORMED_REPLY", record["id"]
     assert host.writes_sent == 0
+
+
+# --- size: one host's 50 MB strings never become a fleet's 400 MB of reports ------------------------------------
+
+FIFTY_MB = 50 * 1024 * 1024
+
+
+def grown(results: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """The reply with a 50 MB name and command line on the malicious consumer, and a 50 MB host error message."""
+    results = copy.deepcopy(results)
+    for result in results:
+        if result["op"] == "event_subscriptions":
+            consumer = next(c for c in result["consumers"] if c["class"] == "CommandLineEventConsumer")
+            consumer["name"] = "N" * FIFTY_MB
+            consumer["command_line_template"] = "powershell.exe -enc " + "A" * FIFTY_MB
+            result["bindings"] = [
+                {**b, "consumer": consumer["name"]} if b["consumer_class"] == "CommandLineEventConsumer" else b
+                for b in result["bindings"]
+            ]
+        if result["op"] == "registry_read":
+            result.clear()
+            result.update(
+                {"op": "registry_read", "failed": True, "error": {"code": "REGISTRY", "message": "E" * FIFTY_MB}}
+            )
+    return results
+
+
+def test_a_50_mb_host_string_gives_reports_under_5_mb():
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import render_html
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import build_report, normalise_host
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
+        render_csv,
+        render_json,
+        render_junit,
+        render_markdown,
+    )
+
+    result = run_baseline(FuzzedHost(grown), baseline_params("audit"), TODAY)
+    wmi020 = statuses(result)["WMI-020"]
+    assert wmi020["status"] == "drift"
+    # The name is cut at the boundary and says how long it was.
+    assert any(f"{FIFTY_MB} characters in all" in json.dumps(finding) for finding in wmi020["findings"])
+    assert len(json.dumps(result)) < 1024 * 1024
+    host = normalise_host("fuzz01", result, run_at="2026-12-07T20:00:00Z", check_mode=True)
+    report = build_report([host], title="size", generated_at="2026-12-07T20:00:00Z")
+    total = sum(
+        len(render(report).encode("utf-8"))
+        for render in (render_json, render_junit, render_html, render_csv, render_markdown)
+    )
+    assert total < 5 * 1024 * 1024
