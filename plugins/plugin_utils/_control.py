@@ -86,6 +86,9 @@ class Decision:
     evidence: t.Any = None
     result: dict[str, t.Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # What ``verify`` needs from ``decide`` (e.g. which findings the planned writes take away): it travels in the
+    # decision, never on the control, so ``decide`` stays pure and one control object can judge many reads.
+    plan: t.Any = None
 
     @property
     def changed(self) -> bool:
