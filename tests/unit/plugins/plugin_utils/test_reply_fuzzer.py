@@ -293,3 +293,72 @@ def test_a_50_mb_host_string_gives_reports_under_5_mb():
         for render in (render_json, render_junit, render_html, render_csv, render_markdown)
     )
     assert total < 5 * 1024 * 1024
+
+
+# --- the modules: each is one control through the same runner and boundary ---------------------------------------
+
+
+TIGHT_SDDL = "O:BAG:BAD:(A;CI;CCDCRPWPRCWD;;;BA)"
+MODULES = ["event_subscription_info", "namespace_sd_info", "namespace_sd", "event_subscription"]
+
+
+def module_controls() -> dict[str, t.Callable[[], t.Any]]:
+    """Each module's control, built from its documented options as its action plugin builds it."""
+    from ansible_collections.winsec.wmi.plugins.modules import event_subscription as event_subscription_doc
+    from ansible_collections.winsec.wmi.plugins.modules import event_subscription_info as info_doc
+    from ansible_collections.winsec.wmi.plugins.modules import namespace_sd as namespace_sd_doc
+    from ansible_collections.winsec.wmi.plugins.modules import namespace_sd_info as sd_info_doc
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription import EventSubscriptionRemoval
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import EventSubscriptions
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd import NamespaceSd
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_info import NamespaceSdInfo
+
+    def options(documentation: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
+        outcome = ArgumentSpecValidator(argspec_from_doc(documentation)).validate(args)
+        assert not outcome.error_messages, outcome.error_messages
+        return outcome.validated_parameters
+
+    return {
+        "event_subscription_info": lambda: EventSubscriptions.from_options(options(info_doc.DOCUMENTATION, {})),
+        "namespace_sd_info": lambda: NamespaceSdInfo(options(sd_info_doc.DOCUMENTATION, {"namespaces": ["root"]})),
+        "namespace_sd": lambda: NamespaceSd(
+            options(
+                namespace_sd_doc.DOCUMENTATION,
+                {"namespace": "root\\cimv2", "sddl": "O:BAG:BAD:(A;CI;CCDCRPWPRCWD;;;BA)"},
+            )
+        ),
+        "event_subscription": lambda: EventSubscriptionRemoval.from_params(
+            options(
+                event_subscription_doc.DOCUMENTATION,
+                {"state": "absent", "consumer": "WindowsUpdateHealth", "consumer_class": "CommandLineEventConsumer"},
+            )
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "module", ["event_subscription_info", "namespace_sd_info", "namespace_sd", "event_subscription"]
+)
+def test_the_modules_fail_by_name_and_never_write_in_check_mode(module):
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
+
+    build = module_controls()[module]
+    clean_host = FuzzedHost()
+    run_module(clean_host, build())
+    reply = clean_host.first_reply
+    found = [
+        (index, path, new)
+        for index, result in enumerate(reply)
+        for path in paths(result)
+        for new in SUBSTITUTES
+        if not (type(new) is type(get_at(result, path)) and new == get_at(result, path))
+    ]
+    for index, path, new in random.Random(19).sample(found, min(100, len(found))):
+        host = FuzzedHost(
+            lambda results, i=index, p=path, n=new: [*results[:i], replaced(results[i], p, n), *results[i + 1 :]]
+        )
+        try:
+            run_module(host, build())
+        except WmiActionError as failure:
+            assert failure.msg, (module, path)
+        assert host.writes_sent == 0, (module, path)
