@@ -220,6 +220,12 @@ class Number(Shape):
         return value
 
 
+class Real(Shape):
+    """A number that may have a fraction (a CIM real32 or real64 property); an int is one too, a bool is not."""
+
+    kind, described = (int, float), "a number"
+
+
 class Flag(Shape):
     kind, described = bool, "a bool"
 
@@ -352,10 +358,15 @@ REGISTRY_DATA = Either(
 REGISTRY_STATE = record(
     exists=Flag(), type=Optional(OneOf(REGISTRY_TYPES, nullable=True)), data=Optional(REGISTRY_DATA)
 )
+# A consumer property's value, typed from its CIM type: a string (also datetimes), an integer, a real, a bool, an
+# array of them, or null.
+ONE_VALUE = Either(Flag(), Number(), Real(), Text(TEXT_CHARS), described="a string, a number or a bool")
 SCALAR = Either(
-    Flag(nullable=True), Number(), Text(TEXT_CHARS), ListOf(Either(Number(), Text(TEXT_CHARS), described="a scalar"),
-    PROPERTIES), described="a string, an int, a bool, a list of them or null",
-)  # fmt: skip
+    Flag(nullable=True),
+    ONE_VALUE,
+    ListOf(ONE_VALUE, PROPERTIES),
+    described="a string, a number, a bool, a list or null",
+)
 FILTER = record(
     namespace=NAMESPACE,
     name=NAME,
@@ -397,13 +408,18 @@ RESULT_SHAPES: dict[str, Record] = {
         caller_sid=Optional(Text(SID_CHARS, cut=False, nullable=True)),
         caller_name=Optional(Text(NAME_CHARS, nullable=True)),
         caller_groups=Optional(ListOf(SID, GROUP_SIDS, nullable=True)),
+        caller_deny_only_groups=Optional(ListOf(SID, GROUP_SIDS, nullable=True)),
     ),
     "registry_read": record(
         key_exists=Flag(), exists=Flag(), type=OneOf(REGISTRY_TYPES, nullable=True), data=Optional(REGISTRY_DATA)
     ),
     "registry_write": record(before=REGISTRY_STATE, after=REGISTRY_STATE),
     "sd_get": record(
-        namespaces=ListOf(record(namespace=NAMESPACE, sd=DESCRIPTOR, error=OPTIONAL_ERROR)),
+        namespaces=ListOf(
+            record(
+                namespace=NAMESPACE, sd=DESCRIPTOR, error=OPTIONAL_ERROR, sacl_returned=Optional(Flag(nullable=True))
+            )
+        ),
         principals=Optional(MapOf(SID, Text(NAME_CHARS, nullable=True))),
         principal_errors=Optional(MapOf(SID, ERROR)),
         sacl_read=Optional(Flag()),
@@ -436,6 +452,10 @@ RESULT_SHAPES: dict[str, Record] = {
             )
         ),
         stopped=Optional(Text(64, nullable=True)),
+        unread=Optional(
+            ListOf(record(path=Text(TEXT_CHARS), kind=Optional(Text(NAME_CHARS, nullable=True)), error=OPTIONAL_ERROR))
+        ),
+        ansi_code_page=Optional(Number(0, 65535, nullable=True)),
     ),
 }
 

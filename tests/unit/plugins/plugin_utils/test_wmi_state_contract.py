@@ -143,11 +143,13 @@ def test_controller_operations_carry_what_the_contract_requires() -> None:
 # --- the shapes the runner checks every result against (RESULT_SHAPES) ------------------------------------------
 
 
-def test_every_result_key_has_a_shape_and_every_shape_is_a_result_key() -> None:
+def test_every_result_key_has_a_shape() -> None:
     for op, keys in contract.SUCCESS_KEYS.items():
         conditional = {key for (conditional_op, _option), extra in contract.CONDITIONAL_KEYS.items() for key in extra
                        if conditional_op == op}  # fmt: skip
-        assert set(contract.RESULT_SHAPES[op].fields) == set(keys) | conditional, op
+        # Every key a target returns has its shape (shapes may name keys a newer target adds, as Optional).
+        assert set(keys) | conditional <= set(contract.RESULT_SHAPES[op].fields), op
+    assert set(contract.RESULT_SHAPES) == set(contract.SUCCESS_KEYS)
 
 
 def test_the_caps_are_documented_with_their_values() -> None:
@@ -194,3 +196,17 @@ def test_identifiers_over_their_cap_are_malformed_display_text_is_cut_and_marked
     for bad in ('root\\sub"scription', "cimv2", "root\\a\x1bb", "\ud800"):
         failed = contract.check_result(operation, {**result, "consumers": [{**consumer, "namespace": bad}]}, "r")
         assert failed["error"]["code"] == "MALFORMED_REPLY", bad
+
+
+def test_keys_a_newer_target_adds_pass_typed() -> None:
+    # caller_deny_only_groups, sacl_returned, unread, ansi_code_page and typed consumer properties (uint64, real,
+    # bool, arrays) from a newer wmi_state reach the controls; an old target that leaves them out is not malformed.
+    facts = {"op": "facts", "failed": False, "os_version": "10.0.20348", "caller_deny_only_groups": ["S-1-5-114"]}
+    assert contract.check_result({"op": "facts"}, facts, "r")["caller_deny_only_groups"] == ["S-1-5-114"]
+    typed = {"MaximumFileSize": 2**64 - 1, "Ratio": 0.5, "IsUnicode": True, "Lines": ["a", "b"]}
+    consumer = {"namespace": "root\\subscription", "name": "n", "class": "LogFileEventConsumer", "properties": typed}
+    result = {"op": "event_subscriptions", "failed": False, "filters": [], "consumers": [consumer], "bindings": []}
+    assert contract.check_result({"op": "event_subscriptions"}, result, "r")["consumers"] == [consumer]
+    files = {"op": "script_files", "failed": False, "files": [], "stopped": None, "ansi_code_page": 1252,
+             "unread": [{"path": "C:\\x", "kind": "directory", "error": {"code": "REPARSE_POINT"}}]}  # fmt: skip
+    assert contract.check_result({"op": "script_files"}, files, "r")["ansi_code_page"] == 1252
