@@ -216,7 +216,8 @@ class Number(Shape):
 
     def checked(self, value: int, where: str) -> object:
         if not self.minimum <= value <= self.maximum:
-            raise MalformedReply(where, f"{value} is outside {self.minimum}..{self.maximum}")
+            shown = str(value) if abs(value) < 10**40 else f"a {value.bit_length()}-bit integer"
+            raise MalformedReply(where, f"{shown} is outside {self.minimum}..{self.maximum}")
         return value
 
 

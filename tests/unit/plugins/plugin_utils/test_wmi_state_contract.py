@@ -210,3 +210,13 @@ def test_keys_a_newer_target_adds_pass_typed() -> None:
     files = {"op": "script_files", "failed": False, "files": [], "stopped": None, "ansi_code_page": 1252,
              "unread": [{"path": "C:\\x", "kind": "directory", "error": {"code": "REPARSE_POINT"}}]}  # fmt: skip
     assert contract.check_result({"op": "script_files"}, files, "r")["ansi_code_page"] == 1252
+
+
+def test_a_malformed_message_never_repeats_host_text() -> None:
+    # Only key names, indexes, kinds and lengths: never the host's value, which may be huge or hold ESC.
+    for value in ("\x1b[2J" * 100_000, 10**5000, ["\x1b"] * 20_000):
+        checked = contract.check_result(
+            {"op": "caller_rights"}, {"op": "caller_rights", "failed": False, "mask": value}, "r"
+        )
+        message = checked["error"]["message"]
+        assert len(message) < 200 and "\x1b" not in message
