@@ -254,7 +254,15 @@ def build_host(spec: dict[str, Any]) -> Host:
         inventory_vars=dict(spec.get("inventory_vars") or {}),
     )
     for preset in spec.get("subscriptions", content.default_subscription_presets(profile)) or []:
+        # A preset, or {preset, name}: the preset with its consumer renamed (a hostile name, in tests of the console).
+        renamed = str(preset["name"]) if isinstance(preset, dict) else None
+        preset = preset["preset"] if isinstance(preset, dict) else preset
         filters, consumers, bindings = content.subscription_preset(str(preset), admin_sid=callers_admin_sid(host))
+        if renamed is not None:
+            consumers = [{**c, "name": renamed} for c in consumers]
+            # A binding names its consumer by relative path, Class.Name="..." with \ and " escaped.
+            quoted = renamed.replace("\\", "\\\\").replace('"', '\\"')
+            bindings = [{**b, "consumer": f'{b["consumer"].split(".", 1)[0]}.Name="{quoted}"'} for b in bindings]
         host.filters += [EventFilter(**f) for f in filters]
         host.consumers += [EventConsumer(**c) for c in consumers]
         host.bindings += [EventBinding(**b) for b in bindings]

@@ -35,6 +35,7 @@ from ._sd import (
     Ace,
     SecurityDescriptor,
 )
+from ._wmi_names import namespace_key
 
 __all__ = [
     "CONTROL_HOLDERS",
@@ -298,10 +299,6 @@ class NamespaceAfter:
     changed: bool
 
 
-def _key(namespace: str) -> str:
-    return namespace.replace("/", "\\").strip("\\").lower()
-
-
 def _dacl(sd: SecurityDescriptor) -> tuple[Ace, ...] | None:
     if not sd.has_dacl or sd.dacl is None:
         return None  # no DACL or a NULL DACL: everyone has every right
@@ -328,9 +325,9 @@ def namespaces_after(
     # The namespace itself has no "before": its lock-out is judged on the result alone.
     own = tuple(explicit) + tuple(inherited_from_parent)
     results = [NamespaceAfter(namespace, owner, own, None, True)]
-    state_by_key: dict[str, tuple[tuple[Ace, ...] | None, bool]] = {_key(namespace): (own, protected)}
+    state_by_key: dict[str, tuple[tuple[Ace, ...] | None, bool]] = {namespace_key(namespace): (own, protected)}
     for path, sd in descendants:
-        key = _key(path)
+        key = namespace_key(path)
         before = _dacl(sd)
         child_owner = str(sd.owner) if sd.owner else None
         parent_key = key.rsplit("\\", 1)[0] if "\\" in key else None

@@ -48,6 +48,7 @@ from ._script_audit import (
 )
 from ._unsecapp_lockdown import UnsecappLockdown
 from ._wmi_errors import WmiActionError, WmiCaller
+from ._wmi_names import namespace_key, wmi_case_key
 
 # Inventory values (the documented host variable winsec_wmi_os, AD's operatingSystem attribute, or a
 # Win32_OperatingSystem Caption) of releases Ansible cannot manage: NT 4.0, 2000 and XP have no WinRM; Server 2003
@@ -204,11 +205,13 @@ class ControlException:
         ``namespaces`` an unaudited SACL leaves uncovered): the fix of one of them changes them all."""
         if control_id.upper() != self.control.upper():
             return False
-        if self.namespace is not None and _namespace_text(self.namespace) not in finding_namespaces(finding):
+        if self.namespace is not None and namespace_key(self.namespace) not in finding_namespaces(finding):
             return False
         if self.principal is not None:
-            wanted = self.principal.lower()
-            if wanted not in {str(finding.get(key) or "").lower() for key in ("principal", "sid")}:
+            # Account names compare as Windows compares them (ordinal, case-insensitive per code unit): lower() would
+            # let an exception for 'svc_backup' cover a lookalike account 'svc_bac\u212aup' the host reports.
+            wanted = wmi_case_key(self.principal)
+            if wanted not in {wmi_case_key(str(finding.get(key) or "")) for key in ("principal", "sid")}:
                 return False
         return True
 
@@ -229,16 +232,12 @@ class ControlException:
         }
 
 
-def _namespace_text(name: str) -> str:
-    return name.replace("/", "\\").strip("\\").lower()
-
-
 def finding_namespaces(finding: t.Mapping[str, t.Any]) -> set[str]:
     """Every namespace a finding covers (see ControlException.matches), compared case-insensitively."""
     names = [finding.get("namespace"), finding.get("source_namespace")]
     for key in ("affected_namespaces", "namespaces"):
         names.extend(finding.get(key) or [])
-    return {_namespace_text(str(name)) for name in names if name}
+    return {namespace_key(str(name)) for name in names if name}
 
 
 def _expiry(where: str, expires: t.Any) -> datetime.date | None:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, replace
 
 from ._os_profile import OsProfile, host_facts, os_profile
 from ._wmi_errors import WmiActionError, WmiCaller, WmiOperationError, describe_error
+from ._wmi_names import namespace_key
+from ._wmi_state_contract import MalformedReply, check_results
 
 # The outcome statuses, in the order a host's verdict is decided: the first present among the host's controls wins
 # (one error makes the verdict "error"; otherwise one drift makes it "drift"; ...).
@@ -85,6 +87,9 @@ class Decision:
     evidence: t.Any = None
     result: dict[str, t.Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # What ``verify`` needs from ``decide`` (e.g. which findings the planned writes take away): it travels in the
+    # decision, never on the control, so ``decide`` stays pure and one control object can judge many reads.
+    plan: t.Any = None
 
     @property
     def changed(self) -> bool:
@@ -148,6 +153,18 @@ def _key(operation: t.Mapping[str, t.Any]) -> str:
     return json.dumps(operation, sort_keys=True, default=str)
 
 
+def checked_call(caller: WmiCaller, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """One round trip, its results checked against the wmi_state contract before anything reads them: the one
+    boundary where a host's reply enters the controller. A malformed result is its op's MALFORMED_REPLY failure;
+    a reply that cannot be matched to the operations fails the host."""
+    try:
+        return check_results(operations, caller.wmi_call(operations))
+    except MalformedReply as problem:
+        raise WmiActionError(
+            f"The host's wmi_state reply is malformed (MALFORMED_REPLY): {problem}. Nothing from it was used."
+        ) from None
+
+
 def read_host(
     caller: WmiCaller, controls: t.Sequence[Control], *, enforce: bool
 ) -> tuple[HostContext, list[ControlRun]]:
@@ -158,7 +175,7 @@ def read_host(
         for operation in reads:
             operations.setdefault(_key(operation), operation)
     keys = list(operations)
-    replies = dict(zip(keys, caller.wmi_call(list(operations.values())), strict=True))
+    replies = dict(zip(keys, checked_call(caller, list(operations.values())), strict=True))
     facts = caller.op_value(replies[keys[0]], "reading the host's OS facts")
     try:
         profile = os_profile(facts)
@@ -197,7 +214,7 @@ def _write_target(operation: t.Mapping[str, t.Any]) -> tuple[str, str] | None:
     registry value. Two writes to the same target in one call cannot both hold: the second fails as changed since
     read, or, unchecked, would undo the first."""
     if operation.get("op") in ("sd_set", "sacl_set"):
-        return str(operation["op"]), str(operation.get("namespace", "")).replace("/", "\\").strip("\\").lower()
+        return str(operation["op"]), namespace_key(str(operation.get("namespace", "")))
     if operation.get("op") == "registry_write":
         return "registry_write", str(operation.get("value"))
     return None
@@ -207,18 +224,23 @@ def settle_writes(runs: t.Sequence[ControlRun]) -> None:
     """One writer per target per run: a control whose writes touch a target an earlier control (in ID order) writes
     keeps its drift and writes nothing this run, with a warning; the next run judges the state the first write left.
     Done in check mode too, so check mode predicts exactly what a real run does."""
-    claimed: dict[tuple[str, str], str] = {}
+    claimed: dict[tuple[str, str], tuple[str, str]] = {}
     for run in runs:
         decision = run.decision
         if decision is None or not decision.writes:
             continue
-        targets = [target for target in map(_write_target, decision.writes) if target is not None]
+        targets = {
+            target: str(operation.get("namespace") or operation.get("value"))
+            for operation in decision.writes
+            if (target := _write_target(operation)) is not None
+        }
         clash = next((target for target in targets if target in claimed), None)
         if clash is None:
-            claimed.update(dict.fromkeys(targets, run.control.id))
+            claimed.update({target: (run.control.id, shown) for target, shown in targets.items()})
             continue
+        writer, shown = claimed[clash]
         note = (
-            f"{run.control.id} is not fixed in this run: {claimed[clash]} writes {clash[1]} ({clash[0]}) in the same "
+            f"{run.control.id} is not fixed in this run: {writer} writes {shown} ({clash[0]}) in the same "
             "run, and each write replaces what it read. Run again: the next run judges what that write left."
         )
         run.decision = replace(decision, writes=[], changes=[], diff=None, warnings=[*decision.warnings, note])
@@ -238,7 +260,7 @@ def write_host(caller: WmiCaller, host: HostContext, runs: t.Sequence[ControlRun
         for position, operation in enumerate(t.cast(Decision, run.decision).writes)
     ]
     ordered = sorted(planned, key=lambda item: _write_order(item[2]))
-    sent = caller.wmi_call([operation for _index, _position, operation in ordered])
+    sent = checked_call(caller, [operation for _index, _position, operation in ordered])
     replies = dict(zip(((index, position) for index, position, _operation in ordered), sent, strict=True))
     written = sum(1 for reply in sent if not reply.get("failed"))
     for index, run in enumerate(pending):

@@ -7,7 +7,7 @@ after_header}, or a list of them), in check mode and for real, and the default c
 (ansible-core lib/ansible/plugins/callback/__init__.py, CallbackBase._get_diff; AWX "Show Changes" is --diff). The
 text here is built from what the CONTROLLER read and planned, never from what the host echoes after a write, so
 check mode and the real run show the same diff. Names that come from the host (namespaces, account names, registry
-data, consumers' command lines) are host-controlled text: each goes through console_safe, so a newline cannot fake a
+data, consumers' command lines) are host-controlled text: each goes through console_text, so a newline cannot fake a
 diff line and an escape sequence cannot rewrite the operator's console.
 """
 
@@ -26,7 +26,7 @@ from ._acl_view import ACE_TYPE_WORDS
 from ._principals import principal_name
 from ._sd import FAILED_ACCESS_ACE_FLAG, SUCCESSFUL_ACCESS_ACE_FLAG, SYSTEM_AUDIT_ACE_TYPE, Ace, Acl, sd_to_sddl
 from ._sd_model import SE_DACL_PROTECTED, SE_SACL_PROTECTED, SE_SELF_RELATIVE, SecurityDescriptor
-from ._text import console_safe, plural
+from ._text import console_text, plural
 from ._wmi_rights import flag_names, inherit_name, mask_to_rights
 
 Diff = dict[str, str]
@@ -71,10 +71,10 @@ def registry_text(path: str, value: t.Mapping[str, t.Any], absent: str = "absent
     if isinstance(data, int) and not isinstance(data, bool):
         shown = str(data)
     elif isinstance(data, str):
-        shown = f"'{console_safe(data)}'"
+        shown = f"'{console_text(data)}'"
     else:
-        shown = console_safe(json.dumps(data, default=str))
-    return f"{path} = {console_safe(value.get('type') or 'unknown type')} {shown}\n"
+        shown = console_text(json.dumps(data, default=str))
+    return f"{path} = {console_text(value.get('type') or 'unknown type')} {shown}\n"
 
 
 def registry_diff(
@@ -100,7 +100,7 @@ def ace_line(ace: Ace, resolved: Resolved | None) -> str:
     rights = ", ".join(mask_to_rights(ace.mask)) or "no rights"
     flags = ", ".join(flag_names(ace.flags)) or "none"
     origin = "inherited" if ace.inherited else "explicit"
-    who = console_safe(principal_name(ace.sid, resolved))
+    who = console_text(principal_name(ace.sid, resolved))
     return f"  {kind} {who} ({ace.sid}): {rights}; inherit {inherit_name(ace.flags)} (flags {flags}); {origin}\n"
 
 
@@ -117,7 +117,7 @@ def descriptor_text(sd: SecurityDescriptor, resolved: Resolved | None = None) ->
     """The SDDL and a readable table of owner, group and DACL entries (explicit and inherited)."""
     lines = [f"sddl: {sd_to_sddl(sd)}\n"]
     for what, sid in (("owner", sd.owner), ("group", sd.group)):
-        lines.append(f"{what}: {console_safe(principal_name(sid, resolved))} ({sid})\n" if sid else f"{what}: none\n")
+        lines.append(f"{what}: {console_text(principal_name(sid, resolved))} ({sid})\n" if sid else f"{what}: none\n")
     lines += _acl_lines("dacl", sd.has_dacl, sd.dacl, bool(sd.control & SE_DACL_PROTECTED), resolved)
     return "".join(lines)
 
@@ -127,7 +127,7 @@ def descriptor_diff(
 ) -> Diff:
     """A namespace's security descriptor as read and as the planned SetSD leaves it (inherited entries included)."""
     return _diff(
-        f"{console_safe(namespace)} (namespace security descriptor)",
+        f"{console_text(namespace)} (namespace security descriptor)",
         descriptor_text(before, resolved),
         descriptor_text(after, resolved),
     )
@@ -152,7 +152,7 @@ def sacl_diff(
     namespace: str, before: SecurityDescriptor, after: SecurityDescriptor, resolved: Resolved | None = None
 ) -> Diff:
     """A namespace's SACL as read and as the planned write leaves it."""
-    return _diff(f"{console_safe(namespace)} (namespace SACL)", sacl_text(before, resolved), sacl_text(after, resolved))
+    return _diff(f"{console_text(namespace)} (namespace SACL)", sacl_text(before, resolved), sacl_text(after, resolved))
 
 
 # --- event subscriptions ------------------------------------------------------------------------------------------
@@ -163,15 +163,15 @@ _PART_CLASSES = {"filter": "__EventFilter", "binding": "__FilterToConsumerBindin
 
 def part_text(kind: str, part: t.Mapping[str, t.Any]) -> str:
     """One filter, consumer or binding (its to_dict()): a line naming it, then one line per property it has."""
-    namespace = console_safe(part.get("namespace") or "")
+    namespace = console_text(part.get("namespace") or "")
     if kind == "binding":
         title = (
-            f"{_PART_CLASSES['binding']} in {namespace}: filter '{console_safe(part.get('filter'))}' -> "
-            f"{console_safe(part.get('consumer_class') or '?')} '{console_safe(part.get('consumer'))}'"
+            f"{_PART_CLASSES['binding']} in {namespace}: filter '{console_text(part.get('filter'))}' -> "
+            f"{console_text(part.get('consumer_class') or '?')} '{console_text(part.get('consumer'))}'"
         )
         return f"{title}\n"
-    cls = _PART_CLASSES.get(kind) or console_safe(part.get("class") or kind)
-    lines = [f"{cls} '{console_safe(part.get('name'))}' in {namespace}\n"]
+    cls = _PART_CLASSES.get(kind) or console_text(part.get("class") or kind)
+    lines = [f"{cls} '{console_text(part.get('name'))}' in {namespace}\n"]
     skipped = {"namespace", "name", "class", "properties"}
     values = [(key, value) for key, value in part.items() if key not in skipped]
     values += sorted((dict(part.get("properties") or {})).items())
@@ -179,7 +179,7 @@ def part_text(kind: str, part: t.Mapping[str, t.Any]) -> str:
         if value is None or value == "" or value == []:
             continue
         shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-        lines.append(f"  {console_safe(key)}: {console_safe(shown)}\n")
+        lines.append(f"  {console_text(key)}: {console_text(shown)}\n")
     return "".join(lines)
 
 
@@ -190,7 +190,7 @@ def subscription_diff(
 ) -> Diff:
     """A subscription's parts in the WMI repository before and after: ``(kind, part.to_dict())`` each."""
     return _diff(
-        f"{console_safe(subscription)} (WMI repository)",
+        f"{console_text(subscription)} (WMI repository)",
         "".join(part_text(kind, part) for kind, part in before),
         "".join(part_text(kind, part) for kind, part in after),
     )

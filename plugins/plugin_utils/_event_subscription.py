@@ -31,12 +31,9 @@ from ._event_subscriptions import (
     parse_inventory,
 )
 from ._namespace_findings import normalise_namespace
-from ._text import plural
+from ._text import as_written, plural
 from ._wmi_errors import WmiActionError, WmiOperationError, describe_error, op_value
-
-
-def _fold(text: str | None) -> str:
-    return (text or "").casefold()
+from ._wmi_names import class_key, instance_key, property_key
 
 
 @dataclass(frozen=True)
@@ -77,28 +74,30 @@ def plan_removal(
     other way round): they exist only for this subscription."""
 
     def is_target(binding: EventBinding) -> bool:
-        return (filter_name is None or _fold(binding.filter) == _fold(filter_name)) and (
+        return (filter_name is None or instance_key(binding.filter) == instance_key(filter_name)) and (
             consumer_name is None
             or (
-                _fold(binding.consumer) == _fold(consumer_name)
-                and _fold(binding.consumer_class) == _fold(consumer_class)
+                instance_key(binding.consumer) == instance_key(consumer_name)
+                and class_key(binding.consumer_class) == class_key(consumer_class)
             )
         )
 
     targets = tuple(b for b in inventory.bindings if is_target(b))
     remaining = [b for b in inventory.bindings if not is_target(b)]
-    consumer_keys = {(_fold(b.consumer_class), _fold(b.consumer)) for b in targets}
+    consumer_keys = {(class_key(b.consumer_class), instance_key(b.consumer)) for b in targets}
     if consumer_name is not None:
-        consumer_keys.add((_fold(consumer_class), _fold(consumer_name)))
-    filter_names = {_fold(b.filter) for b in targets}
+        consumer_keys.add((class_key(consumer_class), instance_key(consumer_name)))
+    filter_names = {instance_key(b.filter) for b in targets}
     if filter_name is not None:
-        filter_names.add(_fold(filter_name))
-    still_used_consumers = {(_fold(b.consumer_class), _fold(b.consumer)) for b in remaining}
-    still_used_filters = {_fold(b.filter) for b in remaining}
+        filter_names.add(instance_key(filter_name))
+    still_used_consumers = {(class_key(b.consumer_class), instance_key(b.consumer)) for b in remaining}
+    still_used_filters = {instance_key(b.filter) for b in remaining}
     consumers = tuple(
-        c for c in inventory.consumers if (_fold(c.cls), _fold(c.name)) in consumer_keys - still_used_consumers
+        c
+        for c in inventory.consumers
+        if (class_key(c.cls), instance_key(c.name)) in consumer_keys - still_used_consumers
     )
-    filters = tuple(f for f in inventory.filters if _fold(f.name) in filter_names - still_used_filters)
+    filters = tuple(f for f in inventory.filters if instance_key(f.name) in filter_names - still_used_filters)
     return RemovalPlan(targets, consumers, filters)
 
 
@@ -190,7 +189,7 @@ class EventSubscriptionRemoval(Control):
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
-        removed = parts_written(
+        removed, warnings = parts_written(
             decision,
             results,
             "removed",
@@ -199,7 +198,12 @@ class EventSubscriptionRemoval(Control):
                 f"{json.dumps(operation['expected_instance'], sort_keys=True)} of {self.subscription}"
             ),
         )
-        return replace(decision, status="remediated", result={**decision.result, "removed": removed})
+        return replace(
+            decision,
+            status="remediated",
+            result={**decision.result, "removed": removed},
+            warnings=[*decision.warnings, *warnings],
+        )
 
 
 def repository_diff(subscription: str, plan: RemovalPlan, *, removed: bool) -> dict[str, str]:
@@ -218,14 +222,86 @@ def parts_written(
     results: t.Sequence[t.Mapping[str, t.Any]],
     done: str,
     what: t.Callable[[t.Mapping[str, t.Any]], str],
-) -> dict[str, list[dict[str, t.Any]]]:
-    """The parts each write reports as ``done`` (removed, created), by kind. At the first failed write, a failure
-    that returns the parts done before it: those writes happened (changed), so the user can undo or redo them."""
+) -> tuple[dict[str, list[dict[str, t.Any]]], list[str]]:
+    """The parts each write did (``done``: removed, created), by kind, and a warning per host answer that disagrees.
+
+    The record is what the controller read and planned (``decision.result[done]``, in the order of the writes), never
+    the host's echo: a compromised host could answer the removal of a harmless consumer with another one, and a
+    restore of that record would create it. An echo that names another part is a warning. At the first failed write,
+    a failure that returns the parts done before it: those writes happened (changed), so the user can undo or redo
+    them."""
+    planned = {kind: iter(items) for kind, items in decision.result[done].items()}
     parts: dict[str, list[dict[str, t.Any]]] = {"bindings": [], "consumers": [], "filters": []}
+    warnings: list[str] = []
     for operation, outcome in zip(decision.writes, results, strict=True):
         if outcome.get("failed"):
             raise WmiOperationError(
                 what(operation), describe_error(outcome.get("error")), changed=any(parts.values()), **{done: parts}
             )
-        parts[f"{operation['kind']}s"].append(dict(outcome.get(done) or {}))
-    return parts
+        kind = f"{operation['kind']}s"
+        part = next(planned[kind])
+        parts[kind].append(part)
+        echo = outcome.get(done)
+        if same_part(operation["kind"], part, echo):
+            part = with_creator(part, t.cast(t.Mapping[str, t.Any], echo))
+            parts[kind][-1] = part
+        else:
+            warnings.append(
+                f"{what(operation)}: the host answered with another {operation['kind']} "
+                f"({as_written(json.dumps(echo, sort_keys=True, ensure_ascii=False))}); {done} shows what was read "
+                "and planned, not the host's answer. A host that answers this way may be compromised: read its "
+                "subscriptions again (winsec.wmi.event_subscription_info)."
+            )
+    return parts, warnings
+
+
+def same_part(kind: str, planned: t.Mapping[str, t.Any], echo: t.Any) -> bool:
+    """Whether the host's echo of a write names the part planned: its identity as WMI compares it, and the same
+    definition (every key the plan holds, compared exactly)."""
+    if not isinstance(echo, t.Mapping) or set(echo) - set(planned) - {"creator_sid"}:
+        return False
+    identity = {"binding": EventBinding, "consumer": EventConsumer, "filter": EventFilter}[kind]
+    try:
+        if part_key(identity, planned) != part_key(identity, echo):
+            return False
+    except (TypeError, KeyError):
+        return False
+    identity_keys = ("namespace", "creator_sid", "name", "class", "filter", "consumer", "consumer_class", "properties")
+    if any(echo.get(key) != planned.get(key) for key in planned if key not in identity_keys):
+        return False
+    return _without_creator(echo.get("properties")) == _without_creator(planned.get("properties"))
+
+
+def _without_creator(properties: t.Any) -> t.Any:
+    if not isinstance(properties, t.Mapping):
+        return properties
+    return {key: value for key, value in properties.items() if property_key(key) != property_key(CREATOR_SID_PROPERTY)}
+
+
+def with_creator(part: dict[str, t.Any], echo: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The planned part with the creator's SID the host read back (a creation is made by the connecting account, so
+    only the host knows it); nothing else is taken from the echo."""
+    part = dict(part)
+    if "creator_sid" in echo:
+        part["creator_sid"] = echo["creator_sid"]
+    echoed = echo.get("properties")
+    if isinstance(echoed, t.Mapping) and isinstance(part.get("properties"), t.Mapping):
+        creator = {
+            key: value for key, value in echoed.items() if property_key(key) == property_key(CREATOR_SID_PROPERTY)
+        }
+        part["properties"] = {**part["properties"], **creator}
+    return part
+
+
+# WMI stores the creating account's SID in CreatorSID itself (Microsoft Learn, __EventFilter and __EventConsumer).
+CREATOR_SID_PROPERTY = "CreatorSID"
+
+
+def part_key(identity: type, entry: t.Mapping[str, t.Any]) -> tuple[str, ...]:
+    if identity is EventConsumer:
+        return EventConsumer(str(entry["namespace"]), str(entry["name"]), str(entry["class"])).key
+    if identity is EventFilter:
+        return EventFilter(str(entry["namespace"]), str(entry["name"])).key
+    return EventBinding(
+        str(entry["namespace"]), str(entry["filter"]), str(entry["consumer"]), entry.get("consumer_class")
+    ).key

@@ -21,7 +21,7 @@ import typing as t
 from dataclasses import dataclass, replace
 
 from ._control import Control, Decision, HostContext
-from ._event_subscription import RemovalPlan, describe, parts_written, repository_diff
+from ._event_subscription import CREATOR_SID_PROPERTY, RemovalPlan, describe, parts_written, repository_diff
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
     MITRE_T1546_003,
@@ -29,11 +29,14 @@ from ._event_subscriptions import (
     EventConsumer,
     EventFilter,
     Inventory,
+    builtins_for,
+    classify_consumer,
     parse_inventory,
 )
 from ._namespace_findings import normalise_namespace
-from ._text import plural
+from ._text import as_written, plural, truncate_for_message
 from ._wmi_errors import WmiActionError, op_value
+from ._wmi_names import class_key, instance_key, namespace_key, property_key
 
 # The properties each standard consumer class declares besides Name (Microsoft Learn: ActiveScriptEventConsumer,
 # CommandLineEventConsumer, LogFileEventConsumer, NTEventLogEventConsumer and SMTPEventConsumer class pages), plus
@@ -137,24 +140,15 @@ NAMED_CONSUMER_FIELDS = {
 }
 # WMI stores the creating account's SID in CreatorSID itself (Microsoft Learn, __EventFilter and __EventConsumer):
 # it is accepted in a definition, never written, and never compared (a restore is created by whoever runs it).
-CREATOR_SID = "CreatorSID"
+CREATOR_SID = CREATOR_SID_PROPERTY
 
 _FILTER_KEYS = ("namespace", "name", "query", "query_language", "event_namespace", "creator_sid")
 _CONSUMER_KEYS = ("namespace", "name", "class", *NAMED_CONSUMER_FIELDS, "properties")
 _BINDING_KEYS = ("namespace", "filter", "consumer", "consumer_class")
 
 
-def _fold(text: str | None) -> str:
-    # WMI compares key properties, class names and namespace names case-insensitively.
-    return (text or "").casefold()
-
-
-def _namespace_key(namespace: str) -> str:
-    return _fold(normalise_namespace(namespace))
-
-
 def _standard_class(name: str) -> str | None:
-    return next((known for known in CONSUMER_PROPERTIES if _fold(known) == _fold(name)), None)
+    return next((known for known in CONSUMER_PROPERTIES if class_key(known) == class_key(name)), None)
 
 
 # --- the definition ----------------------------------------------------------------------------------------------
@@ -178,7 +172,7 @@ class Definition:
             + [p.namespace for p in self.consumers]
             + [p.namespace for p in self.bindings]
         ):
-            unique.setdefault(_namespace_key(namespace), namespace)
+            unique.setdefault(namespace_key(normalise_namespace(namespace)), namespace)
         return list(unique.values())
 
     def to_dict(self) -> dict[str, list[dict[str, t.Any]]]:
@@ -263,14 +257,14 @@ def _parse_properties(raw: t.Any, cls: str, where: str, problems: _Problems) -> 
     if not isinstance(raw, t.Mapping):
         problems.add(where, "properties must be a dict")
         return {}
-    allowed = {_fold(name): name for name in (*CONSUMER_PROPERTIES[cls], *_INHERITED, CREATOR_SID)}
-    named = {_fold(name) for name in NAMED_CONSUMER_FIELDS.values()}
+    allowed = {property_key(name): name for name in (*CONSUMER_PROPERTIES[cls], *_INHERITED, CREATOR_SID)}
+    named = {property_key(name) for name in NAMED_CONSUMER_FIELDS.values()}
     properties: dict[str, t.Any] = {}
     for key, value in raw.items():
-        canonical = allowed.get(_fold(str(key)))
+        canonical = allowed.get(property_key(str(key)))
         if canonical is None:
             problems.add(where, f"properties.{key} is not a property of {cls}")
-        elif _fold(canonical) in named:
+        elif property_key(canonical) in named:
             problems.add(where, f"properties.{key} belongs in its own key ({_snake(canonical)}), as removed returns it")
         elif not _scalar_or_list(value):
             problems.add(where, f"properties.{key} must be a string, number, boolean or a list of them")
@@ -348,15 +342,15 @@ def _parse_binding(raw: t.Any, where: str, problems: _Problems) -> EventBinding 
 
 
 def _filter_key(f: EventFilter) -> tuple[str, str]:
-    return (_namespace_key(f.namespace), _fold(f.name))
+    return f.key
 
 
 def _consumer_key(c: EventConsumer) -> tuple[str, str, str]:
-    return (_namespace_key(c.namespace), _fold(c.cls), _fold(c.name))
+    return c.key
 
 
 def _binding_key(b: EventBinding) -> tuple[str, str, str, str]:
-    return (_namespace_key(b.namespace), _fold(b.filter), _fold(b.consumer_class), _fold(b.consumer))
+    return b.key
 
 
 def _binding_name(b: EventBinding) -> str:
@@ -428,9 +422,15 @@ def _comparable_consumer(c: EventConsumer) -> dict[str, t.Any]:
     # A property the definition leaves out is the class default, which WMI stores on every instance (so a restored
     # consumer read back compares equal to the definition it came from, and the next run writes nothing).
     compared: dict[str, t.Any] = {key: getattr(c, key) for key in NAMED_CONSUMER_FIELDS}
-    for key, value in {**CONSUMER_DEFAULTS.get(c.cls, {}), **c.properties}.items():
-        if _fold(key) != _fold(CREATOR_SID) and value is not None:
-            compared[f"properties.{key.casefold()}"] = str(value) if CONSUMER_TYPES.get(key) is None else value
+    # Keyed by identity (KillTimeout and killtimeout are one property), shown as the class declares it.
+    cls = _standard_class(c.cls) or ""
+    declared = {property_key(name): name for name in CONSUMER_PROPERTIES.get(cls, ())}
+    values = {property_key(key): value for key, value in CONSUMER_DEFAULTS.get(cls, {}).items()}
+    values.update((property_key(key), value) for key, value in c.properties.items())
+    for key, value in values.items():
+        if key != property_key(CREATOR_SID) and value is not None:
+            name = declared.get(key, key)
+            compared[f"properties.{name}"] = str(value) if CONSUMER_TYPES.get(name) is None else value
     return compared
 
 
@@ -474,7 +474,7 @@ def instance(part: EventFilter | EventConsumer | EventBinding) -> dict[str, t.An
     """What event_subscription_create writes: the entry without its namespace and without the creator's SID."""
     entry = {key: value for key, value in part.to_dict().items() if key not in ("namespace", "creator_sid")}
     if isinstance(part, EventConsumer):
-        entry["properties"] = {k: v for k, v in part.properties.items() if _fold(k) != _fold(CREATOR_SID)}
+        entry["properties"] = {k: v for k, v in part.properties.items() if property_key(k) != property_key(CREATOR_SID)}
     return entry
 
 
@@ -513,12 +513,12 @@ def plan_restore(definition: Definition, inventory: Inventory) -> RestorePlan:
         if _binding_key(b) in bindings_on_host:
             present += 1
             continue
-        namespace = _namespace_key(b.namespace)
-        if (namespace, _fold(b.filter)) not in known_filters:
+        namespace = namespace_key(b.namespace)
+        if (namespace, instance_key(b.filter)) not in known_filters:
             conflicts.append(
                 f"binding {_binding_name(b)}: its filter {b.filter!r} is neither in the definition nor on the host"
             )
-        if (namespace, _fold(b.consumer_class), _fold(b.consumer)) not in known_consumers:
+        if (namespace, class_key(b.consumer_class), instance_key(b.consumer)) not in known_consumers:
             conflicts.append(
                 f"binding {_binding_name(b)}: its consumer {b.consumer_class}.{b.consumer} is neither in the "
                 "definition nor on the host"
@@ -574,6 +574,7 @@ class EventSubscriptionRestore(Control):
         result["msg"] = f"{self.subscription}: {counts} {verb}."
         parts = RemovalPlan(plan.bindings, plan.consumers, plan.filters)
         after = describe(parts)
+        warnings = [restore_warning(consumer, host) for consumer in plan.consumers]
         return Decision(
             "drift",
             expected,
@@ -584,11 +585,12 @@ class EventSubscriptionRestore(Control):
             automatic=True,
             diff=repository_diff(self.subscription, parts, removed=False),
             result=result,
+            warnings=[warning for warning in warnings if warning],
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
         # The parts created before a failed one exist now: they are returned, and a re-run finds them present.
-        created = parts_written(
+        created, warnings = parts_written(
             decision,
             results,
             "created",
@@ -597,4 +599,24 @@ class EventSubscriptionRestore(Control):
                 f"{json.dumps(operation['instance'], sort_keys=True)} in {operation['namespace']}"
             ),
         )
-        return replace(decision, status="remediated", result={**decision.result, "created": created})
+        return replace(
+            decision,
+            status="remediated",
+            result={**decision.result, "created": created},
+            warnings=[*decision.warnings, *warnings],
+        )
+
+
+def restore_warning(consumer: EventConsumer, host: HostContext) -> str | None:
+    """What WMI-020 will say of a consumer the restore creates, when it is not harmless: a restore that recreates a
+    code-running consumer (a removed record may come from a compromised host) is judged as the audit would judge it."""
+    classification, _known, indicators = classify_consumer(consumer, None, builtins_for(host.profile, None), ())
+    if classification != "suspicious":
+        return None
+    reasons = "; ".join(indicator.message for indicator in indicators)
+    return (
+        f"Restoring creates {as_written(consumer.cls)} {as_written(consumer.name)} in "
+        f"{as_written(consumer.namespace)}, which WMI-020 (winsec.wmi.baseline) reports as suspicious unless it is "
+        f"allow-listed with what it runs pinned: {truncate_for_message(reasons, 600)}. "
+        "Check that the definition is the one you removed, not a host's answer."
+    )

@@ -29,6 +29,7 @@ from ._namespace_findings import normalise_namespace
 from ._os_profile import OsProfile
 from ._text import plural
 from ._wmi_errors import WmiActionError, describe_error, op_value
+from ._wmi_names import class_key, instance_key, namespace_key, wmi_case_key
 
 MITRE_T1546_003 = Reference(
     "MITRE ATT&CK T1546.003: Event Triggered Execution: Windows Management Instrumentation Event Subscription",
@@ -52,29 +53,27 @@ DEFAULT_RECURSE = True
 # Standard Consumers"). Any other class is a consumer provider someone installed: a COM server WMI loads.
 STANDARD_CONSUMER_CLASSES = frozenset(
     {
-        "activescripteventconsumer",
-        "commandlineeventconsumer",
-        "logfileeventconsumer",
-        "nteventlogeventconsumer",
-        "smtpeventconsumer",
+        class_key(name)
+        for name in (
+            "ActiveScriptEventConsumer",
+            "CommandLineEventConsumer",
+            "LogFileEventConsumer",
+            "NTEventLogEventConsumer",
+            "SMTPEventConsumer",
+        )
     }
 )
 # The two that run code: CommandLineEventConsumer launches a process, ActiveScriptEventConsumer runs VBScript or
 # JScript; both as LocalSystem in the WMI service (Microsoft Learn, same page).
 CODE_RUNNING_CLASSES = {
-    "commandlineeventconsumer": "runs a program when the event fires (CommandLineEventConsumer)",
-    "activescripteventconsumer": "runs a script when the event fires (ActiveScriptEventConsumer)",
+    class_key("CommandLineEventConsumer"): "runs a program when the event fires (CommandLineEventConsumer)",
+    class_key("ActiveScriptEventConsumer"): "runs a script when the event fires (ActiveScriptEventConsumer)",
 }
 
 CLASSIFICATIONS = ("builtin", "allowed", "suspicious", "unrecognised")
 
 
 # --- the objects as the host reports them ----------------------------------------------------------------------
-
-
-def _fold(text: str | None) -> str:
-    # WMI compares key properties (Name) and class names case-insensitively.
-    return (text or "").casefold()
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,11 @@ class EventFilter:
     query_language: str | None = None
     event_namespace: str | None = None
     creator_sid: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """A filter's identity: its namespace and its Name (the key of __EventFilter), as WMI compares them."""
+        return (namespace_key(self.namespace), instance_key(self.name))
 
     def to_dict(self) -> dict[str, t.Any]:
         return {
@@ -120,7 +124,7 @@ class EventConsumer:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return (_fold(normalise_namespace(self.namespace)), _fold(self.cls), _fold(self.name))
+        return (namespace_key(self.namespace), class_key(self.cls), instance_key(self.name))
 
     def to_dict(self) -> dict[str, t.Any]:
         return {
@@ -145,6 +149,16 @@ class EventBinding:
     filter: str
     consumer: str
     consumer_class: str | None  # None only from a host whose primitive does not report the reference's class
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """A binding's identity: its namespace and the filter and consumer it references (its two key properties)."""
+        return (
+            namespace_key(self.namespace),
+            instance_key(self.filter),
+            class_key(self.consumer_class),
+            instance_key(self.consumer),
+        )
 
     def to_dict(self) -> dict[str, t.Any]:
         return {
@@ -185,7 +199,7 @@ def parse_inventory(results: t.Iterable[t.Mapping[str, t.Any]]) -> Inventory:
                 event_namespace=_text(raw.get("event_namespace")),
                 creator_sid=_text(raw.get("creator_sid")),
             )
-            filters.setdefault((_fold(normalise_namespace(item.namespace)), _fold(item.name)), item)
+            filters.setdefault(item.key, item)
         for raw in result.get("consumers") or []:
             consumer = EventConsumer(
                 namespace=str(raw.get("namespace")),
@@ -206,13 +220,7 @@ def parse_inventory(results: t.Iterable[t.Mapping[str, t.Any]]) -> Inventory:
                 consumer=str(raw.get("consumer")),
                 consumer_class=_text(raw.get("consumer_class")),
             )
-            key = (
-                _fold(normalise_namespace(binding.namespace)),
-                _fold(binding.filter),
-                _fold(binding.consumer_class),
-                _fold(binding.consumer),
-            )
-            bindings.setdefault(key, binding)
+            bindings.setdefault(binding.key, binding)
     return Inventory(tuple(filters.values()), tuple(consumers.values()), tuple(bindings.values()))
 
 
@@ -247,13 +255,15 @@ class KnownSubscription:
         )
 
     def matches(self, consumer: EventConsumer, event_filter: EventFilter | None) -> bool:
-        if (_fold(normalise_namespace(self.namespace)), _fold(self.consumer_class), _fold(self.consumer)) != (
+        if (namespace_key(self.namespace), class_key(self.consumer_class), instance_key(self.consumer)) != (
             consumer.key
         ):
             return False
         if self.command_line is not None and _squash(self.command_line) != _squash(consumer.command_line_template):
             return False
-        if self.filter is not None and (event_filter is None or _fold(event_filter.name) != _fold(self.filter)):
+        if self.filter is not None and (
+            event_filter is None or instance_key(event_filter.name) != instance_key(self.filter)
+        ):
             return False
         return self.query is None or (event_filter is not None and _squash(self.query) == _squash(event_filter.query))
 
@@ -269,7 +279,9 @@ class KnownSubscription:
 
 
 def _squash(text: str | None) -> str:
-    return " ".join((text or "").split()).casefold()
+    # Command lines and queries compared as Windows compares file names and WQL keywords: ignoring case code unit
+    # by code unit, never by casefold() (which makes 'power\u017fhell' the same text as 'powershell').
+    return wmi_case_key(" ".join((text or "").split()))
 
 
 # Subscriptions Windows creates itself. No Microsoft page lists them; they are what a clean installation holds and
@@ -439,7 +451,7 @@ def text_indicators(text: str, where: str) -> list[Indicator]:
 def consumer_indicators(consumer: EventConsumer) -> list[Indicator]:
     """Every reason to suspect this consumer, most serious first."""
     found: list[Indicator] = []
-    cls = _fold(consumer.cls)
+    cls = class_key(consumer.cls)
     if cls in CODE_RUNNING_CLASSES:
         found.append(Indicator("code_running_consumer", "high", f"The consumer {CODE_RUNNING_CLASSES[cls]}", None))
     elif cls not in STANDARD_CONSUMER_CLASSES:
@@ -561,7 +573,7 @@ class Classified:
         return tuple(s.consumer for s in self.subscriptions if s.binding is None and s.consumer is not None)
 
 
-def _classify(
+def classify_consumer(
     consumer: EventConsumer,
     event_filter: EventFilter | None,
     builtins: t.Sequence[KnownSubscription],
@@ -590,7 +602,7 @@ def classify(
     allowed: t.Sequence[KnownSubscription] = (),
 ) -> Classified:
     """Join bindings to filters (namespace + name) and consumers (namespace + class + name), then classify each."""
-    filters = {(_fold(normalise_namespace(f.namespace)), _fold(f.name)): f for f in inventory.filters}
+    filters = {f.key: f for f in inventory.filters}
     consumers = {c.key: c for c in inventory.consumers}
     by_name: dict[tuple[str, str], list[EventConsumer]] = {}
     for consumer in inventory.consumers:
@@ -601,18 +613,18 @@ def classify(
     bound_filters: set[tuple[str, str]] = set()
     bound_consumers: set[tuple[str, str, str]] = set()
     for binding in inventory.bindings:
-        namespace_key = _fold(normalise_namespace(binding.namespace))
-        event_filter = filters.get((namespace_key, _fold(binding.filter)))
+        namespace = namespace_key(binding.namespace)
+        event_filter = filters.get((namespace, instance_key(binding.filter)))
         problems: list[str] = []
         if binding.consumer_class is not None:
-            linked = consumers.get((namespace_key, _fold(binding.consumer_class), _fold(binding.consumer)))
+            linked = consumers.get((namespace, class_key(binding.consumer_class), instance_key(binding.consumer)))
         else:
             # Only the name is known: join only when it is unambiguous, and say so.
-            candidates = by_name.get((namespace_key, _fold(binding.consumer)), [])
+            candidates = by_name.get((namespace, instance_key(binding.consumer)), [])
             linked = candidates[0] if len(candidates) == 1 else None
             problems.append("the host did not report the binding's consumer class; joined by name only")
         if event_filter is not None:
-            bound_filters.add((namespace_key, _fold(event_filter.name)))
+            bound_filters.add((namespace, instance_key(event_filter.name)))
         else:
             problems.append(f"the binding refers to a filter that does not exist ({binding.filter})")
         if linked is not None:
@@ -628,7 +640,7 @@ def classify(
                 Subscription(binding.namespace, binding, event_filter, None, "unrecognised", problems=tuple(problems))
             )
             continue
-        classification, known, indicators = _classify(linked, event_filter, builtins, allowed)
+        classification, known, indicators = classify_consumer(linked, event_filter, builtins, allowed)
         if event_filter is None:
             orphan_bindings.append(binding)
         subscriptions.append(
@@ -639,7 +651,7 @@ def classify(
     for consumer in inventory.consumers:
         if consumer.key in bound_consumers:
             continue
-        classification, known, indicators = _classify(consumer, None, builtins, allowed)
+        classification, known, indicators = classify_consumer(consumer, None, builtins, allowed)
         subscriptions.append(
             Subscription(
                 consumer.namespace,
@@ -652,9 +664,7 @@ def classify(
                 ("no binding links this consumer to a filter: it never runs until one is created",),
             )
         )
-    orphan_filters = tuple(
-        f for f in inventory.filters if (_fold(normalise_namespace(f.namespace)), _fold(f.name)) not in bound_filters
-    )
+    orphan_filters = tuple(f for f in inventory.filters if f.key not in bound_filters)
     return Classified(tuple(subscriptions), orphan_filters, tuple(orphan_bindings))
 
 
@@ -741,7 +751,7 @@ def parse_namespace_list(names: t.Sequence[str] | None, option: str = "namespace
         raise WmiActionError(f"{option}: {exc}") from None
     unique: dict[str, str] = {}
     for namespace in namespaces:
-        unique.setdefault(_fold(namespace), namespace)
+        unique.setdefault(namespace_key(namespace), namespace)
     return list(unique.values())
 
 

@@ -177,9 +177,6 @@ class BroadGrants(NamespaceFindingsControl):
         "exception with the reason."
     )
 
-    # (namespace key, SID) of every explicit grant the planned writes take away: what verify may call fixed.
-    _covered: frozenset[tuple[str, str]] = frozenset()
-
     def plan_fix(self, host: HostContext, results: list[t.Mapping[str, t.Any]], decision: Decision) -> Decision:
         entries = self.tree.entries(results)
         resolved = self.tree.resolved(results)
@@ -230,22 +227,16 @@ class BroadGrants(NamespaceFindingsControl):
                 }
             )
             diffs.append(descriptor_diff(entry.namespace, entry.sd, fix.predicted, resolved))
-        self._covered = frozenset(covered)
-        manual = [f for f in decision.findings if not self._fixed(f) and not self.excepted(self.id, f)]
+        manual = [f for f in decision.findings if not _fixed(f, covered) and not self.excepted(self.id, f)]
         automatic = bool(writes) and not manual
         return replace(
-            decision, writes=writes, changes=changes, automatic=automatic, warnings=notes, diff=combined(diffs)
-        )
-
-    def _fixed(self, finding: t.Mapping[str, t.Any]) -> bool:
-        """Taken away by a write plan_fix planned: the finding's grant is a plain allow, explicit on a namespace that
-        was read, whose write was planned for its SID. Not a refused plan, an ACE inherited from an ancestor that
-        was not read, nor an allow-like ACE of another type (SetSD cannot write a descriptor that still holds it)."""
-        source = finding.get("source_namespace")
-        return (
-            bool(source)
-            and finding.get("ace_type") == "allow"
-            and (namespace_key(str(source)), str(finding.get("sid"))) in self._covered
+            decision,
+            writes=writes,
+            changes=changes,
+            automatic=automatic,
+            warnings=notes,
+            diff=combined(diffs),
+            plan=frozenset(covered),
         )
 
     def _fix_targets(
@@ -278,10 +269,22 @@ class BroadGrants(NamespaceFindingsControl):
         for operation, result in zip(decision.writes, results, strict=True):
             written_value(result, f"writing the security descriptor of {operation['namespace']}")
         # The findings still carry the baseline's exception marks; a module run asks its own excepted check.
-        left = [f for f in decision.findings if not self._fixed(f)]
+        left = [f for f in decision.findings if not _fixed(f, decision.plan or ())]
         if any(not (f.get("excepted") or self.excepted(self.id, f)) for f in left):
             return replace(decision, findings=left)  # still drift: what is left needs a decision
         return replace(decision, status="remediated", findings=left)  # fixed; what is left is excepted
+
+
+def _fixed(finding: t.Mapping[str, t.Any], covered: t.Collection[tuple[str, str]]) -> bool:
+    """Taken away by a write plan_fix planned: the finding's grant is a plain allow, explicit on a namespace that
+    was read, whose write was planned for its SID. Not a refused plan, an ACE inherited from an ancestor that
+    was not read, nor an allow-like ACE of another type (SetSD cannot write a descriptor that still holds it)."""
+    source = finding.get("source_namespace")
+    return (
+        bool(source)
+        and finding.get("ace_type") == "allow"
+        and (namespace_key(str(source)), str(finding.get("sid"))) in covered
+    )
 
 
 def _applies_on(entry: TreeEntry, ace: Ace, entries: t.Sequence[TreeEntry]) -> list[str]:
@@ -374,8 +377,8 @@ class ExplicitSds(Control):
             self._unless_excepted(part.decide(host, chunk))
             for part, chunk in zip(self.parts, self._split(results, [len(p.reads()) for p in self.parts]), strict=True)
         ]
-        self._decisions = decisions
-        return _merge(decisions, "drift" if any(d.status == "drift" for d in decisions) else "compliant")
+        merged = _merge(decisions, "drift" if any(d.status == "drift" for d in decisions) else "compliant")
+        return replace(merged, plan=tuple(decisions))
 
     def _unless_excepted(self, decision: Decision) -> Decision:
         """A namespace with an excepted finding keeps its descriptor: its write is dropped (the finding stays, for
@@ -385,10 +388,11 @@ class ExplicitSds(Control):
         return decision
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
-        chunks = self._split(results, [len(d.writes) for d in self._decisions])
+        decisions: tuple[Decision, ...] = decision.plan
+        chunks = self._split(results, [len(d.writes) for d in decisions])
         verified = [
             part.verify(host, part_decision, chunk) if part_decision.writes else part_decision
-            for part, part_decision, chunk in zip(self.parts, self._decisions, chunks, strict=True)
+            for part, part_decision, chunk in zip(self.parts, decisions, chunks, strict=True)
         ]
         # The findings and warnings as the baseline left them: its exception marks (and notes) stay in the result.
         return replace(_merge(verified, "remediated"), findings=decision.findings, warnings=decision.warnings)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import typing as t
 from dataclasses import dataclass, field
 
@@ -37,6 +36,7 @@ from ._sd import (
 )
 from ._text import as_written
 from ._wmi_errors import describe_error
+from ._wmi_names import namespace_key, namespace_problem, parent_namespace_key
 from ._wmi_rights import inherit_name, mask_to_rights
 
 # Principals that cover (almost) every account, or every account, logon or process of a kind: granting them write,
@@ -124,8 +124,6 @@ SETSD_ACE_TYPES = frozenset({ACCESS_ALLOWED_ACE_TYPE, ACCESS_DENIED_ACE_TYPE})
 # check (_access_check) takes the stricter reading the other way and counts every deny-like type as a deny.
 ALLOW_TYPES = ALLOW_LIKE_ACE_TYPES
 
-_INVALID_NAMESPACE_CHARS = re.compile(r'[*?"<>|:\x00-\x1f]')
-
 
 def normalise_namespace(text: str) -> str:
     """'root/cimv2', 'ROOT\\CIMV2', '\\root\\cimv2\\' -> backslash form; raises ValueError for a bad name.
@@ -134,26 +132,18 @@ def normalise_namespace(text: str) -> str:
     """
     if not isinstance(text, str):
         raise ValueError(f"namespace {as_written(text)} must be a string")
-    parts = [part.strip() for part in text.replace("/", "\\").split("\\") if part.strip()]
-    if not parts:
+    problem = namespace_problem(text)
+    if problem == "is empty":
         raise ValueError("namespace must not be empty; give e.g. root\\cimv2")
-    if parts[0].lower() != "root":
+    if problem == "does not start with root":
         raise ValueError(f"namespace {as_written(text)} must start with root (e.g. root\\cimv2)")
-    for part in parts:
-        if _INVALID_NAMESPACE_CHARS.search(part):
-            raise ValueError(
-                f"namespace {as_written(text)} contains a character WMI does not allow in a name: {as_written(part)}"
-            )
+    parts = [part.strip() for part in text.replace("/", "\\").split("\\") if part.strip()]
+    if problem is not None:
+        bad = next(part for part in parts if namespace_problem(f"root\\{part}"))
+        raise ValueError(
+            f"namespace {as_written(text)} contains a character WMI does not allow in a name: {as_written(bad)}"
+        )
     return "\\".join(["root", *parts[1:]])
-
-
-def namespace_key(namespace: str) -> str:
-    return namespace.replace("/", "\\").strip("\\").lower()
-
-
-def _parent_key(namespace: str) -> str | None:
-    key = namespace_key(namespace)
-    return key.rsplit("\\", 1)[0] if "\\" in key else None
 
 
 def _domain_rid(sid: Sid) -> int | None:
@@ -231,7 +221,7 @@ def _same_grant(a: Ace, b: Ace) -> bool:
 def _origin(name: str, ace: Ace, by_key: dict[str, _Namespace]) -> tuple[str | None, str]:
     """(namespace where ``ace`` of ``name`` is explicit or None if not read, namespace to report it on)."""
     while ace.inherited:
-        parent = _parent_key(name)
+        parent = parent_namespace_key(name)
         holder = by_key.get(parent) if parent else None
         dacl = holder.sd.dacl.aces if holder and holder.sd.dacl else ()
         candidates = [a for a in dacl if _same_grant(a, ace) and a.flags & (CONTAINER_INHERIT_ACE | OBJECT_INHERIT_ACE)]

@@ -281,7 +281,7 @@ def _input_decides_access(request: Request) -> bool:
         return False
     if any(str(ace.sid) == OWNER_RIGHTS for ace in request.aces) and request.owner is None:
         return False
-    return namespace_key(request.namespace) == "root"
+    return namespace_key(request.namespace) == namespace_key("root")
 
 
 def _acl_bytes(sids: t.Iterable[Sid | None]) -> int:

@@ -13,22 +13,49 @@ names written as the user wrote them (not as Python's repr writes them)."""
 from __future__ import annotations
 
 import json
+import re
 import typing as t
-import unicodedata
 
-__all__ = ["CONSOLE_LIMIT", "MESSAGE_LIMIT", "as_written", "console_safe", "plural", "truncate_for_message"]
+__all__ = ["CONSOLE_LIMIT", "MESSAGE_LIMIT", "as_written", "console_text", "plural", "truncate_for_message"]
 
 # Longest echo of user or host input in a message. Hostile or mistaken inputs can be 100,000 characters long;
 # a message that repeats them whole buries the error and bloats every job event.
 MESSAGE_LIMIT = 200
 
-# Longest host-supplied field (an SDDL, a consumer's command line) in console output such as a --diff: long enough for
-# a namespace descriptor with dozens of ACEs, short enough that a hostile host cannot flood a job's output.
+# Longest line of host-derived text on the console (a warning, a msg): longer ones are cut and say their length.
 CONSOLE_LIMIT = 2000
 
 # Control characters would break a one-line message (a newline inside a name looks like two lines of output);
 # they are shown escaped. Backslashes are left alone: 'CORP\jdoe' stays 'CORP\jdoe'.
 _VISIBLE_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# What a terminal would act on or reorder instead of showing: C0 controls (ESC starts colour, clear-screen and OSC 8
+# link sequences), DEL, C1 controls (U+009B is a one-character CSI), the bidirectional marks, embeddings, overrides
+# and isolates (U+061C, U+200E/F, U+202A-U+202E, U+2066-U+2069: Unicode UAX #9; "Trojan Source", CVE-2021-42574),
+# the line and paragraph separators, invisible zero-width characters and BOM, and unpaired surrogates; and the rest
+# of Unicode's format characters (category Cf: soft hyphen, Arabic number signs, the Mongolian vowel separator,
+# interlinear annotation, the tag characters U+E0000-U+E007F that can smuggle invisible text).
+_ESCAPED = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _VISIBLE_CONTROLS:
+        return _VISIBLE_CONTROLS[char]
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def console_text(value: t.Any, limit: int = CONSOLE_LIMIT) -> str:
+    """Host-derived text made safe for a console line: every control character, bidi override or isolate, line
+    separator and invisible character shown escaped (ESC as \\x1b, U+202E as \\u202e), and at most ``limit``
+    characters (then cut, saying its length). The one sanitizer for warnings, msg, --diff and every console line."""
+    return truncate_for_message(_ESCAPED.sub(_escape, _as_text(value)), limit)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -81,30 +108,7 @@ def truncate_for_message(value: t.Any, limit: int = MESSAGE_LIMIT) -> str:
 def as_written(name: t.Any, limit: int = MESSAGE_LIMIT) -> str:
     """A name for a message, quoted, as the user wrote it: ``CORP\\jdoe`` gives ``'CORP\\jdoe'`` with one
     backslash (Python's repr would double it). Control characters are shown escaped; long input is truncated."""
-    text = _as_text(name)
-    shown = "".join(_VISIBLE_CONTROLS.get(c, f"\\x{ord(c):02x}" if ord(c) < 0x20 or c == "\x7f" else c) for c in text)
-    return f"'{truncate_for_message(shown, limit)}'"
-
-
-def _escaped(char: str) -> str:
-    """A character a terminal or log viewer would act on, shown as an escape; every other character as it is.
-
-    C0/C1 controls (ESC starts ANSI sequences that recolour or rewrite the console) and Unicode format characters
-    (category Cf: the bidirectional overrides U+202A-U+202E and isolates U+2066-U+2069 reorder what follows, "Trojan
-    Source", CVE-2021-42574; zero-width characters hide text) are escaped, as are line and paragraph separators."""
-    if char in _VISIBLE_CONTROLS:
-        return _VISIBLE_CONTROLS[char]
-    if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
-    return char
-
-
-def console_safe(text: t.Any, limit: int = CONSOLE_LIMIT) -> str:
-    """Host-controlled text for one line of console output (a --diff line, a warning): control and format characters
-    escaped (a newline cannot fake another line, an escape sequence cannot rewrite the screen), at most ``limit``
-    characters followed by how long the whole was. Backslashes stay as they are (root\\cimv2, CORP\\jdoe)."""
-    shown = "".join(_escaped(char) for char in _as_text(text))
-    return truncate_for_message(shown, limit)
+    return f"'{console_text(name, limit)}'"
 
 
 def plain_data(value: t.Any) -> t.Any:

@@ -33,7 +33,7 @@ from ansible.module_utils.common.validation import (
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
-from ._text import plain_data, truncate_for_message
+from ._text import console_text, plain_data, truncate_for_message
 from ._wmi_errors import WmiActionError, op_value
 from ._wmi_state_contract import WRITE_OPS
 
@@ -232,8 +232,12 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
 
         warnings = list(module_result.pop("warnings", [])) + self._target_warnings
         result.update(module_result)
+        # The console shows msg and warnings as they are: every one passes the one sanitizer, since host names and
+        # host text reach them (an ESC or U+202E in a consumer's name must not clear the screen or forge a line).
+        if isinstance(result.get("msg"), str):
+            result["msg"] = console_text(result["msg"])
         if warnings:
-            result["warnings"] = warnings
+            result["warnings"] = [console_text(warning) for warning in warnings]
         # The user's arguments, not the wmi_state operations that carried them (cf. ansible.windows win_powershell).
         result["invocation"] = {"module_args": invocation_args}
         return result
@@ -309,12 +313,15 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
                 write_outcome="unknown",
             ) from exc
         reply.pop("invocation", None)
-        self._target_warnings.extend(reply.get("warnings") or [])
+        target_warnings = reply.get("warnings") or []
+        if not isinstance(target_warnings, list):
+            target_warnings = [f"{WMI_STATE} returned warnings that are not a list: {target_warnings!r:.200}"]
+        self._target_warnings.extend(console_text(warning) for warning in target_warnings)
         results = reply.get("results")
         if reply.get("failed") or not isinstance(results, list):
             detail = {key: reply[key] for key in ("exception", "module_stdout", "module_stderr", "rc") if key in reply}
             raise WmiActionError(
-                f"{WMI_STATE} failed on the host: {reply.get('msg') or 'no result returned'}",
+                f"{WMI_STATE} failed on the host: {console_text(reply.get('msg') or 'no result returned', 1000)}",
                 target_result=detail,
             )
         if len(results) != len(operations):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from ._text import console_text
+
 # WBEM_E_* constants (wbemcli.h, "WMI Error Constants" in the WMI SDK) with what they mean for this collection.
 WMI_HRESULTS: dict[int, tuple[str, str]] = {
     0x80041001: ("WBEM_E_FAILED", "WMI reported an unspecified failure."),
@@ -46,7 +48,8 @@ WMI_HRESULTS: dict[int, tuple[str, str]] = {
     0x80070005: ("E_ACCESSDENIED", "Access denied by Windows (not by WMI)."),
 }
 
-# The wmi_state error codes other than WMI (_wmi_state_contract.ERROR_CODES), explained for a user.
+# The wmi_state error codes other than WMI (_wmi_state_contract.ERROR_CODES and CONTROLLER_ERROR_CODES), explained
+# for a user.
 OPERATION_ERRORS: dict[str, str] = {
     "CHANGED_SINCE_READ": "The host changed between the read and the write; nothing was written. Run the task again.",
     "CHECK_MODE": "A write was sent in check mode and refused.",
@@ -72,7 +75,21 @@ OPERATION_ERRORS: dict[str, str] = {
         "Setting a SACL needs SeSecurityPrivilege ('Manage auditing and security log', held by Administrators by "
         "default), which the connecting account does not hold. Nothing was written."
     ),
+    "INVALID_PROPERTY": (
+        "Refused before anything was created: a consumer property the class does not declare, or a value its CIM "
+        "type cannot hold (WMI types each property from the class schema, e.g. KillTimeout is uint32)."
+    ),
+    "REPARSE_POINT": (
+        "Not followed: a junction or symbolic link under a script path. Following one can loop or leave the path "
+        "(ansible.windows win_find does not follow them either); audit its target by naming that path."
+    ),
     "UNEXPECTED": "The host raised an error this collection does not classify.",
+    "MALFORMED_REPLY": (
+        "The host's answer to this read broke the wmi_state contract (a value of the wrong type, a missing key, or a "
+        "value over its documented cap), so it was not used: the controls that need it are in error, the host's "
+        "other controls keep their results. A host that answers this way may be compromised or run a modified "
+        "wmi_state module; compare it with a known-good host."
+    ),
 }
 
 
@@ -100,7 +117,9 @@ class WmiError:
         """One sentence for msg: context, name (and HRESULT), what it means, and the host's own message."""
         where = f"{context}: " if context else ""
         head = self.name if self.hresult is None else f"{self.name} ({hresult_hex(self.hresult)})"
-        detail = f" Host said: {self.message.strip()}" if self.message and self.message.strip() else ""
+        # A MALFORMED_REPLY message is the controller's own (which key was wrong), not the host's words.
+        said = "Found" if self.code == "MALFORMED_REPLY" else "Host said"
+        detail = f" {said}: {console_text(self.message.strip(), 1000)}" if self.message and self.message.strip() else ""
         return f"{where}{head}. {self.explanation}{detail}"
 
 

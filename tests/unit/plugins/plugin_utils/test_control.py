@@ -18,6 +18,23 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiA
 FACTS = {"op": "facts", "failed": False, "os_version": "10.0.20348", "os_build": 20348, "product_type": 3}
 
 
+# Results in the shapes of the wmi_state contract (the runner drops anything else); each names what was asked.
+ANSWERS: dict[str, t.Callable[[dict[str, t.Any]], dict[str, t.Any]]] = {
+    "sd_get": lambda op: {"namespaces": [{"namespace": op["namespace"], "sd": None, "error": None}]},
+    "registry_read": lambda op: {"key_exists": True, "exists": True, "type": "REG_SZ", "data": op["value"]},
+    "sd_set": lambda op: {"sd": None, "read_back_error": None},
+    "sacl_set": lambda op: {"sd": None, "read_back_error": None},
+    "registry_write": lambda op: {
+        "before": {"exists": False, "type": None, "data": None},
+        "after": {"exists": True, "type": "REG_DWORD", "data": 1},
+    },
+}
+
+
+def asked(result: t.Mapping[str, t.Any]) -> str:
+    return result["namespaces"][0]["namespace"] if result["op"] == "sd_get" else result["data"]
+
+
 class Caller:
     def __init__(self, *, check_mode: bool = False) -> None:
         self.check_mode = check_mode
@@ -26,7 +43,10 @@ class Caller:
 
     def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
         self.calls.append(operations)
-        return [FACTS if op["op"] == "facts" else {"op": op["op"], "failed": False, "echo": op} for op in operations]
+        return [
+            FACTS if op["op"] == "facts" else {"op": op["op"], "failed": False, **ANSWERS[op["op"]](op)}
+            for op in operations
+        ]
 
     op_value = staticmethod(op_value)
 
@@ -43,7 +63,8 @@ class Writer(Control):
         return self._reads
 
     def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
-        assert [result["echo"] for result in results] == self._reads  # each control gets its own reads, in order
+        # Each control gets its own reads, in order.
+        assert [asked(result) for result in results] == [read.get("namespace") or read["value"] for read in self._reads]
         return Decision("drift" if self._writes else "compliant", writes=list(self._writes))
 
 

@@ -20,7 +20,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._diff import (
     subscription_diff,
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl
-from ansible_collections.winsec.wmi.plugins.plugin_utils._text import console_safe
+from ansible_collections.winsec.wmi.plugins.plugin_utils._text import console_text
 from ansible_collections.winsec.wmi.plugins.plugin_utils._unsecapp_lockdown import UnsecappLockdown
 
 PATH = "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault"
@@ -197,9 +197,9 @@ def test_a_write_left_for_the_next_run_shows_no_diff():
         ("line\u2028sep", "line\\u2028sep"),
     ],
 )
-def test_console_safe_escapes_what_a_console_acts_on(text, safe):
-    assert console_safe(text) == safe
+def test_console_text_escapes_what_a_console_acts_on(text, safe):
+    assert console_text(text) == safe
 
 
-def test_console_safe_bounds_length():
-    assert console_safe("x" * 5000, 100) == "x" * 100 + "... (5000 characters in all)"
+def test_console_text_bounds_length():
+    assert console_text("x" * 5000, 100) == "x" * 100 + "... (5000 characters in all)"

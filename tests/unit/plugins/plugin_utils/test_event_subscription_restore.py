@@ -126,7 +126,7 @@ def test_a_half_restored_subscription_gets_only_its_missing_binding():
     [
         ("filters", {"query": "SELECT * FROM __InstanceCreationEvent"}, "query is"),
         ("consumers", {"command_line_template": "C:\\Temp\\other.exe"}, "command_line_template is"),
-        ("consumers", {"properties": {"KillTimeout": 0, "Priority": 32}}, "properties.killtimeout is 0 on the host"),
+        ("consumers", {"properties": {"KillTimeout": 0, "Priority": 32}}, "properties.KillTimeout is 0 on the host"),
     ],
 )
 def test_a_part_that_exists_with_another_definition_fails_and_plans_nothing(kind, change, expected):
@@ -346,7 +346,7 @@ def test_a_value_the_definition_leaves_to_its_default_but_the_host_changed_is_a_
     on_host["properties"]["RunInteractively"] = True
     with pytest.raises(WmiActionError) as failure:
         plan_restore(parse_definition(REMOVED), parse_inventory([{**REMOVED, "consumers": [on_host]}]))
-    assert "properties.runinteractively is true on the host, false in the definition" in failure.value.msg
+    assert "properties.RunInteractively is true on the host, false in the definition" in failure.value.msg
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._text import (
     MESSAGE_LIMIT,
     as_written,
+    console_text,
     plural,
     truncate_for_message,
 )
@@ -76,3 +77,38 @@ def test_names_show_control_characters_and_are_bounded() -> None:
     assert as_written("") == "''"
     long_name = "N" * 100_000
     assert as_written(long_name) == f"'{'N' * MESSAGE_LIMIT}... (100000 characters in all)'"
+
+
+HOSTILE = (
+    "Contoso\x1b[2J\x1b[31mred\x1b[0m\x1b]8;;http://evil/\x07link\x1b]8;;\x07\u202eexe.txt\u2066x\u2069"
+    "\x9b31m\u200e\u200f\u2028\u2029\x00\x7f\ufeff\u200b\ud800\nfake: [OK] all hosts compliant"
+)
+RAW = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))] + list(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\ud800"
+)
+
+
+def test_console_text_shows_every_terminal_control_escaped() -> None:
+    shown = console_text(HOSTILE)
+    assert not [char for char in shown if char in RAW]
+    assert "\\x1b[2J" in shown and "\\u202e" in shown and "\\u2066" in shown and "\\x9b" in shown
+    assert "\\nfake: [OK]" in shown and len(shown.splitlines()) == 1
+    for char in RAW:
+        assert char not in console_text(f"a{char}b"), hex(ord(char))
+    # Backslashes and ordinary non-ASCII text stay as they are.
+    assert console_text("CORP\\jdoe Zoë 東京") == "CORP\\jdoe Zoë 東京"
+
+
+def test_console_text_is_bounded_after_escaping() -> None:
+    shown = console_text("\x1b" * 1_000_000, 100)
+    assert len(shown) < 160 and shown.endswith("(4000000 characters in all)")
+
+
+def test_console_text_escapes_every_unicode_control_and_format_character() -> None:
+    # The class, not a list of examples: every code point Unicode calls a control (Cc), format (Cf) or line/paragraph
+    # separator (Zl/Zp) character is shown escaped, so none can recolour, reorder or hide console text.
+    import unicodedata
+
+    hidden = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp")]
+    shown = console_text("".join(hidden), 10**7)
+    assert not any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in shown)

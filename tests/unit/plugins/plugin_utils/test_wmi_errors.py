@@ -9,7 +9,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import (
     is_access_denied,
     normalise_hresult,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_state_contract import ERROR_CODES
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_state_contract import CONTROLLER_ERROR_CODES, ERROR_CODES
 
 
 @pytest.mark.parametrize(
@@ -68,4 +68,4 @@ def test_every_operation_code_is_explained_by_its_code_even_with_an_hresult(code
 
 
 def test_every_contract_code_is_explained():
-    assert set(OPERATION_ERRORS) | {"WMI"} == set(ERROR_CODES)
+    assert set(OPERATION_ERRORS) | {"WMI"} == set(ERROR_CODES) | set(CONTROLLER_ERROR_CODES)

@@ -152,3 +152,85 @@ def test_controller_operations_carry_what_the_contract_requires() -> None:
         missing = set(contract.REQUIRED_BY_OP[operation["op"]]) - operation["keys"]
         assert not missing, f"{name}:{line}: {operation['op']} lacks {sorted(missing)}"
         assert operation["keys"] <= documented, f"{name}:{line}: undocumented {operation['keys'] - documented}"
+
+
+# --- the shapes the runner checks every result against (RESULT_SHAPES) ------------------------------------------
+
+
+def test_every_result_key_has_a_shape() -> None:
+    for op, keys in contract.SUCCESS_KEYS.items():
+        conditional = {key for (conditional_op, _option), extra in contract.CONDITIONAL_KEYS.items() for key in extra
+                       if conditional_op == op}  # fmt: skip
+        # Every key a target returns has its shape (shapes may name keys a newer target adds, as Optional).
+        assert set(keys) | conditional <= set(contract.RESULT_SHAPES[op].fields), op
+    assert set(contract.RESULT_SHAPES) == set(contract.SUCCESS_KEYS)
+
+
+def test_the_caps_are_documented_with_their_values() -> None:
+    documented = " ".join(yaml.safe_load(CONTRACT.read_text())["RETURN"]["results"]["description"])
+    for name in ("NAME_CHARS", "NAMESPACE_CHARS", "TEXT_CHARS", "MESSAGE_CHARS", "SID_CHARS", "SD_BASE64_CHARS",
+                 "FILE_BASE64_CHARS", "LIST_ITEMS", "GROUP_SIDS", "PROPERTIES"):  # fmt: skip
+        assert f"{getattr(contract, name)} " in documented and f"C({name})" in documented, name
+    assert "C(MALFORMED_REPLY)" in documented
+
+
+def test_unknown_keys_are_dropped_and_known_ones_kept() -> None:
+    operation = {"op": "caller_rights", "namespace": "root"}
+    checked = contract.check_result(operation, {"op": "caller_rights", "failed": False, "mask": 1, "new": "x"}, "r")
+    assert checked == {"op": "caller_rights", "failed": False, "mask": 1}
+
+
+@pytest.mark.parametrize(
+    ("result", "where"),
+    [
+        ({"op": "caller_rights", "failed": False, "mask": "1"}, "r.mask: expected an int"),
+        ({"op": "caller_rights", "failed": False, "mask": True}, "r.mask: expected an int"),
+        ({"op": "caller_rights", "failed": False}, "r: missing key mask"),
+        ({"op": "caller_rights", "failed": "no", "mask": 1}, "r.failed: expected a bool"),
+        ({"op": "sd_set", "failed": False, "mask": 1}, "r.op: expected caller_rights"),
+        ({"op": "caller_rights", "failed": True, "error": "boom"}, "r.error: expected a dictionary"),
+        (["caller_rights"], "r: expected a dictionary, got a list"),
+    ],
+)
+def test_a_malformed_result_is_the_ops_named_failure(result: t.Any, where: str) -> None:
+    checked = contract.check_result({"op": "caller_rights", "namespace": "root"}, result, "r")
+    assert checked["failed"] is True and checked["error"]["code"] == "MALFORMED_REPLY"
+    assert checked["error"]["message"].startswith(where)
+
+
+def test_identifiers_over_their_cap_are_malformed_display_text_is_cut_and_marked() -> None:
+    operation = {"op": "event_subscriptions"}
+    consumer = {"namespace": "root\\subscription", "name": "n" * 50_000, "class": "LogFileEventConsumer"}
+    result = {"op": "event_subscriptions", "failed": False, "filters": [], "consumers": [consumer], "bindings": []}
+    (name,) = [c["name"] for c in contract.check_result(operation, result, "r")["consumers"]]
+    assert len(name) < contract.NAME_CHARS + 60 and name.endswith("[cut by winsec.wmi - 50000 characters in all]")
+    long_namespace = {**consumer, "name": "n", "namespace": "root\\" + "a" * contract.NAMESPACE_CHARS}
+    failed = contract.check_result(operation, {**result, "consumers": [long_namespace]}, "r")
+    assert failed["error"]["code"] == "MALFORMED_REPLY" and "r.consumers[0].namespace" in failed["error"]["message"]
+    for bad in ('root\\sub"scription', "cimv2", "root\\a\x1bb", "\ud800"):
+        failed = contract.check_result(operation, {**result, "consumers": [{**consumer, "namespace": bad}]}, "r")
+        assert failed["error"]["code"] == "MALFORMED_REPLY", bad
+
+
+def test_keys_a_newer_target_adds_pass_typed() -> None:
+    # caller_deny_only_groups, sacl_returned, unread, ansi_code_page and typed consumer properties (uint64, real,
+    # bool, arrays) from a newer wmi_state reach the controls; an old target that leaves them out is not malformed.
+    facts = {"op": "facts", "failed": False, "os_version": "10.0.20348", "caller_deny_only_groups": ["S-1-5-114"]}
+    assert contract.check_result({"op": "facts"}, facts, "r")["caller_deny_only_groups"] == ["S-1-5-114"]
+    typed = {"MaximumFileSize": 2**64 - 1, "Ratio": 0.5, "IsUnicode": True, "Lines": ["a", "b"]}
+    consumer = {"namespace": "root\\subscription", "name": "n", "class": "LogFileEventConsumer", "properties": typed}
+    result = {"op": "event_subscriptions", "failed": False, "filters": [], "consumers": [consumer], "bindings": []}
+    assert contract.check_result({"op": "event_subscriptions"}, result, "r")["consumers"] == [consumer]
+    files = {"op": "script_files", "failed": False, "files": [], "stopped": None, "ansi_code_page": 1252,
+             "unread": [{"path": "C:\\x", "kind": "directory", "error": {"code": "REPARSE_POINT"}}]}  # fmt: skip
+    assert contract.check_result({"op": "script_files"}, files, "r")["ansi_code_page"] == 1252
+
+
+def test_a_malformed_message_never_repeats_host_text() -> None:
+    # Only key names, indexes, kinds and lengths: never the host's value, which may be huge or hold ESC.
+    for value in ("\x1b[2J" * 100_000, 10**5000, ["\x1b"] * 20_000):
+        checked = contract.check_result(
+            {"op": "caller_rights"}, {"op": "caller_rights", "failed": False, "mask": value}, "r"
+        )
+        message = checked["error"]["message"]
+        assert len(message) < 200 and "\x1b" not in message
