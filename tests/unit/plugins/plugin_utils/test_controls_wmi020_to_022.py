@@ -47,7 +47,8 @@ class FakeHost:
         if operation["op"] == "event_subscriptions":
             return {**reply, "filters": [], "consumers": [], "bindings": []}
         if operation["op"] == "sd_get":
-            return {**reply, "namespaces": [{"namespace": "root", "sd": SD, "error": None, "sacl_returned": True}], "sacl_read": True}
+            entry = {"namespace": "root", "sd": SD, "error": None, "sacl_returned": True}
+            return {**reply, "namespaces": [entry], "sacl_read": True}
         if operation["op"] == "registry_write":
             after = {"exists": True, "type": "REG_DWORD", "data": 1}
             return {**reply, "before": {"exists": True, "type": "REG_DWORD", "data": 0}, "after": after}
