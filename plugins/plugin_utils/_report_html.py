@@ -235,6 +235,21 @@ def _reference(ref: Mapping[str, str]) -> str:
     return f"<li>{esc(title)} {esc(url)}</li>"
 
 
+def _evidence(evidence: t.Any) -> str:
+    """What the verdict was read from (the baseline's evidence=true): each namespace's SDDL as a table row."""
+    if evidence is None:
+        return ""
+    if isinstance(evidence, Mapping) and all(isinstance(value, str | None) for value in evidence.values()):
+        rows = "".join(
+            f"<tr><td>{esc(key)}</td><td><code>{esc(value if value is not None else 'not read')}</code></td></tr>"
+            for key, value in evidence.items()
+        )
+        return (
+            f'<div>Read from the host</div><table class="evidence"><tr><th>Where</th><th>Value</th></tr>{rows}</table>'
+        )
+    return f"<div>Read from the host</div><pre>{_pretty(evidence)}</pre>"
+
+
 def _control_block(host: Mapping[str, t.Any], control: Mapping[str, t.Any]) -> str:
     colour = STATUS_COLOURS[control["status"]]
     head = (
@@ -249,7 +264,7 @@ def _control_block(host: Mapping[str, t.Any], control: Mapping[str, t.Any]) -> s
     parts.append(_finding_rows(control["findings"]))
     parts.append(
         f"<details><summary>Evidence</summary><div>Expected</div><pre>{_pretty(control['expected'])}</pre>"
-        f"<div>Actual</div><pre>{_pretty(control['actual'])}</pre></details>"
+        f"<div>Actual</div><pre>{_pretty(control['actual'])}</pre>{_evidence(control.get('evidence'))}</details>"
     )
     if control["changes"]:
         parts.append("<div>Changes:</div><ul>" + "".join(f"<li>{esc(c)}</li>" for c in control["changes"]) + "</ul>")

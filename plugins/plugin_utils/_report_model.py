@@ -20,7 +20,7 @@ import typing as t
 from collections.abc import Iterable, Mapping, Sequence
 
 # A report's major version changes only when an existing field changes meaning; readers refuse other majors.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 GENERATOR = "winsec.wmi.compliance_report"
 
 # The verdict of one control on one host (winsec.wmi.baseline).
@@ -35,27 +35,48 @@ _WORST_FIRST = ("error", "drift")
 DEFAULT_LIST_CAP = 50
 
 
-def plain(value: t.Any) -> t.Any:
-    """A JSON-ready copy: str subclasses (Ansible's tagged text) become str, mappings dicts, the rest text."""
+# How deep a value from a result may nest before the report stores it as text (a security descriptor's evidence is
+# three levels deep; a renderer that recursed through 50,000 levels would stop with RecursionError).
+MAX_DEPTH = 32
+# UTF-16 surrogate code points: valid in a Python str (json.loads and surrogateescape make them) but not in UTF-8,
+# so a file written with one fails half way. They are stored as \\uXXXX text instead.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_text(value: str) -> str:
+    text = str(value)
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def plain(value: t.Any, depth: int = 0) -> t.Any:
+    """A JSON-ready copy: str subclasses (Ansible's tagged text) become str, mappings dicts, the rest text.
+
+    Values nested deeper than MAX_DEPTH become their (shortened) text, lone surrogates \\uXXXX escapes: every
+    renderer can then write what this returns.
+    """
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return value
     if isinstance(value, str):
-        return str(value)
+        return _clean_text(value)
+    if depth >= MAX_DEPTH and isinstance(value, Mapping | list | tuple | set | frozenset):
+        return f"({type(value).__name__} nested deeper than {MAX_DEPTH} levels, not kept)"
     if isinstance(value, Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
+        return {_clean_text(key): plain(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [plain(item) for item in value]
-    return str(value)
+        return [plain(item, depth + 1) for item in value]
+    return _clean_text(str(value))
 
 
 def _text(value: t.Any, default: str = "") -> str:
-    return default if value is None else str(value)
+    return default if value is None else _clean_text(value)
 
 
 def _optional_text(value: t.Any) -> str | None:
-    return None if value is None or value == "" else str(value)
+    return None if value is None or value == "" else _clean_text(value)
 
 
 def zero_counts(statuses: Iterable[str] = CONTROL_STATUSES) -> dict[str, int]:
@@ -116,6 +137,7 @@ def _control(raw: t.Any) -> dict[str, t.Any]:
             if isinstance(ref, Mapping)
         ],
         "changes": [_text(change) for change in changes],
+        **({"evidence": plain(raw["evidence"])} if raw.get("evidence") is not None else {}),
     }
 
 
@@ -128,7 +150,7 @@ def normalise_host(
 ) -> dict[str, t.Any]:
     """One host of the report, from whatever the host registered (or None when it registered nothing)."""
     entry: dict[str, t.Any] = {
-        "host": str(host),
+        "host": _clean_text(host),
         "status": "error",
         "cause": None,
         "reason": None,
@@ -303,10 +325,94 @@ def _is_count(value: t.Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+_CONTROL_KEYS = (
+    "id",
+    "title",
+    "severity",
+    "status",
+    "reason",
+    "expected",
+    "actual",
+    "findings",
+    "remediation",
+    "references",
+    "changes",
+    "evidence",
+)
+_HOST_KEYS = (
+    "host",
+    "status",
+    "cause",
+    "reason",
+    "changed",
+    "run_at",
+    "check_mode",
+    "job_id",
+    "os",
+    "counts",
+    "controls",
+)
+
+
+# A value kept by plain() sits at most this deep in a report (document > hosts > host > controls > control > value).
+_MAX_DOCUMENT_DEPTH = MAX_DEPTH + 8
+
+
+def value_problem(value: t.Any, depth: int = 0) -> str | None:
+    """What makes a value unfit for the renderers: nesting deeper than MAX_DEPTH, a lone surrogate (not UTF-8), or a
+    type JSON does not have. None when every renderer can write it."""
+    if value is None or isinstance(value, bool | int | float):
+        return None
+    if isinstance(value, str):
+        return None if value.isascii() or not _SURROGATE.search(value) else "holds a lone UTF-16 surrogate"
+    if depth >= _MAX_DOCUMENT_DEPTH:
+        return f"nests deeper than {_MAX_DOCUMENT_DEPTH} levels"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            problem = value_problem(key, depth + 1) or value_problem(item, depth + 1)
+            if problem:
+                return f"[{str(key)[:40]!r}] {problem}"
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = value_problem(item, depth + 1)
+            if problem:
+                return f"[{index}] {problem}"
+        return None
+    return f"is a {type(value).__name__}, not a JSON value"
+
+
+def _finding_entry_problem(finding: t.Any) -> str | None:
+    """The schema's finding: text id and message, a known severity, and typed evidence fields."""
+    if (
+        not isinstance(finding, Mapping)
+        or not isinstance(finding.get("id"), str)
+        or not isinstance(finding.get("message"), str)
+        or finding.get("severity") not in SEVERITIES
+    ):
+        return "is not a finding with text id and message and a known severity"
+    for key in ("namespace", "principal", "sid", "file", "reason"):
+        if not _is_text_or_none(finding.get(key)):
+            return f"{key} is not text or null"
+    rights = finding.get("rights", [])
+    if not isinstance(rights, list) or not all(isinstance(right, str) for right in rights):
+        return "rights is not a list of texts"
+    line = finding.get("line")
+    if line is not None and (not isinstance(line, int) or isinstance(line, bool)):
+        return "line is not an integer or null"
+    if "excepted" in finding and not isinstance(finding["excepted"], bool):
+        return "excepted is not a boolean"
+    return None
+
+
 def _control_entry_problem(control: t.Any) -> str | None:
     """What is wrong with one control of an earlier report (the schema's $defs/control), or None."""
     if not isinstance(control, Mapping):
         return "is not a mapping"
+    # An absent reason reads as null (the renderers use .get); the merge writes it back as null.
+    missing = [key for key in _CONTROL_KEYS if key not in control and key not in ("evidence", "reason")]
+    if missing:
+        return f"lacks {', '.join(missing)}"
     for key in ("id", "title"):
         if not isinstance(control.get(key), str):
             return f"{key} is not text"
@@ -320,13 +426,12 @@ def _control_entry_problem(control: t.Any) -> str | None:
     if not isinstance(findings, list):
         return "findings is not a list"
     for index, finding in enumerate(findings):
-        if (
-            not isinstance(finding, Mapping)
-            or not isinstance(finding.get("id"), str)
-            or not isinstance(finding.get("message"), str)
-            or finding.get("severity") not in SEVERITIES
-        ):
-            return f"findings[{index}] is not a finding with text id and message and a known severity"
+        problem = _finding_entry_problem(finding)
+        if problem:
+            return f"findings[{index}] {problem}"
+    unknown = sorted(set(control) - set(_CONTROL_KEYS))
+    if unknown:
+        return f"has keys the report schema does not know: {', '.join(map(repr, unknown[:5]))}"
     remediation = control.get("remediation")
     if (
         not isinstance(remediation, Mapping)
@@ -355,6 +460,15 @@ def host_entry_problem(host: Mapping[str, t.Any]) -> str | None:
     """
     if not isinstance(host.get("host"), str) or not host["host"]:
         return "host is not a non-empty text"
+    missing = [key for key in _HOST_KEYS if key not in host and key != "reason"]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    unknown = sorted(set(host) - set(_HOST_KEYS))
+    if unknown:
+        return f"has keys the report schema does not know: {', '.join(map(repr, unknown[:5]))}"
+    problem = value_problem(host)
+    if problem:
+        return f"a value {problem}"
     if host.get("status") not in HOST_STATUSES:
         return f"status {host.get('status')!r} is not one of {', '.join(HOST_STATUSES)}"
     if host.get("cause") is not None and host.get("cause") not in CAUSES:
@@ -411,21 +525,16 @@ def hosts_of_existing_report(document: t.Any) -> list[Mapping[str, t.Any]]:
             f"the existing report has schema_version {version!r}; this version writes {SCHEMA_VERSION!r} "
             "and merges only the same major version: move the old report away or set merge=false"
         )
+    problem = hosts_problem(document["hosts"])
+    if problem:
+        raise ReportMergeError(
+            f"the existing report has a malformed host entry {problem}. Fix or remove that entry, move the report "
+            "away, or set merge=false"
+        )
     hosts: list[Mapping[str, t.Any]] = []
-    seen: set[str] = set()
-    for index, host in enumerate(document["hosts"]):
-        problem = host_entry_problem(host) if isinstance(host, Mapping) else "is not a mapping"
-        if problem is None and host["host"] in seen:
-            problem = "names a host that an earlier entry already has"
-        if problem:
-            name = host.get("host") if isinstance(host, Mapping) else None
-            raise ReportMergeError(
-                f"the existing report has a malformed host entry hosts[{index}]"
-                + (f" (host {str(name)[:100]!r})" if name is not None else "")
-                + f": {problem}. Fix or remove that entry, move the report away, or set merge=false"
-            )
-        seen.add(host["host"])
-        hosts.append(host)
+    for host in document["hosts"]:
+        controls = [{"reason": None, **control} for control in host["controls"]]
+        hosts.append({"reason": None, **host, "controls": controls})
     return hosts
 
 
@@ -442,3 +551,38 @@ def compact_summary(report: Mapping[str, t.Any]) -> dict[str, t.Any]:
         "hosts_with_errors": list(summary["hosts_with_errors"]["names"]),
         "hosts_with_errors_total": summary["hosts_with_errors"]["total"],
     }
+
+
+_REPORT_KEYS = ("schema_version", "generator", "title", "generated_at", "runs", "summary", "hosts")
+
+
+def report_problem(report: Mapping[str, t.Any]) -> str | None:
+    """What makes a whole report invalid under the shipped schema's rules (and the renderers'), or None.
+
+    The action checks the merged document with this before it writes anything: an entry carried over from an
+    earlier file, or a value that slipped past normalise_host, is refused with its path instead of a renderer
+    failing after the JSON was already written.
+    """
+    missing = [key for key in _REPORT_KEYS if key not in report]
+    if missing:
+        return f"the report lacks {', '.join(missing)}"
+    if not _TIMESTAMP.fullmatch(str(report["generated_at"])):
+        return f"generated_at {report['generated_at']!r} is not a UTC timestamp"
+    problem = value_problem({key: value for key, value in report.items() if key != "hosts"})
+    if problem:
+        return f"a value {problem}"
+    return hosts_problem(report["hosts"])
+
+
+def hosts_problem(hosts: Sequence[t.Any]) -> str | None:
+    """'hosts[3] (host 'web01'): <problem>' for the first invalid or repeated host entry, or None."""
+    seen: set[str] = set()
+    for index, host in enumerate(hosts):
+        problem = host_entry_problem(host) if isinstance(host, Mapping) else "is not a mapping"
+        if problem is None and host["host"] in seen:
+            problem = "names a host that an earlier entry already has"
+        if problem:
+            name = host.get("host") if isinstance(host, Mapping) else None
+            return f"hosts[{index}]" + (f" (host {str(name)[:100]!r})" if name is not None else "") + f": {problem}"
+        seen.add(host["host"])
+    return None

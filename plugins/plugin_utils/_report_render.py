@@ -68,10 +68,19 @@ def control_detail(host: Mapping[str, t.Any], control: Mapping[str, t.Any]) -> s
 
 
 def os_text(host: Mapping[str, t.Any]) -> str:
+    """'Microsoft Windows Server 2022 Datacenter (10.0.20348)' from the baseline's OS facts.
+
+    The keys are the ones winsec.wmi.baseline returns (os_caption, os_version, os_build: the wmi_state 'facts' read,
+    Win32_OperatingSystem's Caption, Version and BuildNumber); a host judged from inventory alone has only its
+    family (nt4, w2000, xp, 2003).
+    """
     os_info = host.get("os") or {}
-    caption = os_info.get("caption") or os_info.get("family") or ""
-    build = os_info.get("build") or os_info.get("version")
-    return f"{caption} ({build})" if caption and build else str(caption or build or "")
+    caption = os_info.get("os_caption") or os_info.get("family") or ""
+    version = os_info.get("os_version") or os_info.get("os_build")
+    text = f"{caption} ({version})" if caption and version else str(caption or version or "")
+    if os_info.get("source") == "inventory":
+        text += " (from inventory, not contacted)"
+    return text
 
 
 # --- JUnit XML --------------------------------------------------------------------------------------------------------
