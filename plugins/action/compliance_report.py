@@ -22,11 +22,14 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import ren
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
     ReportMergeError,
     build_report,
+    carried_over,
+    changes_since,
     compact_summary,
     hosts_of_existing_report,
     merge_hosts,
     normalise_host,
     report_problem,
+    retained_hosts,
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
     render_csv,
@@ -207,10 +210,22 @@ class ActionModule(ActionBase):
                         "controller clock is wrong or the file was edited. This run's entries replace them; "
                         "hosts not in this run keep them."
                     )
+                existing, dropped = retained_hosts(
+                    existing, [host["host"] for host in hosts], run_at=run_at, max_age_days=params["max_age_days"]
+                )
                 hosts = merge_hosts(existing, hosts)
             report = build_report(
                 hosts, title=params["title"], generated_at=run_at, list_cap=params["max_hosts_listed"]
             )
+            if params["merge"]:
+                report["carried_over"] = {
+                    **carried_over(report["hosts"], run_at, dropped),
+                    "max_age_days": params["max_age_days"],
+                }
+            if params["previous"]:
+                previous = self._previous_report(Path(params["previous"]), warnings)
+                if previous is not None:
+                    report["changes_since"] = changes_since(previous, report["hosts"])
             problem = report_problem(report)
             if problem:
                 raise ReportError(f"the report to write is not valid, nothing was written: {problem}")
@@ -235,6 +250,11 @@ class ActionModule(ActionBase):
             "stats": stats,
             "drift": bool(drifting["total"]),
         }
+        if "carried_over" in report:
+            result["carried_over"] = report["carried_over"]
+        if "changes_since" in report:
+            delta = report["changes_since"]
+            result["changes_since"] = {key: delta[key] for key in ("previous_generated_at", "counts")}
         if warnings:
             result["warnings"] = warnings
         if params["set_stats"]:
@@ -250,6 +270,19 @@ class ActionModule(ActionBase):
                 "Report written: " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no hosts") + "."
             )
         return result
+
+    @staticmethod
+    def _previous_report(path: Path, warnings: list[str]) -> Mapping[str, t.Any] | None:
+        """An earlier report to compare with (validated like a merge input), or None when there is none yet."""
+        if not os.path.lexists(path):
+            warnings.append(f"previous: {path} does not exist (yet), so this report shows no change since it.")
+            return None
+        try:
+            document = read_report_file(path)
+            hosts = hosts_of_existing_report(document)
+        except (ReportError, ReportMergeError) as error:
+            raise ReportError(f"cannot compare with the previous report {path}: {error}") from error
+        return {"generated_at": document.get("generated_at"), "hosts": hosts}
 
     @staticmethod
     def _existing_hosts(path: Path) -> list[Mapping[str, t.Any]]:

@@ -69,7 +69,8 @@ options:
         because the file is read, merged and written under a lock, and this run is the newer one. A C(run_at) from
         a wrong clock or an edited file (dated after this run) cannot keep an old verdict in place; the task warns
         when it sees one. Hosts that are not in this run (another job slice, a C(--limit)) keep their earlier
-        entries; a host of this run without a result is reported as such, never with an earlier run's verdict.
+        entries for O(max_age_days); a host of this run without a result is reported as such, never with an
+        earlier run's verdict.
       - The JSON file is always written when merging, because the next merge reads it.
       - Refused when the existing file has another major schema version.
       - Every host entry of the existing file is validated against the report schema
@@ -80,6 +81,29 @@ options:
         set O(merge=false).
     type: bool
     default: false
+  max_age_days:
+    description:
+      - With O(merge=true), how many days an entry of a host that is not in this run is kept. Older entries are
+        dropped from the merged report (the task's C(carried_over.dropped) and the report's header say how many),
+        so a host that was decommissioned or left the inventory stops being reported after this time instead of
+        for ever.
+      - The hosts of this run are always replaced by this run's entries, whatever their age.
+      - V(0) keeps every earlier entry, as before this option existed.
+      - The report says which hosts are from this run and which are carried over from earlier runs (the JSON's
+        C(carried_over), the header of the HTML and Markdown, each host's C(run_at)).
+    type: int
+    default: 30
+  previous:
+    description:
+      - An earlier C(wmi-compliance.json) to compare with. The report then shows, per host and control, what is
+        V(new) (drift, error or unreachable now, not before), V(fixed) (the reverse), V(changed) (another status),
+        V(unchanged) and V(gone) (only in the earlier report), in the JSON (C(changes_since)), the HTML (marks in
+        the matrix and a list) and the Markdown.
+      - May be the report this task is about to replace (C(<report_dir>/wmi-compliance.json)), which is read before
+        anything is written. Copy it elsewhere first to keep a fixed baseline to compare with.
+      - A file that does not exist yet gives a warning and no comparison; a file that is not a valid report of the
+        same major schema version fails the task before anything is written.
+    type: path
   fail_on_drift:
     description:
       - Fail the task when any host has drift (after exceptions). The report is written first.
@@ -220,6 +244,22 @@ stats:
     status_counts: {compliant: 18, drift: 3, remediated: 0, not_applicable: 2, excepted: 0, error: 0, unreachable: 1}
     hosts_with_drift: [app02, backup01, sql02]
     hosts_with_drift_total: 3
+carried_over:
+  description:
+    - With O(merge=true), how many hosts of the report are carried over from earlier runs (C(hosts)), the oldest
+      carried entry's C(oldest_run_at), how many entries older than O(max_age_days) were C(dropped).
+  returned: when O(merge=true)
+  type: dict
+  sample: {hosts: 120, oldest_run_at: "2026-11-30T10:00:00.000000Z", dropped: 3, max_age_days: 30}
+changes_since:
+  description:
+    - With O(previous), the number of host x control results per change since that report (C(new), C(fixed),
+      C(changed), C(unchanged), C(gone)) and the earlier report's C(previous_generated_at).
+  returned: when O(previous) names an existing report
+  type: dict
+  sample:
+    previous_generated_at: "2026-11-30T10:00:00.000000Z"
+    counts: {new: 2, fixed: 5, changed: 0, unchanged: 233, gone: 0}
 drift:
   description: Whether any host has drift.
   returned: always

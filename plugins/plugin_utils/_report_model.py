@@ -15,6 +15,7 @@ reads and that ``meta/wmi-compliance.schema.json`` describes. Pure: no I/O, no c
 
 from __future__ import annotations
 
+import datetime
 import re
 import typing as t
 from collections.abc import Iterable, Mapping, Sequence
@@ -586,3 +587,186 @@ def hosts_problem(hosts: Sequence[t.Any]) -> str | None:
             return f"hosts[{index}]" + (f" (host {str(name)[:100]!r})" if name is not None else "") + f": {problem}"
         seen.add(host["host"])
     return None
+
+
+# --- retention of merged hosts ---------------------------------------------------------------------------------------
+
+
+def _days_before(timestamp: str, days: int) -> str:
+    moment = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ") - datetime.timedelta(days=days)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def retained_hosts(
+    earlier: Iterable[Mapping[str, t.Any]], current_names: Iterable[str], *, run_at: str, max_age_days: int
+) -> tuple[list[Mapping[str, t.Any]], list[str]]:
+    """The earlier entries a merge carries over, and the names of those it drops as too old.
+
+    An entry of a host that is not in this run is kept while it is at most max_age_days old (0 keeps every entry):
+    the slices of one AWX job or the batches of one play finish within hours, a decommissioned host stops being
+    reported after the retention instead of staying in every report for ever under a new "Generated" date.
+    """
+    current = set(current_names)
+    if max_age_days <= 0:
+        return list(earlier), []
+    cutoff = _days_before(run_at, max_age_days)
+    kept, dropped = [], []
+    for host in earlier:
+        if host["host"] in current or host["run_at"] >= cutoff:
+            kept.append(host)
+        else:
+            dropped.append(host["host"])
+    return kept, dropped
+
+
+def carried_over(report_hosts: Sequence[Mapping[str, t.Any]], run_at: str, dropped: Sequence[str]) -> dict[str, t.Any]:
+    """What of a merged report is not from this run: how many hosts, the oldest entry, how many were dropped."""
+    older = [host["run_at"] for host in report_hosts if host["run_at"] != run_at]
+    return {"hosts": len(older), "oldest_run_at": min(older) if older else None, "dropped": len(dropped)}
+
+
+# --- change since an earlier report -----------------------------------------------------------------------------------
+
+# A result that asks for action: the change categories compare these, not the exact status.
+PROBLEM_STATUSES = ("drift", "error", "unreachable")
+CHANGE_KINDS = ("new", "fixed", "changed", "unchanged", "gone")
+
+
+def _change_kind(before: str | None, after: str | None) -> str:
+    if after is None:
+        return "gone"
+    if before == after:
+        return "unchanged"
+    if after in PROBLEM_STATUSES and before not in PROBLEM_STATUSES:
+        return "new"
+    if before in PROBLEM_STATUSES and after not in PROBLEM_STATUSES:
+        return "fixed"
+    return "changed"
+
+
+def _cells(host: Mapping[str, t.Any]) -> dict[str, str]:
+    """Control ID -> status of one host; a host without controls is one cell '' with its own status."""
+    cells = {control["id"]: control["status"] for control in host["controls"]}
+    return cells or {"": host["status"]}
+
+
+def changes_since(
+    previous: Mapping[str, t.Any], hosts: Sequence[Mapping[str, t.Any]], *, list_cap: int = 10_000
+) -> dict[str, t.Any]:
+    """Per host and control: new (a problem now, none before), fixed (the reverse), changed (another status),
+    unchanged, gone (in the earlier report only). Counts are exact; the entries (all but unchanged) are capped.
+
+    previous is an earlier report document whose hosts were validated (hosts_of_existing_report).
+    """
+    before = {host["host"]: _cells(host) for host in previous["hosts"]}
+    counts = dict.fromkeys(CHANGE_KINDS, 0)
+    entries: list[dict[str, t.Any]] = []
+
+    def add(host: str, control: str, was: str | None, now: str | None) -> None:
+        kind = _change_kind(was, now)
+        counts[kind] += 1
+        if kind != "unchanged" and len(entries) < list_cap:
+            entries.append({"host": host, "control": control, "change": kind, "previous": was, "status": now})
+
+    for host in hosts:
+        earlier = before.pop(host["host"], {})
+        for control, status in _cells(host).items():
+            add(host["host"], control, earlier.get(control), status)
+        for control, status in earlier.items():
+            if control not in _cells(host):
+                add(host["host"], control, status, None)
+    for name, earlier in before.items():
+        for control, status in earlier.items():
+            add(name, control, status, None)
+    return {
+        "previous_generated_at": previous.get("generated_at"),
+        "counts": counts,
+        "entries": entries,
+        "truncated": sum(counts[kind] for kind in CHANGE_KINDS if kind != "unchanged") > len(entries),
+    }
+
+
+def change_index(report: Mapping[str, t.Any]) -> dict[tuple[str, str], str]:
+    """(host, control) -> change kind, for the renderers that mark cells (empty without a previous report)."""
+    delta = report.get("changes_since") or {}
+    return {(entry["host"], entry["control"]): entry["change"] for entry in delta.get("entries", [])}
+
+
+# --- what an auditor reads beside the verdicts -----------------------------------------------------------------------
+
+_EXPIRED = re.compile(r"exception expired on ([0-9]{4}-[0-9]{2}-[0-9]{2}): ?(.*)", re.DOTALL)
+
+
+def exception_rows(report: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    """Every finding an exception covered, or would have covered had it not expired, host by host.
+
+    winsec.wmi.baseline marks a finding it accepted with excepted=true and the exception's reason, and one whose
+    exception expired with excepted=false and the reason 'exception expired on <date>: <reason>'.
+    """
+    rows = []
+    for host in report["hosts"]:
+        for control in host["controls"]:
+            for finding in control["findings"]:
+                if "excepted" not in finding:
+                    continue
+                reason = finding.get("reason") or ""
+                expired = _EXPIRED.match(reason) if not finding["excepted"] else None
+                rows.append(
+                    {
+                        "host": host["host"],
+                        "control": control["id"],
+                        "where": finding.get("namespace") or finding.get("file") or "",
+                        "principal": finding.get("principal") or finding.get("sid") or "",
+                        "reason": expired.group(2) if expired else reason,
+                        "expires": expired.group(1) if expired else None,
+                        "expired": not finding["excepted"],
+                        "status": control["status"],
+                    }
+                )
+    return rows
+
+
+def not_applicable_rows(report: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    """Hosts judged not applicable, with why and what mitigates the risk instead (the controls' remediation)."""
+    rows = []
+    for host in report["hosts"]:
+        if host["status"] != "not_applicable":
+            continue
+        controls = host["controls"]
+        reason = next((c["reason"] for c in controls if c.get("reason")), None) or host.get("reason") or ""
+        mitigation = next((c["remediation"]["text"] for c in controls if c["remediation"]["text"]), "")
+        rows.append({"host": host["host"], "os": host.get("os") or {}, "reason": reason, "mitigation": mitigation})
+    return rows
+
+
+def change_rows(report: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    """Every change a control made (run mode) or would make (check mode), host by host."""
+    return [
+        {
+            "host": host["host"],
+            "control": control["id"],
+            "change": change,
+            "predicted": host.get("check_mode") is not False and control["status"] != "remediated",
+        }
+        for host in report["hosts"]
+        for control in host["controls"]
+        for change in control["changes"]
+    ]
+
+
+def run_mode(report: Mapping[str, t.Any]) -> str:
+    """'check' when every host of the report was evaluated in check mode, 'run' when none was, else 'mixed'."""
+    modes = {host.get("check_mode") for host in report["hosts"]}
+    if modes <= {True}:
+        return "check" if modes else "run"
+    if modes <= {False, None}:
+        return "run"
+    return "mixed"
+
+
+def mode_sentence(report: Mapping[str, t.Any]) -> str:
+    return {
+        "check": "CHECK MODE (audit): nothing was changed on any host; changes listed are predictions.",
+        "run": "Run mode: changes listed were made.",
+        "mixed": "Mixed: some hosts were evaluated in check mode (predicted changes), some in run mode (changes made).",
+    }[run_mode(report)]

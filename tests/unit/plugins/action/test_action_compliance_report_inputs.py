@@ -44,7 +44,8 @@ def test_the_os_the_baseline_returns_is_shown_in_every_format(tmp_path):
     html = (tmp_path / "wmi-compliance.html").read_text(encoding="utf-8")
     junit = (tmp_path / "wmi-compliance.junit.xml").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "wmi-compliance.csv").read_text(encoding="utf-8-sig"))))
-    for text in (html, junit):
+    markdown = (tmp_path / "wmi-compliance.md").read_text(encoding="utf-8")
+    for text in (html, junit, markdown):
         assert f"{CAPTION} (10.0.20348)" in text
     assert {row["os"] for row in rows if row["host"] == "web01"} == {f"{CAPTION} (10.0.20348)"}
     # The inventory-only host: its family, and that it was never contacted.
@@ -201,3 +202,77 @@ def test_the_merged_output_is_valid_against_the_shipped_schema(tmp_path):
     report = read_json(tmp_path)
     jsonschema.Draft202012Validator(schema()).validate(report)
     assert len(report["hosts"]) == len(fleet()) + 1
+
+
+# --- retention and the change since an earlier report ----------------------------------------------------------------
+
+
+def _age(report_dir: Path, host: str, run_at: str) -> None:
+    """Make one entry of the report on disk look older (as a run weeks ago would have written it)."""
+    report = read_json(report_dir)
+    for entry in report["hosts"]:
+        if entry["host"] == host:
+            entry["run_at"] = run_at
+    (report_dir / "wmi-compliance.json").write_text(json.dumps(report), encoding="utf-8")
+
+
+def test_a_merge_drops_entries_older_than_max_age_days_and_says_what_is_carried_over(tmp_path):
+    drift = baseline_record("drift", [control("WMI-001", "drift")])
+    run({"report_dir": str(tmp_path)}, task_vars_for({"decommissioned": drift, "slice2": drift, "web01": drift}))
+    _age(tmp_path, "decommissioned", "2020-01-01T00:00:00.000000Z")
+    result = run({"report_dir": str(tmp_path), "merge": True}, task_vars_for({"web01": None}))
+    assert not result.get("failed"), result
+    report = read_json(tmp_path)
+    jsonschema.Draft202012Validator(schema()).validate(report)
+    assert [host["host"] for host in report["hosts"]] == ["slice2", "web01"]
+    assert report["carried_over"]["hosts"] == 1 and report["carried_over"]["dropped"] == 1
+    assert result["carried_over"] == report["carried_over"] and report["carried_over"]["max_age_days"] == 30
+    assert "1 hosts from this run, <strong>1 carried over</strong>" in (tmp_path / "wmi-compliance.html").read_text(
+        encoding="utf-8"
+    )
+    assert "1 carried over from earlier runs" in (tmp_path / "wmi-compliance.md").read_text(encoding="utf-8")
+
+
+def test_max_age_days_zero_keeps_every_earlier_entry(tmp_path):
+    run(
+        {"report_dir": str(tmp_path)}, task_vars_for({"old": baseline_record("compliant", [control("W", "compliant")])})
+    )
+    _age(tmp_path, "old", "2020-01-01T00:00:00.000000Z")
+    run({"report_dir": str(tmp_path), "merge": True, "max_age_days": 0}, task_vars_for({"new": None}))
+    assert [host["host"] for host in read_json(tmp_path)["hosts"]] == ["new", "old"]
+
+
+def test_previous_compares_with_the_report_about_to_be_replaced(tmp_path):
+    run(
+        {"report_dir": str(tmp_path)}, task_vars_for({"web01": baseline_record("drift", [control("WMI-001", "drift")])})
+    )
+    fixed = baseline_record("compliant", [control("WMI-001", "compliant")])
+    args = {"report_dir": str(tmp_path), "previous": str(tmp_path / "wmi-compliance.json")}
+    result = run(
+        args, task_vars_for({"web01": fixed, "app02": baseline_record("drift", [control("WMI-001", "drift")])})
+    )
+    assert not result.get("failed"), result
+    report = read_json(tmp_path)
+    jsonschema.Draft202012Validator(schema()).validate(report)
+    assert result["changes_since"]["counts"] == {"new": 1, "fixed": 1, "changed": 0, "unchanged": 0, "gone": 0}
+    assert {(e["host"], e["change"]) for e in report["changes_since"]["entries"]} == {
+        ("web01", "fixed"),
+        ("app02", "new"),
+    }
+    assert 'class="delta-fixed"' in (tmp_path / "wmi-compliance.html").read_text(encoding="utf-8")
+    assert "| web01 | WMI-001 | fixed | drift | compliant |" in (tmp_path / "wmi-compliance.md").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_a_missing_previous_report_warns_and_an_invalid_one_fails_before_writing(tmp_path):
+    result = run({"report_dir": str(tmp_path), "previous": str(tmp_path / "none.json")}, task_vars_for(fleet()))
+    assert not result.get("failed") and "does not exist" in result["warnings"][0]
+    assert "changes_since" not in read_json(tmp_path)
+    (tmp_path / "bad.json").write_text('{"schema_version": "1.0", "hosts": [{"host": 1}]}', encoding="utf-8")
+    before = (tmp_path / "wmi-compliance.json").read_text(encoding="utf-8")
+    result = run({"report_dir": str(tmp_path), "previous": str(tmp_path / "bad.json")}, task_vars_for({"a": None}))
+    assert (
+        result["failed"] is True and f"cannot compare with the previous report {tmp_path / 'bad.json'}" in result["msg"]
+    )
+    assert (tmp_path / "wmi-compliance.json").read_text(encoding="utf-8") == before
