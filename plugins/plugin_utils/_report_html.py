@@ -63,7 +63,8 @@ th{background:#f2f2f2}.muted{color:#555}
 .mode-check{background:#fff3cd;border:1px solid #e0a800}.mode-run{background:#e3f2fd;border:1px solid #1565c0}
 .mode-mixed{background:#fde2e1;border:1px solid #c62828}
 .glance{display:flex;gap:1.5em;flex-wrap:wrap;align-items:flex-start}
-.tiles{display:flex;gap:6px;flex-wrap:wrap}.tile{min-width:84px;padding:4px 8px;border-radius:4px;text-align:center}
+.tiles{display:flex;gap:5px;flex-wrap:wrap;max-width:680px}
+.tile{min-width:64px;padding:3px 6px;border-radius:4px;text-align:center;font-size:12px}
 .tile b{display:block;font-size:1.5em}
 .badge{display:inline-block;padding:0 6px;border-radius:3px;font-size:.85em;white-space:nowrap}
 .s-compliant{background:#2e7d32;color:#fff}.s-remediated{background:#1565c0;color:#fff}
@@ -71,7 +72,7 @@ th{background:#f2f2f2}.muted{color:#555}
 .s-unreachable{background:#37474f;color:#fff}.s-not_applicable{background:#9e9e9e;color:#000}
 .s-excepted{background:#6a1b9a;color:#fff}.s-none{background:#fff;color:#777}
 .filters{margin:.4em 0;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
-#matrix{font-size:12px}#matrix td,#matrix th{padding:1px 4px;white-space:nowrap}
+#matrix{font-size:12px;line-height:1.25}#matrix td,#matrix th{padding:1px 4px;white-space:nowrap}
 #matrix th.control{cursor:pointer;text-align:center}#matrix th.sortable{cursor:pointer}
 #matrix td.cell{text-align:center;min-width:3.2em;padding:0}#matrix td.cell a{display:block;color:inherit;
 text-decoration:none;padding:1px 4px}#matrix td.cell a:focus,#matrix td.cell a:hover{outline:2px solid #000}
@@ -258,7 +259,8 @@ def _chart(summary: Mapping[str, t.Any]) -> str:
         ("Hosts", "host verdicts", summary["host_status_counts"], HOST_STATUSES)
     ]
     rows += [(c["id"], c["title"], c["counts"], CONTROL_STATUSES) for c in summary["controls"]]
-    label_width, bar_width, row_height = 170, 520, 24
+    # Compact, so that it stands beside the host counts and the matrix starts in the first screen.
+    label_width, bar_width, row_height = 110, 380, 18
     height = row_height * len(rows) + 6
     parts = [
         f'<svg id="status-chart" xmlns="http://www.w3.org/2000/svg" width="{label_width + bar_width + 70}" '
@@ -270,7 +272,7 @@ def _chart(summary: Mapping[str, t.Any]) -> str:
         total = sum(counts[s] for s in statuses)
         parts.append(
             f'<g class="chart-row" data-control="{esc(label)}"><title>{esc(label)} {esc(title)}</title>'
-            f'<text x="0" y="{y + 15}" font-size="12">{esc(label[:28])}</text>'
+            f'<text x="0" y="{y + 12}" font-size="11">{esc(label[:16])}</text>'
         )
         x = float(label_width)
         for status in statuses:
@@ -283,7 +285,7 @@ def _chart(summary: Mapping[str, t.Any]) -> str:
                 f"<title>{esc(label)}: {counts[status]} {status}</title></rect>"
             )
             x += width
-        parts.append(f'<text x="{label_width + bar_width + 6}" y="{y + 15}" font-size="12">{total}</text></g>')
+        parts.append(f'<text x="{label_width + bar_width + 6}" y="{y + 12}" font-size="11">{total}</text></g>')
     parts.append("</svg>")
     legend = "".join(f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{s}</span>' for s in HOST_STATUSES)
     return "".join(parts) + f'<div class="legend">{legend}</div>'
@@ -302,6 +304,8 @@ def _finding_rows(findings: list[Mapping[str, t.Any]]) -> str:
         message = finding["message"]
         if finding.get("excepted"):
             message += " [excepted" + (f": {finding['reason']}]" if finding.get("reason") else "]")
+        elif "excepted" in finding:
+            message += f" [EXPIRED: {finding.get('reason') or 'the exception expired'}]"
         body.append(
             f"<tr><td>{esc(finding['severity'])}</td><td>{esc(finding['id'])} {esc(message)}</td>"
             f"<td>{esc(finding.get('namespace'))}</td><td>{esc(principal)}</td>"
@@ -459,7 +463,11 @@ def _delta_section(report: Mapping[str, t.Any], anchors: Mapping[str, str]) -> s
         )
     ]
     more = "<p>More entries than listed: see the JSON report.</p>" if delta["truncated"] else ""
-    table = _table(["Host", "Control", "Change", "Before", "Now"], rows, "delta") if rows else "<p>Nothing changed.</p>"
+    table = (
+        _table(["Host", "Control", "Change", "Before", "Now"], rows, "changes-since-list")
+        if rows
+        else "<p>Nothing changed.</p>"
+    )
     return (
         f'<section id="changes-since"><h2>Since the report of {esc(delta["previous_generated_at"])}</h2>'
         f"<p><strong>{counts['new']} new</strong> problems, <strong>{counts['fixed']} fixed</strong>, "
