@@ -25,6 +25,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
     carried_over,
     changes_since,
     compact_summary,
+    configured_exceptions,
     hosts_of_existing_report,
     merge_hosts,
     normalise_host,
@@ -222,6 +223,8 @@ class ActionModule(ActionBase):
                     **carried_over(report["hosts"], run_at, dropped),
                     "max_age_days": params["max_age_days"],
                 }
+            if params["exceptions"]:
+                report["exceptions"] = configured_exceptions(params["exceptions"], run_at[:10])
             if params["previous"]:
                 previous = self._previous_report(Path(params["previous"]), warnings)
                 if previous is not None:

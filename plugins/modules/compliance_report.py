@@ -24,8 +24,14 @@ description:
   - Values that come from hosts (host, principal, namespace and file names, messages) are escaped for each format;
     CSV cells that a spreadsheet would read as a formula (starting with C(=), C(+), C(-), C(@), tab or carriage
     return) are prefixed with an apostrophe.
-  - The HTML file is self-contained (no network, no external scripts or fonts; a Content Security Policy allows only
-    its own inline script) and prints.
+  - The HTML file opens on the host counts and a host x control matrix (hosts worst first, one coloured cell per
+    result that opens its findings, evidence and remediation), then the change since O(previous), the exceptions
+    (expired ones marked), the not-applicable hosts with their mitigation, the changes made or predicted, and every
+    host's details. It is self-contained (no network, no external scripts or fonts; a Content Security Policy allows
+    only its own inline script, no form submission and no base URL), reads fully without JavaScript and prints.
+  - Every format says whether the run was in check mode (changes listed are then predictions). The CSV starts with
+    a UTF-8 byte order mark (for Excel); the Markdown, made for a change ticket, never turns host text into links or
+    mentions.
   - Needs no connection to any host. Run it once per play on the controller, for example with
     C(run_once=true) and C(delegate_to=localhost) after the baseline task.
 options:
@@ -104,6 +110,37 @@ options:
       - A file that does not exist yet gives a warning and no comparison; a file that is not a valid report of the
         same major schema version fails the task before anything is written.
     type: path
+  exceptions:
+    description:
+      - The exceptions the baseline ran with (the same list as
+        M(winsec.wmi.baseline)'s O(winsec.wmi.baseline#module:exceptions), for example C(wmi_hardening_exceptions)).
+        Optional; the baseline marks excepted findings itself.
+      - Given, the HTML and Markdown reports list each exception with its reason and expiry, marked when it has
+        expired on the day of the report, and an excepted finding shows its exception's expiry. Left out,
+        the reports list the excepted findings with their reason, and an expired exception with the date the
+        baseline gives, but cannot show when an active one expires.
+      - Only read, never validated against the hosts; a misspelt exception is reported by the baseline itself.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      control:
+        description: The control ID.
+        type: str
+        required: true
+      namespace:
+        description: The namespace the exception is limited to.
+        type: str
+      principal:
+        description: The principal the exception is limited to.
+        type: str
+      reason:
+        description: Why the finding is accepted.
+        type: str
+        required: true
+      expires:
+        description: The last day the exception applies (YYYY-MM-DD); left out, it never expires.
+        type: str
   fail_on_drift:
     description:
       - Fail the task when any host has drift (after exceptions). The report is written first.

@@ -430,7 +430,7 @@ def _tiles(summary: Mapping[str, t.Any]) -> str:
     counts = summary["host_status_counts"]
     tiles = "".join(
         f'<div class="tile s-{status}"><b>{counts[status]}</b>{esc(status)}</div>'
-        for status in sorted(HOST_STATUSES, key=STATUS_RANK.get)
+        for status in sorted(HOST_STATUSES, key=STATUS_RANK.__getitem__)
     )
     return f'<div class="tiles" id="host-counts">{tiles}</div>'
 
@@ -499,14 +499,27 @@ def _exceptions_section(report: Mapping[str, t.Any], anchors: Mapping[str, str])
             *(esc(row[key]) for key in ("control", "where", "principal", "reason")),
             f'<span class="expired">EXPIRED {esc(row["expires"] or "")}: still drift</span>'
             if row["expired"]
+            else f"active, expires {esc(row['expires'])}"
+            if row["expires"]
             else "active",
         ]
         for row in rows
     ]
     expired = sum(1 for row in rows if row["expired"])
-    title = f"Exceptions ({len(rows)}, {expired} expired)" if rows else "Exceptions"
-    header = ["Host", "Control", "Where", "Principal", "Reason", "State"]
-    return _section("exceptions", title, header, cells, "No finding is covered by an exception.")
+    title = f"Exceptions ({len(rows)} findings, {expired} expired)" if rows else "Exceptions"
+    header = ["Host", "Control", "Where", "Principal", "Reason", "Expires"]
+    listed = _section("exceptions", title, header, cells, "No finding is covered by an exception.")
+    configured = [
+        [
+            *(esc(item[key] or "") for key in ("control", "namespace", "principal", "reason")),
+            f'<span class="expired">EXPIRED {esc(item["expires"])}</span>'
+            if item["expired"]
+            else esc(item["expires"] or "never"),
+        ]
+        for item in report.get("exceptions", [])
+    ]
+    header = ["Control", "Namespace", "Principal", "Reason", "Expires"]
+    return listed + _section("exceptions-configured", "Exceptions the baseline ran with", header, configured, "")
 
 
 def _not_applicable_section(report: Mapping[str, t.Any], anchors: Mapping[str, str]) -> str:
@@ -581,9 +594,12 @@ def render_html(report: Mapping[str, t.Any], page_size: int = PAGE_SIZE) -> str:
         f"{esc(control_id[:16])}</th>"
         for control_id in control_ids
     )
-    status_options = "".join(f'<option value="{s}">{s}</option>' for s in sorted(HOST_STATUSES, key=STATUS_RANK.get))
+    status_options = "".join(
+        f'<option value="{s}">{s}</option>' for s in sorted(HOST_STATUSES, key=STATUS_RANK.__getitem__)
+    )
     legend = "".join(
-        f'<span class="badge s-{s}">{CELL_TEXT[s]} = {s}</span>' for s in sorted(CONTROL_STATUSES, key=STATUS_RANK.get)
+        f'<span class="badge s-{s}">{CELL_TEXT[s]} = {s}</span>'
+        for s in sorted(CONTROL_STATUSES, key=STATUS_RANK.__getitem__)
     )
     noscript = (
         f"<noscript><p>Without JavaScript the matrix shows its first {page_size} of {len(hosts)} hosts; every host "

@@ -697,12 +697,35 @@ def change_index(report: Mapping[str, t.Any]) -> dict[tuple[str, str], str]:
 _EXPIRED = re.compile(r"exception expired on ([0-9]{4}-[0-9]{2}-[0-9]{2}): ?(.*)", re.DOTALL)
 
 
+def configured_exceptions(items: Iterable[Mapping[str, t.Any]], report_day: str) -> list[dict[str, t.Any]]:
+    """The exceptions the baseline ran with, each with whether it has expired on report_day (YYYY-MM-DD).
+
+    An exception applies through its expires day (winsec.wmi.baseline: expired when today > expires)."""
+    rows = []
+    for item in items:
+        expires = _optional_text(item.get("expires"))
+        rows.append(
+            {
+                "control": _text(item.get("control")),
+                "namespace": _optional_text(item.get("namespace")),
+                "principal": _optional_text(item.get("principal")),
+                "reason": _text(item.get("reason")),
+                "expires": expires,
+                "expired": expires is not None and report_day > expires[:10],
+            }
+        )
+    return rows
+
+
 def exception_rows(report: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
     """Every finding an exception covered, or would have covered had it not expired, host by host.
 
     winsec.wmi.baseline marks a finding it accepted with excepted=true and the exception's reason, and one whose
     exception expired with excepted=false and the reason 'exception expired on <date>: <reason>'.
     """
+    # An active exception's expiry is known only from the configured list (the baseline marks the finding with
+    # its reason alone): matched by control and reason.
+    expiry = {(item["control"].upper(), item["reason"]): item["expires"] for item in report.get("exceptions", [])}
     rows = []
     for host in report["hosts"]:
         for control in host["controls"]:
@@ -718,7 +741,7 @@ def exception_rows(report: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
                         "where": finding.get("namespace") or finding.get("file") or "",
                         "principal": finding.get("principal") or finding.get("sid") or "",
                         "reason": expired.group(2) if expired else reason,
-                        "expires": expired.group(1) if expired else None,
+                        "expires": expired.group(1) if expired else expiry.get((control["id"].upper(), reason)),
                         "expired": not finding["excepted"],
                         "status": control["status"],
                     }

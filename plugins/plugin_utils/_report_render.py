@@ -358,12 +358,16 @@ def _md_section(title: str, header: list[str], rows: list[list[str]], empty: str
     return lines
 
 
+def _md_exception_state(row: Mapping[str, t.Any]) -> str:
+    if row["expired"]:
+        return f"**EXPIRED** {md_cell(row['expires'] or '')}"
+    return f"active, expires {md_cell(row['expires'])}" if row["expires"] else "active"
+
+
 def _md_sections(report: Mapping[str, t.Any], max_rows: int) -> list[str]:
     """Exceptions, not-applicable hosts and changes: what a change ticket must list beside the drift."""
     exceptions = sorted(exception_rows(report), key=lambda row: not row["expired"])
-    state = {
-        id(row): f"**EXPIRED** {md_cell(row['expires'] or '')}" if row["expired"] else "active" for row in exceptions
-    }
+    state = {id(row): _md_exception_state(row) for row in exceptions}
     lines = _md_section(
         "Exceptions",
         ["Host", "Control", "Where", "Principal", "Reason", "State"],
@@ -374,6 +378,16 @@ def _md_sections(report: Mapping[str, t.Any], max_rows: int) -> list[str]:
         "No finding is covered by an exception.",
         max_rows,
     )
+    configured = [
+        [
+            *(md_cell(item[key] or "") for key in ("control", "namespace", "principal", "reason")),
+            f"**EXPIRED** {md_cell(item['expires'])}" if item["expired"] else md_cell(item["expires"] or "never"),
+        ]
+        for item in report.get("exceptions", [])
+    ]
+    if configured:
+        header = ["Control", "Namespace", "Principal", "Reason", "Expires"]
+        lines += _md_section("Exceptions the baseline ran with", header, configured, "", max_rows)
     lines += _md_section(
         "Not applicable",
         ["Host", "OS", "Why", "Mitigation"],

@@ -276,3 +276,15 @@ def test_a_missing_previous_report_warns_and_an_invalid_one_fails_before_writing
         result["failed"] is True and f"cannot compare with the previous report {tmp_path / 'bad.json'}" in result["msg"]
     )
     assert (tmp_path / "wmi-compliance.json").read_text(encoding="utf-8") == before
+
+
+def test_the_exceptions_option_is_in_the_json_and_valid_against_the_schema(tmp_path):
+    exceptions = [{"control": "WMI-004", "reason": "CHG-42", "expires": "2099-12-31"}]
+    result = run({"report_dir": str(tmp_path), "exceptions": exceptions}, task_vars_for(fleet()))
+    assert not result.get("failed"), result
+    report = read_json(tmp_path)
+    jsonschema.Draft202012Validator(schema()).validate(report)
+    assert report["exceptions"] == [
+        {"control": "WMI-004", "namespace": None, "principal": None, "reason": "CHG-42", "expires": "2099-12-31",
+         "expired": False}
+    ]  # fmt: skip

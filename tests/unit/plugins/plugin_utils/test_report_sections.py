@@ -13,6 +13,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import ren
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
     build_report,
     changes_since,
+    configured_exceptions,
     normalise_host,
     retained_hosts,
 )
@@ -178,3 +179,22 @@ def test_retention_drops_only_old_entries_of_hosts_not_in_this_run():
     kept, dropped = retained_hosts([old, recent, rerun], ["rerun"], run_at=RUN_AT, max_age_days=30)
     assert [h["host"] for h in kept] == ["recent", "rerun"] and dropped == ["old"]
     assert retained_hosts([old], [], run_at=RUN_AT, max_age_days=0) == ([old], [])
+
+
+def test_the_configured_exceptions_give_each_excepted_finding_its_expiry_and_are_listed():
+    items = [
+        {
+            "control": "WMI-004",
+            "principal": "CORP\\svc_backup",
+            "reason": "backup agent, CHG-42",
+            "expires": "2027-06-30",
+        },
+        {"control": "WMI-004", "principal": "CORP\\svc_old", "reason": "CHG-7", "expires": "2026-10-31"},
+        {"control": "WMI-001", "reason": "vendor callbacks", "expires": None},
+    ]
+    report = report_of(exceptions=configured_exceptions(items, RUN_AT[:10]))
+    assert [item["expired"] for item in report["exceptions"]] == [False, True, False]
+    html, markdown = render_html(report), render_markdown(report)
+    assert "active, expires 2027-06-30" in html and "active, expires 2027-06-30" in markdown
+    assert '<section id="exceptions-configured">' in html and '<span class="expired">EXPIRED 2026-10-31</span>' in html
+    assert "| WMI-001 |  |  | vendor callbacks | never |" in markdown
