@@ -96,7 +96,11 @@ def synthetic_fleet(hosts: int, controls: int, seed: int = 1) -> dict[str, t.Any
         records[name] = {
             "changed": False,
             "status": verdict,
-            "os": {"caption": "Microsoft Windows Server 2022 Datacenter", "version": "10.0.20348", "build": 20348},
+            "os": {
+                "os_caption": "Microsoft Windows Server 2022 Datacenter",
+                "os_version": "10.0.20348",
+                "os_build": 20348,
+            },
             "controls": [synthetic_control(index, status, rng) for index, status in enumerate(statuses)],
         }
     return records

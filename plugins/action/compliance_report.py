@@ -8,6 +8,7 @@ import datetime
 import fcntl
 import json
 import os
+import stat
 import tempfile
 import typing as t
 from collections.abc import Mapping
@@ -21,10 +22,15 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import ren
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
     ReportMergeError,
     build_report,
+    carried_over,
+    changes_since,
     compact_summary,
+    configured_exceptions,
     hosts_of_existing_report,
     merge_hosts,
     normalise_host,
+    report_problem,
+    retained_hosts,
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
     render_csv,
@@ -60,6 +66,62 @@ class ReportError(Exception):
 
 def utc_timestamp() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# The largest earlier report a merge reads: 10,000 hosts x 10 controls are about 50 MB of JSON, and json.loads needs
+# several times the file's size in memory.
+MAX_REPORT_BYTES = 512 * 1024 * 1024
+
+
+def read_report_file(path: Path, max_bytes: int | None = None) -> t.Any:
+    """The parsed JSON of an earlier report, or ReportError saying why not (the caller names the file).
+
+    Only a regular file is read: a FIFO would block every slice waiting on the lock for ever (hence O_NONBLOCK on
+    open, then fstat), a device such as /dev/zero never ends. A file larger than max_bytes is refused before it is
+    read, and a document that nests too deep for the parser (RecursionError) is refused like any invalid JSON.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise ReportError(f"{error.strerror or error}") from error
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        raise ReportError("not a regular file (a FIFO, device, socket or directory)")
+    max_bytes = MAX_REPORT_BYTES if max_bytes is None else max_bytes
+    with os.fdopen(descriptor, "rb") as stream:
+        if info.st_size > max_bytes:
+            raise ReportError(
+                f"{info.st_size} bytes is more than the {max_bytes} a report may have; move it away or set merge=false"
+            )
+        data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ReportError(f"it grew past {max_bytes} bytes while being read")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ReportError("its JSON nests too deep to be a report") from None
+    except ValueError as error:
+        raise ReportError(f"not valid UTF-8 JSON ({error})") from error
+
+
+def open_lock(path: Path) -> int:
+    """The lock file's descriptor, created if missing and never truncated, never through a symbolic link.
+
+    O_NOFOLLOW: a link planted at the lock's name (pointing at any file the controller user may write) is refused
+    instead of opened; without O_TRUNC nothing that is already there is emptied.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise ReportError(
+            f"cannot open the lock file {path}: {error.strerror or error}"
+            + (" (it is a symbolic link; remove it)" if path.is_symlink() else "")
+        ) from error
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise ReportError(f"cannot use the lock file {path}: not a regular file; remove it")
+    return descriptor
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -132,31 +194,56 @@ class ActionModule(ActionBase):
         warnings: list[str] = []
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
-            # Slices or batches that write to the same directory at once take turns (read, merge, write).
-            with open(report_dir / ".wmi-compliance.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                if params["merge"]:
-                    existing = self._existing_hosts(report_dir / FILE_NAMES["json"])
-                    # Timestamps are fixed-width UTC text, so text order is time order.
-                    future = sorted(host["host"] for host in existing if host["run_at"] > run_at)
-                    if future:
-                        warnings.append(
-                            f"{FILE_NAMES['json']} has {len(future)} host entr{'y' if len(future) == 1 else 'ies'} "
-                            f"dated after this run ({', '.join(future[:5])}{' ...' if len(future) > 5 else ''}): a "
-                            "controller clock is wrong or the file was edited. This run's entries replace them; "
-                            "hosts not in this run keep them."
-                        )
-                    hosts = merge_hosts(existing, hosts)
-                report = build_report(
-                    hosts, title=params["title"], generated_at=run_at, list_cap=params["max_hosts_listed"]
-                )
-                files = {}
-                for name in formats:
-                    path = report_dir / FILE_NAMES[name]
-                    write_atomically(path, RENDERERS[name](report))
-                    files[name] = str(path)
         except OSError as error:
             raise ReportError(f"cannot write the report to {report_dir}: {error}") from error
+        # Slices or batches that write to the same directory at once take turns (read, merge, write).
+        lock = open_lock(report_dir / ".wmi-compliance.lock")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if params["merge"]:
+                existing = self._existing_hosts(report_dir / FILE_NAMES["json"])
+                # Timestamps are fixed-width UTC text, so text order is time order.
+                future = sorted(host["host"] for host in existing if host["run_at"] > run_at)
+                if future:
+                    warnings.append(
+                        f"{FILE_NAMES['json']} has {len(future)} host entr{'y' if len(future) == 1 else 'ies'} "
+                        f"dated after this run ({', '.join(future[:5])}{' ...' if len(future) > 5 else ''}): a "
+                        "controller clock is wrong or the file was edited. This run's entries replace them; "
+                        "hosts not in this run keep them."
+                    )
+                existing, dropped = retained_hosts(
+                    existing, [host["host"] for host in hosts], run_at=run_at, max_age_days=params["max_age_days"]
+                )
+                hosts = merge_hosts(existing, hosts)
+            report = build_report(
+                hosts, title=params["title"], generated_at=run_at, list_cap=params["max_hosts_listed"]
+            )
+            if params["merge"]:
+                report["carried_over"] = {
+                    **carried_over(report["hosts"], run_at, dropped),
+                    "max_age_days": params["max_age_days"],
+                }
+            if params["exceptions"]:
+                report["exceptions"] = configured_exceptions(params["exceptions"], run_at[:10])
+            if params["previous"]:
+                previous = self._previous_report(Path(params["previous"]), warnings)
+                if previous is not None:
+                    report["changes_since"] = changes_since(previous, report["hosts"])
+            problem = report_problem(report)
+            if problem:
+                raise ReportError(f"the report to write is not valid, nothing was written: {problem}")
+            # Every format is rendered before the first file is written: a renderer that fails leaves the directory
+            # as it was, never a new JSON beside old HTML.
+            texts = {name: RENDERERS[name](report) for name in formats}
+            files = {}
+            for name, text in texts.items():
+                path = report_dir / FILE_NAMES[name]
+                write_atomically(path, text)
+                files[name] = str(path)
+        except OSError as error:
+            raise ReportError(f"cannot write the report to {report_dir}: {error}") from error
+        finally:
+            os.close(lock)
         stats = compact_summary(report)
         drifting = report["summary"]["hosts_with_drift"]
         result: dict[str, t.Any] = {
@@ -166,6 +253,11 @@ class ActionModule(ActionBase):
             "stats": stats,
             "drift": bool(drifting["total"]),
         }
+        if "carried_over" in report:
+            result["carried_over"] = report["carried_over"]
+        if "changes_since" in report:
+            delta = report["changes_since"]
+            result["changes_since"] = {key: delta[key] for key in ("previous_generated_at", "counts")}
         if warnings:
             result["warnings"] = warnings
         if params["set_stats"]:
@@ -183,10 +275,23 @@ class ActionModule(ActionBase):
         return result
 
     @staticmethod
+    def _previous_report(path: Path, warnings: list[str]) -> Mapping[str, t.Any] | None:
+        """An earlier report to compare with (validated like a merge input), or None when there is none yet."""
+        if not os.path.lexists(path):
+            warnings.append(f"previous: {path} does not exist (yet), so this report shows no change since it.")
+            return None
+        try:
+            document = read_report_file(path)
+            hosts = hosts_of_existing_report(document)
+        except (ReportError, ReportMergeError) as error:
+            raise ReportError(f"cannot compare with the previous report {path}: {error}") from error
+        return {"generated_at": document.get("generated_at"), "hosts": hosts}
+
+    @staticmethod
     def _existing_hosts(path: Path) -> list[Mapping[str, t.Any]]:
-        if not path.exists():
+        if not os.path.lexists(path):
             return []
         try:
-            return hosts_of_existing_report(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, ReportMergeError) as error:
+            return hosts_of_existing_report(read_report_file(path))
+        except (ReportError, ReportMergeError) as error:
             raise ReportError(f"cannot merge with {path}: {error}") from error

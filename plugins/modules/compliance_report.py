@@ -24,8 +24,14 @@ description:
   - Values that come from hosts (host, principal, namespace and file names, messages) are escaped for each format;
     CSV cells that a spreadsheet would read as a formula (starting with C(=), C(+), C(-), C(@), tab or carriage
     return) are prefixed with an apostrophe.
-  - The HTML file is self-contained (no network, no external scripts or fonts; a Content Security Policy allows only
-    its own inline script) and prints.
+  - The HTML file opens on the host counts and a host x control matrix (hosts worst first, one coloured cell per
+    result that opens its findings, evidence and remediation), then the change since O(previous), the exceptions
+    (expired ones marked), the not-applicable hosts with their mitigation, the changes made or predicted, and every
+    host's details. It is self-contained (no network, no external scripts or fonts; a Content Security Policy allows
+    only its own inline script, no form submission and no base URL), reads fully without JavaScript and prints.
+  - Every format says whether the run was in check mode (changes listed are then predictions). The CSV starts with
+    a UTF-8 byte order mark (for Excel); the Markdown, made for a change ticket, never turns host text into links or
+    mentions.
   - Needs no connection to any host. Run it once per play on the controller, for example with
     C(run_once=true) and C(delegate_to=localhost) after the baseline task.
 options:
@@ -69,7 +75,8 @@ options:
         because the file is read, merged and written under a lock, and this run is the newer one. A C(run_at) from
         a wrong clock or an edited file (dated after this run) cannot keep an old verdict in place; the task warns
         when it sees one. Hosts that are not in this run (another job slice, a C(--limit)) keep their earlier
-        entries; a host of this run without a result is reported as such, never with an earlier run's verdict.
+        entries for O(max_age_days); a host of this run without a result is reported as such, never with an
+        earlier run's verdict.
       - The JSON file is always written when merging, because the next merge reads it.
       - Refused when the existing file has another major schema version.
       - Every host entry of the existing file is validated against the report schema
@@ -80,6 +87,60 @@ options:
         set O(merge=false).
     type: bool
     default: false
+  max_age_days:
+    description:
+      - With O(merge=true), how many days an entry of a host that is not in this run is kept. Older entries are
+        dropped from the merged report (the task's C(carried_over.dropped) and the report's header say how many),
+        so a host that was decommissioned or left the inventory stops being reported after this time instead of
+        for ever.
+      - The hosts of this run are always replaced by this run's entries, whatever their age.
+      - V(0) keeps every earlier entry, as before this option existed.
+      - The report says which hosts are from this run and which are carried over from earlier runs (the JSON's
+        C(carried_over), the header of the HTML and Markdown, each host's C(run_at)).
+    type: int
+    default: 30
+  previous:
+    description:
+      - An earlier C(wmi-compliance.json) to compare with. The report then shows, per host and control, what is
+        V(new) (drift, error or unreachable now, not before), V(fixed) (the reverse), V(changed) (another status),
+        V(unchanged) and V(gone) (only in the earlier report), in the JSON (C(changes_since)), the HTML (marks in
+        the matrix and a list) and the Markdown.
+      - May be the report this task is about to replace (C(<report_dir>/wmi-compliance.json)), which is read before
+        anything is written. Copy it elsewhere first to keep a fixed baseline to compare with.
+      - A file that does not exist yet gives a warning and no comparison; a file that is not a valid report of the
+        same major schema version fails the task before anything is written.
+    type: path
+  exceptions:
+    description:
+      - The exceptions the baseline ran with (the same list as
+        M(winsec.wmi.baseline)'s O(winsec.wmi.baseline#module:exceptions), for example C(wmi_hardening_exceptions)).
+        Optional; the baseline marks excepted findings itself.
+      - Given, the HTML and Markdown reports list each exception with its reason and expiry, marked when it has
+        expired on the day of the report, and an excepted finding shows its exception's expiry. Left out,
+        the reports list the excepted findings with their reason, and an expired exception with the date the
+        baseline gives, but cannot show when an active one expires.
+      - Only read, never validated against the hosts; a misspelt exception is reported by the baseline itself.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      control:
+        description: The control ID.
+        type: str
+        required: true
+      namespace:
+        description: The namespace the exception is limited to.
+        type: str
+      principal:
+        description: The principal the exception is limited to.
+        type: str
+      reason:
+        description: Why the finding is accepted.
+        type: str
+        required: true
+      expires:
+        description: The last day the exception applies (YYYY-MM-DD); left out, it never expires.
+        type: str
   fail_on_drift:
     description:
       - Fail the task when any host has drift (after exceptions). The report is written first.
@@ -220,6 +281,22 @@ stats:
     status_counts: {compliant: 18, drift: 3, remediated: 0, not_applicable: 2, excepted: 0, error: 0, unreachable: 1}
     hosts_with_drift: [app02, backup01, sql02]
     hosts_with_drift_total: 3
+carried_over:
+  description:
+    - With O(merge=true), how many hosts of the report are carried over from earlier runs (C(hosts)), the oldest
+      carried entry's C(oldest_run_at), how many entries older than O(max_age_days) were C(dropped).
+  returned: when O(merge=true)
+  type: dict
+  sample: {hosts: 120, oldest_run_at: "2026-11-30T10:00:00.000000Z", dropped: 3, max_age_days: 30}
+changes_since:
+  description:
+    - With O(previous), the number of host x control results per change since that report (C(new), C(fixed),
+      C(changed), C(unchanged), C(gone)) and the earlier report's C(previous_generated_at).
+  returned: when O(previous) names an existing report
+  type: dict
+  sample:
+    previous_generated_at: "2026-11-30T10:00:00.000000Z"
+    counts: {new: 2, fixed: 5, changed: 0, unchanged: 233, gone: 0}
 drift:
   description: Whether any host has drift.
   returned: always

@@ -22,7 +22,17 @@ import typing as t
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
-from ._report_model import CONTROL_STATUSES, HOST_STATUSES, host_needs_own_row
+from ._report_model import (
+    CONTROL_STATUSES,
+    HOST_STATUSES,
+    change_index,
+    change_rows,
+    exception_rows,
+    host_needs_own_row,
+    mode_sentence,
+    not_applicable_rows,
+    run_mode,
+)
 
 # --- JSON -------------------------------------------------------------------------------------------------------------
 
@@ -58,6 +68,9 @@ def findings_text(control: Mapping[str, t.Any]) -> str:
             where.append("+".join(finding["rights"]))
         if finding.get("excepted"):
             where.append("excepted" + (f": {finding['reason']}" if finding.get("reason") else ""))
+        elif "excepted" in finding:
+            # The baseline's mark of a finding whose exception expired: it counts as drift again.
+            where.append("EXPIRED " + (finding.get("reason") or "exception"))
         lines.append(f"[{finding['severity']}] {message}" + (f" ({', '.join(where)})" if where else ""))
     return "\n".join(lines)
 
@@ -68,10 +81,19 @@ def control_detail(host: Mapping[str, t.Any], control: Mapping[str, t.Any]) -> s
 
 
 def os_text(host: Mapping[str, t.Any]) -> str:
+    """'Microsoft Windows Server 2022 Datacenter (10.0.20348)' from the baseline's OS facts.
+
+    The keys are the ones winsec.wmi.baseline returns (os_caption, os_version, os_build: the wmi_state 'facts' read,
+    Win32_OperatingSystem's Caption, Version and BuildNumber); a host judged from inventory alone has only its
+    family (nt4, w2000, xp, 2003).
+    """
     os_info = host.get("os") or {}
-    caption = os_info.get("caption") or os_info.get("family") or ""
-    build = os_info.get("build") or os_info.get("version")
-    return f"{caption} ({build})" if caption and build else str(caption or build or "")
+    caption = os_info.get("os_caption") or os_info.get("family") or ""
+    version = os_info.get("os_version") or os_info.get("os_build")
+    text = f"{caption} ({version})" if caption and version else str(caption or version or "")
+    if os_info.get("source") == "inventory":
+        text += " (from inventory, not contacted)"
+    return text
 
 
 # --- JUnit XML --------------------------------------------------------------------------------------------------------
@@ -115,7 +137,11 @@ def render_junit(report: Mapping[str, t.Any]) -> str:
     Jenkins (junit plugin) and GitLab read: testsuites > testsuite(name, tests, failures, errors, skipped) >
     testcase(name, classname, time) > failure | error | skipped, with message attributes.
     """
-    root = ET.Element("testsuites", {"name": xml_text(report["title"])})
+    mode = run_mode(report)
+    title = report["title"] + {"check": " [check mode: nothing changed]", "mixed": " [check and run mode]"}.get(
+        mode, ""
+    )
+    root = ET.Element("testsuites", {"name": xml_text(title)})
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for index, host in enumerate(report["hosts"]):
         suite = ET.Element(
@@ -124,7 +150,13 @@ def render_junit(report: Mapping[str, t.Any]) -> str:
         )
         suite.set("timestamp", host["run_at"][:19])
         properties = ET.SubElement(suite, "properties")
-        for key, value in (("status", host["status"]), ("os", os_text(host)), ("reason", host.get("reason") or "")):
+        mode = {True: "check", False: "run"}.get(host.get("check_mode"), "")
+        for key, value in (
+            ("status", host["status"]),
+            ("os", os_text(host)),
+            ("reason", host.get("reason") or ""),
+            ("mode", mode),
+        ):
             ET.SubElement(properties, "property", {"name": key, "value": xml_text(value)})
         # Jenkins splits classname at dots into package and class: 'wmi' groups the hosts, the host is the class.
         classname = "wmi." + host["host"].replace(".", "_")
@@ -179,6 +211,10 @@ CSV_COLUMNS = (
     "expected",
     "actual",
     "run_at",
+    # Added in report schema 1.1, at the end so that readers by position keep working.
+    "mode",
+    "exception",
+    "since_previous",
 )
 # Spreadsheets evaluate a cell that starts with one of these as a formula (OWASP "CSV Injection"); a leading
 # apostrophe makes Excel, LibreOffice and Google Sheets show it as text.
@@ -194,11 +230,27 @@ def render_csv(report: Mapping[str, t.Any]) -> str:
     """One row per host x control, and one row with the host's own status and reason where the control rows do not
     carry it (a host without controls, or a failed task whose controls passed)."""
     buffer = io.StringIO()
+    # A UTF-8 byte order mark first: Excel reads a CSV without one in the ANSI code page and garbles non-ASCII names.
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(CSV_COLUMNS)
+    changes = change_index(report)
     for host in report["hosts"]:
-        base = {"host": host["host"], "host_status": host["status"], "os": os_text(host), "run_at": host["run_at"]}
-        own_row = [{**base, "status": host["status"], "reason": host.get("reason") or ""}]
+        base = {
+            "host": host["host"],
+            "host_status": host["status"],
+            "os": os_text(host),
+            "run_at": host["run_at"],
+            "mode": {True: "check", False: "run"}.get(host.get("check_mode"), ""),
+        }
+        own_row = [
+            {
+                **base,
+                "status": host["status"],
+                "reason": host.get("reason") or "",
+                "since_previous": changes.get((host["host"], ""), ""),
+            }
+        ]
         rows = (own_row if host_needs_own_row(host) else []) + [
             {
                 **base,
@@ -213,6 +265,8 @@ def render_csv(report: Mapping[str, t.Any]) -> str:
                 "changes": "\n".join(control["changes"]),
                 "expected": control["expected"],
                 "actual": control["actual"],
+                "exception": _exception_cell(control),
+                "since_previous": changes.get((host["host"], control["id"]), "unchanged" if changes else ""),
             }
             for control in host["controls"]
         ]
@@ -221,22 +275,43 @@ def render_csv(report: Mapping[str, t.Any]) -> str:
     return buffer.getvalue()
 
 
+def _exception_cell(control: Mapping[str, t.Any]) -> str:
+    """'active: <reason>' / 'EXPIRED: <reason>' per excepted finding of a control, one line each."""
+    lines = []
+    for finding in control["findings"]:
+        if "excepted" in finding:
+            state = "active" if finding["excepted"] else "EXPIRED"
+            lines.append(f"{state}: {finding.get('reason') or ''}")
+    return "\n".join(lines)
+
+
 # --- Markdown ---------------------------------------------------------------------------------------------------------
 
 # CommonMark (section 2.4) lets any ASCII punctuation be backslash-escaped. Escaped here: what starts emphasis,
 # links and images ([ ]), code (`), headings (#), table cells (|) and the GitHub/GitLab extensions (~ strikethrough,
 # $ math). List markers (- + .) matter only at a line's start, where host text never stands. & < > become entities
 # so that no renderer sees an HTML tag or an entity reference.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$:@!])")
+# GitHub's and GitLab's autolinks (GFM's extension: www.<host>, scheme://, e-mail addresses) are made while the
+# Markdown is parsed, so an escaped ':' '@' and the dot after www stop them. @mentions (which notify people),
+# #123 and !123 references are made later, in the rendered text, where the backslash is gone: an invisible
+# WORD JOINER (U+2060) after '@', '#' and '!' keeps the text readable and stops those too.
+_MD_WWW = re.compile(r"(?i)\b(www)\.")
 # C0 controls other than tab and line breaks, and DEL: invisible or harmful in a rendered page.
 _MD_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _md_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return f"\\{char}\u2060" if char in "@#!" else f"\\{char}"
 
 
 def md_cell(value: t.Any) -> str:
     text = "" if value is None else str(value)
     text = _MD_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(_md_escape, text)
+    text = _MD_WWW.sub(r"\1\\.", text)
     # A table row is one line: newlines (any Unicode line break) become a visible separator.
     return " / ".join(part.strip() for part in text.splitlines()) if text else ""
 
@@ -247,18 +322,121 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _md_since(report: Mapping[str, t.Any], max_rows: int) -> list[str]:
+    delta = report.get("changes_since")
+    if not delta:
+        return []
+    counts = delta["counts"]
+    lines = [
+        "",
+        f"## Since the report of {md_cell(delta['previous_generated_at'])}",
+        "",
+        f"{counts['new']} new, {counts['fixed']} fixed, {counts['changed']} changed, {counts['unchanged']} unchanged, "
+        f"{counts['gone']} gone (host x control results).",
+    ]
+    rows = [
+        [
+            md_cell(e["host"]),
+            md_cell(e["control"]),
+            e["change"],
+            md_cell(e["previous"] or "-"),
+            md_cell(e["status"] or "-"),
+        ]
+        for e in delta["entries"]
+    ]
+    if rows:
+        lines += ["", *_md_table(["Host", "Control", "Change", "Before", "Now"], rows[:max_rows])]
+    return lines
+
+
+def _md_section(title: str, header: list[str], rows: list[list[str]], empty: str, max_rows: int) -> list[str]:
+    if not rows:
+        return ["", f"## {title}", "", empty]
+    lines = ["", f"## {title}", "", *_md_table(header, rows[:max_rows])]
+    if len(rows) > max_rows:
+        lines += ["", f"{len(rows) - max_rows} more: see the CSV or HTML report."]
+    return lines
+
+
+def _md_exception_state(row: Mapping[str, t.Any]) -> str:
+    if row["expired"]:
+        return f"**EXPIRED** {md_cell(row['expires'] or '')}"
+    return f"active, expires {md_cell(row['expires'])}" if row["expires"] else "active"
+
+
+def _md_sections(report: Mapping[str, t.Any], max_rows: int) -> list[str]:
+    """Exceptions, not-applicable hosts and changes: what a change ticket must list beside the drift."""
+    exceptions = sorted(exception_rows(report), key=lambda row: not row["expired"])
+    state = {id(row): _md_exception_state(row) for row in exceptions}
+    lines = _md_section(
+        "Exceptions",
+        ["Host", "Control", "Where", "Principal", "Reason", "State"],
+        [
+            [*(md_cell(row[key]) for key in ("host", "control", "where", "principal", "reason")), state[id(row)]]
+            for row in exceptions
+        ],
+        "No finding is covered by an exception.",
+        max_rows,
+    )
+    configured = [
+        [
+            *(md_cell(item[key] or "") for key in ("control", "namespace", "principal", "reason")),
+            f"**EXPIRED** {md_cell(item['expires'])}" if item["expired"] else md_cell(item["expires"] or "never"),
+        ]
+        for item in report.get("exceptions", [])
+    ]
+    if configured:
+        header = ["Control", "Namespace", "Principal", "Reason", "Expires"]
+        lines += _md_section("Exceptions the baseline ran with", header, configured, "", max_rows)
+    lines += _md_section(
+        "Not applicable",
+        ["Host", "OS", "Why", "Mitigation"],
+        [
+            [md_cell(row["host"]), md_cell(os_text(row)), md_cell(row["reason"]), md_cell(row["mitigation"])]
+            for row in not_applicable_rows(report)
+        ],
+        "None.",
+        max_rows,
+    )
+    lines += _md_section(
+        "Changes",
+        ["Host", "Control", "Made or predicted", "Change"],
+        [
+            [
+                md_cell(row["host"]),
+                md_cell(row["control"]),
+                "predicted" if row["predicted"] else "made",
+                md_cell(row["change"]),
+            ]
+            for row in change_rows(report)
+        ],
+        "No change was made or predicted.",
+        max_rows,
+    )
+    return lines
+
+
 def render_markdown(report: Mapping[str, t.Any], max_rows: int = 1000) -> str:
-    """The summary and a table of every host x control that needs action (drift, error, unreachable)."""
+    """For a change ticket: the run mode, the summary, what needs action, exceptions, not-applicable hosts, the
+    changes, and what changed since an earlier report."""
     summary = report["summary"]
+    carried = report.get("carried_over")
     lines = [
         f"# {md_cell(report['title'])}",
         "",
+        f"**{mode_sentence(report)}**",
+        "",
         f"Generated {md_cell(report['generated_at'])}, "
         f"schema {md_cell(report['schema_version'])}, {summary['hosts']} hosts.",
-        "",
-        "## Hosts by status",
-        "",
     ]
+    if carried:
+        lines += [
+            "",
+            f"{summary['hosts'] - carried['hosts']} hosts from this run, {carried['hosts']} carried over from earlier "
+            f"runs (oldest {md_cell(carried['oldest_run_at'] or '-')}); {carried['dropped']} older than "
+            f"{carried['max_age_days']} days dropped.",
+        ]
+    lines += ["", "## Hosts by status", ""]
     lines += _md_table(
         ["Status", "Hosts"], [[status, str(summary["host_status_counts"][status])] for status in HOST_STATUSES]
     )
@@ -270,15 +448,19 @@ def render_markdown(report: Mapping[str, t.Any], max_rows: int = 1000) -> str:
             for c in summary["controls"]
         ],
     )
+    lines += _md_since(report, max_rows)
     drift_rows = []
     for host in report["hosts"]:
         if host_needs_own_row(host) and host["status"] in ("error", "unreachable"):
-            drift_rows.append([md_cell(host["host"]), "", host["status"], "", md_cell(host.get("reason")), ""])
+            drift_rows.append(
+                [md_cell(host["host"]), md_cell(os_text(host)), "", host["status"], "", md_cell(host.get("reason")), ""]
+            )
         for control in host["controls"]:
             if control["status"] in ("drift", "error"):
                 drift_rows.append(
                     [
                         md_cell(host["host"]),
+                        md_cell(os_text(host)),
                         md_cell(control["id"]),
                         control["status"],
                         control["severity"],
@@ -288,9 +470,12 @@ def render_markdown(report: Mapping[str, t.Any], max_rows: int = 1000) -> str:
                 )
     lines += ["", "## Drift and errors", ""]
     if drift_rows:
-        lines += _md_table(["Host", "Control", "Status", "Severity", "Detail", "Remediation"], drift_rows[:max_rows])
+        lines += _md_table(
+            ["Host", "OS", "Control", "Status", "Severity", "Detail", "Remediation"], drift_rows[:max_rows]
+        )
         if len(drift_rows) > max_rows:
             lines += ["", f"{len(drift_rows) - max_rows} more rows: see the JSON, CSV or HTML report."]
     else:
         lines.append("None: every host reported a verdict and no control drifted.")
+    lines += _md_sections(report, max_rows)
     return "\n".join(lines) + "\n"

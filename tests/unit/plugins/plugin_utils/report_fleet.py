@@ -44,7 +44,14 @@ def baseline(status: str, controls: list[dict[str, t.Any]], **extra: t.Any) -> d
     record = {
         "changed": False,
         "status": status,
-        "os": {"caption": "Microsoft Windows Server 2022 Datacenter", "version": "10.0.20348", "build": 20348},
+        # The keys winsec.wmi.baseline returns (_os_profile.host_facts, plus family and pre_2003).
+        "os": {
+            "os_caption": "Microsoft Windows Server 2022 Datacenter",
+            "os_version": "10.0.20348",
+            "os_build": 20348,
+            "family": "2003",
+            "pre_2003": False,
+        },
         "counts": counts,
         "controls": controls,
     }
@@ -101,7 +108,7 @@ def fleet() -> dict[str, t.Any]:
                     reason="Windows NT 4.0 has no unsecapp check: use synchronous or semisynchronous scripts",
                 ),
             ],
-            os={"caption": "Windows NT 4.0", "family": "nt4", "pre_2003": True},
+            os={"family": "nt4", "pre_2003": True, "source": "inventory"},
         ),
         "fixed01": baseline(
             "remediated",

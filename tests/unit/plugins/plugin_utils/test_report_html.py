@@ -77,6 +77,8 @@ def test_the_only_script_is_ours_and_the_csp_allows_exactly_it(page_and_report):
     )
     assert f"script-src 'sha256-{digest}'" in csp
     assert "default-src 'none'" in csp
+    # Neither falls back to default-src: an injected form could post the page, an injected base redirect links.
+    assert "form-action 'none'" in csp and "base-uri 'none'" in csp
     assert SCRIPT_TAG not in text
 
 
@@ -102,10 +104,26 @@ def test_hostile_strings_reach_the_reader_as_text(page_and_report):
     assert "javascript:alert(1)" in text
 
 
-def test_one_table_row_per_host_and_control_with_its_status(page_and_report):
-    page, report, _text = page_and_report
-    expected = [c["status"] for h in report["hosts"] for c in h["controls"] or [{"status": h["status"]}]]
-    assert [row["data-status"] for row in page.rows] == expected
+def matrix_rows(page: Page) -> list[dict[str, str | None]]:
+    return [row for row in page.rows if "data-statuses" in row]
+
+
+def test_the_matrix_has_one_row_per_host_worst_first_and_a_coloured_cell_per_control(page_and_report):
+    page, report, text = page_and_report
+    rows = matrix_rows(page)
+    assert len(rows) == len(report["hosts"])
+    rank = ["error", "unreachable", "drift", "excepted", "not_applicable", "remediated", "compliant"]
+    host_statuses = [rank.index(min(row["data-statuses"].split(), key=rank.index)) for row in rows]
+    assert host_statuses == sorted(host_statuses)
+    # Every control result is one cell with its status as a class (coloured by the style sheet) and a link to its
+    # block in the host's details.
+    cells = re.findall(
+        r'<td class="cell s-([a-z_]+)" data-rank="[0-9]" title="[^"]*"><a href="#(c-[0-9]+-[0-9]+)"', text
+    )
+    assert len(cells) == sum(len(host["controls"]) for host in report["hosts"])
+    for status, anchor in cells:
+        assert f'<div class="control b-{status}" id="{anchor}">' in text
+    assert ".s-drift{background:#e65100" in text
 
 
 def test_chart_has_a_bar_per_status_and_control_with_counts(page_and_report):
@@ -123,8 +141,9 @@ def test_every_host_has_details_with_remediation_and_evidence(page_and_report):
     details = [a["id"] for tag, a in page.tags if tag == "details" and "host" in (a.get("class") or "")]
     assert details == [f"host-{index}" for index in range(len(report["hosts"]))]
     assert "Remediation (manual):" in text
+    assert "CHECK MODE (audit): nothing was changed on any host" in text
     assert re.search(r"<summary>Evidence</summary><div>Expected</div><pre>\{\n &quot;enabled&quot;: true\n\}", text)
-    assert "check mode (audit)" in text
+    assert "check mode (audit, nothing changed)" in text
 
 
 def test_print_css_is_present(page_and_report):
@@ -137,8 +156,9 @@ def test_rows_after_the_first_page_are_hidden_until_the_script_pages_them(page_a
     _page, report, _text = page_and_report
     page = Page()
     page.feed(render_html(report, page_size=4))
-    assert ["hidden" in row for row in page.rows] == [False] * 4 + [True] * (len(page.rows) - 4)
-    assert "Without JavaScript this table shows its first 4 of 16 rows" in "".join(page.text)
+    rows = matrix_rows(page)
+    assert ["hidden" in row for row in rows] == [False] * 4 + [True] * (len(rows) - 4)
+    assert "Without JavaScript the matrix shows its first 4 of 12 hosts" in "".join(page.text)
     assert "Without JavaScript" not in "".join(page_and_report[0].text)
 
 
@@ -146,7 +166,9 @@ def test_a_failed_task_that_says_compliant_gets_an_error_row_beside_its_controls
     liar = baseline("compliant", [control("WMI-001", "compliant")], failed=True, msg="boom")
     report = build_report([normalise_host("liar", liar, run_at=RUN_AT)], title="Fleet", generated_at=RUN_AT)
     page = Page()
-    page.feed(render_html(report))
+    text = render_html(report)
+    page.feed(text)
     page.close()
-    assert [row["data-status"] for row in page.rows] == ["error", "compliant"]
+    assert [row["data-statuses"] for row in matrix_rows(page)] == ["compliant error"]
+    assert '<td class="s-error" data-rank="0" title="the baseline task failed' in text
     assert "boom" in "".join(page.text)
