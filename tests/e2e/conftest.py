@@ -4,6 +4,8 @@ Interface (kept stable for every e2e test):
 
 * ``fleet`` - function-scoped, a fresh simulator serving ``simulator/fleets/small.yml``, stopped after the test.
 * ``fleet_factory(fleet_file_or_name)`` - start another fleet (``"demo"``, ``"small"`` or a path); all stopped after.
+* ``fleet_from_text(text, name="fleet")`` - start a fleet described by YAML text (written to ``tmp_path/<name>.yml``,
+  simulator/README.md describes the format); stopped after the test like ``fleet_factory``'s.
 * ``Fleet``: ``.inventory`` (Path), ``.hosts`` (list[str]), ``.state(host)``, ``.counters(host)``,
   ``.reset_counters()``, ``.set_fault(host, **fault)``, ``.clear_faults()``, ``.control_url``.
 * ``run_playbook(fleet, tasks, *, hosts="all", check=False, diff=False, extra_vars=None, gather_facts=False)``
@@ -48,6 +50,16 @@ def fleet_factory(tmp_path: Path) -> Iterator[Callable[[str | Path], Fleet]]:
     yield start
     for fleet in started:
         fleet.stop()
+
+
+@pytest.fixture
+def fleet_from_text(fleet_factory: Callable[[str | Path], Fleet], tmp_path: Path) -> Callable[..., Fleet]:
+    def start(text: str, name: str = "fleet") -> Fleet:
+        path = tmp_path / f"{name}.yml"
+        path.write_text(text, encoding="utf-8")
+        return fleet_factory(path)
+
+    return start
 
 
 @pytest.fixture
