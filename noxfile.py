@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import zlib
 from pathlib import Path
@@ -38,6 +39,9 @@ except ImportError:
 ROOT = Path(__file__).resolve().parent
 SESSION_PINS = ROOT / "tests" / "requirements" / "nox-sessions.txt"
 os.environ.setdefault("PIP_CONSTRAINT", str(SESSION_PINS))
+# antsibull-nox runs `ansible-galaxy collection list` from PATH: the ansible-core installed beside nox
+# (tests/requirements/nox.txt), also when nox is started as .venv/nox/bin/nox without activating the venv.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 # This machine's pip config lists local indexes that may be absent; pip says so once per package.
 os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
 
