@@ -1,9 +1,9 @@
 # winsec.wmi developer entry points. Everything installs into .venv/<name> with pinned packages.
 #   make demo   - audit the simulated demo fleet (check mode) and print the report
 #   make demo-harden - the demo, then fix the drift with winsec.wmi.harden and audit again
-#   make test   - unit + end-to-end tests on every supported ansible-core (2.18-2.21), then the quality gates
+#   make test   - unit + end-to-end tests on every supported ansible-core (2.18-2.21) and the nox checks
 #   make matrix - only the unit + end-to-end tests, on every supported ansible-core
-#   make gates  - only the quality gates; each also alone: make gate-sanity, gate-ansible-lint, ... (see GATES)
+#   make checks - only the nox sessions (antsibull-nox.toml, noxfile.py); one alone: .venv/nox/bin/nox -e lint
 #   make bench  - fleet benchmark on the simulator (audit vs the typical playbook); writes benchmarks/results/
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,8 +15,8 @@ CORE_OLDEST := 2.18
 CORE_NEWEST := 2.21
 CORE_DEFAULT := 2.19
 PYTEST_ARGS ?=
-# make test runs the gates beside the test runs (the two pytest runs stay one after the other: they share
-# ./collections, written by pytest-ansible). 2 jobs fit the 2-core CI machine; output is grouped per target.
+# make test runs the four pytest runs and the nox checks as five jobs, JOBS at a time (2 fit the 2-core CI machine);
+# output is grouped per job. The pytest runs share ./collections, made once before any of them starts.
 JOBS ?= 2
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
@@ -33,21 +33,16 @@ PYTHON_2.18 ?= $(PYTHON_3.11)
 PYTHON_2.19 ?= $(PYTHON_3.11)
 PYTHON_2.20 ?= $(PYTHON_3.12)
 PYTHON_2.21 ?= $(PYTHON_3.13)
-PYTHON_gates ?= $(PYTHON_3.13)
-PYTHON_sanity ?= $(PYTHON_3.13)
+PYTHON_nox ?= $(PYTHON_3.13)
 
-# Quality gates, in the order the summary lists them. Tools live in .venv/gates (tests/requirements/gates.txt);
-# ansible-test in .venv/sanity (gates-sanity.txt, ansible-core 2.21 only). Neither is a test venv.
-GATES := sanity ansible-lint galaxy-importer docs changelog ruff mypy yamllint ps-argspec
-GATES_VENV := $(VENV_DIR)/gates
-SANITY_VENV := $(VENV_DIR)/sanity
-GATE := tools/gates/run_gate.sh
-RESULTS := build/gates/results
-PY_DIRS := plugins simulator tools tests benchmarks
-# ansible-test must see the collection outside any git work tree (tools/gates/sanity.sh); one per checkout.
-SANITY_WORK ?= $(or $(TMPDIR),/tmp)/winsec-wmi-sanity-$(shell printf %s "$(CURDIR)" | cksum | cut -d' ' -f1)
+# The checks: nox with antsibull-nox (tests/requirements/nox.txt) in .venv/nox. Each nox session makes its own venv
+# under .nox/ with the tools pinned by tests/requirements/nox-sessions.txt; --reuse-venv keeps them between runs
+# (pip then only confirms the pins). NOX_ARGS narrows, e.g. NOX_ARGS="-e lint docs-check".
+NOX_VENV := $(VENV_DIR)/nox
+NOX := $(NOX_VENV)/bin/nox
+NOX_ARGS ?=
 
-.PHONY: help demo demo-harden test matrix venv browser gates tests-matrix $(addprefix pytest-,$(CORES)) $(addprefix gate-,$(GATES))
+.PHONY: help demo demo-harden test matrix venv browser checks gates collections-tree $(addprefix pytest-,$(CORES))
 
 help:
 	@sed -n '2,7p' Makefile
@@ -66,11 +61,8 @@ endef
 $(VENV_DIR)/%/.installed: tests/requirements/core-%.txt tests/requirements/test.txt
 	$(call make_venv,$(VENV_DIR)/$*,$(PYTHON_$*),-r tests/requirements/core-$*.txt -r tests/requirements/test.txt)
 
-$(GATES_VENV)/.installed: tests/requirements/gates.txt
-	$(call make_venv,$(GATES_VENV),$(PYTHON_gates),-r tests/requirements/gates.txt)
-
-$(SANITY_VENV)/.installed: tests/requirements/gates-sanity.txt
-	$(call make_venv,$(SANITY_VENV),$(PYTHON_sanity),-r tests/requirements/gates-sanity.txt)
+$(NOX_VENV)/.installed: tests/requirements/nox.txt
+	$(call make_venv,$(NOX_VENV),$(PYTHON_nox),-r tests/requirements/nox.txt)
 
 venv: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 
@@ -80,9 +72,20 @@ venv: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
+# pytest-ansible links the collection into ./collections/ansible_collections/winsec/wmi (one link per top-level
+# entry) when that directory is missing. Two pytest runs starting together would both make it, and a tree made before
+# a new top-level file existed would lack it; so it is made here, whole, before any run, and renamed into place.
+COLLECTION_LINKS := collections/ansible_collections/winsec/wmi
+collections-tree:
+	@rm -rf $(COLLECTION_LINKS).new && mkdir -p $(COLLECTION_LINKS).new
+	@for entry in * .[!.]*; do [ "$$entry" = collections ] || ln -s "$(CURDIR)/$$entry" "$(COLLECTION_LINKS).new/$$entry"; done
+	@rm -rf $(COLLECTION_LINKS) && mv $(COLLECTION_LINKS).new $(COLLECTION_LINKS)
+
 # A static pattern rule: make skips implicit-rule search for .PHONY targets, so a plain pytest-% would never run.
-$(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed browser
-	$(GATE) pytest-$* $(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+# Each run has its own pytest temporary directory, so runs side by side never clean up each other's.
+$(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed browser collections-tree
+	@echo "--- pytest on ansible-core $*"
+	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-$* $(PYTEST_ARGS)
 
 demo: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 	$(VENV_DIR)/$(CORE_DEFAULT)/bin/python -m tools.demo
@@ -99,50 +102,19 @@ BENCH_ARGS ?=
 bench: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 	$(VENV_DIR)/$(CORE_DEFAULT)/bin/python benchmarks/fleet_audit.py $(BENCH_ARGS)
 
-# make test runs the whole matrix: it fits CI's time easily (about 100 s of pytest per ansible-core on 2 cores).
+# make test runs the whole matrix (README.md, "Checks" has the timings).
 # Narrow it with e.g. TEST_CORES="2.18 2.21" (the oldest and the newest are the least a change must pass).
 TEST_CORES ?= $(CORES)
 
-# One ansible-core after the other (they share ./collections), each even when an earlier one failed.
-tests-matrix:
-	@rc=0; for core in $(TEST_CORES); do $(MAKE) --no-print-directory pytest-$$core || rc=1; done; exit $$rc
-
-# Everything runs (make -k), then the summary prints, then the exit code says whether anything failed.
+# Everything runs (make -k: a failure stops nothing else); the exit code says whether anything failed. nox prints
+# its own table of sessions at the end of the checks; pytest its summary per ansible-core.
 test:
-	@rm -rf $(RESULTS)
-	@rc=0; $(MAKE) --no-print-directory -k -j$(JOBS) --output-sync=target tests-matrix gates || rc=$$?; \
-	  python3 tools/gates/summary.py $(RESULTS) $(addprefix pytest-,$(TEST_CORES)) $(GATES) || rc=1; \
-	  exit $$rc
+	@$(MAKE) --no-print-directory -k -j$(JOBS) --output-sync=target checks $(addprefix pytest-,$(TEST_CORES))
 
-gates: $(addprefix gate-,$(GATES))
+# The nox sessions: antsibull-nox's (lint, docs-check, license-check, extra-checks, build-import-check, ansible-lint)
+# and ours (ansible-test-sanity, ps-argspec, changelog, docsite, ee-requirements); `$(NOX) --list` lists them.
+checks: $(NOX_VENV)/.installed
+	@echo "--- nox $(NOX_ARGS)"
+	$(NOX) --reuse-venv yes --no-color $(NOX_ARGS)
 
-# --- quality gates --------------------------------------------------------------------------------------------------
-gate-sanity: $(SANITY_VENV)/.installed $(GATES_VENV)/.installed
-	SANITY_VENV=$(SANITY_VENV) GATES_VENV=$(GATES_VENV) SANITY_WORK=$(SANITY_WORK) $(GATE) sanity tools/gates/sanity.sh
-
-# Production profile, no skip list (.ansible-lint); roles/ and playbooks/ are the content users run.
-gate-ansible-lint: $(GATES_VENV)/.installed
-	GATES_VENV=$(GATES_VENV) $(GATE) ansible-lint tools/gates/ansible_lint.sh
-
-gate-galaxy-importer: $(GATES_VENV)/.installed
-	GATES_VENV=$(GATES_VENV) $(GATE) galaxy-importer tools/gates/galaxy_import.sh
-
-gate-docs: $(GATES_VENV)/.installed
-	GATES_VENV=$(GATES_VENV) $(GATE) docs tools/gates/docsite.sh
-
-gate-changelog: $(GATES_VENV)/.installed
-	$(GATE) changelog bash -c '$(GATES_VENV)/bin/antsibull-changelog lint && \
-	  $(GATES_VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml'
-
-gate-ruff: $(GATES_VENV)/.installed
-	$(GATE) ruff bash -c 'rc=0; $(GATES_VENV)/bin/ruff check $(PY_DIRS) || rc=1; \
-	  $(GATES_VENV)/bin/ruff format --check $(PY_DIRS) || rc=1; exit $$rc'
-
-gate-mypy: $(GATES_VENV)/.installed
-	GATES_VENV=$(GATES_VENV) $(GATE) mypy tools/gates/mypy.sh
-
-gate-yamllint: $(GATES_VENV)/.installed
-	$(GATE) yamllint $(GATES_VENV)/bin/yamllint --strict .
-
-gate-ps-argspec: $(GATES_VENV)/.installed
-	$(GATE) ps-argspec $(GATES_VENV)/bin/python tools/gates/ps_argspec_check.py
+gates: checks

@@ -39,7 +39,7 @@ def _profiled_run(self: t.Any) -> None:
         _dump(profiler, "worker")
 
 
-worker.WorkerProcess._run = _profiled_run  # type: ignore[method-assign]
+worker.WorkerProcess._run = _profiled_run
 
 
 def main() -> int:

@@ -839,11 +839,11 @@ def markdown(result: dict[str, t.Any]) -> str:
     split = result["controller_cpu_split"]
     if split:
         lines += ["", "Controller time by component (cProfile, forks 1, self time incl. the C calls each makes):", ""]
-        kinds = ("audit", "baseline", "typical")
+        split_kinds = ("audit", "baseline", "typical")
         lines += ["| component | audit (role) | baseline task | typical playbook |", "|---|---|---|---|"]
-        names = {name for kind in kinds for name in split.get(kind, {}).get("share", {})}
+        names = {name for kind in split_kinds for name in split.get(kind, {}).get("share", {})}
         for name in sorted(names, key=lambda n: -split.get("audit", {}).get("share", {}).get(n, 0)):
-            cells = [f"{split.get(k, {}).get('share', {}).get(name, 0) * 100:.0f} %" for k in kinds]
+            cells = [f"{split.get(k, {}).get('share', {}).get(name, 0) * 100:.0f} %" for k in split_kinds]
             lines.append(f"| {name} | {' | '.join(cells)} |")
     report = result["report_render"]
     if report:

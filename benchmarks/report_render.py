@@ -15,6 +15,7 @@ Numbers depend on the machine; they are printed, never asserted (DESIGN §5).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sys
@@ -154,10 +155,12 @@ def main() -> None:
         return build_report(hosts, title="Benchmark", generated_at=RUN_AT)
 
     report, seconds, peak = measure(build)
-    rows = [{"step": "normalise+summary", "seconds": seconds, "peak_mib": peak / 2**20, "output_mib": 0.0}]
+    rows: list[dict[str, t.Any]] = [
+        {"step": "normalise+summary", "seconds": seconds, "peak_mib": peak / 2**20, "output_mib": 0.0}
+    ]
     html = ""
     for name, render in RENDERERS.items():
-        text, seconds, peak = measure(lambda render=render: render(report))
+        text, seconds, peak = measure(functools.partial(render, report))
         rows.append(
             {"step": name, "seconds": seconds, "peak_mib": peak / 2**20, "output_mib": len(text.encode()) / 2**20}
         )

@@ -281,3 +281,16 @@ def run_adhoc(
     return subprocess.run(
         command, cwd=run_dir, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
     )
+
+
+def run_baseline(fleet: Fleet, host: str, args: dict[str, Any], *, check: bool = False) -> dict[str, Any]:
+    """One ``winsec.wmi.baseline`` task with ``args`` on ``host`` (errors kept for the caller to assert): its result,
+    plus ``task_status`` (ok, changed, failed, ...) as the run reported it."""
+    task = {"name": "baseline", "winsec.wmi.baseline": args, "ignore_errors": True}
+    run = run_playbook(fleet, [task], hosts=host, check=check)
+    return {**run.result(host, "baseline"), "task_status": run.status(host, "baseline")}
+
+
+def control_result(result: dict[str, Any], control_id: str) -> dict[str, Any]:
+    """The entry of ``control_id`` in a baseline result's ``controls``."""
+    return next(control for control in result["controls"] if control["id"] == control_id)

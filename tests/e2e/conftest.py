@@ -2,8 +2,11 @@
 
 Interface (kept stable for every e2e test):
 
-* ``fleet`` - function-scoped, a fresh simulator serving ``simulator/fleets/small.yml``, stopped after the test.
-* ``fleet_factory(fleet_file_or_name)`` - start another fleet (``"demo"``, ``"small"`` or a path); all stopped after.
+* ``fleet`` - the simulator serving ``simulator/fleets/small.yml``, as the test starts: unchanged since it started.
+* ``fleet_factory(fleet_file_or_name)`` - another fleet (``"demo"``, ``"small"`` or a path), as it started. A fleet
+  a test did not write to is kept for the next test that asks for the same one (``FleetPool``); others are stopped.
+* ``fleet_from_text(text, name="fleet")`` - start a fleet described by YAML text (written to ``tmp_path/<name>.yml``,
+  simulator/README.md describes the format); stopped after the test like ``fleet_factory``'s.
 * ``Fleet``: ``.inventory`` (Path), ``.hosts`` (list[str]), ``.state(host)``, ``.counters(host)``,
   ``.reset_counters()``, ``.set_fault(host, **fault)``, ``.clear_faults()``, ``.control_url``.
 * ``run_playbook(fleet, tasks, *, hosts="all", check=False, diff=False, extra_vars=None, gather_facts=False)``
@@ -36,18 +39,95 @@ from simulator.harness import Fleet, PlaybookRun, run_adhoc, run_playbook  # noq
 __all__ = ["Fleet", "PlaybookRun", "run_adhoc", "run_playbook"]
 
 
+class FleetPool:
+    """Simulated fleets that outlive a test, so the next test asking for the same fleet gets it without a restart.
+
+    A fleet goes back to the pool only when the test left it exactly as it started: every host's whole state
+    (GET /_control/hosts/<host>/state) and configured faults (GET /_control/fleet) equal to the first snapshot, no write
+    counted and no fault injected. Its counters are reset through the control API before it is handed out again; any
+    other fleet is stopped. Fleets are keyed by name or by the text of their file.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.idle: dict[str, list[Fleet]] = {}
+        self.started = 0
+        self.at_start: dict[int, object] = {}
+
+    @staticmethod
+    def key(fleet_file_or_name: str | Path) -> str:
+        path = Path(fleet_file_or_name)
+        return path.read_text(encoding="utf-8") if path.suffix in (".yml", ".yaml") else str(fleet_file_or_name)
+
+    def take(self, fleet_file_or_name: str | Path) -> Fleet:
+        idle = self.idle.get(self.key(fleet_file_or_name))
+        if idle:
+            return idle.pop()
+        self.started += 1
+        fleet = Fleet(fleet_file_or_name, self.workdir / f"fleet-{self.started}")
+        self.at_start[id(fleet)] = self.snapshot(fleet)
+        return fleet
+
+    @staticmethod
+    def snapshot(fleet: Fleet) -> object:
+        faults = {name: host["faults"] for name, host in fleet._call("GET", "/fleet")["hosts"].items()}
+        return faults, [fleet.state(host) for host in fleet.hosts]
+
+    def give_back(self, fleet_file_or_name: str | Path, fleet: Fleet) -> None:
+        untouched = (
+            fleet.process.poll() is None
+            and all(
+                counters["writes"] == 0 and not counters["faults_injected"]
+                for counters in fleet.all_counters().values()
+            )
+            and self.snapshot(fleet) == self.at_start[id(fleet)]
+        )
+        if not untouched:
+            self.at_start.pop(id(fleet), None)
+            fleet.stop()
+            return
+        fleet.reset_counters()
+        self.idle.setdefault(self.key(fleet_file_or_name), []).append(fleet)
+
+    def stop_all(self) -> None:
+        for fleets in self.idle.values():
+            for fleet in fleets:
+                fleet.stop()
+        self.idle.clear()
+
+
+@pytest.fixture(scope="session")
+def fleet_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetPool]:
+    pool = FleetPool(tmp_path_factory.mktemp("fleets"))
+    yield pool
+    pool.stop_all()
+
+
 @pytest.fixture
-def fleet_factory(tmp_path: Path) -> Iterator[Callable[[str | Path], Fleet]]:
-    started: list[Fleet] = []
+def fleet_factory(fleet_pool: FleetPool) -> Iterator[Callable[[str | Path], Fleet]]:
+    taken: list[tuple[str | Path, Fleet]] = []
 
     def start(fleet_file_or_name: str | Path) -> Fleet:
-        fleet = Fleet(fleet_file_or_name, tmp_path / f"fleet-{len(started)}")
-        started.append(fleet)
+        fleet = fleet_pool.take(fleet_file_or_name)
+        taken.append((fleet_file_or_name, fleet))
         return fleet
 
     yield start
-    for fleet in started:
-        fleet.stop()
+    for fleet_file_or_name, fleet in taken:
+        try:
+            fleet_pool.give_back(fleet_file_or_name, fleet)
+        except OSError:  # the control API does not answer: the fleet is not reused
+            fleet.stop()
+
+
+@pytest.fixture
+def fleet_from_text(fleet_factory: Callable[[str | Path], Fleet], tmp_path: Path) -> Callable[..., Fleet]:
+    def start(text: str, name: str = "fleet") -> Fleet:
+        path = tmp_path / f"{name}.yml"
+        path.write_text(text, encoding="utf-8")
+        return fleet_factory(path)
+
+    return start
 
 
 @pytest.fixture

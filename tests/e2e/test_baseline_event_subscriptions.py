@@ -5,8 +5,6 @@ by default."""
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -17,10 +15,8 @@ hosts:
 """
 
 
-def test_a_consumer_in_another_namespace_makes_the_host_drift(fleet_factory, run_playbook, tmp_path: pathlib.Path):
-    path = tmp_path / "fleet.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    fleet = fleet_factory(path)
+def test_a_consumer_in_another_namespace_makes_the_host_drift(fleet_from_text, run_playbook):
+    fleet = fleet_from_text(FLEET)
     tasks = [
         {"name": "baseline", "winsec.wmi.baseline": {"mode": "audit", "controls": ["WMI-020"]}},
         {"name": "inventory", "winsec.wmi.event_subscription_info": {}},

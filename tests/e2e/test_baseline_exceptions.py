@@ -6,10 +6,11 @@ nothing is a warning naming it; an empty expires (a template default of '') is r
 
 from __future__ import annotations
 
-import pathlib
 from datetime import date
 
 import pytest
+
+from simulator.harness import control_result, run_baseline
 
 pytestmark = pytest.mark.e2e
 
@@ -32,19 +33,8 @@ DEFAULT = "root\\default"
 
 
 @pytest.fixture
-def exc_fleet(fleet_factory, tmp_path: pathlib.Path):
-    path = tmp_path / "exceptions.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    return fleet_factory(path)
-
-
-def baseline(run_playbook, fleet, host, args, *, check=False):
-    task = {"name": "b", "winsec.wmi.baseline": args, "ignore_errors": True}
-    return run_playbook(fleet, [task], hosts=host, check=check).result(host, "b")
-
-
-def control(result, control_id):
-    return next(c for c in result["controls"] if c["id"] == control_id)
+def exc_fleet(fleet_from_text):
+    return fleet_from_text(FLEET)
 
 
 def test_wmi002_partial_exception_writes_only_the_unexcepted_namespace(exc_fleet, run_playbook):
@@ -59,24 +49,24 @@ def test_wmi002_partial_exception_writes_only_the_unexcepted_namespace(exc_fleet
     }
     before = exc_fleet.state("clean")["namespaces"]
 
-    predicted = baseline(run_playbook, exc_fleet, "clean", args, check=True)
+    predicted = run_baseline(exc_fleet, "clean", args, check=True)
     assert exc_fleet.counters("clean")["writes"] == 0
-    assert predicted["changed"] is True and len(control(predicted, "WMI-002")["changes"]) == 1
+    assert predicted["changed"] is True and len(control_result(predicted, "WMI-002")["changes"]) == 1
 
-    result = baseline(run_playbook, exc_fleet, "clean", args)
+    result = run_baseline(exc_fleet, "clean", args)
     after = exc_fleet.state("clean")["namespaces"]
     assert after[CIMV2] == before[CIMV2], "the excepted namespace was rewritten"
     assert after[DEFAULT] != before[DEFAULT] and "(A;CI;CCDC;;;LS)" in after[DEFAULT]
     assert exc_fleet.counters("clean")["writes_by_kind"] == {"namespace_sd": 1}
-    wmi002 = control(result, "WMI-002")
-    assert wmi002["changes"] == control(predicted, "WMI-002")["changes"]  # check mode predicted this very write
+    wmi002 = control_result(result, "WMI-002")
+    assert wmi002["changes"] == control_result(predicted, "WMI-002")["changes"]  # check mode predicted this very write
     cimv2 = [f for f in wmi002["findings"] if f["namespace"] == CIMV2]
     assert cimv2 and all(f["excepted"] and f["reason"] == "vendor descriptor kept" for f in cimv2)
     assert wmi002["status"] == "remediated" and result["changed"] is True
 
     exc_fleet.reset_counters()
-    audit = baseline(run_playbook, exc_fleet, "clean", {**args, "mode": "audit"})
-    assert control(audit, "WMI-002")["status"] == "excepted"
+    audit = run_baseline(exc_fleet, "clean", {**args, "mode": "audit"})
+    assert control_result(audit, "WMI-002")["status"] == "excepted"
     assert exc_fleet.counters("clean")["writes"] == 0
 
 
@@ -87,14 +77,14 @@ def test_wmi022_partial_exception_adds_the_audit_entry_only_where_no_exception_c
         "namespace_audit": {"enabled": True, "namespaces": [CIMV2, DEFAULT], "set_sacl": True},
         "exceptions": [{"control": "WMI-022", "namespace": CIMV2, "reason": "audited by the SIEM agent"}],
     }
-    predicted = baseline(run_playbook, exc_fleet, "clean", args, check=True)
-    assert control(predicted, "WMI-022")["changes"] == [f"{DEFAULT}: SACL + (AU;CISA;WD;;;WD)"]
+    predicted = run_baseline(exc_fleet, "clean", args, check=True)
+    assert control_result(predicted, "WMI-022")["changes"] == [f"{DEFAULT}: SACL + (AU;CISA;WD;;;WD)"]
     assert exc_fleet.counters("clean")["writes"] == 0
 
-    result = baseline(run_playbook, exc_fleet, "clean", args)
+    result = run_baseline(exc_fleet, "clean", args)
     assert list(exc_fleet.state("clean")["namespace_audit"]) == [DEFAULT]
     assert exc_fleet.counters("clean")["writes_by_kind"] == {"namespace_sacl": 1}
-    findings = control(result, "WMI-022")["findings"]
+    findings = control_result(result, "WMI-022")["findings"]
     assert [f["excepted"] for f in findings if f["namespace"] == CIMV2] == [True]
 
 
@@ -102,12 +92,12 @@ def test_an_exception_where_a_grant_applies_keeps_it(exc_fleet, run_playbook):
     root_before = exc_fleet.state("excroot")["namespaces"]["root"]
     exceptions = [{"control": "WMI-004", "namespace": CIMV2, "principal": "Everyone", "reason": "product X"}]
     args = {"mode": "enforce", "controls": ["WMI-004"], "exceptions": exceptions}
-    predicted = baseline(run_playbook, exc_fleet, "excroot", args, check=True)
-    result = baseline(run_playbook, exc_fleet, "excroot", args)
+    predicted = run_baseline(exc_fleet, "excroot", args, check=True)
+    result = run_baseline(exc_fleet, "excroot", args)
     assert exc_fleet.state("excroot")["namespaces"]["root"] == root_before, "the excepted grant was removed"
     assert exc_fleet.counters("excroot")["writes"] == 0
     for outcome in (predicted, result):
-        wmi004 = control(outcome, "WMI-004")
+        wmi004 = control_result(outcome, "WMI-004")
         assert wmi004["status"] == "excepted" and all(f["excepted"] for f in wmi004["findings"])
         assert outcome["changed"] is False
 
@@ -115,10 +105,8 @@ def test_an_exception_where_a_grant_applies_keeps_it(exc_fleet, run_playbook):
 def test_an_exception_that_matches_nothing_is_a_warning_naming_it(exc_fleet, run_playbook):
     typo = "\\\\.\\root\\cimv2"
     exceptions = [{"control": "WMI-004", "namespace": typo, "principal": "Everyone", "reason": "product X"}]
-    result = baseline(
-        run_playbook, exc_fleet, "excroot", {"mode": "audit", "controls": ["WMI-004"], "exceptions": exceptions}
-    )
-    assert control(result, "WMI-004")["status"] == "drift"
+    result = run_baseline(exc_fleet, "excroot", {"mode": "audit", "controls": ["WMI-004"], "exceptions": exceptions})
+    assert control_result(result, "WMI-004")["status"] == "drift"
     assert any(
         w.startswith(f"exceptions[0] (WMI-004, namespace '{typo}', principal 'Everyone') matches no finding of WMI-004")
         for w in result["warnings"]
@@ -139,8 +127,8 @@ def test_an_unquoted_yaml_date_is_an_expiry(exc_fleet, run_playbook):
     # The task is written as YAML with the date unquoted (a YAML date, not a string) - read as YYYY-MM-DD.
     exceptions = [{"control": "WMI-004", "principal": "Everyone", "reason": "product X", "expires": date(2099, 12, 31)}]
     args = {"mode": "audit", "controls": ["WMI-004"], "exceptions": exceptions}
-    assert control(baseline(run_playbook, exc_fleet, "excroot", args), "WMI-004")["status"] == "excepted"
+    assert control_result(run_baseline(exc_fleet, "excroot", args), "WMI-004")["status"] == "excepted"
     exceptions[0]["expires"] = date(2020, 1, 31)
-    expired = control(baseline(run_playbook, exc_fleet, "excroot", args), "WMI-004")
+    expired = control_result(run_baseline(exc_fleet, "excroot", args), "WMI-004")
     assert expired["status"] == "drift"
     assert all(f["reason"] == "exception expired on 2020-01-31: product X" for f in expired["findings"])

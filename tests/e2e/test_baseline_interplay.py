@@ -11,7 +11,7 @@ import pathlib
 
 import pytest
 
-from simulator.harness import run_playbook_file
+from simulator.harness import control_result, run_baseline, run_playbook_file
 
 pytestmark = pytest.mark.e2e
 
@@ -47,32 +47,20 @@ hosts:
 
 
 @pytest.fixture
-def interplay(fleet_factory, tmp_path: pathlib.Path):
-    path = tmp_path / "interplay.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    return fleet_factory(path)
-
-
-def baseline(run_playbook, fleet, host, args, *, check=False):
-    task = {"name": "b", "winsec.wmi.baseline": args, "ignore_errors": True}
-    run = run_playbook(fleet, [task], hosts=host, check=check)
-    return {**run.result(host, "b"), "task_status": run.status(host, "b")}
-
-
-def control(result, control_id):
-    return next(c for c in result["controls"] if c["id"] == control_id)
+def interplay(fleet_from_text):
+    return fleet_from_text(FLEET)
 
 
 def test_remediated_only_for_what_a_write_took_away(interplay, run_playbook):
     # A refused fix (root\DEFAULT) and a grant inherited from an ancestor that was not read (root) stay drift.
-    refused = baseline(run_playbook, interplay, "refused", {"mode": "enforce", "controls": ["WMI-004"]})
+    refused = run_baseline(interplay, "refused", {"mode": "enforce", "controls": ["WMI-004"]})
     assert "(A;CI;CCDCLCSWRPWP;;;WD)" in interplay.state("refused")["namespaces"]["root\\default"]
     assert "CCDCLCSWRPWP;;;WD)" not in interplay.state("refused")["namespaces"]["root\\cimv2"]  # this one was fixed
-    assert control(refused, "WMI-004")["status"] == "drift" and refused["status"] == "drift"
+    assert control_result(refused, "WMI-004")["status"] == "drift" and refused["status"] == "drift"
     args = {"mode": "enforce", "controls": ["WMI-004"], "namespaces": ["root\\cimv2"]}
-    inherit = baseline(run_playbook, interplay, "inherit", args)
+    inherit = run_baseline(interplay, "inherit", args)
     assert "(A;CIID;CCDCLCSWRPWP;;;AU)" in interplay.state("inherit")["namespaces"]["root\\cimv2"]
-    assert control(inherit, "WMI-004")["status"] == "drift"
+    assert control_result(inherit, "WMI-004")["status"] == "drift"
 
 
 def harden(fleet, report_dir: pathlib.Path, **options):
@@ -91,7 +79,10 @@ def test_the_shipped_harden_playbook_does_what_its_check_predicts(interplay, tmp
     real, done = harden(interplay, tmp_path / "real")
     assert real.rc == 0, real.stdout[-3000:]
     assert [c["changes"] for c in predicted["controls"]] == [c["changes"] for c in done["controls"]]
-    assert control(done, "WMI-002")["status"] == "remediated" and control(done, "WMI-004")["status"] == "drift"
+    assert (
+        control_result(done, "WMI-002")["status"] == "remediated"
+        and control_result(done, "WMI-004")["status"] == "drift"
+    )
     assert "WMI-004 is not fixed in this run" in real.stdout + real.stderr
     assert interplay.counters("rootdefault")["writes_by_kind"] == {"namespace_sd": 1}
     again, _report = harden(interplay, tmp_path / "again")
@@ -104,17 +95,17 @@ def test_settings_that_undo_each_other_are_refused_before_contact(interplay, run
     item = {"namespace": "root\\cimv2", "mode": "present", "aces": [{"principal": "Everyone", "rights": grant}]}
     args = {"mode": "enforce", "controls": ["WMI-002", "WMI-004"], "namespace_sds": [item]}
     interplay.reset_counters()
-    result = baseline(run_playbook, interplay, "clean", args)
+    result = run_baseline(interplay, "clean", args)
     assert result["task_status"] == "failed" and "undo each other" in result["msg"] and "Everyone" in result["msg"]
     assert interplay.counters("clean")["module_executions"].get("winsec.wmi.wmi_state", 0) == 0
     accepted = {"control": "WMI-004", "namespace": "root\\cimv2", "principal": "Everyone", "reason": "lab"}
-    result = baseline(run_playbook, interplay, "clean", {**args, "exceptions": [accepted]})
+    result = run_baseline(interplay, "clean", {**args, "exceptions": [accepted]})
     assert "undo each other" not in str(result.get("msg"))
 
 
 def test_a_failed_write_announces_nothing_and_changes_nothing(interplay, run_playbook):
     # change_before_write: the first registry write finds the value changed and is refused; the next is skipped.
-    result = baseline(run_playbook, interplay, "registry", {"mode": "enforce", "controls": ["WMI-001", "WMI-021"]})
+    result = run_baseline(interplay, "registry", {"mode": "enforce", "controls": ["WMI-001", "WMI-021"]})
     assert interplay.counters("registry")["writes"] == 0
     assert result["changed"] is False and result["status"] == "error"
     assert not any("now" in warning or "restart" in warning for warning in result.get("warnings", []))

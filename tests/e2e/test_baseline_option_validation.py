@@ -5,8 +5,6 @@ Server 2003 in a common spelling are never contacted."""
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -26,14 +24,12 @@ PROFILES = {"s2003": "2003", "xp": "xp", "nt4": "nt4", "w2000": "2000"}
 
 
 @pytest.fixture
-def validation_fleet(fleet_factory, tmp_path: pathlib.Path):
+def validation_fleet(fleet_from_text):
     lines = ["hosts:", '  - {name: modern, profile: "2022"}']
     for name, spelling in SPELLINGS.items():
         profile = PROFILES[name.split("-")[0]]
         lines.append(f'  - {{name: {name}, profile: "{profile}", inventory_vars: {{winsec_wmi_os: "{spelling}"}}}}')
-    path = tmp_path / "validation.yml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return fleet_factory(path)
+    return fleet_from_text("\n".join(lines) + "\n")
 
 
 def test_string_false_keeps_the_lockout_guard_and_legacy_spellings_are_never_contacted(validation_fleet, run_playbook):

@@ -6,7 +6,6 @@ back. (They have no module of their own; winsec.wmi.baseline runs them.)"""
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
@@ -28,10 +27,8 @@ hosts:
 
 
 @pytest.fixture
-def controls_fleet(fleet_factory, tmp_path: pathlib.Path):
-    path = tmp_path / "controls.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    return fleet_factory(path)
+def controls_fleet(fleet_from_text):
+    return fleet_from_text(FLEET)
 
 
 def decide(control, run, host, check_mode=True):

@@ -11,7 +11,6 @@ Server 2003's built-in BVT consumer is covered by the unit tests: ansible-core 2
 from __future__ import annotations
 
 import importlib
-import pathlib
 
 import pytest
 import yaml
@@ -33,10 +32,8 @@ IMPOSTOR = {"consumer": "SCM Event Log Consumer", "consumer_class": "CommandLine
 
 
 @pytest.fixture
-def subscription_fleet(fleet_factory, tmp_path: pathlib.Path):
-    path = tmp_path / "subscriptions.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    return fleet_factory(path)
+def subscription_fleet(fleet_from_text):
+    return fleet_from_text(FLEET)
 
 
 def executions(fleet, host):

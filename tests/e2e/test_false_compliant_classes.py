@@ -7,8 +7,6 @@ DCOM value back as the documented REG_DWORD 1."""
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -53,10 +51,8 @@ def baseline(controls: list[str], **options: object) -> dict[str, object]:
 
 
 @pytest.fixture
-def fleet(fleet_factory, tmp_path: pathlib.Path):
-    path = tmp_path / "fleet.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    return fleet_factory(path)
+def fleet(fleet_from_text):
+    return fleet_from_text(FLEET)
 
 
 def statuses(run, host: str) -> dict[str, str]:
@@ -124,7 +120,7 @@ def test_event_subscription_info_keeps_an_unpinned_allowed_consumer_suspicious(f
 @pytest.mark.parametrize("host", ["dcom-qword", "dcom-binary"])
 def test_enforce_rewrites_the_exception_as_a_dword_one(fleet, run_playbook, host):
     task = baseline(["WMI-021"], dcom={"remove_legacy_exception": True})
-    task["winsec.wmi.baseline"]["mode"] = "enforce"  # type: ignore[index]
+    task["winsec.wmi.baseline"]["mode"] = "enforce"
     run = run_playbook(fleet, [task], hosts=host)
     assert run.rc == 0, run.stdout
     assert statuses(run, host) == {"WMI-021": "remediated"}

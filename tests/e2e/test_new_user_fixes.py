@@ -30,10 +30,8 @@ PRE_2000 = "pre-Windows 2000"
 
 
 @pytest.fixture
-def new_user_fleet(fleet_factory, tmp_path):
-    path = tmp_path / "new-user-fleet.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    return fleet_factory(path)
+def new_user_fleet(fleet_from_text):
+    return fleet_from_text(FLEET)
 
 
 def test_non_ascii_digits_are_drift_shown_as_read(new_user_fleet, run_playbook):

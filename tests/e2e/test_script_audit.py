@@ -29,10 +29,8 @@ hosts:
 
 
 @pytest.fixture
-def script_fleet(fleet_factory, tmp_path):
-    fleet_file = tmp_path / "scripts.yml"
-    fleet_file.write_text(FLEET, encoding="utf-8")
-    return fleet_factory(fleet_file)
+def script_fleet(fleet_from_text):
+    return fleet_from_text(FLEET)
 
 
 def executions(fleet, host):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -85,14 +83,12 @@ def test_every_demo_host_answers_as_ansible_can_reach_it(fleet_factory, run_play
     assert all(counters[h]["round_trips"] == 0 for h in ("branch-srv", *NO_WINRM, *POWERSHELL_2))
 
 
-def test_gather_facts_and_registry_modules_in_check_then_real_mode(fleet_factory, tmp_path, run_playbook):
+def test_gather_facts_and_registry_modules_in_check_then_real_mode(fleet_from_text, run_playbook):
     # A 2016 host holding REG_SZ "1" (Microsoft's sample) next to one without the value.
-    fleet_file = tmp_path / "regsz.yml"
-    fleet_file.write_text(
+    fleet = fleet_from_text(
         'hosts:\n  - {name: ws2016, profile: "2016"}\n'
         '  - {name: regsz, profile: "2016", unsecapp: {type: REG_SZ, data: "1"}}\n'
     )
-    fleet = fleet_factory(fleet_file)
     key = "HKLM:\\SOFTWARE\\Microsoft\\WBEM\\CIMOM"
     tasks = [
         {"name": "stat", "ansible.windows.win_reg_stat": {"path": key, "name": "UnsecAppAccessControlDefault"}},
@@ -178,9 +174,8 @@ def test_non_admin_caller_is_denied_cleanly(fleet, run_playbook):
     assert fleet.state("ws2016")["callers"]["simuser"]["admin"] is False
 
 
-def test_faults_through_the_real_client(fleet_factory, run_playbook, tmp_path: Path):
-    fleet_file = tmp_path / "faults.yml"
-    fleet_file.write_text(
+def test_faults_through_the_real_client(fleet_from_text, run_playbook):
+    fleet = fleet_from_text(
         yaml.safe_dump(
             {
                 "hosts": [
@@ -193,10 +188,8 @@ def test_faults_through_the_real_client(fleet_factory, run_playbook, tmp_path: P
                     {"name": "healthy", "profile": "2022"},
                 ]
             }
-        ),
-        encoding="utf-8",
+        )
     )
-    fleet = fleet_factory(fleet_file)
     run = run_playbook(fleet, [{"name": "write", **UNSECAPP_WRITE}])
     assert run.status("slow", "write") == "ok"
     assert run.status("healthy", "write") == "ok"

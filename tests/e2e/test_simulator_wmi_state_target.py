@@ -18,14 +18,12 @@ TARGET = REPO_ROOT / "tests" / "integration" / "targets" / "wmi_state" / "tasks"
 
 
 @pytest.mark.parametrize("sd_denial", ["return_value", "cim_error"])
-def test_wmi_state_integration_target_passes_against_the_simulator(fleet_factory, tmp_path, run_playbook, sd_denial):
-    fleet_file = tmp_path / "target.yml"
-    fleet_file.write_text(
+def test_wmi_state_integration_target_passes_against_the_simulator(fleet_from_text, run_playbook, sd_denial):
+    fleet = fleet_from_text(
         "hosts:\n"
         f'  - {{name: target, profile: "2022", unsecapp: 1, sd_denial: {sd_denial},'
         " extra_namespaces: ['root\\winsecWmiStateTest']}\n"
     )
-    fleet = fleet_factory(fleet_file)
     task = {
         "name": "target",
         "ansible.builtin.include_tasks": str(TARGET),

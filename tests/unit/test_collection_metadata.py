@@ -28,7 +28,11 @@ FEATURE_MODULES = {
 DEVELOPMENT_FILES = (
     ".ansible-lint",
     ".yamllint",
+    ".yamllint-docs",
     ".gitignore",
+    ".nox/",
+    "noxfile.py",
+    "antsibull-nox.toml",
     "Makefile",
     "pyproject.toml",
     "simulator/",
@@ -96,7 +100,9 @@ def test_tarball_leaves_development_files_out(tmp_path: pathlib.Path) -> None:
     shipped_development = [name for name in names if name.startswith(DEVELOPMENT_FILES) or name in DEVELOPMENT_FILES]
     assert shipped_development == []
     # What a user needs does ship.
-    for needed in ("MANIFEST.json", "README.md", "plugins/modules/wmi_state.ps1", "meta/runtime.yml"):
+    needed_files = ("MANIFEST.json", "README.md", "plugins/modules/wmi_state.ps1", "meta/runtime.yml")
+    licensing = ("COPYING", "REUSE.toml", "LICENSES/GPL-3.0-or-later.txt")  # REUSE: the licence travels with the code
+    for needed in (*needed_files, *licensing):
         assert needed in names, needed
 
 

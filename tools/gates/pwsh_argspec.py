@@ -7,8 +7,8 @@ Without pwsh it crashes the whole test. This stand-in prints the same JSON, eval
 with the tree-sitter PowerShell grammar (tools/gates/ps_spec.py), normalised as Ansible.Basic does before it
 prints, so validate-modules' own doc-vs-spec rules run on the .ps1 with no ignore line.
 
-Anything else asked of it fails (exit 1): it is not PowerShell. ``make gate-sanity`` generates the ``pwsh``
-wrapper in build/gates/bin and puts it on PATH only for ansible-test, with pslint skipped (pslint needs the real
+Anything else asked of it fails (exit 1): it is not PowerShell. ``nox -e ansible-test-sanity`` generates the ``pwsh``
+wrapper in its work directory and puts it on PATH only for ansible-test, with pslint skipped (pslint needs the real
 PSScriptAnalyzer, which would be skipped without pwsh anyway).
 """
 

@@ -95,19 +95,13 @@ def test_inventory_points_hosts_without_winrm_at_a_refusing_port() -> None:
 
 @pytest.fixture
 def server() -> Iterator[FleetServer]:
-    fleet = Fleet(
-        "bootstrap",
-        {
-            name: build_host({"name": name, **spec})
-            for name, spec in {
-                "w2016": {"profile": "2016"},
-                "w2012": {"profile": "2012r2", "wmf51": False},
-                "w2003": {"profile": "2003"},
-                "w2000": {"profile": "2000"},
-            }.items()
-        },
-        {},
-    )
+    specs: dict[str, dict[str, object]] = {
+        "w2016": {"profile": "2016"},
+        "w2012": {"profile": "2012r2", "wmf51": False},
+        "w2003": {"profile": "2003"},
+        "w2000": {"profile": "2000"},
+    }
+    fleet = Fleet("bootstrap", {name: build_host({"name": name, **spec}) for name, spec in specs.items()}, {})
     fleet_server = FleetServer(fleet, 0)
     thread = threading.Thread(target=fleet_server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

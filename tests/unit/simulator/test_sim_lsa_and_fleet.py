@@ -18,7 +18,7 @@ from simulator.profiles import PROFILES, get_profile
 
 def lsa(**kwargs: object) -> Lsa:
     base: dict[str, object] = {"computer_name": "WEB01", "machine_sid": "S-1-5-21-1-2-3", "nt_version": (10, 0)}
-    return Lsa(**{**base, **kwargs})  # type: ignore[arg-type]
+    return Lsa(**{**base, **kwargs})
 
 
 def test_well_known_builtin_local_and_domain_names() -> None:

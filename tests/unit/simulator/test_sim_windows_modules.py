@@ -59,7 +59,7 @@ def test_win_reg_stat(small_fleet: Fleet) -> None:
 
 def test_win_regedit_check_mode_diff_apply_idempotence_and_absent(small_fleet: Fleet) -> None:
     host = small_fleet.hosts["ws2016"]
-    args = {"path": KEY, "name": "UnsecAppAccessControlDefault", "data": "0x1", "type": "dword"}
+    args: dict[str, Any] = {"path": KEY, "name": "UnsecAppAccessControlDefault", "data": "0x1", "type": "dword"}
     checked = run(host, "ansible.windows.win_regedit", check=True, diff=True, **args)
     assert checked["changed"] is True
     assert checked["diff"] == {

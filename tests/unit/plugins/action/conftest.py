@@ -10,27 +10,6 @@ from unittest.mock import MagicMock
 import pytest
 from ansible.playbook.task import Task
 
-WS2022_FACTS = {
-    "op": "facts",
-    "failed": False,
-    "os_caption": "Microsoft Windows Server 2022 Datacenter",
-    "os_version": "10.0.20348",
-    "os_build": 20348,
-    "product_type": 3,
-    "computer_name": "WEB01",
-    "dns_host_name": "web01.corp.example.com",
-    "domain": "corp.example.com",
-    "part_of_domain": True,
-    "ps_version": "5.1",
-}
-W2000_FACTS = {
-    **WS2022_FACTS,
-    "os_caption": "Microsoft Windows 2000 Server",
-    "os_version": "5.0.2195",
-    "os_build": 2195,
-    "ps_version": "2.0",
-}
-
 
 class Target:
     """Replays wmi_state replies in order and records every call's operations."""

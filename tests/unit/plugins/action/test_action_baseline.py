@@ -9,12 +9,8 @@ import typing as t
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import baseline
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
-from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import (
-    W2000_FACTS,
-    WS2022_FACTS,
-    Target,
-    make_action,
-)
+from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import W2000_FACTS, WS2022_FACTS
 
 ROOT = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;NS)(A;CI;CCDCRP;;;LS)(A;CI;CCDCRP;;;AU)"
 INHERITED = "O:BAG:BAD:(A;CIID;CCDCLCSWRPWPRCWD;;;BA)(A;CIID;CCDCRP;;;NS)(A;CIID;CCDCRP;;;LS)(A;CIID;CCDCRP;;;AU)"

@@ -15,7 +15,8 @@ from ansible_collections.winsec.wmi.plugins.action import baseline
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import apply_exceptions, parse_exceptions
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import Decision
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_bytes
-from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import WS2022_FACTS, Target, make_action
+from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import WS2022_FACTS
 
 TODAY = datetime.date(2026, 6, 1)
 ROOT = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCLCSWRPWPRCWD;;;SY)(A;CI;CCDCRP;;;NS)(A;CI;CCDCRP;;;LS)"
@@ -330,7 +331,7 @@ def test_a_control_that_could_not_read_everything_does_not_call_an_exception_unu
                 reply["namespaces"].append({"namespace": "root\\secret", "sd": None, "error": error})
         return replies
 
-    host.read = with_unreadable  # type: ignore[method-assign]
+    host.read = with_unreadable
     exception = {"control": "WMI-004", "namespace": "root\\secret", "reason": "product X"}
     result, _target = run({"mode": "audit", "controls": ["WMI-004"], "exceptions": [exception]}, host)
     assert record(result, "WMI-004")["status"] == "error"

@@ -12,7 +12,7 @@ import yaml
 from ansible_collections.winsec.wmi.plugins.action import baseline
 from ansible_collections.winsec.wmi.plugins.action import namespace_sd as namespace_sd_action
 from ansible_collections.winsec.wmi.plugins.modules import event_subscription_info, namespace_sd
-from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import WS2022_FACTS, make_action
+from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import make_action
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.test_action_baseline import (
     COMPLIANT_HOST,
     INHERITED,
@@ -24,6 +24,7 @@ from ansible_collections.winsec.wmi.tests.unit.plugins.action.test_action_baseli
     unsecapp,
     written,
 )
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import WS2022_FACTS
 
 # A deny of Enable, ReadSecurity and WriteSecurity to Administrators before their allow: a lock-out of root.
 LOCKOUT_SDDL = "O:BAG:BAD:(D;CI;CCRCWD;;;BA)(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCLCSWRPWPRCWD;;;SY)"
@@ -105,7 +106,7 @@ def test_namespace_audit_enabled_string_no_does_not_run_wmi_022(value):
 # --- choices, required, null, wrong types, paths -----------------------------------------------------------------
 
 
-def sds(*items: dict[str, t.Any]) -> dict[str, t.Any]:
+def sds(*items: t.Any) -> dict[str, t.Any]:  # Any: some cases pass the wrong type on purpose
     return {"namespace_sds": list(items)}
 
 

@@ -15,7 +15,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     sd_to_bytes,
     sd_to_sddl,
 )
-from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import W2000_FACTS, WS2022_FACTS
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import W2000_FACTS, WS2022_FACTS
 
 INHERITED = "(A;CIID;CCDCLCSWRPWPRCWD;;;BA)(A;CIID;CCDCRP;;;NS)(A;CIID;CCDCRP;;;LS)(A;CIID;CCDCRP;;;AU)"
 CIMV2 = "O:BAG:BAD:" + INHERITED
@@ -59,6 +59,7 @@ class FakeNamespace:
             elif operation["op"] == "sd_set":
                 assert operation["expected_sd"] == self.b64()
                 sent = sd_from_bytes(base64.b64decode(operation["sd"]))
+                assert self.sd.dacl is not None and sent.dacl is not None
                 inherited = tuple(ace for ace in self.sd.dacl.aces if ace.inherited)
                 self.sd = SecurityDescriptor(
                     control=sent.control, owner=sent.owner, group=sent.group, dacl=Acl((*sent.dacl.aces, *inherited))

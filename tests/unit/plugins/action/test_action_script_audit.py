@@ -12,7 +12,8 @@ import pytest
 from ansible_collections.winsec.wmi.plugins.action import script_audit
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import read_host
 from ansible_collections.winsec.wmi.plugins.plugin_utils._script_audit import AdsiScriptAudit, AsyncScriptAudit
-from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import W2000_FACTS, WS2022_FACTS, make_action
+from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import make_action
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import W2000_FACTS, WS2022_FACTS, FakeWmiCaller
 from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.script_corpus_files import materialize
 
 SCHEMA = json.loads(
@@ -126,20 +127,8 @@ def test_a_budget_stop_is_said_and_never_compliant(run_action):
 
 
 def test_baseline_controls_share_one_read_and_split_the_findings():
-    class Caller:
-        check_mode = True
-        diff_mode = False
-
-        def __init__(self):
-            self.calls = []
-
-        def wmi_call(self, operations):
-            self.calls.append(operations)
-            return reply(0, FILES[:2])  # every file read: the verdict is drift (big.vbs would make it error)
-
-        op_value = staticmethod(lambda result, context: result)
-
-    caller = Caller()
+    # Every file read: the verdict is drift (big.vbs, not read, would make it error).
+    caller = FakeWmiCaller(lambda _operations: reply(0, FILES[:2]), check_mode=True)
     controls = [AdsiScriptAudit(["C:\\Scripts"]), AsyncScriptAudit(["C:\\Scripts"])]
     _host, runs = read_host(caller, controls, enforce=False)
     assert [[op["op"] for op in call] for call in caller.calls] == [["facts", "registry_read", "script_files"]]

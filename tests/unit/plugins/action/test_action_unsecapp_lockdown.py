@@ -5,7 +5,7 @@ import typing as t
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import unsecapp_lockdown
-from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import W2000_FACTS, WS2022_FACTS
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import W2000_FACTS, WS2022_FACTS
 
 
 def read_reply(exists: bool, reg_type: str | None = None, data: t.Any = None, facts: dict | None = None) -> list:

@@ -316,6 +316,7 @@ def host_and_change(draw: st.DrawFn) -> tuple[sim.NamespaceTree, str, dict[str, 
     target = draw(st.sampled_from(paths))
     mode = draw(st.sampled_from(["exact", "exact", "present", "absent"]))
     aces = draw(st.lists(ACES, max_size=4, min_size=0 if mode == "exact" else 1))
+    params: dict[str, t.Any]
     if mode == "exact":
         params = {"sddl": to_sddl("BA", draw(st.booleans()), aces).replace("O:BAG:BA", "")}
     else:

@@ -28,7 +28,8 @@ if str(REPO_ROOT) not in sys.path:
 
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd import NamespaceSd  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, op_value  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError  # noqa: E402
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller  # noqa: E402
 
 from simulator import namespaces as sim  # noqa: E402
 from simulator import wmi_state as sim_wmi_state  # noqa: E402
@@ -42,20 +43,14 @@ RIGHTS = ["Enable", "MethodExecute", "FullWrite", "PartialWrite", "ProviderWrite
 PRINCIPALS = ["BA", "SY", "AU", "WD", "BU", "NS", "LS", "S-1-5-32-558", "NETWORK"]
 
 
-class SimulatedHost:
-    """The WmiCaller the action plugin would be, speaking to a simulated host in-process."""
+def simulated_host(host: t.Any, *, check_mode: bool) -> FakeWmiCaller:
+    """The WmiCaller the action plugin would be, speaking to a simulated host in-process as its administrator."""
+    admin = next(caller for caller in host.callers.values() if caller.admin)
 
-    def __init__(self, host: t.Any, *, check_mode: bool) -> None:
-        self.host = host
-        self.check_mode = check_mode
-        self.diff_mode = True
-        self.admin = next(caller for caller in host.callers.values() if caller.admin)
+    def reply(operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        return sim_wmi_state.run(host, admin, {"operations": operations}, check_mode)[0]["results"]
 
-    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-        reply, _wrote = sim_wmi_state.run(self.host, self.admin, {"operations": operations}, self.check_mode)
-        return reply["results"]
-
-    op_value = staticmethod(op_value)
+    return FakeWmiCaller(reply, check_mode=check_mode, diff_mode=True)
 
 
 aces = st.lists(
@@ -81,7 +76,7 @@ requests = st.fixed_dictionaries(
 
 def outcome(host: t.Any, params: dict[str, t.Any], *, check_mode: bool) -> tuple[str, dict[str, t.Any]]:
     try:
-        result = run_module(SimulatedHost(host, check_mode=check_mode), NamespaceSd(params))
+        result = run_module(simulated_host(host, check_mode=check_mode), NamespaceSd(params))
     except WmiActionError as failure:
         return f"refused:{failure.result.get('refusal') or failure.msg}", failure.result
     return ("changed" if result["changed"] else "unchanged"), result

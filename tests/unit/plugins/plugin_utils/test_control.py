@@ -13,10 +13,8 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._control import (
     host_verdict,
     run_controls,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, op_value
-
-FACTS = {"op": "facts", "failed": False, "os_version": "10.0.20348", "os_build": 20348, "product_type": 3}
-
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller, facts, per_operation
 
 # Results in the shapes of the wmi_state contract (the runner drops anything else); each names what was asked.
 ANSWERS: dict[str, t.Callable[[dict[str, t.Any]], dict[str, t.Any]]] = {
@@ -35,20 +33,15 @@ def asked(result: t.Mapping[str, t.Any]) -> str:
     return result["namespaces"][0]["namespace"] if result["op"] == "sd_get" else result["data"]
 
 
-class Caller:
-    def __init__(self, *, check_mode: bool = False) -> None:
-        self.check_mode = check_mode
-        self.diff_mode = False
-        self.calls: list[list[dict[str, t.Any]]] = []
+def answer(operation: dict[str, t.Any]) -> dict[str, t.Any]:
+    """A 2022 host's facts; any other operation succeeds, its result naming what was asked (asked())."""
+    if operation["op"] == "facts":
+        return facts()
+    return {"op": operation["op"], "failed": False, **ANSWERS[operation["op"]](operation)}
 
-    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-        self.calls.append(operations)
-        return [
-            FACTS if op["op"] == "facts" else {"op": op["op"], "failed": False, **ANSWERS[op["op"]](op)}
-            for op in operations
-        ]
 
-    op_value = staticmethod(op_value)
+def caller_of(*, check_mode: bool = False) -> FakeWmiCaller:
+    return FakeWmiCaller(per_operation(answer), check_mode=check_mode)
 
 
 class Writer(Control):
@@ -81,7 +74,7 @@ def sd_set(namespace: str) -> dict[str, t.Any]:
 
 
 def test_shared_reads_are_sent_once_and_writes_in_one_more_round_trip():
-    caller = Caller()
+    caller = caller_of()
     controls = [
         Writer([SHARED, {"op": "registry_read", "value": "a"}], [sd_set("root")]),
         Writer([SHARED], [sd_set("root\\cimv2\\deep"), {"op": "registry_write", "value": "a"}]),
@@ -100,14 +93,14 @@ def test_shared_reads_are_sent_once_and_writes_in_one_more_round_trip():
 
 @pytest.mark.parametrize(("check_mode", "enforce"), [(True, True), (False, False), (True, False)])
 def test_check_mode_and_audit_send_no_write(check_mode, enforce):
-    caller = Caller(check_mode=check_mode)
+    caller = caller_of(check_mode=check_mode)
     runs = run_controls(caller, [Writer([SHARED], [sd_set("root")])], enforce=enforce)[1]
     assert len(caller.calls) == 1
     assert runs[0].decision.status == "drift" and runs[0].decision.writes  # what enforcement would change
 
 
 def test_a_failing_control_does_not_stop_the_others():
-    caller = Caller()
+    caller = caller_of()
     runs = run_controls(caller, [Broken([SHARED], []), Writer([SHARED], [])], enforce=False)[1]
     assert runs[0].error is not None and runs[0].error.msg == "cannot judge"
     assert runs[1].decision.status == "compliant"
@@ -138,7 +131,7 @@ def test_one_writer_per_target_and_check_mode_says_so(check_mode):
     second.id = "T-2"
     sacl = Writer([SHARED], [{**sd_set("root"), "op": "sacl_set"}])
     sacl.id = "T-3"
-    caller = Caller(check_mode=check_mode)
+    caller = caller_of(check_mode=check_mode)
     _host, runs = run_controls(caller, [first, second, sacl], enforce=True)
     assert [bool(run.decision and run.decision.writes) for run in runs] == [True, False, True]
     deferred = t.cast(Decision, runs[1].decision)

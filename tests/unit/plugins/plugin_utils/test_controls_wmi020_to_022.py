@@ -12,50 +12,34 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._dcom_hardening import 
 from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import EventSubscriptions
 from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_audit import NamespaceAudit
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_bytes
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import op_value
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller, facts, per_operation
 
-FACTS = {
-    "op": "facts",
-    "failed": False,
-    "os_caption": "Windows Server 2016",
-    "os_version": "10.0.14393",
-    "os_build": 14393,
-}
+FACTS = facts(os_caption="Windows Server 2016", os_version="10.0.14393", os_build=14393)
 SD = base64.b64encode(sd_to_bytes(sd_from_sddl("O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)"))).decode()
 
 
-class FakeHost:
+def jump01(operation: dict[str, t.Any]) -> dict[str, t.Any]:
     """Answers each operation as the simulator's demo host jump01 would (legacy DCOM exception, no SACL)."""
+    reply: dict[str, t.Any] = {"op": operation["op"], "failed": False}
+    if operation["op"] == "facts":
+        return FACTS
+    if operation["op"] == "registry_read":
+        if operation["value"] == "dcom_require_integrity_activation_authentication_level":
+            return {**reply, "key_exists": True, "exists": True, "type": "REG_DWORD", "data": 0}
+        return {**reply, "key_exists": True, "exists": False, "type": None, "data": None}
+    if operation["op"] == "event_subscriptions":
+        return {**reply, "filters": [], "consumers": [], "bindings": []}
+    if operation["op"] == "sd_get":
+        entry = {"namespace": "root", "sd": SD, "error": None, "sacl_returned": True}
+        return {**reply, "namespaces": [entry], "sacl_read": True}
+    if operation["op"] == "registry_write":
+        after = {"exists": True, "type": "REG_DWORD", "data": 1}
+        return {**reply, "before": {"exists": True, "type": "REG_DWORD", "data": 0}, "after": after}
+    raise AssertionError(operation)
 
-    def __init__(self, check_mode: bool) -> None:
-        self.check_mode = check_mode
-        self.diff_mode = False
-        self.calls: list[list[dict[str, t.Any]]] = []
 
-    def wmi_call(self, operations: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-        self.calls.append(operations)
-        return [self.answer(operation) for operation in operations]
-
-    def answer(self, operation: dict[str, t.Any]) -> dict[str, t.Any]:
-        reply: dict[str, t.Any] = {"op": operation["op"], "failed": False}
-        if operation["op"] == "facts":
-            return FACTS
-        if operation["op"] == "registry_read":
-            if operation["value"] == "dcom_require_integrity_activation_authentication_level":
-                return {**reply, "key_exists": True, "exists": True, "type": "REG_DWORD", "data": 0}
-            return {**reply, "key_exists": True, "exists": False, "type": None, "data": None}
-        if operation["op"] == "event_subscriptions":
-            return {**reply, "filters": [], "consumers": [], "bindings": []}
-        if operation["op"] == "sd_get":
-            entry = {"namespace": "root", "sd": SD, "error": None, "sacl_returned": True}
-            return {**reply, "namespaces": [entry], "sacl_read": True}
-        if operation["op"] == "registry_write":
-            after = {"exists": True, "type": "REG_DWORD", "data": 1}
-            return {**reply, "before": {"exists": True, "type": "REG_DWORD", "data": 0}, "after": after}
-        raise AssertionError(operation)
-
-    def op_value(self, result: t.Mapping[str, t.Any], context: str) -> t.Mapping[str, t.Any]:
-        return op_value(result, context)
+def fake_host(*, check_mode: bool) -> FakeWmiCaller:
+    return FakeWmiCaller(per_operation(jump01), check_mode=check_mode)
 
 
 def controls(remove_legacy_exception: bool) -> list[t.Any]:
@@ -67,7 +51,7 @@ def controls(remove_legacy_exception: bool) -> list[t.Any]:
 
 
 def test_audit_is_one_call():
-    host = FakeHost(check_mode=True)
+    host = fake_host(check_mode=True)
     _context, runs = run_controls(host, controls(True), enforce=False)
     assert len(host.calls) == 1
     assert [run.decision.status for run in runs] == ["compliant", "drift", "drift"]
@@ -75,10 +59,10 @@ def test_audit_is_one_call():
 
 
 def test_enforce_writes_only_the_requested_dcom_fix():
-    host = FakeHost(check_mode=False)
+    host = fake_host(check_mode=False)
     _context, runs = run_controls(host, controls(True), enforce=True)
     assert len(host.calls) == 2 and [op["op"] for op in host.calls[1]] == ["registry_write"]
     assert runs[1].decision.status == "remediated"
-    untouched = FakeHost(check_mode=False)
+    untouched = fake_host(check_mode=False)
     run_controls(untouched, controls(False), enforce=True)
     assert len(untouched.calls) == 1  # report only by default: nothing written

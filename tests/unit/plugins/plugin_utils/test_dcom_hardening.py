@@ -6,14 +6,11 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostCon
 from ansible_collections.winsec.wmi.plugins.plugin_utils._dcom_hardening import DcomHardening
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiOperationError
-
-
-def facts(version):
-    return {"os_caption": "Windows", "os_version": version, "os_build": int(version.split(".")[2]), "product_type": 3}
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts
 
 
 def host(version="10.0.14393", check_mode=False, enforce=True):
-    f = facts(version)
+    f = facts(os_caption="Windows", os_version=version, os_build=int(version.split(".")[2]))
     return HostContext(f, os_profile(f), check_mode=check_mode, diff_mode=True, enforce=enforce)
 
 

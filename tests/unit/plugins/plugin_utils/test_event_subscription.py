@@ -10,9 +10,10 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription imp
 from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import parse_inventory
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, WmiOperationError
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts
 
 SUB = "root\\subscription"
-FACTS = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
+FACTS = facts()
 
 
 def binding(filter_name, consumer, consumer_class="CommandLineEventConsumer"):

@@ -20,9 +20,10 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription_res
 from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import parse_inventory
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, WmiOperationError
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts
 
 SUB = "root\\subscription"
-FACTS = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
+FACTS = facts()
 ADMIN = "S-1-5-21-1-2-3-500"
 
 FILTER = {
@@ -65,7 +66,7 @@ SCM = {
         }
     ],
 }
-EMPTY = {"filters": [], "consumers": [], "bindings": []}
+EMPTY: dict[str, list[dict[str, object]]] = {"filters": [], "consumers": [], "bindings": []}
 
 
 def merged(*reads):

@@ -17,10 +17,11 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions im
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, WmiOperationError
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts
 
 SUB = "root\\subscription"
-FACTS_2022 = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
-FACTS_2003 = {"os_caption": "Microsoft Windows Server 2003", "os_version": "5.2.3790", "os_build": 3790}
+FACTS_2022 = facts()
+FACTS_2003 = facts(os_caption="Microsoft Windows Server 2003", os_version="5.2.3790", os_build=3790)
 
 
 def host(facts=None):

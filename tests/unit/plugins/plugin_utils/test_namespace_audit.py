@@ -11,10 +11,11 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_p
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import SE_DACL_PRESENT, SE_SACL_PRESENT
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, WmiOperationError
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts
 
 from simulator.wmi_state import sacl_refusal
 
-FACTS = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
+FACTS = facts()
 DACL = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)"
 
 

@@ -24,6 +24,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_findings imp
     namespace_reports,
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_to_bytes  # noqa: E402
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts  # noqa: E402
 
 from simulator import namespaces as sim  # noqa: E402
 
@@ -426,10 +427,10 @@ def _wmi004(sddl: str, enforce: bool = True) -> t.Any:
     from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_controls import BroadGrants, NamespaceTreeRead
     from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 
-    facts = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
-    host = HostContext(facts, os_profile(facts), check_mode=False, diff_mode=False, enforce=enforce)
+    host_facts = facts()
+    host = HostContext(host_facts, os_profile(host_facts), check_mode=False, diff_mode=False, enforce=enforce)
     entries = read(tree(root__cimv2=sddl), only=["root", "root\\cimv2"])
-    results = [{"op": "sd_get", "failed": False, "namespaces": entries, "principals": {}}]
+    results: list[t.Mapping[str, t.Any]] = [{"op": "sd_get", "failed": False, "namespaces": entries, "principals": {}}]
     return BroadGrants(NamespaceTreeRead(["root"]), lambda _control, _finding: False).decide(host, results)
 
 

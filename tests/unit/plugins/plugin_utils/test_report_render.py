@@ -84,7 +84,7 @@ def outcomes_of(text: str, host: str) -> dict[str, tuple[str, ET.Element | None]
     result = {}
     for case in suite.findall("testcase"):
         outcome = next((child for child in case if child.tag in ("failure", "error", "skipped")), None)
-        result[case.get("name").split(" ")[0]] = (outcome.tag if outcome is not None else "passed", outcome)
+        result[case.get("name", "").split(" ")[0]] = (outcome.tag if outcome is not None else "passed", outcome)
     return result
 
 

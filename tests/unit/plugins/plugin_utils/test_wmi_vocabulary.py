@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._acl_view import acl_view, sd_from_view
 from ansible_collections.winsec.wmi.plugins.plugin_utils._principals import (
@@ -54,7 +56,7 @@ class TestRights:
             ([], 0),
         ],
     )
-    def test_rights_to_mask(self, value: object, mask: int) -> None:
+    def test_rights_to_mask(self, value: t.Any, mask: int) -> None:
         assert rights_to_mask(value) == mask
 
     def test_unknown_right_is_named(self) -> None:
@@ -78,7 +80,7 @@ class TestRights:
         ]
         assert mask_to_rights(0x13 | 0x10000 | 0x10000000) == ["Enable", "MethodExecute", "ProviderWrite", "0x10010000"]
         assert mask_to_rights(0) == []
-        assert rights_to_mask(mask_to_rights(0x1F01FF)) == 0x1F01FF
+        assert rights_to_mask(tuple(mask_to_rights(0x1F01FF))) == 0x1F01FF
 
     def test_inherit_words(self) -> None:
         assert INHERIT_FLAGS == {
@@ -205,7 +207,7 @@ class TestAclView:
             ("O:BA", r"must be a mapping"),
         ],
     )
-    def test_errors(self, view: object, message: str) -> None:
+    def test_errors(self, view: t.Any, message: str) -> None:
         with pytest.raises(SecurityDescriptorError, match=message):
             sd_from_view(view)
 
