@@ -234,8 +234,10 @@ def run_playbook_file(
     extra_vars: dict[str, Any] | None = None,
     limit: str | None = None,
     timeout: float = 600,
+    env: dict[str, str] | None = None,
 ) -> PlaybookRun:
-    """Run an existing playbook (e.g. playbooks/audit.yml) with the real ansible-playbook against ``fleet``."""
+    """Run an existing playbook (e.g. playbooks/audit.yml) with the real ansible-playbook against ``fleet``; ``env``
+    adds to its environment (e.g. ANSIBLE_DISPLAY_OK_HOSTS)."""
     run_dir = fleet.workdir / f"run-{time.monotonic_ns()}"
     run_dir.mkdir(parents=True, exist_ok=True)
     results_file = run_dir / "results.jsonl"
@@ -251,7 +253,7 @@ def run_playbook_file(
     completed = subprocess.run(
         command,
         cwd=run_dir,
-        env=ansible_env(fleet, results_file),
+        env={**ansible_env(fleet, results_file), **(env or {})},
         stdin=subprocess.DEVNULL,  # never the caller's: CI has none, and an in-process Ansible may have closed it
         capture_output=True,
         text=True,

@@ -14,9 +14,11 @@ import typing as t
 from collections.abc import Mapping
 from pathlib import Path
 
+from ansible import constants as C
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible_collections.winsec.wmi.plugins.modules.compliance_report import DOCUMENTATION
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import render_html
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
@@ -33,6 +35,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
     retained_hosts,
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
+    console_summary,
     render_csv,
     render_json,
     render_junit,
@@ -260,6 +263,10 @@ class ActionModule(ActionBase):
             result["changes_since"] = {key: delta[key] for key in ("previous_generated_at", "counts")}
         if warnings:
             result["warnings"] = warnings
+        # Displayed, not returned as warnings: the default callback hides ok results and their warnings under
+        # ANSIBLE_DISPLAY_OK_HOSTS=false, and a fleet's drift must not vanish with them.
+        for line in console_summary(report, params["console_hosts"]):
+            Display().display(line, color=C.COLOR_WARN if line.startswith("  ") else None)
         if params["set_stats"]:
             # The shape ansible.builtin.set_stats returns; the strategy stores it as a run-wide custom statistic.
             result["ansible_stats"] = {"data": {STATS_NAME: stats}, "per_host": False, "aggregate": False}

@@ -150,6 +150,14 @@ options:
         no O(set_stats); to publish and fail, leave this V(false) and follow the task with a failing assertion.
     type: bool
     default: false
+  console_hosts:
+    description:
+      - After writing, the task prints the fleet's counts and one line per host that is not compliant (worst first,
+        with its failing controls) directly on the console, so that C(ANSIBLE_DISPLAY_OK_HOSTS=false), which hides
+        ok results and their warnings, never hides drift or errors. This caps how many hosts are listed; the report
+        lists them all. V(0) prints the counts only.
+    type: int
+    default: 50
   set_stats:
     description:
       - Publish the compact summary as the custom statistic C(wmi_compliance_summary), as M(ansible.builtin.set_stats)

@@ -33,6 +33,7 @@ from ._report_model import (
     not_applicable_rows,
     run_mode,
 )
+from ._text import console_text
 
 # --- JSON -------------------------------------------------------------------------------------------------------------
 
@@ -479,3 +480,38 @@ def render_markdown(report: Mapping[str, t.Any], max_rows: int = 1000) -> str:
         lines.append("None: every host reported a verdict and no control drifted.")
     lines += _md_sections(report, max_rows)
     return "\n".join(lines) + "\n"
+
+
+# --- console ----------------------------------------------------------------------------------------------------------
+
+# Worst first, as the HTML matrix orders hosts: what an operator must act on comes first.
+_CONSOLE_ORDER = ("error", "unreachable", "drift", "excepted", "remediated", "not_applicable", "compliant")
+
+
+def console_summary(report: Mapping[str, t.Any], max_hosts: int = 50) -> list[str]:
+    """The end-of-run lines printed whatever the callback hides: the fleet's counts, then one line per host that is
+    not compliant (worst first, at most ``max_hosts``), each naming its failing controls. Ansible's default callback
+    drops ok results and their warnings under ANSIBLE_DISPLAY_OK_HOSTS=false, which big fleets set; these lines are
+    displayed directly, so drift and errors never vanish with it. Host-derived text goes through console_text."""
+    counts = report["summary"]["host_status_counts"]
+    shown = ", ".join(f"{counts[status]} {status}" for status in _CONSOLE_ORDER if counts.get(status))
+    lines = [f"WMI compliance ({run_mode(report)}): {shown or 'no hosts'}"]
+    flagged = sorted(
+        (host for host in report["hosts"] if host["status"] not in ("compliant", "not_applicable", "remediated")),
+        key=lambda host: (
+            _CONSOLE_ORDER.index(host["status"]) if host["status"] in _CONSOLE_ORDER else 0,
+            host["host"],
+        ),
+    )
+    for host in flagged[:max_hosts]:
+        failing = [
+            f"{control['id']} {control['status']}"
+            for control in host.get("controls") or []
+            if control.get("status") in ("error", "drift", "excepted")
+        ]
+        reason = str(host.get("reason") or "").strip()
+        detail = ", ".join(failing) or (reason.splitlines()[0] if reason else "")
+        lines.append(console_text(f"  {host['host']}: {host['status']}{': ' + detail if detail else ''}", 300))
+    if len(flagged) > max_hosts:
+        lines.append(f"  ... and {len(flagged) - max_hosts} more host(s) not compliant: see the report")
+    return lines

@@ -111,6 +111,25 @@ def test_audit_harden_audit(fleet_factory, tmp_path) -> None:
     assert after["branch-srv"] == "unreachable"
 
 
+def test_drift_and_errors_show_when_ok_hosts_are_hidden(fleet_factory, tmp_path) -> None:
+    """ANSIBLE_DISPLAY_OK_HOSTS=false (common on big fleets) hides ok results and their warnings; the report task
+    still prints the fleet's counts and one line per host that is not compliant, worst first."""
+    fleet = fleet_factory("demo")
+    result, report = run(fleet, "audit.yml", tmp_path / "audit", env={"ANSIBLE_DISPLAY_OK_HOSTS": "false"})
+    lines = result.stdout.splitlines()
+    summary = next(index for index, line in enumerate(lines) if line.startswith("WMI compliance (check):"))
+    listed = [line.strip().split(":")[0] for line in lines[summary + 1 :] if line.startswith("  ")]
+    bad = {
+        host["host"]: host["status"] for host in report["hosts"] if host["status"] in ("drift", "error", "unreachable")
+    }
+    assert set(listed[: len(bad)]) == set(bad), (listed, bad)
+    # Worst first: errors and unreachable hosts before drift.
+    assert [bad[host] for host in listed[:2]] in (["error", "unreachable"], ["unreachable", "error"])
+    counts = report["summary"]["host_status_counts"]
+    for status in ("drift", "compliant", "not_applicable"):
+        assert f"{counts[status]} {status}" in lines[summary], lines[summary]
+
+
 def test_exception_accepts_the_product_account_and_fail_on_drift_fails_the_rest(fleet_factory, tmp_path) -> None:
     fleet = fleet_factory("demo")
     exception = {

@@ -179,6 +179,9 @@ def test_job_templates_point_at_existing_playbooks_and_surveys():
     job_template = play["tasks"][2]["awx.awx.job_template"]
     assert job_template["survey_enabled"] is True
     assert "from_json" in job_template["survey_spec"]
+    # "Show Changes" is on for the hardening template (its writes' before/after), and either may ask at launch.
+    assert templates["WMI hardening"].get("diff_mode") is True and "diff_mode" not in templates["WMI compliance audit"]
+    assert job_template["ask_diff_mode_on_launch"] is True and "item.diff_mode" in job_template["diff_mode"]
     requirements = yaml.safe_load((AWX / "project" / "collections" / "requirements.yml").read_text(encoding="utf-8"))
     assert [c["name"] for c in requirements["collections"]] == ["winsec.wmi"]
 

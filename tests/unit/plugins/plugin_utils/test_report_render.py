@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import build_report, normalise_host
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
     CSV_COLUMNS,
+    console_summary,
     csv_cell,
     findings_text,
     md_cell,
@@ -260,3 +261,22 @@ def test_csv_and_markdown_show_the_failed_task(failed_report):
     markdown = render_markdown(failed_report)
     assert "None: every host reported a verdict" not in markdown
     assert any(line.startswith("| liar |") and "| error |" in line and "boom" in line for line in markdown.splitlines())
+
+
+def test_console_summary_lists_hosts_not_compliant_worst_first_with_their_controls() -> None:
+    hosts = [
+        {"host": "ok1", "status": "compliant", "controls": [{"id": "WMI-001", "status": "compliant"}]},
+        {"host": "web\x1b[2J01", "status": "drift", "controls": [{"id": "WMI-004", "status": "drift"}]},
+        {"host": "dc01", "status": "error", "controls": [{"id": "WMI-003", "status": "error"}]},
+        {"host": "branch", "status": "unreachable", "controls": [], "reason": "connection reset\nsecond line"},
+    ]
+    report = {"summary": {"host_status_counts": {"compliant": 1, "drift": 1, "error": 1, "unreachable": 1}}}
+    lines = console_summary({**report, "hosts": hosts}, max_hosts=2)
+    assert lines[0] == "WMI compliance (run): 1 error, 1 unreachable, 1 drift, 1 compliant"
+    assert lines[1:] == [
+        "  dc01: error: WMI-003 error",
+        "  branch: unreachable: connection reset",
+        "  ... and 1 more host(s) not compliant: see the report",
+    ]
+    # Host text never reaches the console raw (an escape sequence in a name is shown escaped).
+    assert console_summary({**report, "hosts": hosts})[3] == "  web\\x1b[2J01: drift: WMI-004 drift"
