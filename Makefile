@@ -85,6 +85,7 @@ collections-tree:
 # Each run has its own pytest temporary directory, so runs side by side never clean up each other's.
 $(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed browser collections-tree
 	@echo "--- pytest on ansible-core $*"
+	@mkdir -p build  # pytest creates --basetemp itself but not its parent (a fresh clone has no build/)
 	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-$* $(PYTEST_ARGS)
 
 demo: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
