@@ -27,12 +27,12 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "collections"))
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import render_html  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_html import render_html  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import (  # noqa: E402
     build_report,
     normalise_host,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render import (  # noqa: E402
     render_csv,
     render_json,
     render_junit,

@@ -21,7 +21,7 @@ from .namespaces import WmiError, leaf, normalize, sids_in
 
 install_collection_path()
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (  # noqa: E402
     Ace,
     Acl,
     Sid,

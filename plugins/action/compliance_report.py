@@ -20,8 +20,8 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible_collections.winsec.wmi.plugins.modules.compliance_report import DOCUMENTATION
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import render_html
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_html import render_html
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import (
     ReportMergeError,
     build_report,
     carried_over,
@@ -34,7 +34,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
     report_problem,
     retained_hosts,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render import (
     console_summary,
     render_csv,
     render_json,

@@ -6,8 +6,12 @@ import typing as t
 
 from ansible_collections.winsec.wmi.plugins.modules.event_subscription import DOCUMENTATION
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription import EventSubscriptionRemoval
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription_restore import EventSubscriptionRestore
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscription import (
+    EventSubscriptionRemoval,
+)
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscription_restore import (
+    EventSubscriptionRestore,
+)
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError
 

@@ -6,7 +6,7 @@ import typing as t
 
 from ansible_collections.winsec.wmi.plugins.modules.event_subscription_info import DOCUMENTATION
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import EventSubscriptions
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscriptions import EventSubscriptions
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 
 

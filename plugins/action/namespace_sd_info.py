@@ -6,7 +6,7 @@ import typing as t
 
 from ansible_collections.winsec.wmi.plugins.modules.namespace_sd_info import DOCUMENTATION
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_info import NamespaceSdInfo
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_sd_info import NamespaceSdInfo
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 
 

@@ -12,9 +12,9 @@ import typing as t
 from ansible.plugins.action import ActionBase
 from ansible_collections.winsec.wmi.plugins.modules.script_audit import DOCUMENTATION
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_audit import ScriptAudit, limit_message
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_sarif import sarif_log
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_scan import ScriptFile, scan_files
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_audit import ScriptAudit, limit_message
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_sarif import sarif_log
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_scan import ScriptFile, scan_files
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError
 

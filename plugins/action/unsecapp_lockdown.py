@@ -6,7 +6,7 @@ import typing as t
 
 from ansible_collections.winsec.wmi.plugins.modules.unsecapp_lockdown import DOCUMENTATION
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module
-from ansible_collections.winsec.wmi.plugins.plugin_utils._unsecapp_lockdown import UnsecappLockdown
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._unsecapp_lockdown import UnsecappLockdown
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiAction
 
 

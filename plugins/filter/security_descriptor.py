@@ -15,15 +15,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.winsec.wmi.plugins.plugin_utils._acl_view import acl_view, sd_from_view
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._acl_view import acl_view, sd_from_view
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
     SecurityDescriptorError,
     sd_from_bytes,
     sd_from_sddl,
     sd_to_bytes,
     sd_to_sddl,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_rights import mask_to_rights, rights_to_mask
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._wmi_rights import mask_to_rights, rights_to_mask
 
 _FORMATS = ("base64", "list", "hex")
 

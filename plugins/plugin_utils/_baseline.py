@@ -32,13 +32,19 @@ from ._control import (
     settle_writes,
     write_host,
 )
-from ._dcom_hardening import DcomHardening
+from ._controls._dcom_hardening import DcomHardening
+from ._controls._namespace_audit import NamespaceAudit
+from ._controls._namespace_controls import (
+    NAMESPACE_CONTROLS,
+    BroadGrants,
+    ExplicitSds,
+    NamespaceTreeRead,
+    contradictions,
+)
+from ._controls._unsecapp_lockdown import UnsecappLockdown
 from ._diff import labelled
-from ._event_subscriptions import EventSubscriptions
-from ._namespace_audit import NamespaceAudit
-from ._namespace_controls import NAMESPACE_CONTROLS, BroadGrants, ExplicitSds, NamespaceTreeRead, contradictions
 from ._os_profile import PRE_2003_MITIGATIONS
-from ._script_audit import (
+from ._scripts._script_audit import (
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_FILES,
     DEFAULT_MAX_TOTAL_BYTES,
@@ -46,7 +52,7 @@ from ._script_audit import (
     AdsiScriptAudit,
     AsyncScriptAudit,
 )
-from ._unsecapp_lockdown import UnsecappLockdown
+from ._subscriptions._event_subscriptions import EventSubscriptions
 from ._wmi_errors import WmiActionError, WmiCaller
 from ._wmi_names import namespace_key, wmi_case_key
 

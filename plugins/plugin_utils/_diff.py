@@ -22,12 +22,12 @@ from __future__ import annotations
 import json
 import typing as t
 
-from ._acl_view import ACE_TYPE_WORDS
-from ._principals import principal_name
-from ._sd import FAILED_ACCESS_ACE_FLAG, SUCCESSFUL_ACCESS_ACE_FLAG, SYSTEM_AUDIT_ACE_TYPE, Ace, Acl, sd_to_sddl
-from ._sd_model import SE_DACL_PROTECTED, SE_SACL_PROTECTED, SE_SELF_RELATIVE, SecurityDescriptor
+from ._sd._acl_view import ACE_TYPE_WORDS
+from ._sd._principals import principal_name
+from ._sd._sd import FAILED_ACCESS_ACE_FLAG, SUCCESSFUL_ACCESS_ACE_FLAG, SYSTEM_AUDIT_ACE_TYPE, Ace, Acl, sd_to_sddl
+from ._sd._sd_model import SE_DACL_PROTECTED, SE_SACL_PROTECTED, SE_SELF_RELATIVE, SecurityDescriptor
+from ._sd._wmi_rights import flag_names, inherit_name, mask_to_rights
 from ._text import console_text, plural
-from ._wmi_rights import flag_names, inherit_name, mask_to_rights
 
 Diff = dict[str, str]
 Resolved = t.Mapping[str, str | None]

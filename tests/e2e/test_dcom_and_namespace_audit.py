@@ -9,8 +9,8 @@ import json
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
-from ansible_collections.winsec.wmi.plugins.plugin_utils._dcom_hardening import DcomHardening
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_audit import NamespaceAudit
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._dcom_hardening import DcomHardening
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._namespace_audit import NamespaceAudit
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 
 pytestmark = pytest.mark.e2e

@@ -90,7 +90,7 @@ def test_remove_refuses_a_changed_definition_and_check_mode(host_factory: Callab
 
 def test_sd_get_sacl_needs_the_privilege(host_factory: Callable[..., Host]) -> None:
     # Namespace SACLs (sd_get sacl=true) share this file with the other additions of issue 14 to the primitive.
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes, sd_to_sddl
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_bytes, sd_to_sddl
 
     host = host_factory(
         profile="2022", namespaces={"root": "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)S:(AU;CISA;WD;;;WD)"}

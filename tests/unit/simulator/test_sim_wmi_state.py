@@ -6,7 +6,12 @@ import base64
 from typing import Any
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
+    sd_from_bytes,
+    sd_from_sddl,
+    sd_to_bytes,
+    sd_to_sddl,
+)
 
 from simulator.dispatch import execute
 from simulator.fleet import Fleet

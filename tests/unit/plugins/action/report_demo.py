@@ -8,7 +8,7 @@ import copy
 import typing as t
 
 from ansible_collections.winsec.wmi.plugins.action import baseline
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import build_report, normalise_host
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import build_report, normalise_host
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.test_action_baseline import COMPLIANT_HOST, DRIFTING_HOST
 

@@ -8,7 +8,12 @@ import typing as t
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import baseline
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
+    sd_from_bytes,
+    sd_from_sddl,
+    sd_to_bytes,
+    sd_to_sddl,
+)
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import W2000_FACTS, WS2022_FACTS
 

@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.winsec.wmi.plugins.action import baseline
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import apply_exceptions, parse_exceptions
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import Decision
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_bytes
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl, sd_to_bytes
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import WS2022_FACTS
 

@@ -6,8 +6,8 @@ import typing as t
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import namespace_sd
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_policy import same_explicit_state
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_policy import same_explicit_state
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
     Acl,
     SecurityDescriptor,
     sd_from_bytes,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 
 from ansible_collections.winsec.wmi.plugins.action import namespace_sd_info
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_bytes
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl, sd_to_bytes
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import WS2022_FACTS
 
 ROOT_SDDL = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;NS)(A;CI;CCDCRP;;;LS)(A;CI;CCDCRP;;;AU)"

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import script_audit
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import read_host
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_audit import AdsiScriptAudit, AsyncScriptAudit
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_audit import AdsiScriptAudit, AsyncScriptAudit
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import make_action
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import W2000_FACTS, WS2022_FACTS, FakeWmiCaller
 from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.script_corpus_files import materialize

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import script_audit
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_audit import NOT_SCANNED, ScriptAudit
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_scan import scan_files
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_audit import NOT_SCANNED, ScriptAudit
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_scan import scan_files
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import make_action
 
 PATTERNS = ["*.vbs", "*.js"]

@@ -19,7 +19,12 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 if str(REPO_ROOT) not in sys.path:  # the simulator package lives at the repository root
     sys.path.insert(0, str(REPO_ROOT))
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._access_check import (  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_sd_plan import (  # noqa: E402
+    NamespaceSdRefusal,
+    parse_request,
+    plan,
+)
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._access_check import (  # noqa: E402
     ADMIN_NETWORK_TOKEN,
     SYSTEM_TOKEN,
     control_loss,
@@ -27,12 +32,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._access_check import ( 
     inherit_to_child,
     namespaces_after,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_plan import (  # noqa: E402
-    NamespaceSdRefusal,
-    parse_request,
-    plan,
-)
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Ace, Sid, sd_from_sddl  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import Ace, Sid, sd_from_sddl  # noqa: E402
 
 from simulator import namespaces as sim  # noqa: E402
 

@@ -27,7 +27,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_module  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd import NamespaceSd  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_sd import NamespaceSd  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError  # noqa: E402
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller  # noqa: E402
 

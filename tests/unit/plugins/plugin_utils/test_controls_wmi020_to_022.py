@@ -8,10 +8,10 @@ import base64
 import typing as t
 
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import run_controls
-from ansible_collections.winsec.wmi.plugins.plugin_utils._dcom_hardening import DcomHardening
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import EventSubscriptions
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_audit import NamespaceAudit
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_bytes
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._dcom_hardening import DcomHardening
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._namespace_audit import NamespaceAudit
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl, sd_to_bytes
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscriptions import EventSubscriptions
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller, facts, per_operation
 
 FACTS = facts(os_caption="Windows Server 2016", os_version="10.0.14393", os_build=14393)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
-from ansible_collections.winsec.wmi.plugins.plugin_utils._dcom_hardening import DcomHardening
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._dcom_hardening import DcomHardening
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiOperationError
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts

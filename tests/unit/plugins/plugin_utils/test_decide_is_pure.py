@@ -11,7 +11,7 @@ import typing as t
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import build_controls
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl, sd_to_bytes
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl, sd_to_bytes
 
 FACTS = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
 INHERITED = "O:BAG:BAD:(A;CIID;CCDCLCSWRPWPRCWD;;;BA)(A;CIID;CCDCRP;;;NS)(A;CIID;CCDCRP;;;LS)(A;CIID;CCDCRP;;;AU)"

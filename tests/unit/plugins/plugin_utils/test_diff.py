@@ -8,6 +8,7 @@ import copy
 import pytest
 from ansible.plugins.callback import CallbackBase
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import ControlRun, Decision, settle_writes
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._unsecapp_lockdown import UnsecappLockdown
 from ansible_collections.winsec.wmi.plugins.plugin_utils._diff import (
     combined,
     descriptor_diff,
@@ -19,9 +20,8 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._diff import (
     sacl_text,
     subscription_diff,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_sddl
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl
 from ansible_collections.winsec.wmi.plugins.plugin_utils._text import console_text
-from ansible_collections.winsec.wmi.plugins.plugin_utils._unsecapp_lockdown import UnsecappLockdown
 
 PATH = "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault"
 ORPHAN = "S-1-5-21-1-2-3-1109"

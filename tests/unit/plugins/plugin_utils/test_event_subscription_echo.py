@@ -14,12 +14,14 @@ import copy
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription import EventSubscriptionRemoval
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription_restore import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscription import (
+    EventSubscriptionRemoval,
+)
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscription_restore import (
     EventSubscriptionRestore,
     parse_definition,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiOperationError
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_state_contract import check_result
 

@@ -7,18 +7,18 @@ import copy
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscription import (
     EventSubscriptionRemoval,
     plan_removal,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription_restore import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscription_restore import (
     CONSUMER_PROPERTIES,
     EventSubscriptionRestore,
     parse_definition,
     plan_restore,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import parse_inventory
-from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscriptions import parse_inventory
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, WmiOperationError
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts
 

@@ -5,7 +5,8 @@ import base64
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscriptions import (
     EventConsumer,
     EventSubscriptions,
     builtins_for,
@@ -15,7 +16,6 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions im
     known_subscriptions,
     parse_inventory,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, WmiOperationError
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts
 

@@ -6,10 +6,15 @@ import re
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext, _write_order
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_audit import NamespaceAudit
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._namespace_audit import NamespaceAudit
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes, sd_from_sddl, sd_to_bytes, sd_to_sddl
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import SE_DACL_PRESENT, SE_SACL_PRESENT
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
+    sd_from_bytes,
+    sd_from_sddl,
+    sd_to_bytes,
+    sd_to_sddl,
+)
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd_model import SE_DACL_PRESENT, SE_SACL_PRESENT
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, WmiOperationError
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts
 

@@ -18,12 +18,12 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 if str(REPO_ROOT) not in sys.path:  # the simulator package lives at the repository root
     sys.path.insert(0, str(REPO_ROOT))
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_findings import (  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_findings import (  # noqa: E402
     BROAD_PRINCIPALS,
     is_broad_sid,
     namespace_reports,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_to_bytes  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_to_bytes  # noqa: E402
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import facts  # noqa: E402
 
 from simulator import namespaces as sim  # noqa: E402
@@ -193,7 +193,7 @@ def test_orphaned_sid_reported_where_explicit() -> None:
 
 
 def test_broad_list_covers_domain_relative_groups_on_any_domain() -> None:
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Sid
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import Sid
 
     for rid in (513, 514, 515):
         assert is_broad_sid(Sid.parse(f"S-1-5-21-1-2-3-{rid}"))
@@ -327,7 +327,7 @@ ALLOW_LIKE_NAMES = {
 def _with_ace(ace_type: int, flags: int, mask: int, sid: str, sddl: str = "O:BAG:BAD:" + ADMIN) -> t.Any:
     from dataclasses import replace
 
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Ace, Acl, Sid, sd_from_sddl
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import Ace, Acl, Sid, sd_from_sddl
 
     sd = sd_from_sddl(sddl)
     assert sd.dacl is not None
@@ -336,14 +336,14 @@ def _with_ace(ace_type: int, flags: int, mask: int, sid: str, sddl: str = "O:BAG
 
 
 def _findings(sd: t.Any) -> list[dict[str, t.Any]]:
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_findings import namespace_findings
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_findings import namespace_findings
 
     return namespace_findings([("root\\cimv2", sd)], {})["root\\cimv2"]
 
 
 @pytest.mark.parametrize("sid", BROAD_WELL_KNOWN)
 def test_every_broad_well_known_sid_is_broad(sid: str) -> None:
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Sid
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import Sid
 
     assert is_broad_sid(Sid.parse(sid))
     found = {f["id"] for f in _findings(_with_ace(0x00, 0x02, 0x4 | 0x8 | 0x20, sid))}
@@ -352,7 +352,7 @@ def test_every_broad_well_known_sid_is_broad(sid: str) -> None:
 
 @pytest.mark.parametrize("sid", NOT_BROAD)
 def test_named_accounts_and_administrators_are_not_broad(sid: str) -> None:
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Sid
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import Sid
 
     assert not is_broad_sid(Sid.parse(sid))
     assert not {f["id"] for f in _findings(_with_ace(0x00, 0x02, 0x4 | 0x8 | 0x20, sid))} & {"broad_write"}
@@ -408,7 +408,7 @@ def test_a_deny_like_ace_is_named_and_cancels_no_grant(token: str) -> None:
     sd = _with_ace(deny, 0x00, 0x4 | 0x8, "S-1-1-0", "O:BAG:BAD:")
     from dataclasses import replace
 
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Acl, sd_from_sddl
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import Acl, sd_from_sddl
 
     grant = sd_from_sddl("O:BAG:BAD:(A;;CCLCSW;;;WD)" + ADMIN).dacl
     assert sd.dacl is not None and grant is not None
@@ -424,7 +424,10 @@ def test_a_deny_like_ace_is_named_and_cancels_no_grant(token: str) -> None:
 
 def _wmi004(sddl: str, enforce: bool = True) -> t.Any:
     from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_controls import BroadGrants, NamespaceTreeRead
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._namespace_controls import (
+        BroadGrants,
+        NamespaceTreeRead,
+    )
     from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 
     host_facts = facts()
@@ -436,7 +439,7 @@ def _wmi004(sddl: str, enforce: bool = True) -> t.Any:
 
 @pytest.mark.parametrize("sid", ["S-1-5-64-10", "S-1-18-1", "S-1-5-80-0", "S-1-5-17", f"{DOMAIN}-501"])
 def test_wmi004_fix_removes_write_from_every_broad_sid(sid: str) -> None:
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import sd_from_bytes
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_bytes
 
     decision = _wmi004(f"O:BAG:BAD:(A;CI;CCDCLCSWRPWP;;;{sid})")
     assert decision.status == "drift" and decision.automatic

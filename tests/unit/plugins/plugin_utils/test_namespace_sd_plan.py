@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._access_check import control_holders, control_loss
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_findings import normalise_namespace
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_plan import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_findings import normalise_namespace
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_sd_plan import (
     NamespaceSdRefusal,
     parse_request,
     plan,
     resolve,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import Ace, Sid, sd_from_sddl, sd_to_sddl
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._access_check import control_holders, control_loss
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import Ace, Sid, sd_from_sddl, sd_to_sddl
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, written_value
 
 BASE = {

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_policy import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_policy import (
     REFUSAL_CODES,
     NamespaceSdRefused,
     canonical_order,
@@ -15,7 +15,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_policy impor
     same_explicit_state,
     validate_namespace_sd,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
     Ace,
     Acl,
     SecurityDescriptor,

@@ -271,9 +271,9 @@ def grown(results: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
 
 
 def test_a_50_mb_host_string_gives_reports_under_5_mb():
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import render_html
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import build_report, normalise_host
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_html import render_html
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import build_report, normalise_host
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render import (
         render_csv,
         render_json,
         render_junit,
@@ -308,10 +308,14 @@ def module_controls() -> dict[str, t.Callable[[], t.Any]]:
     from ansible_collections.winsec.wmi.plugins.modules import event_subscription_info as info_doc
     from ansible_collections.winsec.wmi.plugins.modules import namespace_sd as namespace_sd_doc
     from ansible_collections.winsec.wmi.plugins.modules import namespace_sd_info as sd_info_doc
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscription import EventSubscriptionRemoval
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import EventSubscriptions
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd import NamespaceSd
-    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespace_sd_info import NamespaceSdInfo
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_sd import NamespaceSd
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_sd_info import NamespaceSdInfo
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscription import (
+        EventSubscriptionRemoval,
+    )
+    from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscriptions import (
+        EventSubscriptions,
+    )
 
     def options(documentation: str, args: dict[str, t.Any]) -> dict[str, t.Any]:
         outcome = ArgumentSpecValidator(argspec_from_doc(documentation)).validate(args)

@@ -13,8 +13,8 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import STATUS_RANK, render_html
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_html import STATUS_RANK, render_html
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import (
     build_report,
     changes_since,
     normalise_host,

@@ -8,7 +8,7 @@ import typing as t
 import jsonschema
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import STATUSES as control_statuses
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import (
     CONTROL_STATUSES,
     ReportMergeError,
     build_report,
@@ -17,7 +17,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
     merge_hosts,
     normalise_host,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import render_json
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render import render_json
 from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import (
     LONG_NAME,
     baseline,

@@ -10,14 +10,14 @@ import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import render_html, shown
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_html import render_html, shown
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import (
     CONTROL_STATUSES,
     build_report,
     hosts_of_existing_report,
     normalise_host,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render import (
     CSV_COLUMNS,
     csv_cell,
     render_csv,

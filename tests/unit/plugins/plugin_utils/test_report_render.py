@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import build_report, normalise_host
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import build_report, normalise_host
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render import (
     CSV_COLUMNS,
     console_summary,
     csv_cell,

@@ -9,15 +9,15 @@ import io
 import xml.etree.ElementTree as ET
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_html import render_html
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_model import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_html import render_html
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import (
     build_report,
     changes_since,
     configured_exceptions,
     normalise_host,
     retained_hosts,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._report_render import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render import (
     md_cell,
     render_csv,
     render_junit,

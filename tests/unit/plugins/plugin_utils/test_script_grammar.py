@@ -7,13 +7,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_lexers import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_lexers import (
     tokenize_jscript,
     tokenize_powershell,
     tokenize_vbscript,
     wsf_elements,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_scan import scan_script
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_scan import scan_script
 
 LDAP_VBS = 'Set c = GetObject("LDAP://CN=APP03,DC=corp")\n'
 LDAP_JS = 'var c = GetObject("LDAP://CN=APP03,DC=corp");\n'

@@ -6,14 +6,14 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_lexers import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_lexers import (
     UnreadableScript,
     decode_script,
     tokenize_jscript,
     tokenize_powershell,
     tokenize_vbscript,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_scan import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_scan import (
     ADSI_RULES,
     ASYNC_RULES,
     ScriptFile,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from ansible_collections.winsec.wmi.plugins.modules import baseline as baseline_docs
 from ansible_collections.winsec.wmi.plugins.modules import script_audit as script_audit_docs
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_audit import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_audit import (
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_FILES,
     DEFAULT_MAX_TOTAL_BYTES,
@@ -21,8 +21,8 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._script_audit import (
     ScriptAudit,
     script_files,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_lexers import ansi_codec, decode_script
-from ansible_collections.winsec.wmi.plugins.plugin_utils._script_scan import ScriptFile, scan_files
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_lexers import ansi_codec, decode_script
+from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_scan import ScriptFile, scan_files
 
 MODULES = pathlib.Path(script_audit_docs.__file__).parent
 CLEAN = b"WScript.Echo 1\r\n"

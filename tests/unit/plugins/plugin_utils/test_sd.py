@@ -8,7 +8,7 @@ import struct
 import uuid
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
     ACCESS_ALLOWED_CALLBACK_ACE_TYPE,
     ACCESS_ALLOWED_OBJECT_ACE_TYPE,

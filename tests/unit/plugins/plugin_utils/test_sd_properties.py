@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
     OBJECT_ACE_TYPES,
     SE_DACL_AUTO_INHERIT_REQ,
     SE_DACL_AUTO_INHERITED,
@@ -27,7 +27,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     sd_to_bytes,
     sd_to_sddl,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sddl import _ACE_TYPE_TOKENS, _SACL_ONLY_TYPES
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sddl import _ACE_TYPE_TOKENS, _SACL_ONLY_TYPES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

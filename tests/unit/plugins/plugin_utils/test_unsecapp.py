@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile, parse_version
-from ansible_collections.winsec.wmi.plugins.plugin_utils._unsecapp import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._unsecapp import (
     PRE_2000_CALLERS_WARNING_CHECK_MODE,
     PRE_2000_CALLERS_WARNING_WRITTEN,
     REGISTRY_PATH,
     normalise,
     plan,
 )
+from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile, parse_version
 
 
 def read(exists, reg_type=None, data=None):

@@ -16,8 +16,8 @@ import unicodedata
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
-from ansible_collections.winsec.wmi.plugins.plugin_utils._event_subscriptions import EventSubscriptions
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
+from ansible_collections.winsec.wmi.plugins.plugin_utils._subscriptions._event_subscriptions import EventSubscriptions
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_names import (
     class_key,
     instance_key,
@@ -95,7 +95,7 @@ def test_casefold_merges_what_wmi_keeps_apart():
 def test_no_other_identity_function_compares_host_names():
     # One place decides how WMI names compare: no casefold() in plugin_utils, and no namespace normalised with lower()
     # for comparison outside _wmi_names (the report files sort inventory host names, which are not WMI names).
-    for path in pathlib.Path(__file__).resolve().parents[4].joinpath("plugins", "plugin_utils").glob("_*.py"):
+    for path in pathlib.Path(__file__).resolve().parents[4].joinpath("plugins", "plugin_utils").rglob("_*.py"):
         if path.name.startswith("_report_"):
             continue
         text = path.read_text()

@@ -124,7 +124,7 @@ def test_documented_ops_and_parameters_are_the_contract() -> None:
 def controller_operations() -> list[tuple[str, int, dict[str, t.Any] | None]]:
     """Every {"op": ...} dict literal the controller builds: (file, line, keys -> None when built with ** too)."""
     found = []
-    for path in sorted((ROOT / "plugins" / "plugin_utils").glob("*.py")):
+    for path in sorted((ROOT / "plugins" / "plugin_utils").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Dict):
                 continue

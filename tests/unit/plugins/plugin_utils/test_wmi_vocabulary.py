@@ -7,19 +7,19 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._acl_view import acl_view, sd_from_view
-from ansible_collections.winsec.wmi.plugins.plugin_utils._principals import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._acl_view import acl_view, sd_from_view
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._principals import (
     WELL_KNOWN_PRINCIPALS,
     principal_name,
     principal_to_sid,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
     SecurityDescriptorError,
     Sid,
     sd_from_sddl,
     sd_to_sddl,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_rights import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._wmi_rights import (
     INHERIT_FLAGS,
     WMI_RIGHTS,
     inherit_name,

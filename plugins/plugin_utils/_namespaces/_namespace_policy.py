@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._access_check import DENY_TYPES, ControlLoss, control_loss
-from ansible_collections.winsec.wmi.plugins.plugin_utils._principals import principal_name
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from .._sd._access_check import DENY_TYPES, ControlLoss, control_loss
+from .._sd._principals import principal_name
+from .._sd._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
     ACCESS_DENIED_ACE_TYPE,
     ACE_TYPE_NAMES,
@@ -31,8 +31,8 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     SecurityDescriptor,
     Sid,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._text import truncate_for_message
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_rights import SETSD_RIGHTS_MASK, mask_to_rights
+from .._sd._wmi_rights import SETSD_RIGHTS_MASK, mask_to_rights
+from .._text import truncate_for_message
 
 __all__ = [
     "REFUSAL_CODES",

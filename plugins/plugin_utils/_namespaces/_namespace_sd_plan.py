@@ -15,7 +15,7 @@ import base64
 import typing as t
 from dataclasses import dataclass, replace
 
-from ._access_check import (
+from .._sd._access_check import (
     CONTROL_HOLDERS,
     DENY_TYPES,
     OWNER_RIGHTS,
@@ -24,18 +24,8 @@ from ._access_check import (
     control_loss,
     namespaces_after,
 )
-from ._namespace_findings import is_admin_sid, namespace_key, normalise_namespace
-from ._namespace_policy import (
-    ALLOW_LOCKOUT_BYPASSES,
-    NamespaceSdRefused,
-    canonical_order,
-    explicit_aces,
-    lockout_refusal,
-    namespace_sd_problems,
-    same_explicit_state,
-)
-from ._principals import principal_name, principal_to_sid
-from ._sd import (
+from .._sd._principals import principal_name, principal_to_sid
+from .._sd._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
     ACCESS_DENIED_ACE_TYPE,
     SE_DACL_PRESENT,
@@ -48,10 +38,20 @@ from ._sd import (
     sd_from_sddl,
     sd_to_bytes,
 )
-from ._sddl import DomainAliasError
-from ._text import as_written, plural
-from ._wmi_errors import WmiActionError
-from ._wmi_rights import INHERIT_FLAGS, inherit_name, mask_to_rights, rights_to_mask
+from .._sd._sddl import DomainAliasError
+from .._sd._wmi_rights import INHERIT_FLAGS, inherit_name, mask_to_rights, rights_to_mask
+from .._text import as_written, plural
+from .._wmi_errors import WmiActionError
+from ._namespace_findings import is_admin_sid, namespace_key, normalise_namespace
+from ._namespace_policy import (
+    ALLOW_LOCKOUT_BYPASSES,
+    NamespaceSdRefused,
+    canonical_order,
+    explicit_aces,
+    lockout_refusal,
+    namespace_sd_problems,
+    same_explicit_state,
+)
 
 ACE_TYPES = {"allow": ACCESS_ALLOWED_ACE_TYPE, "deny": ACCESS_DENIED_ACE_TYPE}
 DEFAULT_INHERIT = "this_and_children"  # what Windows' own namespace ACEs use (CI)

@@ -19,8 +19,12 @@ import json
 import typing as t
 from dataclasses import dataclass, replace
 
-from ._control import Control, Decision, HostContext
-from ._diff import subscription_diff
+from .._control import Control, Decision, HostContext
+from .._diff import subscription_diff
+from .._namespaces._namespace_findings import normalise_namespace
+from .._text import as_written, plural
+from .._wmi_errors import WmiActionError, WmiOperationError, describe_error, op_value
+from .._wmi_names import class_key, instance_key, property_key
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
     MITRE_T1546_003,
@@ -30,10 +34,6 @@ from ._event_subscriptions import (
     Inventory,
     parse_inventory,
 )
-from ._namespace_findings import normalise_namespace
-from ._text import as_written, plural
-from ._wmi_errors import WmiActionError, WmiOperationError, describe_error, op_value
-from ._wmi_names import class_key, instance_key, property_key
 
 
 @dataclass(frozen=True)

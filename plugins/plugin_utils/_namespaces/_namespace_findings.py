@@ -15,11 +15,10 @@ import binascii
 import typing as t
 from dataclasses import dataclass, field
 
-from ._access_check import control_loss
-from ._acl_view import ACE_TYPE_WORDS, acl_view
-from ._namespace_policy import is_canonical
-from ._principals import WELL_KNOWN_PRINCIPALS, principal_name
-from ._sd import (
+from .._sd._access_check import control_loss
+from .._sd._acl_view import ACE_TYPE_WORDS, acl_view
+from .._sd._principals import WELL_KNOWN_PRINCIPALS, principal_name
+from .._sd._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
     ACCESS_DENIED_ACE_TYPE,
     ACE_TYPE_NAMES,
@@ -34,10 +33,11 @@ from ._sd import (
     sd_from_bytes,
     sd_to_sddl,
 )
-from ._text import as_written
-from ._wmi_errors import describe_error
-from ._wmi_names import namespace_key, namespace_problem, parent_namespace_key
-from ._wmi_rights import inherit_name, mask_to_rights
+from .._sd._wmi_rights import inherit_name, mask_to_rights
+from .._text import as_written
+from .._wmi_errors import describe_error
+from .._wmi_names import namespace_key, namespace_problem, parent_namespace_key
+from ._namespace_policy import is_canonical
 
 # Principals that cover (almost) every account, or every account, logon or process of a kind: granting them write,
 # remote access or WriteSecurity opens the namespace to all of them. This is the one list: the findings (WMI-004) and

@@ -20,7 +20,11 @@ import json
 import typing as t
 from dataclasses import dataclass, replace
 
-from ._control import Control, Decision, HostContext
+from .._control import Control, Decision, HostContext
+from .._namespaces._namespace_findings import normalise_namespace
+from .._text import as_written, plural, truncate_for_message
+from .._wmi_errors import WmiActionError, op_value
+from .._wmi_names import class_key, instance_key, namespace_key, property_key
 from ._event_subscription import CREATOR_SID_PROPERTY, RemovalPlan, describe, parts_written, repository_diff
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
@@ -33,10 +37,6 @@ from ._event_subscriptions import (
     classify_consumer,
     parse_inventory,
 )
-from ._namespace_findings import normalise_namespace
-from ._text import as_written, plural, truncate_for_message
-from ._wmi_errors import WmiActionError, op_value
-from ._wmi_names import class_key, instance_key, namespace_key, property_key
 
 # The properties each standard consumer class declares besides Name (Microsoft Learn: ActiveScriptEventConsumer,
 # CommandLineEventConsumer, LogFileEventConsumer, NTEventLogEventConsumer and SMTPEventConsumer class pages), plus

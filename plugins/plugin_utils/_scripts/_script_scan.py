@@ -21,6 +21,7 @@ import time
 import typing as t
 from dataclasses import dataclass, field
 
+from .._text import plural
 from ._script_fixes import explanation, severity_of, suggested_fix
 from ._script_lexers import (
     ENCODED_SIGNATURE,
@@ -32,7 +33,6 @@ from ._script_lexers import (
     wsf_elements,
 )
 from ._script_rules import ADSI_RULES, ALL_RULES, ASYNC_RULES, SINK_PROGID, ScriptText, find_hits
-from ._text import plural
 
 __all__ = ["ADSI_RULES", "ALL_RULES", "ASYNC_RULES", "ScanResult", "ScriptFile", "scan_files", "scan_script"]
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import typing as t
 
-from ._access_check import control_holders
-from ._control import Control, Decision, HostContext, Reference
-from ._diff import descriptor_diff
+from .._control import Control, Decision, HostContext, Reference
+from .._diff import descriptor_diff
+from .._sd._access_check import control_holders
+from .._sd._sd import Acl, SecurityDescriptor, SecurityDescriptorError, sd_from_sddl, sd_to_sddl
+from .._text import plural
+from .._wmi_errors import WmiActionError, op_value, written_value
 from ._namespace_findings import decode_sd
 from ._namespace_policy import same_explicit_state
 from ._namespace_sd_plan import (
@@ -26,9 +29,6 @@ from ._namespace_sd_plan import (
     plan,
     resolve,
 )
-from ._sd import Acl, SecurityDescriptor, SecurityDescriptorError, sd_from_sddl, sd_to_sddl
-from ._text import plural
-from ._wmi_errors import WmiActionError, op_value, written_value
 
 DOCS_SETSD = Reference(
     "__SystemSecurity.SetSD method (Microsoft Learn)",

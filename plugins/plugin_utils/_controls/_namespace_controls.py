@@ -18,10 +18,9 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, replace
 
-from ._access_check import control_holders
-from ._control import Control, Decision, HostContext, Reference
-from ._diff import combined, descriptor_diff
-from ._namespace_findings import (
+from .._control import Control, Decision, HostContext, Reference
+from .._diff import combined, descriptor_diff
+from .._namespaces._namespace_findings import (
     FULL_OR_PARTIAL_WRITE,
     OTHER_RIGHTS,
     REMOTE_ACCESS,
@@ -29,13 +28,14 @@ from ._namespace_findings import (
     is_broad_sid,
     namespace_key,
 )
-from ._namespace_sd import DOCS_NAMESPACE_SECURITY, DOCS_SETSD, NamespaceSd, decode_host_sd
-from ._namespace_sd_info import parse_namespaces, read_reports, sd_reads
-from ._namespace_sd_plan import NamespaceSdRefusal, encode_sd, parse_request, plan
-from ._principals import principal_name
-from ._sd import ACCESS_ALLOWED_ACE_TYPE, INHERIT_ONLY_ACE, Ace, SecurityDescriptor, Sid
-from ._wmi_errors import WmiActionError, op_value, written_value
-from ._wmi_rights import mask_to_rights
+from .._namespaces._namespace_sd import DOCS_NAMESPACE_SECURITY, DOCS_SETSD, NamespaceSd, decode_host_sd
+from .._namespaces._namespace_sd_info import parse_namespaces, read_reports, sd_reads
+from .._namespaces._namespace_sd_plan import NamespaceSdRefusal, encode_sd, parse_request, plan
+from .._sd._access_check import control_holders
+from .._sd._principals import principal_name
+from .._sd._sd import ACCESS_ALLOWED_ACE_TYPE, INHERIT_ONLY_ACE, Ace, SecurityDescriptor, Sid
+from .._sd._wmi_rights import mask_to_rights
+from .._wmi_errors import WmiActionError, op_value, written_value
 
 # Is this finding accepted by an active exception? (control ID, finding) -> bool; the baseline supplies it.
 Excepted = t.Callable[[str, t.Mapping[str, t.Any]], bool]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ._wmi_moniker import IMPERSONATE_PREFIX
+from .._wmi_moniker import IMPERSONATE_PREFIX
 
 _LOCKDOWN_ON_NOTE = (
     "This host accepts only authenticated callbacks (UnsecAppAccessControlDefault = 1), so this is a compatibility "

@@ -20,11 +20,11 @@ import base64
 import binascii
 import typing as t
 
-from ._control import Control, Decision, HostContext, Reference
+from .._control import Control, Decision, HostContext, Reference
+from .._controls._unsecapp import REGISTRY_VALUE, normalise
+from .._text import plural
+from .._wmi_errors import op_value
 from ._script_scan import ADSI_RULES, ALL_RULES, ASYNC_RULES, ScanResult, ScriptFile, scan_files
-from ._text import plural
-from ._unsecapp import REGISTRY_VALUE, normalise
-from ._wmi_errors import op_value
 
 DEFAULT_PATTERNS = ("*.vbs", "*.vbe", "*.wsf", "*.js", "*.jse", "*.ps1", "*.psm1")
 # The script budgets, stated once: the module and baseline defaults and winsec.wmi.wmi_state's script_files defaults

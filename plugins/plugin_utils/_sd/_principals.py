@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from .._text import as_written
+from ._sd import (
     SID_ALIASES,
     SecurityDescriptorError,
     Sid,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._text import as_written
 
 __all__ = ["WELL_KNOWN_PRINCIPALS", "principal_name", "principal_to_sid"]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from ._diff import registry_diff
-from ._text import as_written
+from .._diff import registry_diff
+from .._text import as_written
 
 REGISTRY_VALUE = "unsecapp_access_control_default"
 REGISTRY_PATH = "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault"

@@ -18,7 +18,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import (
+from .._text import as_written
+from ._sd_model import (
     _MAX_U32,
     ACCESS_ALLOWED_ACE_TYPE,
     ACCESS_ALLOWED_CALLBACK_ACE_TYPE,
@@ -60,7 +61,6 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import (
     Sid,
     _err,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._text import as_written
 
 # --- SDDL vocabulary ---------------------------------------------------------------------------------------------
 

@@ -35,12 +35,11 @@ import base64
 import typing as t
 from dataclasses import dataclass, replace
 
-from ._control import Control, Decision, HostContext, Reference
-from ._diff import combined, sacl_diff, sacl_sddl
-from ._namespace_controls import Excepted
-from ._namespace_findings import namespace_key, normalise_namespace
-from ._sd import SecurityDescriptor, SecurityDescriptorError, sd_from_bytes, sd_from_sddl, sd_to_bytes
-from ._sd_model import (
+from .._control import Control, Decision, HostContext, Reference
+from .._diff import combined, sacl_diff, sacl_sddl
+from .._namespaces._namespace_findings import namespace_key, normalise_namespace
+from .._sd._sd import SecurityDescriptor, SecurityDescriptorError, sd_from_bytes, sd_from_sddl, sd_to_bytes
+from .._sd._sd_model import (
     CONTAINER_INHERIT_ACE,
     INHERIT_ONLY_ACE,
     NO_PROPAGATE_INHERIT_ACE,
@@ -52,8 +51,9 @@ from ._sd_model import (
     Ace,
     Acl,
 )
-from ._text import plural
-from ._wmi_errors import WmiActionError, op_value, written_value
+from .._text import plural
+from .._wmi_errors import WmiActionError, op_value, written_value
+from ._namespace_controls import Excepted
 
 DOCS_GET_SECURITY_DESCRIPTOR = Reference(
     "GetSecurityDescriptor method of the __SystemSecurity class (Microsoft Learn): the SACL needs SeSecurityPrivilege",

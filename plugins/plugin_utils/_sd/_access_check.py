@@ -24,6 +24,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from .._wmi_names import namespace_key
 from ._sd import (
     ACCESS_ALLOWED_ACE_TYPE,
     CONTAINER_INHERIT_ACE,
@@ -35,7 +36,6 @@ from ._sd import (
     Ace,
     SecurityDescriptor,
 )
-from ._wmi_names import namespace_key
 
 __all__ = [
     "CONTROL_HOLDERS",

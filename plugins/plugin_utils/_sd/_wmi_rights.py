@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from .._text import as_written
+from ._sd import (
     CONTAINER_INHERIT_ACE,
     FAILED_ACCESS_ACE_FLAG,
     INHERIT_ONLY_ACE,
@@ -23,7 +24,6 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     SUCCESSFUL_ACCESS_ACE_FLAG,
     SecurityDescriptorError,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._text import as_written
 
 __all__ = [
     "ACE_FLAGS",

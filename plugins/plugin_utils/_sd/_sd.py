@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 # The model and the SDDL codec live in their own files; everything is re-exported here so that the rest of the
 # collection imports one module.
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import (
+from ._sd_model import (
     _ACE_INHERITED_OBJECT_TYPE_PRESENT,
     _ACE_OBJECT_TYPE_PRESENT,
     _APPDATA_ACE_TYPES,
@@ -83,7 +83,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd_model import (
     Sid,
     _err,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sddl import (
+from ._sddl import (
     SID_ALIASES,
     SID_DOMAIN_ALIASES,
     mask_to_sddl_rights,

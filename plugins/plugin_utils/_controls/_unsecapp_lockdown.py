@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import typing as t
 
-from ._control import Control, Decision, HostContext, Reference
-from ._os_profile import PRE_2003_MITIGATIONS
+from .._control import Control, Decision, HostContext, Reference
+from .._os_profile import PRE_2003_MITIGATIONS
+from .._wmi_errors import op_value
 from ._unsecapp import REGISTRY_PATH, REGISTRY_VALUE, WRITE_TYPES, diff, normalise, plan, shown_data
-from ._wmi_errors import op_value
 
 DOCS_ASYNC_SECURITY = Reference(
     "Setting Security on an Asynchronous Call (Microsoft Learn)",

@@ -15,8 +15,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._principals import principal_name, principal_to_sid
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
+from .._text import as_written
+from ._principals import principal_name, principal_to_sid
+from ._sd import (
     ACE_TYPE_NAMES,
     INHERITED_ACE,
     SE_DACL_AUTO_INHERIT_REQ,
@@ -31,8 +32,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd import (
     SecurityDescriptorError,
     Sid,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._text import as_written
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_rights import (
+from ._wmi_rights import (
     INHERIT_FLAGS,
     flag_names,
     flags_from_names,

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import typing as t
 
-from ._control import Control, Decision, HostContext
+from .._control import Control, Decision, HostContext
+from .._sd._sd import SecurityDescriptorError
+from .._text import plural
+from .._wmi_errors import WmiActionError, op_value
 from ._namespace_findings import namespace_reports, normalise_namespace
-from ._sd import SecurityDescriptorError
-from ._text import plural
-from ._wmi_errors import WmiActionError, op_value
 
 
 def sd_reads(namespaces: t.Sequence[str], *, recurse: bool, resolve_names: bool) -> list[dict[str, t.Any]]:

@@ -22,6 +22,7 @@ import typing as t
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
+from .._text import console_text
 from ._report_model import (
     CONTROL_STATUSES,
     HOST_STATUSES,
@@ -33,7 +34,6 @@ from ._report_model import (
     not_applicable_rows,
     run_mode,
 )
-from ._text import console_text
 
 # --- JSON -------------------------------------------------------------------------------------------------------------
 

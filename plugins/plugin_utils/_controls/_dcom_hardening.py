@@ -24,11 +24,11 @@ import binascii
 import typing as t
 from dataclasses import replace
 
-from ._control import Control, Decision, HostContext, Reference
-from ._diff import registry_diff
-from ._os_profile import OsProfile
+from .._control import Control, Decision, HostContext, Reference
+from .._diff import registry_diff
+from .._os_profile import OsProfile
+from .._wmi_errors import op_value
 from ._unsecapp import STRING_TYPES, data_as_string, number_in_text
-from ._wmi_errors import op_value
 
 KB5004442 = Reference(
     "KB5004442: Manage changes for Windows DCOM Server Security Feature Bypass (CVE-2021-26414)",

@@ -24,12 +24,12 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 
-from ._control import Control, Decision, HostContext, Reference
-from ._namespace_findings import normalise_namespace
-from ._os_profile import OsProfile
-from ._text import plural
-from ._wmi_errors import WmiActionError, describe_error, op_value
-from ._wmi_names import class_key, instance_key, namespace_key, wmi_case_key
+from .._control import Control, Decision, HostContext, Reference
+from .._namespaces._namespace_findings import normalise_namespace
+from .._os_profile import OsProfile
+from .._text import plural
+from .._wmi_errors import WmiActionError, describe_error, op_value
+from .._wmi_names import class_key, instance_key, namespace_key, wmi_case_key
 
 MITRE_T1546_003 = Reference(
     "MITRE ATT&CK T1546.003: Event Triggered Execution: Windows Management Instrumentation Event Subscription",
