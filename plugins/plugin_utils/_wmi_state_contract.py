@@ -474,7 +474,7 @@ def malformed(op: object, problem: str) -> dict[str, object]:
     }
 
 
-def check_result(operation: dict[str, object], result: object, where: str) -> dict[str, object]:
+def check_result(operation: t.Mapping[str, t.Any], result: object, where: str) -> dict[str, t.Any]:
     """One op's result as the contract allows it, or its MALFORMED_REPLY failure (never an exception)."""
     op = operation.get("op")
     try:
@@ -494,7 +494,7 @@ def check_result(operation: dict[str, object], result: object, where: str) -> di
         return malformed(op, str(problem))
 
 
-def check_results(operations: list[dict[str, object]], results: object) -> list[dict[str, object]]:
+def check_results(operations: t.Sequence[t.Mapping[str, t.Any]], results: object) -> list[dict[str, t.Any]]:
     """Every result of one wmi_state call, checked (see check_result). A reply that is not one result per operation
     cannot be matched to its operations: MalformedReply for the whole call."""
     if not isinstance(results, list):

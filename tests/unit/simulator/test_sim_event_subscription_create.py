@@ -102,7 +102,7 @@ def test_a_value_the_class_type_cannot_hold_creates_nothing(small_fleet: Fleet, 
 
 def test_text_numbers_and_whole_floats_convert_as_powershell_converts_them(small_fleet: Fleet) -> None:
     host = small_fleet.hosts["ws2016"]
-    consumer = {"name": "Typed", "class": "CommandLineEventConsumer", "properties": {"KillTimeout": "30"}}
-    consumer["properties"]["XSize"] = 80.0
+    properties: dict[str, Any] = {"KillTimeout": "30", "XSize": 80.0}
+    consumer = {"name": "Typed", "class": "CommandLineEventConsumer", "properties": properties}
     created = run(host, [create("consumer", consumer)])["results"][0]["created"]["properties"]
     assert created["KillTimeout"] == 30 and created["XSize"] == 80

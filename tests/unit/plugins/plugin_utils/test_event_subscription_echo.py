@@ -11,6 +11,7 @@ namespace, an answer with extra keys, an answer with fewer keys, no answer).
 from __future__ import annotations
 
 import copy
+import typing as t
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
@@ -28,7 +29,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_state_contract imp
 FACTS = {"os_caption": "Microsoft Windows Server 2022", "os_version": "10.0.20348", "os_build": 20348}
 NAMESPACES = ["root\\subscription", "root\\cimv2", "root\\default"]
 CRADLE = "powershell.exe -NoP -W Hidden -Enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA="
-CONSUMERS = {
+CONSUMERS: dict[str, dict[str, t.Any]] = {
     "LogFileEventConsumer": {"properties": {"Filename": "C:\\Logs\\agent.log", "Text": "beat"}},
     "NTEventLogEventConsumer": {"properties": {"SourceName": "Agent", "EventID": 10}},
     "CommandLineEventConsumer": {"command_line_template": "C:\\Program Files\\Agent\\agent.exe --beat"},

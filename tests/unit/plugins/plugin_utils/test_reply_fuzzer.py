@@ -160,7 +160,7 @@ def clean() -> dict[str, t.Any]:
 
 
 def all_cases(clean: dict[str, t.Any]) -> list[tuple[int, tuple[t.Any, ...], t.Any]]:
-    found = []
+    found: list[tuple[int, tuple[t.Any, ...], t.Any]] = []
     for index, result in enumerate(clean["reply"]):
         for path in paths(result):
             current = get_at(result, path)
