@@ -24,7 +24,7 @@ xmlschema = pytest.importorskip("xmlschema", reason="xmlschema (tests/requiremen
 ROOT = Path(__file__).resolve().parents[2]
 AWX = ROOT / "awx"
 SCHEMA = json.loads((ROOT / "docs" / "schemas" / "wmi-compliance.schema.json").read_text(encoding="utf-8"))
-JUNIT_XSD = ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / "data" / "junit-report.xsd"
+JUNIT_XSD = ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / "_report" / "data" / "junit-report.xsd"
 REPORT_FILES = ("wmi-compliance.json", "wmi-compliance.junit.xml", "wmi-compliance.html", "wmi-compliance.csv",
                 "wmi-compliance.md")  # fmt: skip
 # Demo hosts with drift whatever controls the baseline adds: broad or non-admin namespace rights, unsecapp off.

@@ -12,12 +12,12 @@ import pathlib
 import jsonschema
 import pytest
 import yaml
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.script_corpus_files import materialize
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._scripts.script_corpus_files import materialize
 
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((REPO_ROOT / "tests/unit/plugins/plugin_utils/sarif/sarif-2.1.0-rtm.5.json").read_text())
+SCHEMA = json.loads((REPO_ROOT / "tests/unit/plugins/plugin_utils/_scripts/sarif/sarif-2.1.0-rtm.5.json").read_text())
 
 # Three hosts: lock-down off with every kind of legacy script, lock-down on with async scripts, and a clean one.
 FLEET = """

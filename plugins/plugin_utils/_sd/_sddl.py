@@ -556,7 +556,7 @@ def sd_from_sddl(text: str, domain_sid: str | None = None) -> SecurityDescriptor
     Accepts what ConvertStringSecurityDescriptorToSecurityDescriptor accepts for ordinary ACEs, including
     whitespace between sections, ACL flags and ACEs (and newlines there), minus the inputs Windows silently
     rewrites (whitespace inside a SID or an ACE's fields, lower case, clamped overflowing numbers): see
-    tests/unit/plugins/plugin_utils/test_sd_corpus.py for the list and the reasons.
+    tests/unit/plugins/plugin_utils/_sd/test_sd_corpus.py for the list and the reasons.
     """
     if not isinstance(text, str):
         raise _err(f"SDDL must be a string, not {type(text).__name__}")

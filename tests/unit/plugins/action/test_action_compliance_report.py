@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import compliance_report
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import make_action
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import (
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._report.report_fleet import (
     baseline,
     control,
     fleet,

@@ -20,8 +20,10 @@ from ansible_collections.winsec.wmi.tests.unit.plugins.action.test_action_compli
     run,
     task_vars_for,
 )
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import baseline as baseline_record
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import control, fleet, schema
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._report.report_fleet import (
+    baseline as baseline_record,
+)
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._report.report_fleet import control, fleet, schema
 
 CAPTION = "Microsoft Windows Server 2022 Datacenter"
 

@@ -14,10 +14,10 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._control import read_ho
 from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_audit import AdsiScriptAudit, AsyncScriptAudit
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import make_action
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import W2000_FACTS, WS2022_FACTS, FakeWmiCaller
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.script_corpus_files import materialize
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._scripts.script_corpus_files import materialize
 
 SCHEMA = json.loads(
-    (pathlib.Path(__file__).parents[1] / "plugin_utils" / "sarif" / "sarif-2.1.0-rtm.5.json").read_text()
+    (pathlib.Path(__file__).parents[1] / "plugin_utils" / "_scripts" / "sarif" / "sarif-2.1.0-rtm.5.json").read_text()
 )
 ADSI_VBS = b'Set c = GetObject("LDAP://CN=APP03,DC=corp")\r\nWScript.Echo c.WMIObjectPath\r\n'
 ASYNC_JS = "var s = WScript.CreateObject('WbemScripting.SWbemSink', 'SINK_');\r\nsvc.ExecQueryAsync(s, 'q');\r\n"

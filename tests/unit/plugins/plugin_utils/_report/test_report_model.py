@@ -18,7 +18,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model i
     normalise_host,
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render import render_json
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import (
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._report.report_fleet import (
     LONG_NAME,
     baseline,
     control,

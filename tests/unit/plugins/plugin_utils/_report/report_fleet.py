@@ -17,7 +17,7 @@ HOSTILE_NAMESPACE = "root\\evil|ns\nsecond line\r\nthird *bold* _it_ [link](java
 NON_ASCII = "Bénédicte Ωmega 日本語 \u2028sep"
 LONG_NAME = "x" * 10_000
 CONTROL_CHARS = "nul\x00bell\x07esc\x1b"
-SCHEMA_PATH = Path(__file__).resolve().parents[4] / "docs" / "schemas" / "wmi-compliance.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[5] / "docs" / "schemas" / "wmi-compliance.schema.json"
 
 
 def control(control_id: str, status: str, **extra: t.Any) -> dict[str, t.Any]:

@@ -14,7 +14,10 @@ import pytest
 from ansible_collections.winsec.wmi.plugins.action.script_audit import read_repository
 from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_audit import DEFAULT_PATTERNS
 from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_scan import scan_files
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.script_corpus_files import MANIFEST, materialize
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._scripts.script_corpus_files import (
+    MANIFEST,
+    materialize,
+)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render 
     render_markdown,
     xml_text,
 )
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import (
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._report.report_fleet import (
     CDATA_END,
     FORMULA,
     HOSTILE_NAMESPACE,

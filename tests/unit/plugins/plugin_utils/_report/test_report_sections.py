@@ -23,7 +23,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render 
     render_junit,
     render_markdown,
 )
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import baseline, control
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._report.report_fleet import baseline, control
 
 RUN_AT = "2026-11-30T10:00:00.000000Z"
 EARLIER = "2026-11-01T10:00:00.000000Z"

@@ -20,7 +20,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model i
     normalise_host,
 )
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.report_demo import demo_report
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import SCRIPT_TAG, fleet
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._report.report_fleet import SCRIPT_TAG, fleet
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():

@@ -25,7 +25,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import (
     sd_to_sddl,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
+REPO_ROOT = Path(__file__).resolve().parents[5]
 CORPUS = REPO_ROOT.parent / "shared" / "data" / "windows-sd-corpus"
 # README of the corpus: Windows resolved domain-relative aliases (DA, DU, ...) against this domain SID.
 CORPUS_DOMAIN_SID = "S-1-5-21-2457507606-2709100691-398136650"

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_html import render_html
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import build_report, normalise_host
-from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils.report_fleet import (
+from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._report.report_fleet import (
     CDATA_END,
     FORMULA,
     HOSTILE_PRINCIPAL,
