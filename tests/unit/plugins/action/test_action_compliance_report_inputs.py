@@ -141,7 +141,7 @@ def _tamper_surrogate(report: dict[str, t.Any]) -> str:
 
 def _tamper_nesting(report: dict[str, t.Any]) -> str:
     nested: t.Any = "deep"
-    for _ in range(40):
+    for _level in range(40):
         nested = [nested]
     report["hosts"][0]["controls"][0]["actual"] = nested
     return "nests deeper than"
@@ -184,7 +184,7 @@ def test_fifty_thousand_nesting_levels_are_refused_not_a_crash(tmp_path):
 
 def test_a_result_nesting_deeply_or_with_a_lone_surrogate_still_renders_every_format(tmp_path):
     nested: t.Any = "deep"
-    for _ in range(5_000):
+    for _level in range(5_000):
         nested = {"n": nested}
     record = baseline_record(
         "drift", [control("WMI-002", "drift", actual=nested, title="bad \udc80 byte", findings=[])]

@@ -40,7 +40,7 @@ def params(**extra: t.Any) -> dict[str, t.Any]:
 
 
 def test_two_decisions_of_one_control_verify_by_their_own_plan():
-    (control,) = [c for c in build_controls(params(controls=["WMI-004"]), [], datetime.date(2026, 12, 7))]
+    (control,) = list(build_controls(params(controls=["WMI-004"]), [], datetime.date(2026, 12, 7)))
     host = HostContext(FACTS, os_profile(FACTS), check_mode=False, diff_mode=False, enforce=True)
     first = control.decide(host, [read(WIDE, INHERITED)])  # Everyone writes root\cimv2
     second = control.decide(host, [read(INHERITED, WIDE)])  # ... and, on another host, root\default

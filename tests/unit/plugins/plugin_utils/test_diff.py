@@ -181,7 +181,7 @@ def test_a_write_left_for_the_next_run_shows_no_diff():
     """settle_writes keeps one writer per target: the control that waits writes nothing and shows no change."""
     diff = registry_diff(PATH, {"exists": False}, {"exists": True, "type": "REG_DWORD", "data": 1})
     write = {"op": "registry_write", "value": "unsecapp_access_control_default", "data": "1"}
-    runs = [ControlRun(UnsecappLockdown(), Decision("drift", writes=[write], diff=diff)) for _ in range(2)]
+    runs = [ControlRun(UnsecappLockdown(), Decision("drift", writes=[write], diff=diff)) for _copy in range(2)]
     settle_writes(runs)
     assert runs[0].decision.diff == diff
     assert runs[1].decision.writes == [] and runs[1].decision.diff is None
