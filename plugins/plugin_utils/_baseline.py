@@ -529,7 +529,9 @@ def decisions(records: t.Iterable[t.Mapping[str, t.Any]]) -> list[str]:
             if finding.get("excepted"):
                 continue
             where = finding.get("namespace") or finding.get("file") or ""
-            item = f"{record['id']}{' on ' + where if where else ''}"
+            # What a person decides about: the principal of a grant, the subscription of a consumer.
+            what = finding.get("subscription") or finding.get("principal") or ""
+            item = f"{record['id']}{' on ' + where if where else ''}{f' ({what})' if what else ''}"
             if item not in found:
                 found.append(item)
     return found

@@ -58,7 +58,8 @@ def test_installed_ansible_core_payload_for_our_collection_module(real_payloads:
     assert call.check_mode is True and call.diff is True
     assert call.user_args()["operations"][1]["namespace"] == "root\\cimv2"
     # ansible-core resolves the module's #AnsibleRequires: SeSecurityPrivilege comes from its Ansible.Privilege
-    assert "Ansible.Privilege.cs" in call.embedded_scripts
+    # ansible-core 2.18 names the embedded C# util without its extension, 2.19+ with it.
+    assert {"Ansible.Privilege", "Ansible.Privilege.cs"} & set(call.embedded_scripts)
     assert missing_csharp_utils(call) == []
     stripped = dataclasses.replace(call, embedded_scripts=[n for n in call.embedded_scripts if "Privilege" not in n])
     assert missing_csharp_utils(stripped) == ["Ansible.Privilege"]
