@@ -128,7 +128,7 @@ def test_an_audit_that_judges_no_host_is_not_green(rollout_fleet, tmp_path) -> N
     # ansible-core 2.18 wraps warnings at the terminal width: compare the words.
     warnings = " ".join(run.stderr.split())
     assert "wmi_hardening_report_directory is not a variable of the winsec.wmi.wmi_hardening role" in warnings
-    assert "did you mean wmi_hardening_report_dir?" in run.stderr
+    assert "did you mean wmi_hardening_report_dir?" in warnings
 
 
 def test_fail_on_unjudged_false_reports_unreachable_hosts_without_failing(rollout_fleet, tmp_path) -> None:
