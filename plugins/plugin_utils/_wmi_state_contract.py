@@ -15,6 +15,7 @@ simulator and the controller's operation builders are compared with it by tests/
 
 from __future__ import annotations
 
+import hashlib
 import re
 import typing as t
 
@@ -119,8 +120,9 @@ CONTROLLER_ERROR_CODES: tuple[str, ...] = ("MALFORMED_REPLY",)
 #
 # The caps (documented in plugins/modules/wmi_state.yml, "Limits the controller enforces"). Identifiers (SIDs,
 # namespace paths, base64) over their cap make the result malformed: a cut identifier would name something else.
-# Display text over its cap (names, command lines, queries, messages) is cut and marked with its original length, so
-# one host's 50 MB consumer name cannot fill the reports of a fleet.
+# Display text over its cap (names, command lines, queries, messages) is cut and marked with its original length and a
+# digest of the whole, so one host's 50 MB consumer name cannot fill the reports of a fleet, and two long names that
+# share their first NAME_CHARS characters (and their length) stay two names: a cut name is still an identity.
 NAME_CHARS = 1024  # an instance key or class name (a consumer's or filter's Name, an account name)
 NAMESPACE_CHARS = 2048  # a namespace path such as root\cimv2\Security
 TEXT_CHARS = 32767  # command lines (CreateProcess's limit, Microsoft Learn), queries, script text, paths, data
@@ -131,7 +133,8 @@ FILE_BASE64_CHARS = 4 * 1024 * 1024 * 4 // 3 + 4  # script_files' content: base6
 LIST_ITEMS = 10000  # namespaces, subscriptions of one kind, accounts, files, registry strings
 GROUP_SIDS = 4096  # a token's groups
 PROPERTIES = 256  # other properties set on one consumer
-TRUNCATION_MARKER = "...[cut by winsec.wmi - {length} characters in all]"
+TRUNCATION_MARKER = "...[cut by winsec.wmi - {length} characters in all, sha256 {digest}]"
+TRUNCATION_DIGEST_HEX = 16  # 64 bits of SHA-256: two names a host sends are told apart, not a signature
 
 
 class MalformedReply(ValueError):
@@ -161,10 +164,13 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def bounded_text(text: str, cap: int) -> str:
-    """``text`` cut to ``cap`` characters and marked with its original length, or as it is when it fits."""
+    """``text`` cut to ``cap`` characters and marked with its original length and a digest of the whole text, or as
+    it is when it fits."""
     if len(text) <= cap:
         return text
-    return text[:cap] + TRUNCATION_MARKER.format(length=len(text))
+    # surrogatepass: the digest must not fail on a lone surrogate past the cut (one before it is refused later)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:TRUNCATION_DIGEST_HEX]
+    return text[:cap] + TRUNCATION_MARKER.format(length=len(text), digest=digest)
 
 
 class Shape:

@@ -203,7 +203,9 @@ def test_identifiers_over_their_cap_are_malformed_display_text_is_cut_and_marked
     consumer = {"namespace": "root\\subscription", "name": "n" * 50_000, "class": "LogFileEventConsumer"}
     result = {"op": "event_subscriptions", "failed": False, "filters": [], "consumers": [consumer], "bindings": []}
     (name,) = [c["name"] for c in contract.check_result(operation, result, "r")["consumers"]]
-    assert len(name) < contract.NAME_CHARS + 60 and name.endswith("[cut by winsec.wmi - 50000 characters in all]")
+    assert len(name) < contract.NAME_CHARS + 80 and re.search(
+        r"\[cut by winsec\.wmi - 50000 characters in all, sha256 [0-9a-f]{16}\]$", name
+    )
     long_namespace = {**consumer, "name": "n", "namespace": "root\\" + "a" * contract.NAMESPACE_CHARS}
     failed = contract.check_result(operation, {**result, "consumers": [long_namespace]}, "r")
     assert failed["error"]["code"] == "MALFORMED_REPLY" and "r.consumers[0].namespace" in failed["error"]["message"]
@@ -234,3 +236,17 @@ def test_a_malformed_message_never_repeats_host_text() -> None:
         )
         message = checked["error"]["message"]
         assert len(message) < 200 and "\x1b" not in message
+
+
+@pytest.mark.parametrize("tail", ["b", "\u212a", "\x1b", "\U0001f600"])
+def test_two_cut_names_that_share_their_prefix_and_length_stay_two(tail: str) -> None:
+    # A consumer whose name differs from another's only past the cap must not merge with it in the inventory.
+    prefix = "Contoso Backup Task " + "x" * contract.NAME_CHARS
+    names = [prefix + "a" * len(tail), prefix + tail]
+    operation = {"op": "event_subscriptions"}
+    consumer = {"namespace": "root\\subscription", "class": "CommandLineEventConsumer"}
+    consumers = [{**consumer, "name": name} for name in names]
+    result = {"op": "event_subscriptions", "failed": False, "filters": [], "consumers": consumers, "bindings": []}
+    first, second = [c["name"] for c in contract.check_result(operation, result, "r")["consumers"]]
+    assert first != second and first[: contract.NAME_CHARS] == second[: contract.NAME_CHARS]
+    assert len(first) == len(second)  # same length: only the digest tells them apart
