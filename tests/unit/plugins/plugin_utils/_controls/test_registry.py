@@ -1,15 +1,17 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The registry of controls (_controls/_registry.py) is the one list of the baseline's controls: their IDs, how each
 is built from the baseline's options, which option turns each on, and what the documentation lists. Every test here
-loops over the registry, so a new control that is not buildable or not opt-in as it says fails."""
+loops over the registry, so a new control that is not documented, not buildable or not opt-in as documented fails."""
 
 from __future__ import annotations
 
 import datetime
 import re
 import typing as t
+from pathlib import Path
 
 import pytest
+import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import SEVERITIES, Control, Decision
@@ -23,6 +25,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._registry imp
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError
 
+REPO = Path(__file__).resolve().parents[5]
 TODAY = datetime.date(2026, 12, 7)
 OPT_INS = sorted({entry.opt_in for entry in CONTROLS if entry.opt_in is not None}, key=lambda opt_in: opt_in.option)
 BY_ID = {entry.id: entry for entry in CONTROLS}
@@ -137,3 +140,45 @@ def test_every_finding_excepted_is_excepted_and_an_expired_exception_is_drift_ag
     assert ControlExceptions.parse(accepted, TODAY).apply(control, drift([])).status == "excepted"
     expired = ControlExceptions.parse(accepted, TODAY + datetime.timedelta(days=1)).apply(control, drift([]))
     assert expired.status == "drift" and expired.findings[0]["reason"].startswith("exception expired on 2026-12-07")
+
+
+# --- what the documentation lists ---------------------------------------------------------------------------------
+
+
+def ids_in(text: str | list[str]) -> set[str]:
+    """The control IDs a text (or a documentation field's list of paragraphs) names."""
+    return set(re.findall(r"WMI-[0-9]{3}", text if isinstance(text, str) else " ".join(text)))
+
+
+def test_the_module_documentation_lists_every_control():
+    paragraphs = yaml.safe_load(DOCUMENTATION)["description"]
+    (listing,) = [paragraph for paragraph in paragraphs if paragraph.startswith("The controls:")]
+    assert ids_in(listing) == CONTROL_IDS
+
+
+def test_the_role_readme_lists_every_control():
+    readme = (REPO / "roles" / "wmi_hardening" / "README.md").read_text(encoding="utf-8")
+    (bullet,) = re.findall(r"^- Controls:.*?(?=^- |\Z)", readme, flags=re.MULTILINE | re.DOTALL)
+    assert ids_in(bullet) == CONTROL_IDS
+
+
+def test_the_hardening_guide_lists_every_control_with_its_severity():
+    guide = (REPO / "docs" / "docsite" / "rst" / "guide_hardening.rst").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^  \* - (WMI-[0-9]{3})\n    - ([a-z]+)$", guide, flags=re.MULTILINE))
+    assert rows == {entry.id: entry.control.severity for entry in CONTROLS}
+
+
+@pytest.mark.parametrize("opt_in", OPT_INS, ids=[opt_in.describe() for opt_in in OPT_INS])
+def test_the_option_turning_controls_on_is_documented_and_set_by_the_role(opt_in: t.Any):
+    turned_on = {entry.id for entry in CONTROLS if entry.opt_in == opt_in}
+    group, key = opt_in.option
+    option = yaml.safe_load(DOCUMENTATION)["options"][group]
+    assert turned_on <= ids_in(option["description"]) | ids_in(option["suboptions"][key]["description"])
+
+    role = REPO / "roles" / "wmi_hardening"
+    spec = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    variable = spec["argument_specs"]["main"]["options"][opt_in.role_variable]
+    assert turned_on <= ids_in(variable["description"])
+    (task,) = [task for task in yaml.safe_load((role / "tasks" / "main.yml").read_text()) if "block" in task]
+    (baseline,) = [step["winsec.wmi.baseline"] for step in task["block"] if "winsec.wmi.baseline" in step]
+    assert baseline[group][key] == f"{{{{ {opt_in.role_variable} }}}}"
