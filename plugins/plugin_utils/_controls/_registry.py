@@ -124,10 +124,10 @@ def build_controls(params: t.Mapping[str, t.Any], exceptions: ControlExceptions)
     off = sorted(set(selected) - set(available))
     if off:
         # Known controls that read what the user must name first: say which option turns each on.
-        opt_ins = {entry.id: entry.opt_in for entry in CONTROLS}
+        opt_ins = {entry.id: entry.opt_in for entry in CONTROLS if entry.opt_in is not None}
         raise WmiActionError(
             f"controls: {', '.join(off)} selected but not enabled; "
-            + "; ".join(f"{control_id} needs {t.cast(OptIn, opt_ins[control_id]).describe()}" for control_id in off)
+            + "; ".join(f"{control_id} needs {opt_ins[control_id].describe()}" for control_id in off)
             + f". Enabled here: {', '.join(sorted(available))}"
         )
     skipped = {control.upper() for control in params.get("skip_controls") or []}
