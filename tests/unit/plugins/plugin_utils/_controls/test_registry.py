@@ -14,6 +14,7 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._role import controls_from_tags
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import SEVERITIES, Control, Decision
 from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._exceptions import NO_EXCEPTIONS, ControlExceptions
 from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._registry import (
@@ -77,6 +78,16 @@ def test_each_control_is_selected_and_skipped_by_its_id(entry: RegisteredControl
     assert only.id == entry.id
     rest = build_controls(baseline_params(skip_controls=[entry.id], **on), NO_EXCEPTIONS)
     assert sorted(control.id for control in rest) == sorted(CONTROL_IDS - {entry.id})
+
+
+@ids
+def test_each_control_is_selected_and_skipped_by_a_tag_named_after_its_id(entry: RegisteredControl):
+    """The role's --tags WMI-004 / --skip-tags WMI-005 (ansible_run_tags / ansible_skip_tags)."""
+    on = baseline_params(**opted_in(*OPT_INS))
+    (only,) = build_controls(controls_from_tags(on, [entry.id.lower(), "all"], []), NO_EXCEPTIONS)
+    assert only.id == entry.id
+    rest = build_controls(controls_from_tags(on, ["all"], [entry.id]), NO_EXCEPTIONS)
+    assert entry.id not in {control.id for control in rest} and len(rest) == len(CONTROLS) - 1
 
 
 @ids
