@@ -13,11 +13,11 @@ from ansible_collections.winsec.wmi.plugins.action.event_subscription_info impor
 )
 from ansible_collections.winsec.wmi.plugins.action.namespace_sd import ActionModule as NamespaceSdAction
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import (
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._role import (
     controls_from_tags,
-    run_baseline,
     unknown_role_variables,
 )
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._run import run_baseline
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import OptionSpec, WmiAction
 
 # The role's variables are documented once, in its argument specification (shipped in the same collection).

@@ -20,7 +20,8 @@ description:
     V(WMI-006) every namespace owned by an administrator; V(WMI-020) no permanent event consumer that is neither
     built-in nor allow-listed (MITRE ATT&CK T1546.003); V(WMI-021) DCOM activation hardening not disabled by a
     legacy exception (KB5004442); with O(scripts.paths), V(WMI-010) no script uses the removed ADSI-WMI extension and
-    V(WMI-011) no asynchronous WMI script whose callbacks are unauthenticated."
+    V(WMI-011) no asynchronous WMI script whose callbacks are unauthenticated; with O(namespace_audit.enabled),
+    V(WMI-022) namespace SACLs audit changes to namespace security."
   - Drift the baseline does not fix by itself (a product account holding WriteSecurity, orphaned SIDs, a non-admin
     owner, a NULL DACL) is reported with C(remediation.automatic=false) and what to do, and named in a warning.
   - Hosts the inventory says Ansible cannot manage (O(inventory_os)) are reported V(not_applicable) with the

@@ -21,10 +21,14 @@ import json
 import typing as t
 from dataclasses import dataclass, field, replace
 
+from ._controls._exceptions import NO_EXCEPTIONS, ControlExceptions
 from ._os_profile import OsProfile, host_facts, os_profile
 from ._wmi_errors import WmiActionError, WmiCaller, WmiOperationError, describe_error
 from ._wmi_names import namespace_key
 from ._wmi_state_contract import MalformedReply, check_results
+
+if t.TYPE_CHECKING:
+    from ._controls._registry import BaselineOptions
 
 # The outcome statuses, in the order a host's verdict is decided: the first present among the host's controls wins
 # (one error makes the verdict "error"; otherwise one drift makes it "drift"; ...).
@@ -103,6 +107,22 @@ class Control(abc.ABC):
     title: t.ClassVar[str]
     severity: t.ClassVar[str]
     references: t.ClassVar[tuple[Reference, ...]] = ()
+    # Whether the control's own fix leaves out what an excepted finding covers: its findings each name one place (a
+    # namespace, a grant), so one exception keeps one write out. Otherwise the control writes one value for all its
+    # findings, and the baseline drops its writes once any finding is excepted (ControlExceptions.apply).
+    fix_leaves_out_excepted: t.ClassVar[bool] = False
+    # The run's exceptions, given to every control by its constructor (a module runs with none).
+    exceptions: ControlExceptions = NO_EXCEPTIONS
+
+    @classmethod
+    def from_baseline(cls, options: BaselineOptions) -> Control:
+        """The control as winsec.wmi.baseline runs it, built from the baseline's options and exceptions (see
+        _controls._registry). Controls only a module runs have none."""
+        raise NotImplementedError(f"{cls.__name__} is not a control of the baseline")
+
+    def excepted(self, control_id: str, finding: t.Mapping[str, t.Any]) -> bool:
+        """Is this finding accepted by an exception that has not expired? (Its fix leaves it out.)"""
+        return self.exceptions.covers(control_id, finding)
 
     @abc.abstractmethod
     def reads(self) -> list[dict[str, t.Any]]:

@@ -28,7 +28,11 @@ from .._control import Control, Decision, HostContext, Reference
 from .._diff import registry_diff
 from .._os_profile import OsProfile
 from .._wmi_errors import op_value
+from ._exceptions import NO_EXCEPTIONS, ControlExceptions
 from ._unsecapp import STRING_TYPES, data_as_string, number_in_text
+
+if t.TYPE_CHECKING:
+    from ._registry import BaselineOptions
 
 KB5004442 = Reference(
     "KB5004442: Manage changes for Windows DCOM Server Security Feature Bypass (CVE-2021-26414)",
@@ -123,13 +127,22 @@ class DcomHardening(Control):
     severity = "medium"
     references = (KB5004442, DCOM_HARDENING_BLOG)
 
-    def __init__(self, *, remove_legacy_exception: bool = False) -> None:
+    def __init__(self, *, remove_legacy_exception: bool = False, exceptions: ControlExceptions = NO_EXCEPTIONS) -> None:
         self.remove_legacy_exception = remove_legacy_exception
+        self.exceptions = exceptions
 
     @classmethod
-    def from_options(cls, options: t.Mapping[str, t.Any] | None) -> DcomHardening:
-        """For the baseline: ``{remove_legacy_exception: bool}`` (default false: report only)."""
-        return cls(remove_legacy_exception=bool((options or {}).get("remove_legacy_exception", False)))
+    def from_options(
+        cls, options: t.Mapping[str, t.Any] | None, exceptions: ControlExceptions = NO_EXCEPTIONS
+    ) -> DcomHardening:
+        """``{remove_legacy_exception: bool}`` (default false: report only)."""
+        return cls(
+            remove_legacy_exception=bool((options or {}).get("remove_legacy_exception", False)), exceptions=exceptions
+        )
+
+    @classmethod
+    def from_baseline(cls, options: BaselineOptions) -> DcomHardening:
+        return cls.from_options(options.params.get("dcom"), options.exceptions)
 
     def reads(self) -> list[dict[str, t.Any]]:
         return [{"op": "registry_read", "value": REQUIRE_VALUE}, {"op": "registry_read", "value": RAISE_VALUE}]

@@ -53,7 +53,10 @@ from .._sd._sd_model import (
 )
 from .._text import plural
 from .._wmi_errors import WmiActionError, op_value, written_value
-from ._namespace_controls import Excepted
+from ._exceptions import NO_EXCEPTIONS, ControlExceptions
+
+if t.TYPE_CHECKING:
+    from ._registry import BaselineOptions
 
 DOCS_GET_SECURITY_DESCRIPTOR = Reference(
     "GetSecurityDescriptor method of the __SystemSecurity class (Microsoft Learn): the SACL needs SeSecurityPrivilege",
@@ -171,34 +174,37 @@ class NamespaceAudit(Control):
     title = "Changes to namespace security are audited (SACL, Security event 4662)"
     severity = "medium"
     references = (DOCS_GET_SECURITY_DESCRIPTOR, DOCS_SET_SD, DOCS_SET_SECURITY_DESCRIPTOR)
+    fix_leaves_out_excepted = True
 
     def __init__(
         self,
         *,
         namespaces: t.Sequence[str] | None = None,
         set_sacl: bool = False,
-        excepted: Excepted | None = None,
+        exceptions: ControlExceptions = NO_EXCEPTIONS,
     ) -> None:
         try:
             self.namespaces = _subtree_roots([normalise_namespace(name) for name in (namespaces or ["root"])])
         except ValueError as exc:
             raise WmiActionError(f"namespaces: {exc}") from None
         self.set_sacl = set_sacl
-        # Is this finding accepted by an active exception? (the baseline's check; none for the module)
-        self.excepted = excepted or (lambda _control_id, _finding: False)
+        self.exceptions = exceptions
 
     @classmethod
     def from_options(
-        cls,
-        options: t.Mapping[str, t.Any] | None,
-        excepted: Excepted | None = None,
+        cls, options: t.Mapping[str, t.Any] | None, exceptions: ControlExceptions = NO_EXCEPTIONS
     ) -> NamespaceAudit:
-        """For the baseline: ``{namespaces: [...], set_sacl: bool}`` (default: root and every namespace below it;
-        report only), and the baseline's excepted check."""
+        """``{namespaces: [...], set_sacl: bool}`` (default: root and every namespace below it; report only)."""
         options = options or {}
         return cls(
-            namespaces=options.get("namespaces"), set_sacl=bool(options.get("set_sacl", False)), excepted=excepted
+            namespaces=options.get("namespaces"),
+            set_sacl=bool(options.get("set_sacl", False)),
+            exceptions=exceptions,
         )
+
+    @classmethod
+    def from_baseline(cls, options: BaselineOptions) -> NamespaceAudit:
+        return cls.from_options(options.params.get("namespace_audit"), options.exceptions)
 
     def reads(self) -> list[dict[str, t.Any]]:
         return [

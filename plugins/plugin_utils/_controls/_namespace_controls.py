@@ -36,9 +36,11 @@ from .._sd._principals import principal_name
 from .._sd._sd import ACCESS_ALLOWED_ACE_TYPE, INHERIT_ONLY_ACE, Ace, SecurityDescriptor, Sid
 from .._sd._wmi_rights import mask_to_rights
 from .._wmi_errors import WmiActionError, op_value, written_value
+from ._exceptions import NO_EXCEPTIONS, ControlExceptions
 
-# Is this finding accepted by an active exception? (control ID, finding) -> bool; the baseline supplies it.
-Excepted = t.Callable[[str, t.Mapping[str, t.Any]], bool]
+if t.TYPE_CHECKING:
+    from ._registry import BaselineOptions
+
 # The rights a broad principal must not hold on any namespace (ProviderWrite stays: Windows grants it to AU), and the
 # undocumented bits judged as write.
 BROAD_RIGHTS_REMOVED = FULL_OR_PARTIAL_WRITE | REMOTE_ACCESS | WRITE_SECURITY | OTHER_RIGHTS
@@ -105,9 +107,14 @@ class NamespaceFindingsControl(Control):
     remediation: t.ClassVar[str]
     references = (DOCS_ACCESS_TO_NAMESPACES, DOCS_NAMESPACE_SECURITY)
 
-    def __init__(self, tree: NamespaceTreeRead, excepted: Excepted) -> None:
+    def __init__(self, tree: NamespaceTreeRead, *, exceptions: ControlExceptions = NO_EXCEPTIONS) -> None:
         self.tree = tree
-        self.excepted = excepted
+        self.exceptions = exceptions
+
+    @classmethod
+    def from_baseline(cls, options: BaselineOptions) -> NamespaceFindingsControl:
+        # One tree for every namespace control: its read is sent once and parsed once per host.
+        return cls(options.namespace_tree, exceptions=options.exceptions)
 
     def reads(self) -> list[dict[str, t.Any]]:
         return self.tree.reads()
@@ -176,6 +183,7 @@ class BroadGrants(NamespaceFindingsControl):
         "service account) needs a decision: remove it with winsec.wmi.namespace_sd mode=absent, or record an "
         "exception with the reason."
     )
+    fix_leaves_out_excepted = True
 
     def plan_fix(self, host: HostContext, results: list[t.Mapping[str, t.Any]], decision: Decision) -> Decision:
         entries = self.tree.entries(results)
@@ -346,9 +354,12 @@ class ExplicitSds(Control):
     title = "Chosen namespaces carry the explicit security descriptor the baseline sets"
     severity = "high"
     references = (DOCS_SETSD, DOCS_NAMESPACE_SECURITY)
+    fix_leaves_out_excepted = True
 
-    def __init__(self, items: t.Sequence[t.Mapping[str, t.Any]] | None, excepted: Excepted | None = None) -> None:
-        self.excepted: Excepted = excepted or (lambda _control_id, _finding: False)
+    def __init__(
+        self, items: t.Sequence[t.Mapping[str, t.Any]] | None, *, exceptions: ControlExceptions = NO_EXCEPTIONS
+    ) -> None:
+        self.exceptions = exceptions
         self.parts: list[NamespaceSd] = []
         for index, item in enumerate(items or []):
             params = {"mode": "exact", "sddl": None, "aces": None, "owner": None, "group": None, "allow_lockout": False}
@@ -357,6 +368,10 @@ class ExplicitSds(Control):
                 self.parts.append(NamespaceSd(params))
             except WmiActionError as exc:
                 raise WmiActionError(f"namespace_sds[{index}]: {exc.msg}", **exc.result) from None
+
+    @classmethod
+    def from_baseline(cls, options: BaselineOptions) -> ExplicitSds:
+        return cls(options.params["namespace_sds"], exceptions=options.exceptions)
 
     def reads(self) -> list[dict[str, t.Any]]:
         return [operation for part in self.parts for operation in part.reads()]

@@ -15,7 +15,11 @@ import typing as t
 from .._control import Control, Decision, HostContext, Reference
 from .._os_profile import PRE_2003_MITIGATIONS
 from .._wmi_errors import op_value
+from ._exceptions import NO_EXCEPTIONS, ControlExceptions
 from ._unsecapp import REGISTRY_PATH, REGISTRY_VALUE, WRITE_TYPES, diff, normalise, plan, shown_data
+
+if t.TYPE_CHECKING:
+    from ._registry import BaselineOptions
 
 DOCS_ASYNC_SECURITY = Reference(
     "Setting Security on an Asynchronous Call (Microsoft Learn)",
@@ -33,9 +37,16 @@ class UnsecappLockdown(Control):
     severity = "high"
     references = (DOCS_ASYNC_SECURITY, DOCS_2003_CHANGES)
 
-    def __init__(self, state: str = "enabled", value_type: str = "auto") -> None:
+    def __init__(
+        self, state: str = "enabled", value_type: str = "auto", *, exceptions: ControlExceptions = NO_EXCEPTIONS
+    ) -> None:
         self.state = state
         self.value_type = value_type
+        self.exceptions = exceptions
+
+    @classmethod
+    def from_baseline(cls, options: BaselineOptions) -> UnsecappLockdown:
+        return cls("enabled", options.params["unsecapp_value_type"], exceptions=options.exceptions)
 
     def reads(self) -> list[dict[str, t.Any]]:
         return [{"op": "registry_read", "value": REGISTRY_VALUE}]

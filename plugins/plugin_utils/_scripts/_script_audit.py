@@ -21,10 +21,14 @@ import binascii
 import typing as t
 
 from .._control import Control, Decision, HostContext, Reference
+from .._controls._exceptions import NO_EXCEPTIONS, ControlExceptions
 from .._controls._unsecapp import REGISTRY_VALUE, normalise
 from .._text import plural
 from .._wmi_errors import op_value
 from ._script_scan import ADSI_RULES, ALL_RULES, ASYNC_RULES, ScanResult, ScriptFile, scan_files
+
+if t.TYPE_CHECKING:
+    from .._controls._registry import BaselineOptions
 
 DEFAULT_PATTERNS = ("*.vbs", "*.vbe", "*.wsf", "*.js", "*.jse", "*.ps1", "*.psm1")
 # The script budgets, stated once: the module and baseline defaults and winsec.wmi.wmi_state's script_files defaults
@@ -185,12 +189,28 @@ class ScriptAudit(Control):
         max_files: int = DEFAULT_MAX_FILES,
         rule_set: str | None = None,
         max_scan_seconds: float = DEFAULT_MAX_SCAN_SECONDS,
+        *,
+        exceptions: ControlExceptions = NO_EXCEPTIONS,
     ) -> None:
         self.paths = list(paths)
         self.patterns = list(patterns)
         self.budget = {"max_bytes": max_file_bytes, "max_total_bytes": max_total_bytes, "max_files": max_files}
         self.rules = RULE_SETS[rule_set or self.rule_set]
         self.max_scan_seconds = max_scan_seconds
+        self.exceptions = exceptions
+
+    @classmethod
+    def from_baseline(cls, options: BaselineOptions) -> ScriptAudit:
+        """The baseline's ``scripts`` option: ``{paths, patterns, max_file_bytes, max_total_bytes, max_files}``."""
+        scripts = options.params.get("scripts") or {}
+        return cls(
+            scripts["paths"],
+            scripts.get("patterns") or DEFAULT_PATTERNS,
+            scripts.get("max_file_bytes") or DEFAULT_MAX_FILE_BYTES,
+            scripts.get("max_total_bytes") or DEFAULT_MAX_TOTAL_BYTES,
+            scripts.get("max_files") or DEFAULT_MAX_FILES,
+            exceptions=options.exceptions,
+        )
 
     def reads(self) -> list[dict[str, t.Any]]:
         return [

@@ -25,11 +25,15 @@ import typing as t
 from dataclasses import dataclass, field
 
 from .._control import Control, Decision, HostContext, Reference
+from .._controls._exceptions import NO_EXCEPTIONS, ControlExceptions
 from .._namespaces._namespace_findings import normalise_namespace
 from .._os_profile import OsProfile
 from .._text import plural
 from .._wmi_errors import WmiActionError, describe_error, op_value
 from .._wmi_names import class_key, instance_key, namespace_key, wmi_case_key
+
+if t.TYPE_CHECKING:
+    from .._controls._registry import BaselineOptions
 
 MITRE_T1546_003 = Reference(
     "MITRE ATT&CK T1546.003: Event Triggered Execution: Windows Management Instrumentation Event Subscription",
@@ -773,22 +777,31 @@ class EventSubscriptions(Control):
         recurse: bool = DEFAULT_RECURSE,
         allowed: t.Iterable[t.Mapping[str, t.Any]] | None = None,
         builtin: t.Iterable[t.Mapping[str, t.Any]] | None = None,
+        exceptions: ControlExceptions = NO_EXCEPTIONS,
     ) -> None:
         self.namespaces = parse_namespace_list(namespaces)
         self.recurse = recurse
         self.allowed = known_subscriptions(allowed, "allowed")
         self.builtin_override = None if builtin is None else known_subscriptions(builtin, "builtin")
+        self.exceptions = exceptions
 
     @classmethod
-    def from_options(cls, options: t.Mapping[str, t.Any] | None) -> EventSubscriptions:
-        """For the baseline: ``{namespaces, recurse, allowed, builtin}``, all optional."""
+    def from_options(
+        cls, options: t.Mapping[str, t.Any] | None, exceptions: ControlExceptions = NO_EXCEPTIONS
+    ) -> EventSubscriptions:
+        """``{namespaces, recurse, allowed, builtin}``, all optional (winsec.wmi.event_subscription_info's options)."""
         options = options or {}
         return cls(
             namespaces=options.get("namespaces"),
             recurse=bool(options.get("recurse", DEFAULT_RECURSE)),
             allowed=options.get("allowed"),
             builtin=options.get("builtin"),
+            exceptions=exceptions,
         )
+
+    @classmethod
+    def from_baseline(cls, options: BaselineOptions) -> EventSubscriptions:
+        return cls.from_options(options.params.get("event_subscriptions"), options.exceptions)
 
     def reads(self) -> list[dict[str, t.Any]]:
         return subscription_reads(self.namespaces, recurse=self.recurse)

@@ -8,7 +8,10 @@ import typing as t
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import baseline
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import controls_from_tags, unknown_role_variables
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._role import (
+    controls_from_tags,
+    unknown_role_variables,
+)
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.test_action_baseline import (
     COMPLIANT_HOST,

@@ -12,8 +12,10 @@ import typing as t
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.action import baseline
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import apply_exceptions, parse_exceptions
-from ansible_collections.winsec.wmi.plugins.plugin_utils._control import Decision
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._exceptions import (
+    ControlException,
+    ControlExceptions,
+)
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl, sd_to_bytes
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import WS2022_FACTS
@@ -242,38 +244,14 @@ def test_wmi001_excepted_never_writes_the_value():
     assert record(result, "WMI-001")["status"] == "excepted" and result["changed"] is False
 
 
-@pytest.mark.parametrize("control_id", ["WMI-001", "WMI-021", "WMI-020"])
-def test_a_control_writing_one_value_drops_its_writes_when_any_finding_is_excepted(control_id):
-    decision = Decision(
-        "drift",
-        findings=[{"id": "value_wrong", "namespace": "root"}, {"id": "note", "severity": "info"}],
-        writes=[{"op": "registry_write", "value": "x", "data": "1"}],
-        changes=["x: 0 -> 1"],
-        automatic=True,
-    )
-    exceptions = parse_exceptions([{"control": control_id, "namespace": "root", "reason": "kept"}])
-    after = apply_exceptions(control_id, decision, exceptions, TODAY)
-    assert after.writes == [] and after.changes == [] and after.automatic is False
-    assert after.status == "drift"  # the info finding is not excepted
-    assert [f.get("excepted") for f in after.findings] == [True, None]
-
-
-def test_a_control_filtering_its_own_writes_keeps_the_ones_it_planned():
-    decision = Decision(
-        "drift",
-        findings=[{"id": "a", "namespace": "root\\cimv2"}, {"id": "b", "namespace": "root\\default"}],
-        writes=[{"op": "sd_set", "namespace": "root\\default"}],
-        automatic=True,
-    )
-    exceptions = parse_exceptions([{"control": "WMI-002", "namespace": "root\\cimv2", "reason": "kept"}])
-    after = apply_exceptions("WMI-002", decision, exceptions, TODAY)
-    assert after.writes == decision.writes and after.status == "drift"
+def parsed(items: list[dict[str, t.Any]]) -> tuple[ControlException, ...]:
+    return ControlExceptions.parse(items, TODAY).items
 
 
 def test_matching_covers_where_a_finding_applies():
-    (exception,) = parse_exceptions([{"control": "WMI-004", "namespace": "Root/CimV2", "reason": "x"}])
+    (exception,) = parsed([{"control": "WMI-004", "namespace": "Root/CimV2", "reason": "x"}])
     assert exception.matches("WMI-004", {"namespace": "root", "affected_namespaces": ["root", "root\\cimv2"]})
-    (audit,) = parse_exceptions([{"control": "WMI-022", "namespace": "root\\cimv2", "reason": "x"}])
+    (audit,) = parsed([{"control": "WMI-022", "namespace": "root\\cimv2", "reason": "x"}])
     assert audit.matches("WMI-022", {"namespace": "root", "namespaces": ["root", "root\\cimv2"]})
     assert not audit.matches("WMI-004", {"namespace": "root\\cimv2"})
     assert exception.matches("wmi-004", {"namespace": "root", "source_namespace": "root\\cimv2"})
@@ -303,9 +281,9 @@ def test_expires_must_be_yyyy_mm_dd(expires, message):
 
 @pytest.mark.parametrize("expires", ["2099-12-31", datetime.date(2099, 12, 31), datetime.datetime(2099, 12, 31, 8, 0)])
 def test_expires_as_text_or_date(expires):
-    (exception,) = parse_exceptions([{"control": "WMI-004", "reason": "x", "expires": expires}])
+    (exception,) = parsed([{"control": "WMI-004", "reason": "x", "expires": expires}])
     assert exception.expires == datetime.date(2099, 12, 31)
-    assert parse_exceptions([{"control": "WMI-004", "reason": "x", "expires": None}])[0].expires is None
+    assert parsed([{"control": "WMI-004", "reason": "x", "expires": None}])[0].expires is None
 
 
 def test_an_exception_for_an_unknown_control_is_refused_before_contact():

@@ -5,11 +5,11 @@ judge two reads and verify each decision by its own plan (WMI-004's covered find
 from __future__ import annotations
 
 import base64
-import datetime
 import typing as t
 
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import build_controls
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import HostContext
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._exceptions import NO_EXCEPTIONS
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._registry import build_controls
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl, sd_to_bytes
 
@@ -40,7 +40,7 @@ def params(**extra: t.Any) -> dict[str, t.Any]:
 
 
 def test_two_decisions_of_one_control_verify_by_their_own_plan():
-    (control,) = list(build_controls(params(controls=["WMI-004"]), [], datetime.date(2026, 12, 7)))
+    (control,) = list(build_controls(params(controls=["WMI-004"]), NO_EXCEPTIONS))
     host = HostContext(FACTS, os_profile(FACTS), check_mode=False, diff_mode=False, enforce=True)
     first = control.decide(host, [read(WIDE, INHERITED)])  # Everyone writes root\cimv2
     second = control.decide(host, [read(INHERITED, WIDE)])  # ... and, on another host, root\default

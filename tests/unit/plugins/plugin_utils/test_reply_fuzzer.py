@@ -33,8 +33,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import build_controls, run_baseline  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._run import run_baseline  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import _key  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._exceptions import NO_EXCEPTIONS  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._registry import build_controls  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, op_value  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_state_contract import WRITE_OPS  # noqa: E402
@@ -149,7 +151,7 @@ def clean() -> dict[str, t.Any]:
     # The runner reads the facts for every control (HostContext).
     reads_of = {
         control.id: {_key({"op": "facts"}), *(_key(operation) for operation in control.reads())}
-        for control in build_controls(baseline_params("audit"), [], TODAY)
+        for control in build_controls(baseline_params("audit"), NO_EXCEPTIONS)
     }
     return {
         "operations": operations,

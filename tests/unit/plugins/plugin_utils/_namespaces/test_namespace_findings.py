@@ -434,7 +434,7 @@ def _wmi004(sddl: str, enforce: bool = True) -> t.Any:
     host = HostContext(host_facts, os_profile(host_facts), check_mode=False, diff_mode=False, enforce=enforce)
     entries = read(tree(root__cimv2=sddl), only=["root", "root\\cimv2"])
     results: list[t.Mapping[str, t.Any]] = [{"op": "sd_get", "failed": False, "namespaces": entries, "principals": {}}]
-    return BroadGrants(NamespaceTreeRead(["root"]), lambda _control, _finding: False).decide(host, results)
+    return BroadGrants(NamespaceTreeRead(["root"])).decide(host, results)
 
 
 @pytest.mark.parametrize("sid", ["S-1-5-64-10", "S-1-18-1", "S-1-5-80-0", "S-1-5-17", f"{DOMAIN}-501"])

@@ -5,7 +5,7 @@ newer releases and values that only mention an old release are never taken for o
 from __future__ import annotations
 
 import pytest
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import unmanageable_os
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._inventory_os import unmanageable_os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
