@@ -92,15 +92,17 @@ def run_baseline(
 ) -> dict[str, t.Any]:
     """The host's result. ``host_name`` (the inventory name) prefixes its warnings: Ansible prints warnings without
     the host and collapses identical ones, so 11 drifting hosts must give 11 different lines."""
-    result = _baseline_result(caller, params, today)
-    warnings = host_warnings(host_name, result)
+    exceptions = ControlExceptions.parse(params.get("exceptions"), today)
+    result = _baseline_result(caller, params, exceptions)
+    warnings = host_warnings(host_name, result, {unmatched_exception_warning(item) for item in exceptions.items})
     if warnings:
         result["warnings"] = warnings
     return result
 
 
-def _baseline_result(caller: WmiCaller, params: t.Mapping[str, t.Any], today: datetime.date) -> dict[str, t.Any]:
-    exceptions = ControlExceptions.parse(params.get("exceptions"), today)
+def _baseline_result(
+    caller: WmiCaller, params: t.Mapping[str, t.Any], exceptions: ControlExceptions
+) -> dict[str, t.Any]:
     unmanageable = unmanageable_os(params.get("inventory_os"))
     if unmanageable is not None:
         result = not_applicable_result(params, *unmanageable)

@@ -54,15 +54,16 @@ def verdict_warning(host: str, result: t.Mapping[str, t.Any]) -> list[str]:
     return [f"{host}: {result['msg']}" + (f"; needs a decision: {shown}" if pending else "")]
 
 
-def host_warnings(host: str | None, result: t.Mapping[str, t.Any]) -> list[str]:
+def host_warnings(host: str | None, result: t.Mapping[str, t.Any], shared: t.Collection[str] = ()) -> list[str]:
     """The host's warnings, each naming the host (Ansible prints warnings without a host and collapses identical
-    ones), its verdict first; a warning about an exception stays the same on every host, so it prints once."""
+    ones), its verdict first. ``shared`` are the exact texts the controller wrote from the user's own input (an
+    exception that matched nothing): the same on every host, so they print once. Matched by whole text, never by
+    words: a warning quoting a host's file or consumer name must not pass for one and lose its host."""
     warnings = list(result.get("warnings", []))
     if not host:
         return warnings
-    shared = [warning for warning in warnings if " matches no finding of " in warning]
     named = [f"{host}: {warning}" for warning in warnings if warning not in shared]
-    return [*verdict_warning(host, result), *named, *shared]
+    return [*verdict_warning(host, result), *named, *(warning for warning in warnings if warning in shared)]
 
 
 def decisions(records: t.Iterable[t.Mapping[str, t.Any]]) -> list[str]:
