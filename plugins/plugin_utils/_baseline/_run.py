@@ -17,7 +17,7 @@ import typing as t
 from dataclasses import replace
 
 from .._control import STATUSES, ControlRun, Decision, HostContext, host_verdict, read_host, settle_writes, write_host
-from .._controls._exceptions import NO_EXCEPTIONS, ControlExceptions, unmatched_exception_warning
+from .._controls._exceptions import ControlExceptions, unmatched_exception_warning
 from .._controls._namespace_controls import BroadGrants, ExplicitSds, contradictions
 from .._controls._registry import build_controls
 from .._diff import labelled
@@ -42,10 +42,13 @@ def _record(run: ControlRun, evidence: bool) -> dict[str, t.Any]:
     return record
 
 
-def not_applicable_result(params: t.Mapping[str, t.Any], family: str, reason: str) -> dict[str, t.Any]:
-    """A host the inventory says Ansible cannot manage: every control not applicable, never contacted (its
-    exceptions are not checked against the controls: no finding is judged)."""
-    controls = build_controls(params, NO_EXCEPTIONS)
+def not_applicable_result(
+    params: t.Mapping[str, t.Any], exceptions: ControlExceptions, family: str, reason: str
+) -> dict[str, t.Any]:
+    """A host the inventory says Ansible cannot manage: every control not applicable, never contacted. Its options
+    and exceptions are refused as on any host (a misspelt control ID is the same mistake on a Server 2003 host), but
+    no exception is matched: no finding is judged."""
+    controls = build_controls(params, exceptions)
     records = [control.outcome(Decision("not_applicable", reason=reason, remediation=reason)) for control in controls]
     return summarise(
         records,
@@ -105,7 +108,7 @@ def _baseline_result(
 ) -> dict[str, t.Any]:
     unmanageable = unmanageable_os(params.get("inventory_os"))
     if unmanageable is not None:
-        result = not_applicable_result(params, *unmanageable)
+        result = not_applicable_result(params, exceptions, *unmanageable)
         result["msg"] = verdict_line(result)
         return result
     controls = build_controls(params, exceptions)

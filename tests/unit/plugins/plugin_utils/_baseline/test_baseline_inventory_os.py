@@ -4,8 +4,15 @@ newer releases and values that only mention an old release are never taken for o
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._inventory_os import unmanageable_os
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._run import run_baseline
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiActionError, argspec_from_doc
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -190,3 +197,18 @@ def test_no_spelling_of_a_newer_release_is_taken_for_an_old_one(value):
 def test_a_value_that_only_mentions_an_old_release_is_read(value, extra):
     # Any word that is not part of a release's name makes the value ambiguous: the host is read, as before.
     assert unmanageable_os(f"{value} {extra}") is None
+
+
+@pytest.mark.parametrize("inventory_os", [NT4, W2000, XP, S2003, None])
+def test_an_exception_for_an_unknown_control_is_refused_on_every_host(inventory_os: str | None) -> None:
+    # A misspelt control ID is the user's mistake whatever the host: refused before any host is contacted.
+    given = {
+        "mode": "audit",
+        "inventory_os": inventory_os,
+        "exceptions": [{"control": "WMI-04", "namespace": "root\\cimv2", "reason": "typo"}],
+    }
+    params = ArgumentSpecValidator(argspec_from_doc(DOCUMENTATION)).validate(given).validated_parameters
+    caller = FakeWmiCaller(lambda operations: pytest.fail("contacted the host"))
+    with pytest.raises(WmiActionError, match=r"exceptions\[0\]\.control: unknown control ID 'WMI-04'"):
+        run_baseline(caller, params, datetime.date(2026, 12, 7))
+    assert caller.calls == []
