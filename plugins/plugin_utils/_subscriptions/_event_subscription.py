@@ -32,6 +32,7 @@ from ._event_subscriptions import (
     EventConsumer,
     EventFilter,
     Inventory,
+    SubscriptionPart,
     parse_inventory,
 )
 
@@ -189,7 +190,7 @@ class EventSubscriptionRemoval(Control):
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
-        removed, warnings = parts_written(
+        return verify_parts(
             decision,
             results,
             "removed",
@@ -197,12 +198,6 @@ class EventSubscriptionRemoval(Control):
                 f"removing the {operation['kind']} "
                 f"{json.dumps(operation['expected_instance'], sort_keys=True)} of {self.subscription}"
             ),
-        )
-        return replace(
-            decision,
-            status="remediated",
-            result={**decision.result, "removed": removed},
-            warnings=[*decision.warnings, *warnings],
         )
 
 
@@ -215,6 +210,23 @@ def repository_diff(subscription: str, plan: RemovalPlan, *, removed: bool) -> d
         *(("binding", b.to_dict()) for b in plan.bindings),
     ]
     return subscription_diff(subscription, before=parts if removed else [], after=[] if removed else parts)
+
+
+def verify_parts(
+    decision: Decision,
+    results: t.Sequence[t.Mapping[str, t.Any]],
+    done: str,
+    what: t.Callable[[t.Mapping[str, t.Any]], str],
+) -> Decision:
+    """The verification of a removal or a restore (``done``: removed, created): remediated, the result recording
+    the parts each write did as planned (parts_written), a warning per host answer that disagrees."""
+    parts, warnings = parts_written(decision, results, done, what)
+    return replace(
+        decision,
+        status="remediated",
+        result={**decision.result, done: parts},
+        warnings=[*decision.warnings, *warnings],
+    )
 
 
 def parts_written(
@@ -297,11 +309,6 @@ def with_creator(part: dict[str, t.Any], echo: t.Mapping[str, t.Any]) -> dict[st
 CREATOR_SID_PROPERTY = "CreatorSID"
 
 
-def part_key(identity: type, entry: t.Mapping[str, t.Any]) -> tuple[str, ...]:
-    if identity is EventConsumer:
-        return EventConsumer(str(entry["namespace"]), str(entry["name"]), str(entry["class"])).key
-    if identity is EventFilter:
-        return EventFilter(str(entry["namespace"]), str(entry["name"])).key
-    return EventBinding(
-        str(entry["namespace"]), str(entry["filter"]), str(entry["consumer"]), entry.get("consumer_class")
-    ).key
+def part_key(identity: type[SubscriptionPart], entry: t.Mapping[str, t.Any]) -> tuple[str, ...]:
+    """The identity of a part the host echoed, as WMI compares it; KeyError when the echo lacks a key of it."""
+    return identity.from_reply(entry, strict=True).key

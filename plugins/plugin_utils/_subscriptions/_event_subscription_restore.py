@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import json
 import typing as t
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .._control import Control, Decision, HostContext
 from .._namespaces._namespace_findings import normalise_namespace
 from .._text import as_written, plural, truncate_for_message
 from .._wmi_errors import WmiActionError, op_value
 from .._wmi_names import class_key, instance_key, namespace_key, property_key
-from ._event_subscription import CREATOR_SID_PROPERTY, RemovalPlan, describe, parts_written, repository_diff
+from ._event_subscription import CREATOR_SID_PROPERTY, RemovalPlan, describe, repository_diff, verify_parts
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
     MITRE_T1546_003,
@@ -590,7 +590,7 @@ class EventSubscriptionRestore(Control):
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
         # The parts created before a failed one exist now: they are returned, and a re-run finds them present.
-        created, warnings = parts_written(
+        return verify_parts(
             decision,
             results,
             "created",
@@ -598,12 +598,6 @@ class EventSubscriptionRestore(Control):
                 f"creating the {operation['kind']} "
                 f"{json.dumps(operation['instance'], sort_keys=True)} in {operation['namespace']}"
             ),
-        )
-        return replace(
-            decision,
-            status="remediated",
-            result={**decision.result, "created": created},
-            warnings=[*decision.warnings, *warnings],
         )
 
 
