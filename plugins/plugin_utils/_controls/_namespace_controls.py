@@ -27,11 +27,12 @@ from .._namespaces._namespace_findings import (
     WRITE_SECURITY,
     is_broad_sid,
     namespace_key,
+    read_reports,
 )
 from .._namespaces._namespace_sd import DOCS_NAMESPACE_SECURITY, DOCS_SETSD, NamespaceSd
-from .._namespaces._namespace_sd_info import parse_namespaces, read_reports, read_tree, sd_reads
+from .._namespaces._namespace_sd_info import parse_namespaces, sd_reads
 from .._namespaces._namespace_sd_plan import NamespaceSdRefusal, encode_sd, parse_request, plan
-from .._namespaces._namespace_tree import NamespaceEntry, NamespaceTree
+from .._namespaces._namespace_tree import NamespaceEntry, NamespaceTree, read_tree
 from .._sd._access_check import control_holders
 from .._sd._principals import principal_name
 from .._sd._sd import ACCESS_ALLOWED_ACE_TYPE, Sid

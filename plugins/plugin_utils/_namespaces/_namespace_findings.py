@@ -34,7 +34,7 @@ from .._text import as_written
 from .._wmi_errors import describe_error
 from .._wmi_names import namespace_key, namespace_problem
 from ._namespace_policy import is_canonical
-from ._namespace_tree import NamespaceEntry, NamespaceTree
+from ._namespace_tree import NamespaceEntry, NamespaceTree, read_tree
 
 # Principals that cover (almost) every account, or every account, logon or process of a kind: granting them write,
 # remote access or WriteSecurity opens the namespace to all of them. This is the one list: the findings (WMI-004) and
@@ -494,3 +494,16 @@ def namespace_reports(
         tree = NamespaceTree.from_entries(tree)
     findings = namespace_findings(tree, resolved)
     return [namespace_report(entry, resolved, findings.get(entry.name, [])) for entry in tree.entries]
+
+
+def read_reports(
+    namespaces: t.Sequence[str], results: t.Sequence[t.Mapping[str, t.Any]], *, resolve_names: bool
+) -> list[dict[str, t.Any]]:
+    """sd_get results -> one readable report per namespace read (each once, in the order read). Judged once per
+    reply, whichever control asks first (WMI-003 to WMI-006 share them)."""
+    tree = read_tree(namespaces, results)
+    resolved = tree.principals if resolve_names else None
+    return t.cast(
+        list[dict[str, t.Any]],
+        tree.derived(f"reports resolve_names={resolve_names}", (), lambda: namespace_reports(tree, resolved)),
+    )

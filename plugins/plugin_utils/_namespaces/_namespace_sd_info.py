@@ -15,34 +15,13 @@ import typing as t
 from .._control import Control, Decision, HostContext
 from .._text import plural
 from .._wmi_errors import WmiActionError
-from ._namespace_findings import namespace_reports, normalise_namespace
-from ._namespace_tree import NamespaceTree, merged, namespace_trees
+from ._namespace_findings import normalise_namespace, read_reports
 
 
 def sd_reads(namespaces: t.Sequence[str], *, recurse: bool, resolve_names: bool) -> list[dict[str, t.Any]]:
     return [
         {"op": "sd_get", "namespace": name, "recurse": recurse, "resolve_names": resolve_names} for name in namespaces
     ]
-
-
-def read_tree(namespaces: t.Sequence[str], results: t.Sequence[t.Mapping[str, t.Any]]) -> NamespaceTree:
-    """The sd_get replies of ``namespaces`` (one each, as sd_reads asks) as one tree; a failed read raises its
-    named failure."""
-    contexts = [f"reading the security descriptors of {name}" for name in namespaces]
-    return merged(namespace_trees(results, contexts))
-
-
-def read_reports(
-    namespaces: t.Sequence[str], results: t.Sequence[t.Mapping[str, t.Any]], *, resolve_names: bool
-) -> list[dict[str, t.Any]]:
-    """sd_get results -> one readable report per namespace read (each once, in the order read). Judged once per
-    reply, whichever control asks first (WMI-003 to WMI-006 share them)."""
-    tree = read_tree(namespaces, results)
-    resolved = tree.principals if resolve_names else None
-    return t.cast(
-        list[dict[str, t.Any]],
-        tree.derived(f"reports resolve_names={resolve_names}", (), lambda: namespace_reports(tree, resolved)),
-    )
 
 
 def parse_namespaces(names: t.Sequence[str], option: str = "namespaces") -> list[str]:

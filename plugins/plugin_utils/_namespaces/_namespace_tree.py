@@ -270,6 +270,13 @@ def merged(trees: t.Sequence[NamespaceTree]) -> NamespaceTree:
     return t.cast(NamespaceTree, first.derived("merged", others, build))
 
 
+def read_tree(namespaces: t.Sequence[str], results: t.Sequence[t.Mapping[str, t.Any]]) -> NamespaceTree:
+    """The sd_get replies of ``namespaces`` (one each, in that order) as one tree; a failed read raises its named
+    failure."""
+    contexts = [f"reading the security descriptors of {name}" for name in namespaces]
+    return merged(namespace_trees(results, contexts))
+
+
 def namespace_trees(replies: t.Sequence[t.Mapping[str, t.Any]], contexts: t.Sequence[str]) -> list[NamespaceTree]:
     """The models of a control's sd_get replies (built by the runner; built here for direct callers), each checked:
     the first failed op raises its named failure."""
