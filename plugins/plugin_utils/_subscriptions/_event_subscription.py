@@ -170,23 +170,8 @@ class EventSubscriptionRemoval(Control):
         if plan.empty:
             result["msg"] = f"{self.subscription} is absent."
             return Decision("compliant", expected, "absent", result=result)
-        counts = (
-            f"{plural(len(plan.bindings), 'binding')}, {plural(len(plan.consumers), 'consumer')} and "
-            f"{plural(len(plan.filters), 'filter')}"
-        )
-        verb = "would be removed" if not host.will_write else "removed"
-        result["msg"] = f"{self.subscription}: {counts} {verb}."
-        before = describe(plan)
-        return Decision(
-            "drift",
-            expected,
-            f"present ({counts})",
-            writes=plan.operations(self.namespace),
-            changes=[f"remove {line}" for line in before.splitlines()],
-            remediation=f"Remove {self.subscription} (winsec.wmi.event_subscription, state=absent).",
-            automatic=True,
-            diff=repository_diff(self.subscription, plan, removed=True),
-            result=result,
+        return parts_drift(
+            host, self.subscription, plan, removing=True, writes=plan.operations(self.namespace), result=result
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
@@ -199,6 +184,41 @@ class EventSubscriptionRemoval(Control):
                 f"{json.dumps(operation['expected_instance'], sort_keys=True)} of {self.subscription}"
             ),
         )
+
+
+def parts_drift(
+    host: HostContext,
+    subscription: str,
+    parts: RemovalPlan,
+    *,
+    removing: bool,
+    writes: list[dict[str, t.Any]],
+    result: dict[str, t.Any],
+    warnings: t.Sequence[str] = (),
+) -> Decision:
+    """The drift of a subscription whose ``parts`` are to be removed (``removing``) or created: what is counted and
+    said, the changes and the diff, for the removal and the restore alike (each in the order its writes go)."""
+    expected = result["subscription"] + (" absent" if removing else " present as defined")
+    kinds = [("binding", parts.bindings), ("consumer", parts.consumers), ("filter", parts.filters)]
+    counted = [plural(len(items), kind) for kind, items in (kinds if removing else kinds[::-1])]
+    counts = f"{', '.join(counted[:-1])} and {counted[-1]}"
+    done = "removed" if removing else "created"
+    result["msg"] = f"{subscription}: {counts} {done if host.will_write else 'would be ' + done}."
+    return Decision(
+        "drift",
+        expected,
+        f"{'present' if removing else 'missing'} ({counts})",
+        writes=writes,
+        changes=[f"{'remove' if removing else 'create'} {line}" for line in describe(parts).splitlines()],
+        remediation=(
+            f"{'Remove' if removing else 'Restore'} {subscription} (winsec.wmi.event_subscription, "
+            f"state={'absent' if removing else 'present'})."
+        ),
+        automatic=True,
+        diff=repository_diff(subscription, parts, removed=removing),
+        result=result,
+        warnings=list(warnings),
+    )
 
 
 def repository_diff(subscription: str, plan: RemovalPlan, *, removed: bool) -> dict[str, str]:

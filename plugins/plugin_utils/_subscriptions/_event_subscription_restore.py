@@ -25,7 +25,7 @@ from .._namespaces._namespace_findings import normalise_namespace
 from .._text import as_written, plural, truncate_for_message
 from .._wmi_errors import WmiActionError, op_value
 from .._wmi_names import class_key, instance_key, namespace_key, property_key
-from ._event_subscription import CREATOR_SID_PROPERTY, RemovalPlan, describe, repository_diff, verify_parts
+from ._event_subscription import CREATOR_SID_PROPERTY, RemovalPlan, parts_drift, verify_parts
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
     MITRE_T1546_003,
@@ -566,24 +566,14 @@ class EventSubscriptionRestore(Control):
         if plan.empty:
             result["msg"] = f"{self.subscription}: present as defined ({plural(plan.present, 'part')})."
             return Decision("compliant", expected, "present", result=result)
-        counts = (
-            f"{plural(len(plan.filters), 'filter')}, {plural(len(plan.consumers), 'consumer')} and "
-            f"{plural(len(plan.bindings), 'binding')}"
-        )
-        verb = "would be created" if not host.will_write else "created"
-        result["msg"] = f"{self.subscription}: {counts} {verb}."
         parts = RemovalPlan(plan.bindings, plan.consumers, plan.filters)
-        after = describe(parts)
         warnings = [restore_warning(consumer, host) for consumer in plan.consumers]
-        return Decision(
-            "drift",
-            expected,
-            f"missing ({counts})",
+        return parts_drift(
+            host,
+            self.subscription,
+            parts,
+            removing=False,
             writes=plan.operations(),
-            changes=[f"create {line}" for line in after.splitlines()],
-            remediation=f"Restore {self.subscription} (winsec.wmi.event_subscription, state=present).",
-            automatic=True,
-            diff=repository_diff(self.subscription, parts, removed=False),
             result=result,
             warnings=[warning for warning in warnings if warning],
         )
