@@ -232,10 +232,9 @@ class NamespaceTree(Mapping[str, t.Any]):
         return value
 
     def _by_key(self) -> dict[str, NamespaceEntry]:
-        by_key = self._derived.get("by_key")
-        if by_key is None:
-            by_key = self._derived["by_key"] = {entry.key: entry for entry in self.entries}
-        return t.cast(dict[str, NamespaceEntry], by_key)
+        return t.cast(
+            dict[str, NamespaceEntry], self.derived("by_key", (), lambda: {entry.key: entry for entry in self.entries})
+        )
 
 
 def _unique(entries: t.Iterable[t.Mapping[str, t.Any]]) -> tuple[NamespaceEntry, ...]:
