@@ -158,9 +158,11 @@ class NamespaceSd(Control):
         after = decode_descriptor(str(written["sd"]), self.request.namespace)
         result = {**decision.result, "sddl": sd_to_sddl(after)}
         if not same_explicit_state(after, decision.plan):
+            # The planned result's own msg gives way to the failure's (WmiActionError takes msg by name).
+            keys = {key: value for key, value in result.items() if key != "msg"}
             raise WmiActionError(
                 f"{self.request.namespace}: the descriptor read back after SetSD differs from the one written",
-                **{**result, "changed": True, "expected_sddl": decision.expected},
+                **{**keys, "changed": True, "expected_sddl": decision.expected},
             )
         return Decision(
             "remediated",

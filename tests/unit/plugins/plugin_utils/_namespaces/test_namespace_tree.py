@@ -18,28 +18,28 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[5]))  # the simulator package lives at the repository root
 
-from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import run_baseline  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._control import (  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
+from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import run_baseline
+from ansible_collections.winsec.wmi.plugins.plugin_utils._control import (
     Control,
     Decision,
     HostContext,
     run_controls,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces import _namespace_tree  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_sd import NamespaceSd  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_tree import (  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces import _namespace_tree
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_sd import NamespaceSd
+from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_tree import (
     NamespaceTree,
     decode_descriptor,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl, sd_to_bytes  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, op_value  # noqa: E402
-from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller, facts  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
+from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl, sd_to_bytes
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, op_value
+from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller, facts
 
-from simulator import wmi_state as sim_wmi_state  # noqa: E402
-from simulator.fleet import build_host  # noqa: E402
+from simulator import wmi_state as sim_wmi_state
+from simulator.fleet import build_host
 
 TODAY = datetime.date(2026, 12, 7)
 ROOT = "O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;NS)(A;CI;CCDCRP;;;LS)(A;CI;CCDCRP;;;AU)"
@@ -265,3 +265,8 @@ def test_namespace_sd_verifies_each_decision_by_its_own_plan():
     assert first.writes and second.writes and first.writes[0]["sd"] != second.writes[0]["sd"]
     written = [{"op": "sd_set", "failed": False, "sd": first.writes[0]["sd"], "read_back_error": None}]
     assert control.verify(host, first, written).status == "remediated"
+    # The other decision's descriptor read back is not what the first wrote: a named failure that says it changed.
+    other = [{"op": "sd_set", "failed": False, "sd": second.writes[0]["sd"], "read_back_error": None}]
+    with pytest.raises(WmiActionError, match="differs from the one written") as raised:
+        control.verify(host, first, other)
+    assert raised.value.result["changed"] is True and raised.value.result["expected_sddl"] == first.expected
