@@ -22,6 +22,7 @@ import typing as t
 from dataclasses import dataclass, field, replace
 
 from ._controls._exceptions import NO_EXCEPTIONS, ControlExceptions
+from ._namespaces._namespace_tree import NamespaceTree
 from ._os_profile import OsProfile, host_facts, os_profile
 from ._wmi_errors import WmiActionError, WmiCaller, WmiOperationError, describe_error
 from ._wmi_names import namespace_key
@@ -185,17 +186,35 @@ def checked_call(caller: WmiCaller, operations: list[dict[str, t.Any]]) -> list[
         ) from None
 
 
+# The read models the runner builds once per checked reply, by op, and hands to every control that reads it in place
+# of the reply: one parse per host, whichever controls judge it.
+READ_MODELS: dict[str, t.Callable[[t.Mapping[str, t.Any]], t.Mapping[str, t.Any]]] = {
+    "sd_get": NamespaceTree.from_reply,
+}
+
+
+def read_model(operation: t.Mapping[str, t.Any], reply: dict[str, t.Any]) -> t.Mapping[str, t.Any]:
+    """The reply as its op's read model (READ_MODELS), or as checked where the op has none."""
+    build = READ_MODELS.get(str(operation.get("op")))
+    return build(reply) if build is not None else reply
+
+
 def read_host(
     caller: WmiCaller, controls: t.Sequence[Control], *, enforce: bool
 ) -> tuple[HostContext, list[ControlRun]]:
-    """Round trip 1: facts and every control's reads (each distinct operation once); then every decision."""
+    """Round trip 1: facts and every control's reads (each distinct operation once), each reply checked and turned
+    into its read model once; then every decision."""
     wanted = [control.reads() for control in controls]
     operations: dict[str, dict[str, t.Any]] = {_key({"op": "facts"}): {"op": "facts"}}
     for reads in wanted:
         for operation in reads:
             operations.setdefault(_key(operation), operation)
     keys = list(operations)
-    replies = dict(zip(keys, checked_call(caller, list(operations.values())), strict=True))
+    checked = checked_call(caller, list(operations.values()))
+    replies = {
+        key: read_model(operation, reply)
+        for key, operation, reply in zip(keys, operations.values(), checked, strict=True)
+    }
     facts = caller.op_value(replies[keys[0]], "reading the host's OS facts")
     try:
         profile = os_profile(facts)

@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import base64
 import typing as t
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from .._control import Control, Decision, HostContext, Reference
 from .._diff import combined, sacl_diff, sacl_sddl
 from .._namespaces._namespace_findings import namespace_key, normalise_namespace
-from .._sd._sd import SecurityDescriptor, SecurityDescriptorError, sd_from_bytes, sd_from_sddl, sd_to_bytes
+from .._namespaces._namespace_tree import NamespaceEntry, namespace_trees
+from .._sd._sd import SecurityDescriptor, sd_from_sddl, sd_to_bytes
 from .._sd._sd_model import (
     CONTAINER_INHERIT_ACE,
     INHERIT_ONLY_ACE,
@@ -52,7 +53,7 @@ from .._sd._sd_model import (
     Acl,
 )
 from .._text import plural
-from .._wmi_errors import WmiActionError, op_value, written_value
+from .._wmi_errors import WmiActionError, written_value
 from ._exceptions import NO_EXCEPTIONS, ControlExceptions
 
 if t.TYPE_CHECKING:
@@ -136,21 +137,9 @@ def sacl_after(read: SecurityDescriptor, written: SecurityDescriptor) -> Securit
     return replace(read, control=read.control | SE_SACL_PRESENT, sacl=Acl((*explicit, *inherited)))
 
 
-@dataclass(frozen=True)
-class _Namespace:
-    """One namespace of a subtree as read: its name, descriptor (SACL included) and the base64 text read."""
-
-    name: str
-    sd: SecurityDescriptor
-    read: str
-
-    @property
-    def sacl(self) -> tuple[Ace, ...]:
-        return self.sd.sacl.aces if self.sd.sacl is not None else ()
-
-    @property
-    def audited(self) -> bool:
-        return any(audits_security_changes(ace) for ace in self.sacl)
+def is_audited(namespace: NamespaceEntry) -> bool:
+    """Whether the namespace's SACL (as read) audits every account's changes to its security."""
+    return any(audits_security_changes(ace) for ace in namespace.sacl)
 
 
 def _below(namespace: str, ancestor: str) -> bool:
@@ -215,11 +204,12 @@ class NamespaceAudit(Control):
         findings: list[dict[str, t.Any]] = []
         unreadable: list[str] = []
         audited: list[str] = []
-        targets: dict[str, _Namespace] = {}  # where the entry is to be added, by namespace key
+        targets: dict[str, NamespaceEntry] = {}  # where the entry is to be added, by namespace key
         read = 0  # namespaces whose SACL was read
         for root, result in zip(self.namespaces, results, strict=True):
-            value = op_value(result, f"reading the security descriptors and SACLs of {root} and below")
-            if not value.get("sacl_read"):
+            context = f"reading the security descriptors and SACLs of {root} and below"
+            (read_tree,) = namespace_trees([result], [context])
+            if not read_tree.sacl_read:
                 unreadable.append(root)
                 findings.append(
                     {
@@ -232,12 +222,9 @@ class NamespaceAudit(Control):
                     }
                 )
                 continue
-            entries = value.get("namespaces") or []
             # A descriptor whose SACL the host did not return (GetSD's bytes, without SE_SACL_PRESENT) is "SACL
             # unknown", never "no SACL": writing then would replace audit entries nobody has read.
-            not_returned = [
-                str(e.get("namespace")) for e in entries if e.get("sd") and e.get("sacl_returned") is not True
-            ]
+            not_returned = [e.name for e in read_tree.entries if e.sd_base64 and e.sacl_returned is not True]
             if not_returned:
                 unreadable.append(root)
                 findings.append(
@@ -251,11 +238,11 @@ class NamespaceAudit(Control):
                     }
                 )
                 continue
-            tree = [_read_namespace(entry) for entry in entries]
+            tree = [_judged(entry) for entry in read_tree.entries]
             if not tree:
                 raise WmiActionError(f"The host returned no security descriptor for {root}.")
             read += len(tree)
-            audited.extend(namespace.name for namespace in tree if namespace.audited)
+            audited.extend(namespace.name for namespace in tree if is_audited(namespace))
             findings.extend(self._subtree_findings(tree, targets))
         if unreadable:
             return self._unknown(host, unreadable, audited, read, findings)
@@ -269,10 +256,10 @@ class NamespaceAudit(Control):
             for key, target in targets.items():
                 if key in kept:
                     continue
-                write, written = sacl_write(target.name, target.read, target.sd)
+                write, written = sacl_write(target.name, t.cast(str, target.sd_base64), target.descriptor)
                 writes.append(write)
                 changes.append(f"{target.name}: SACL + {RECOMMENDED_SACL[2:]}")
-                diffs.append(sacl_diff(target.name, target.sd, sacl_after(target.sd, written)))
+                diffs.append(sacl_diff(target.name, target.descriptor, sacl_after(target.descriptor, written)))
         result_keys: dict[str, t.Any] = {
             "os": host.os_facts,
             "audited": audited,
@@ -301,28 +288,30 @@ class NamespaceAudit(Control):
             result=result_keys,
         )
 
-    def _subtree_findings(self, tree: list[_Namespace], targets: dict[str, _Namespace]) -> list[dict[str, t.Any]]:
+    def _subtree_findings(
+        self, tree: list[NamespaceEntry], targets: dict[str, NamespaceEntry]
+    ) -> list[dict[str, t.Any]]:
         """The namespaces of one subtree that are not audited, as one finding per place the recommended entry would
         fix them (recorded in ``targets``): the subtree's root, unless the root's own entry is already meant for every
         namespace below, and otherwise each top-most namespace that entry does not reach. Either way the namespace
         written lacks the entry, so a run after the write finds it and writes nothing (no endless rewrites)."""
         root = tree[0]
         inherits_from_root = any(reaches_every_descendant(ace) for ace in root.sacl if not ace.inherited)
-        groups: dict[str, list[_Namespace]] = {}
-        tops: list[_Namespace] = []
+        groups: dict[str, list[NamespaceEntry]] = {}
+        tops: list[NamespaceEntry] = []
         for namespace in tree:
-            if namespace.audited:
+            if is_audited(namespace):
                 continue
-            top = next((top for top in tops if _below(namespace.name, top.name)), None)
+            top = next((top for top in tops if namespace.is_below(top)), None)
             if top is None:
                 tops.append(namespace)
                 top = namespace
             target = root if top is root or not inherits_from_root else top
-            targets.setdefault(namespace_key(target.name), target)
+            targets.setdefault(target.key, target)
             groups.setdefault(target.name, []).append(namespace)
         return [self._finding(root, targets[namespace_key(name)], members) for name, members in groups.items()]
 
-    def _finding(self, root: _Namespace, target: _Namespace, members: list[_Namespace]) -> dict[str, t.Any]:
+    def _finding(self, root: NamespaceEntry, target: NamespaceEntry, members: list[NamespaceEntry]) -> dict[str, t.Any]:
         """``members`` are not audited; ``target`` is where the recommended entry would fix them (its SACL is the
         evidence)."""
         narrow_entries = [ace for n in members for ace in n.sacl if audits_write_security(ace)]
@@ -354,7 +343,7 @@ class NamespaceAudit(Control):
             "severity": self.severity,
             "namespace": target.name,
             "namespaces": names,
-            "sacl": sacl_sddl(target.sd),
+            "sacl": sacl_sddl(target.descriptor),
             "message": message,
         }
 
@@ -398,11 +387,11 @@ class NamespaceAudit(Control):
         for operation, result in zip(decision.writes, results, strict=True):
             name = operation["namespace"]
             written = written_value(result, f"writing the SACL of {name}")
-            namespace = _read_namespace({"namespace": name, "sd": written.get("sd"), "error": None})
-            if not (namespace.audited and RECOMMENDED_ACE in namespace.sacl):
+            namespace = _judged(NamespaceEntry.read(name, written.get("sd")))
+            if not (is_audited(namespace) and RECOMMENDED_ACE in namespace.sacl):
                 raise WmiActionError(
                     f"The SACL of {name} was written, but the descriptor read back does not audit WriteSecurity "
-                    f"(SACL read back: {sacl_sddl(namespace.sd)})."
+                    f"(SACL read back: {sacl_sddl(namespace.descriptor)})."
                 )
             audited.append(name)
         written_to = ", ".join(operation["namespace"] for operation in decision.writes)
@@ -410,17 +399,14 @@ class NamespaceAudit(Control):
         return replace(decision, status="remediated", result={**decision.result, "audited": audited, "msg": msg})
 
 
-def _read_namespace(entry: t.Mapping[str, t.Any]) -> _Namespace:
-    name = str(entry.get("namespace"))
-    if entry.get("error") or not entry.get("sd"):
+def _judged(entry: NamespaceEntry) -> NamespaceEntry:
+    """The entry, its descriptor decoded; a namespace the host could not read, or whose descriptor does not decode,
+    leaves its auditing unknown: the control is in error (never "not audited", never "audited")."""
+    if entry.unread:
         raise WmiActionError(
-            f"The security descriptor and SACL of {name} could not be read, so whether changes to its security are "
-            "audited is unknown.",
-            error=entry.get("error"),
+            f"The security descriptor and SACL of {entry.name} could not be read, so whether changes to its security "
+            "are audited is unknown.",
+            error=entry.error,
         )
-    try:
-        return _Namespace(name, sd_from_bytes(base64.b64decode(entry["sd"])), str(entry["sd"]))
-    except (SecurityDescriptorError, ValueError) as exc:
-        raise WmiActionError(
-            f"The host returned a security descriptor of {name} this collection cannot parse: {exc}"
-        ) from None
+    entry.descriptor  # noqa: B018 - raises the decoder's named sentence
+    return entry

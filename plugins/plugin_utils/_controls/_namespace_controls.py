@@ -16,7 +16,7 @@ owner. Only WMI-002 and the broad-grant part of WMI-004 are fixed automatically;
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from .._control import Control, Decision, HostContext, Reference
 from .._diff import combined, descriptor_diff
@@ -27,15 +27,17 @@ from .._namespaces._namespace_findings import (
     WRITE_SECURITY,
     is_broad_sid,
     namespace_key,
+    read_reports,
 )
-from .._namespaces._namespace_sd import DOCS_NAMESPACE_SECURITY, DOCS_SETSD, NamespaceSd, decode_host_sd
-from .._namespaces._namespace_sd_info import parse_namespaces, read_reports, sd_reads
+from .._namespaces._namespace_sd import DOCS_NAMESPACE_SECURITY, DOCS_SETSD, NamespaceSd
+from .._namespaces._namespace_sd_info import parse_namespaces, sd_reads
 from .._namespaces._namespace_sd_plan import NamespaceSdRefusal, encode_sd, parse_request, plan
+from .._namespaces._namespace_tree import NamespaceEntry, NamespaceTree, read_tree
 from .._sd._access_check import control_holders
 from .._sd._principals import principal_name
-from .._sd._sd import ACCESS_ALLOWED_ACE_TYPE, INHERIT_ONLY_ACE, Ace, SecurityDescriptor, Sid
+from .._sd._sd import ACCESS_ALLOWED_ACE_TYPE, Sid
 from .._sd._wmi_rights import mask_to_rights
-from .._wmi_errors import WmiActionError, op_value, written_value
+from .._wmi_errors import WmiActionError, written_value
 from ._exceptions import NO_EXCEPTIONS, ControlExceptions
 
 if t.TYPE_CHECKING:
@@ -51,52 +53,23 @@ DOCS_ACCESS_TO_NAMESPACES = Reference(
 )
 
 
-@dataclass(frozen=True)
-class TreeEntry:
-    namespace: str
-    sd_base64: str
-    sd: SecurityDescriptor
-
-
 class NamespaceTreeRead:
-    """The one read every namespace control shares (the runner sends identical reads once): the namespaces asked
-    for and all their descendants, with account names. Parsed once per host, whichever control asks first."""
+    """The one read every namespace control shares (the runner sends identical reads once, and builds its
+    NamespaceTree once): the namespaces asked for and all their descendants, with account names. Holds no state
+    between decide and verify: what it derives (the findings) is kept on the read model."""
 
     def __init__(self, namespaces: t.Sequence[str]) -> None:
         self.namespaces = parse_namespaces(namespaces)
-        self._parsed: tuple[int, list[dict[str, t.Any]], list[TreeEntry], dict[str, str | None]] | None = None
 
     def reads(self) -> list[dict[str, t.Any]]:
         return sd_reads(self.namespaces, recurse=True, resolve_names=True)
 
-    def _parse(self, results: t.Sequence[t.Mapping[str, t.Any]]) -> None:
-        if self._parsed is not None and self._parsed[0] == id(results[0]):
-            return
-        reports = read_reports(self.namespaces, results, resolve_names=True)
-        entries: dict[str, TreeEntry] = {}
-        resolved: dict[str, str | None] = {}
-        for name, result in zip(self.namespaces, results, strict=True):
-            value = op_value(result, f"reading the security descriptors of {name}")
-            resolved.update(value.get("principals") or {})
-            for entry in value.get("namespaces") or []:
-                if entry.get("sd") and not entry.get("error"):
-                    key = namespace_key(str(entry["namespace"]))
-                    entries.setdefault(
-                        key, TreeEntry(str(entry["namespace"]), str(entry["sd"]), decode_host_sd(str(entry["sd"])))
-                    )
-        self._parsed = (id(results[0]), reports, list(entries.values()), resolved)
-
     def reports(self, results: t.Sequence[t.Mapping[str, t.Any]]) -> list[dict[str, t.Any]]:
-        self._parse(results)
-        return self._parsed[1]  # type: ignore[index]
+        return read_reports(self.namespaces, results, resolve_names=True)
 
-    def entries(self, results: t.Sequence[t.Mapping[str, t.Any]]) -> list[TreeEntry]:
-        self._parse(results)
-        return self._parsed[2]  # type: ignore[index]
-
-    def resolved(self, results: t.Sequence[t.Mapping[str, t.Any]]) -> dict[str, str | None]:
-        self._parse(results)
-        return self._parsed[3]  # type: ignore[index]
+    def model(self, results: t.Sequence[t.Mapping[str, t.Any]]) -> NamespaceTree:
+        """Every namespace read, each once, its descriptor decoded (raises the first that does not decode)."""
+        return read_tree(self.namespaces, results).readable()
 
 
 class NamespaceFindingsControl(Control):
@@ -186,19 +159,19 @@ class BroadGrants(NamespaceFindingsControl):
     fix_leaves_out_excepted = True
 
     def plan_fix(self, host: HostContext, results: list[t.Mapping[str, t.Any]], decision: Decision) -> Decision:
-        entries = self.tree.entries(results)
-        resolved = self.tree.resolved(results)
+        tree = self.tree.model(results)
+        resolved = tree.principals
         writes: list[dict[str, t.Any]] = []
         changes: list[str] = []
         diffs: list[dict[str, str]] = []
         notes: list[str] = []
         covered: set[tuple[str, str]] = set()
-        for index, entry in enumerate(entries):
-            targets = self._fix_targets(entry, resolved, entries)
+        for entry in tree.entries:
+            targets = self._fix_targets(entry, resolved, tree)
             if not targets:
                 continue
             params = {
-                "namespace": entry.namespace,
+                "namespace": entry.name,
                 "mode": "absent",
                 "sddl": None,
                 "aces": [
@@ -209,32 +182,28 @@ class BroadGrants(NamespaceFindingsControl):
                 "group": None,
                 "allow_lockout": False,
             }
-            prefix = namespace_key(entry.namespace) + "\\"
-            descendants = [
-                (e.namespace, e.sd) for e in entries[index + 1 :] if namespace_key(e.namespace).startswith(prefix)
-            ]
+            descendants = [(below.name, below.descriptor) for below in tree.descendants(entry)]
             try:
-                fix = plan(
-                    parse_request(params), entry.sd, descendants=descendants, holders=control_holders(host.facts)
-                )
+                holders = control_holders(host.facts)
+                fix = plan(parse_request(params), entry.descriptor, descendants=descendants, holders=holders)
             except NamespaceSdRefusal as refusal:
-                notes.append(f"{entry.namespace}: not fixed automatically: {refusal.msg}")
+                notes.append(f"{entry.name}: not fixed automatically: {refusal.msg}")
                 continue
             if not fix.changed:
                 continue
-            covered.update((namespace_key(entry.namespace), sid) for sid in targets)
+            covered.update((entry.key, sid) for sid in targets)
             for sid, mask in targets.items():
                 name = principal_name(Sid.parse(sid), resolved)
-                changes.append(f"{entry.namespace}: remove {', '.join(mask_to_rights(mask))} from {name}")
+                changes.append(f"{entry.name}: remove {', '.join(mask_to_rights(mask))} from {name}")
             writes.append(
                 {
                     "op": "sd_set",
-                    "namespace": entry.namespace,
+                    "namespace": entry.name,
                     "sd": encode_sd(fix.candidate),
                     "expected_sd": entry.sd_base64,
                 }
             )
-            diffs.append(descriptor_diff(entry.namespace, entry.sd, fix.predicted, resolved))
+            diffs.append(descriptor_diff(entry.name, entry.descriptor, fix.predicted, resolved))
         manual = [f for f in decision.findings if not _fixed(f, covered) and not self.excepted(self.id, f)]
         automatic = bool(writes) and not manual
         return replace(
@@ -248,7 +217,7 @@ class BroadGrants(NamespaceFindingsControl):
         )
 
     def _fix_targets(
-        self, entry: TreeEntry, resolved: t.Mapping[str, str | None], entries: t.Sequence[TreeEntry]
+        self, entry: NamespaceEntry, resolved: t.Mapping[str, str | None], tree: NamespaceTree
     ) -> dict[str, int]:
         """SID -> the rights to take away from its explicit allow ACEs on this namespace (excepted ones kept).
 
@@ -256,15 +225,15 @@ class BroadGrants(NamespaceFindingsControl):
         applies - so an exception naming a namespace that inherits the grant keeps it (removing the ACE here would
         take it away there too)."""
         targets: dict[str, int] = {}
-        for ace in entry.sd.dacl.aces if entry.sd.dacl else ():
+        for ace in entry.dacl:
             sid = str(ace.sid)
             offending = ace.mask & BROAD_RIGHTS_REMOVED
             if ace.inherited or ace.type != ACCESS_ALLOWED_ACE_TYPE or not is_broad_sid(ace.sid) or not offending:
                 continue
             finding = {
-                "namespace": entry.namespace,
-                "source_namespace": entry.namespace,
-                "affected_namespaces": _applies_on(entry, ace, entries),
+                "namespace": entry.name,
+                "source_namespace": entry.name,
+                "affected_namespaces": tree.applies_on(entry, ace),
                 "sid": sid,
                 "principal": principal_name(ace.sid, resolved),
             }
@@ -293,25 +262,6 @@ def _fixed(finding: t.Mapping[str, t.Any], covered: t.Collection[tuple[str, str]
         and finding.get("ace_type") == "allow"
         and (namespace_key(str(source)), str(finding.get("sid"))) in covered
     )
-
-
-def _applies_on(entry: TreeEntry, ace: Ace, entries: t.Sequence[TreeEntry]) -> list[str]:
-    """The namespaces read where an explicit ACE of ``entry`` is effective: ``entry`` itself unless the ACE is
-    inherit-only, and every namespace below that holds an inherited copy of it (same type, SID and mask; flags
-    differ by inheritance, MS-DTYP 2.4.4.1)."""
-    applies = [] if ace.flags & INHERIT_ONLY_ACE else [entry.namespace]
-    prefix = namespace_key(entry.namespace) + "\\"
-    for other in entries:
-        if not namespace_key(other.namespace).startswith(prefix) or other.sd.dacl is None:
-            continue
-        if any(
-            copy.inherited
-            and not copy.flags & INHERIT_ONLY_ACE
-            and (copy.type, copy.sid, copy.mask) == (ace.type, ace.sid, ace.mask)
-            for copy in other.sd.dacl.aces
-        ):
-            applies.append(other.namespace)
-    return applies
 
 
 class OrphanedSids(NamespaceFindingsControl):

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import typing as t
 from dataclasses import dataclass, field
 
@@ -28,16 +26,15 @@ from .._sd._sd import (
     OBJECT_INHERIT_ACE,
     Ace,
     SecurityDescriptor,
-    SecurityDescriptorError,
     Sid,
-    sd_from_bytes,
     sd_to_sddl,
 )
 from .._sd._wmi_rights import inherit_name, mask_to_rights
 from .._text import as_written
 from .._wmi_errors import describe_error
-from .._wmi_names import namespace_key, namespace_problem, parent_namespace_key
+from .._wmi_names import namespace_key, namespace_problem
 from ._namespace_policy import is_canonical
+from ._namespace_tree import NamespaceEntry, NamespaceTree, read_tree
 
 # Principals that cover (almost) every account, or every account, logon or process of a kind: granting them write,
 # remote access or WriteSecurity opens the namespace to all of them. This is the one list: the findings (WMI-004) and
@@ -160,14 +157,6 @@ def is_broad_sid(sid: Sid) -> bool:
     return str(sid) in BROAD_PRINCIPALS or _domain_rid(sid) in BROAD_DOMAIN_RIDS
 
 
-def decode_sd(sd_base64: str) -> SecurityDescriptor:
-    try:
-        data = base64.b64decode(sd_base64, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise SecurityDescriptorError(f"the host returned a security descriptor that is not base64: {exc}") from None
-    return sd_from_bytes(data)
-
-
 def ace_type_name(ace_type: int) -> str:
     """'allow', 'deny', or the MS-DTYP name in lower case ('access_allowed_object'); acl_view's spelling."""
     return ACE_TYPE_WORDS.get(ace_type, ACE_TYPE_NAMES.get(ace_type, f"{ace_type:#x}").lower())
@@ -194,12 +183,6 @@ _GRANT_RULES: tuple[tuple[str, str, int, bool, str], ...] = (
 
 
 @dataclass
-class _Namespace:
-    name: str
-    sd: SecurityDescriptor
-
-
-@dataclass
 class _Grant:
     """One explicit allow ACE that grants offending rights, with every namespace of the report where it applies."""
 
@@ -218,18 +201,17 @@ def _same_grant(a: Ace, b: Ace) -> bool:
     return a.type == b.type and a.sid == b.sid and a.mask == b.mask
 
 
-def _origin(name: str, ace: Ace, by_key: dict[str, _Namespace]) -> tuple[str | None, str]:
-    """(namespace where ``ace`` of ``name`` is explicit or None if not read, namespace to report it on)."""
+def _origin(entry: NamespaceEntry, ace: Ace, tree: NamespaceTree) -> tuple[str | None, str]:
+    """(namespace where ``ace`` of ``entry`` is explicit or None if not read, namespace to report it on)."""
     while ace.inherited:
-        parent = parent_namespace_key(name)
-        holder = by_key.get(parent) if parent else None
-        dacl = holder.sd.dacl.aces if holder and holder.sd.dacl else ()
+        holder = tree.parent(entry)
+        dacl = holder.dacl if holder is not None else ()
         candidates = [a for a in dacl if _same_grant(a, ace) and a.flags & (CONTAINER_INHERIT_ACE | OBJECT_INHERIT_ACE)]
         if holder is None or not candidates:
-            return None, name
+            return None, entry.name
         explicit = [a for a in candidates if not a.inherited]
-        name, ace = holder.name, (explicit or candidates)[0]
-    return name, name
+        entry, ace = holder, (explicit or candidates)[0]
+    return entry.name, entry.name
 
 
 def _denied_before(dacl: t.Sequence[Ace], ace: Ace) -> int:
@@ -244,19 +226,18 @@ def _denied_before(dacl: t.Sequence[Ace], ace: Ace) -> int:
     return denied
 
 
-def _grants(namespaces: list[_Namespace]) -> list[_Grant]:
+def _grants(tree: NamespaceTree) -> list[_Grant]:
     """Every offending grant, keyed by where it is explicit; each namespace judged on its effective DACL (what
     GetSD returns: explicit plus inherited ACEs, including an ancestor's inherit-only grants that reach it)."""
-    by_key = {namespace_key(ns.name): ns for ns in namespaces}
     grants: dict[tuple[str, int, int, str], _Grant] = {}
-    for ns in namespaces:
-        dacl = ns.sd.dacl.aces if ns.sd.has_dacl and ns.sd.dacl is not None else ()
+    for ns in tree.entries:
+        dacl = ns.dacl if ns.descriptor.has_dacl else ()
         for ace in dacl:
             if ace.type not in ALLOW_TYPES or not _offending(ace, ace.mask):
                 continue
             if not _applies(ace) and not ace.flags & CONTAINER_INHERIT_ACE:
                 continue  # inherit-only without CI applies to no namespace (SetSD refuses it)
-            source, held_by = _origin(ns.name, ace, by_key)
+            source, held_by = _origin(ns, ace, tree)
             # One grant per ACE where it is explicit (its inherited copies have other flags, same type/mask/SID).
             key = (namespace_key(held_by), ace.type, ace.mask, str(ace.sid))
             grant = grants.setdefault(key, _Grant(source, held_by, ace, False))
@@ -325,16 +306,16 @@ def _grant_findings(grant: _Grant, resolved: t.Mapping[str, str | None] | None) 
 
 
 def _unexpected_type_findings(
-    ns: _Namespace, by_key: dict[str, _Namespace], resolved: t.Mapping[str, str | None] | None
+    ns: NamespaceEntry, tree: NamespaceTree, resolved: t.Mapping[str, str | None] | None
 ) -> list[dict[str, t.Any]]:
     """One finding per ACE of a type SetSD cannot write, on the namespace where it is explicit (or, inherited from a
     namespace not read, on this one): whatever wrote it bypassed SetSD, and this collection cannot rewrite the
     namespace while it is there (SetSD refuses the type), so a person must decide."""
     findings = []
-    for ace in ns.sd.dacl.aces if ns.sd.dacl is not None else ():
+    for ace in ns.dacl:
         if ace.type in SETSD_ACE_TYPES:
             continue
-        source, held_by = _origin(ns.name, ace, by_key)
+        source, held_by = _origin(ns, ace, tree)
         if namespace_key(held_by) != namespace_key(ns.name):
             continue  # reported where it is explicit
         who = principal_name(ace.sid, resolved)
@@ -367,10 +348,10 @@ def _unexpected_type_findings(
 
 
 def _namespace_findings(
-    ns: _Namespace, by_key: dict[str, _Namespace], resolved: t.Mapping[str, str | None] | None
+    ns: NamespaceEntry, tree: NamespaceTree, resolved: t.Mapping[str, str | None] | None
 ) -> list[dict[str, t.Any]]:
     """Findings about one namespace's descriptor as a whole: DACL state, order, owner, orphaned SIDs."""
-    sd, namespace = ns.sd, ns.name
+    sd, namespace = ns.descriptor, ns.name
     findings: list[dict[str, t.Any]] = []
     if sd.owner is not None and not is_admin_sid(sd.owner):
         who = principal_name(sd.owner, resolved)
@@ -411,7 +392,7 @@ def _namespace_findings(
                 f"{loss.words().replace(' would lack ', ' lacks ')}.",
             )
         )
-    findings.extend(_unexpected_type_findings(ns, by_key, resolved))
+    findings.extend(_unexpected_type_findings(ns, tree, resolved))
     if not is_canonical(sd.dacl.aces):
         findings.append(
             _finding(
@@ -427,7 +408,7 @@ def _namespace_findings(
         # Owner, group and the ACEs reported on this namespace (explicit here, or inherited from a namespace
         # that was not read): an inherited ACE is judged where it is explicit.
         sids = [sd.owner, sd.group]
-        sids += [ace.sid for ace in sd.dacl.aces if _origin(namespace, ace, by_key)[1] == namespace]
+        sids += [ace.sid for ace in sd.dacl.aces if _origin(ns, ace, tree)[1] == namespace]
         for sid_value in sids:
             if sid_value is None or str(sid_value) in seen:
                 continue
@@ -449,47 +430,47 @@ def _namespace_findings(
 
 
 def namespace_findings(
-    namespaces: t.Sequence[tuple[str, SecurityDescriptor]],
+    namespaces: t.Sequence[tuple[str, SecurityDescriptor]] | NamespaceTree,
     resolved: t.Mapping[str, str | None] | None = None,
 ) -> dict[str, list[dict[str, t.Any]]]:
-    """Findings for namespaces read together (each once), keyed by namespace as given.
+    """Findings for namespaces read together (each once), keyed by namespace as read: the readable entries of a
+    NamespaceTree, or (name, descriptor) pairs.
 
     Each namespace is judged on its effective DACL - what GetSD returns, explicit plus inherited ACEs, so an
     ancestor's inherit-only grant counts where it arrives. A grant is reported ONCE, on the namespace where its ACE
     is explicit (``source_namespace``), listing every namespace read where it applies (``affected_namespaces``)
     and whether it reaches child namespaces; an inherit-only grant is reported at its source even when no child
     was read. A grant inherited from a namespace that was not read is reported on the topmost namespace read that
-    has it, with ``source_namespace`` null. ``rights`` holds only the offending rights.
+    has it, with ``source_namespace`` null. ``rights`` holds only the offending rights. A descriptor that does not
+    decode raises its named sentence (WmiActionError).
     """
-    items = [_Namespace(name, sd) for name, sd in namespaces]
-    by_key = {namespace_key(ns.name): ns for ns in items}
-    found: dict[str, list[dict[str, t.Any]]] = {ns.name: [] for ns in items}
-    for ns in items:
-        found[ns.name].extend(_namespace_findings(ns, by_key, resolved))
-    names_by_key = {namespace_key(ns.name): ns.name for ns in items}
-    for grant in _grants(items):
+    tree = namespaces.readable() if isinstance(namespaces, NamespaceTree) else NamespaceTree.of_descriptors(namespaces)
+    found: dict[str, list[dict[str, t.Any]]] = {ns.name: [] for ns in tree.entries}
+    for ns in tree.entries:
+        found[ns.name].extend(_namespace_findings(ns, tree, resolved))
+    for grant in _grants(tree):
         for finding in _grant_findings(grant, resolved):
-            found[names_by_key[namespace_key(grant.held_by)]].append(finding)
+            found[t.cast(NamespaceEntry, tree.entry(grant.held_by)).name].append(finding)
     return found
 
 
 def namespace_report(
-    entry: t.Mapping[str, t.Any],
+    entry: NamespaceEntry,
     resolved: t.Mapping[str, str | None] | None,
     findings: list[dict[str, t.Any]] | None = None,
 ) -> dict[str, t.Any]:
-    """One sd_get namespace entry ({namespace, sd, error}) -> the readable report of namespace_sd_info. ``findings``
-    are the namespace's findings when judged with others (namespace_reports); left out, it is judged alone."""
-    namespace = str(entry.get("namespace"))
-    if entry.get("error") or not entry.get("sd"):
-        error = describe_error(entry.get("error") or {"code": "NOT_FOUND", "message": "no security descriptor"})
+    """One namespace of the tree -> the readable report of namespace_sd_info. ``findings`` are the namespace's
+    findings when judged with others (namespace_reports); left out, it is judged alone."""
+    namespace = entry.name
+    if entry.unread:
+        error = describe_error(entry.error or {"code": "NOT_FOUND", "message": "no security descriptor"})
         return {
             "namespace": namespace,
             "error": error.to_dict(),
             "msg": error.sentence(f"reading {namespace}"),
             "findings": [],
         }
-    sd = decode_sd(str(entry["sd"]))
+    sd = entry.descriptor
     view = acl_view(sd, resolved)
     if findings is None:
         findings = namespace_findings([(namespace, sd)], resolved)[namespace]
@@ -505,18 +486,24 @@ def namespace_report(
 
 
 def namespace_reports(
-    entries: t.Iterable[t.Mapping[str, t.Any]], resolved: t.Mapping[str, str | None] | None
+    tree: NamespaceTree | t.Iterable[t.Mapping[str, t.Any]], resolved: t.Mapping[str, str | None] | None
 ) -> list[dict[str, t.Any]]:
-    """Reports for every namespace read, once each, in the order read; findings judged across all of them."""
-    unique: dict[str, t.Mapping[str, t.Any]] = {}
-    for entry in entries:
-        unique.setdefault(namespace_key(str(entry.get("namespace"))), entry)
-    readable = [
-        (str(entry.get("namespace")), decode_sd(str(entry["sd"])))
-        for entry in unique.values()
-        if entry.get("sd") and not entry.get("error")
-    ]
-    findings = namespace_findings(readable, resolved)
-    return [
-        namespace_report(entry, resolved, findings.get(str(entry.get("namespace")), [])) for entry in unique.values()
-    ]
+    """Reports for every namespace read, once each, in the order read; findings judged across all of them.
+    ``tree``: the read model, or sd_get namespace entries ({namespace, sd, error})."""
+    if not isinstance(tree, NamespaceTree):
+        tree = NamespaceTree.from_entries(tree)
+    findings = namespace_findings(tree, resolved)
+    return [namespace_report(entry, resolved, findings.get(entry.name, [])) for entry in tree.entries]
+
+
+def read_reports(
+    namespaces: t.Sequence[str], results: t.Sequence[t.Mapping[str, t.Any]], *, resolve_names: bool
+) -> list[dict[str, t.Any]]:
+    """sd_get results -> one readable report per namespace read (each once, in the order read). Judged once per
+    reply, whichever control asks first (WMI-003 to WMI-006 share them)."""
+    tree = read_tree(namespaces, results)
+    resolved = tree.principals if resolve_names else None
+    return t.cast(
+        list[dict[str, t.Any]],
+        tree.derived(f"reports resolve_names={resolve_names}", (), lambda: namespace_reports(tree, resolved)),
+    )

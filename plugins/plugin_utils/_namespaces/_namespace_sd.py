@@ -18,7 +18,6 @@ from .._sd._access_check import control_holders
 from .._sd._sd import Acl, SecurityDescriptor, SecurityDescriptorError, sd_from_sddl, sd_to_sddl
 from .._text import plural
 from .._wmi_errors import WmiActionError, op_value, written_value
-from ._namespace_findings import decode_sd
 from ._namespace_policy import same_explicit_state
 from ._namespace_sd_plan import (
     Request,
@@ -29,6 +28,7 @@ from ._namespace_sd_plan import (
     plan,
     resolve,
 )
+from ._namespace_tree import decode_descriptor, namespace_trees
 
 DOCS_SETSD = Reference(
     "__SystemSecurity.SetSD method (Microsoft Learn)",
@@ -38,13 +38,6 @@ DOCS_NAMESPACE_SECURITY = Reference(
     "Securing a Remote WMI Connection: namespace security (Microsoft Learn)",
     "https://learn.microsoft.com/en-us/windows/win32/wmisdk/securing-a-remote-wmi-connection",
 )
-
-
-def decode_host_sd(sd_base64: str) -> SecurityDescriptor:
-    try:
-        return decode_sd(sd_base64)
-    except SecurityDescriptorError as exc:
-        raise WmiActionError(f"The host returned a security descriptor this collection cannot parse: {exc}") from None
 
 
 def rollback_params(params: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -94,30 +87,24 @@ class NamespaceSd(Control):
     def decide(self, host: HostContext, results: list[t.Mapping[str, t.Any]]) -> Decision:
         request = self.request
         context = f"reading the security descriptor of {request.namespace}"
-        read = op_value(results[0], context)
-        entries = list(read.get("namespaces") or [{}])
-        entry = entries[0]
-        if entry.get("error") or not entry.get("sd"):
-            op_value({"failed": True, "error": entry.get("error")}, context)
-        resolved: dict[str, str | None] = dict(read.get("principals") or {})
+        (tree,) = namespace_trees(results[:1], [context])
+        if not tree.entries or tree.entries[0].unread:
+            op_value({"failed": True, "error": tree.entries[0].error if tree.entries else None}, context)
+        entry, below = tree.entries[0], tree.entries[1:]
+        resolved: dict[str, str | None] = dict(tree.principals)
         if len(results) > 1:
             accounts = op_value(results[1], "translating principal names").get("accounts") or []
             request = resolve(request, accounts)
             resolved.update({str(a["sid"]): str(a["name"]) for a in accounts if a.get("sid")})
             _check_aces(request, contacted=True)
-        self.request = request
-        current_b64 = str(entry["sd"])
-        current = decode_host_sd(current_b64)
-        descendants = [
-            (str(child["namespace"]), decode_host_sd(str(child["sd"])))
-            for child in entries[1:]
-            if child.get("sd") and not child.get("error")
-        ]
-        unreadable = [str(child.get("namespace")) for child in entries[1:] if child.get("error") or not child.get("sd")]
+        current_b64 = t.cast(str, entry.sd_base64)
+        current = entry.descriptor
+        descendants = [(child.name, child.descriptor) for child in below if not child.unread]
+        unreadable = [child.name for child in below if child.unread]
         decision = plan(
             request, current, descendants=descendants, unreadable=unreadable, holders=control_holders(host.facts)
         )
-        namespace = str(entry.get("namespace") or request.namespace)
+        namespace = entry.name
         changes = describe_changes(current, decision.candidate, resolved)
         result: dict[str, t.Any] = {
             "namespace": namespace,
@@ -139,8 +126,6 @@ class NamespaceSd(Control):
             return Decision("compliant", expected, result["previous_sddl"], result=result, warnings=warnings)
         verb = "would change" if host.check_mode or not host.enforce else "changed"
         result["msg"] = f"{request.namespace}: {verb} ({plural(len(changes), 'change')})."
-        # verify() checks the write against the state this decision was made on.
-        self._candidate = decision.candidate
         return Decision(
             "drift",
             expected,
@@ -164,16 +149,20 @@ class NamespaceSd(Control):
             diff=descriptor_diff(namespace, current, decision.predicted, resolved),
             result=result,
             warnings=warnings,
+            # verify() checks the write against the descriptor this decision planned.
+            plan=decision.candidate,
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
         written = written_value(results[0], f"writing the security descriptor of {self.request.namespace}")
-        after = decode_host_sd(str(written["sd"]))
+        after = decode_descriptor(str(written["sd"]), self.request.namespace)
         result = {**decision.result, "sddl": sd_to_sddl(after)}
-        if not same_explicit_state(after, self._candidate):
+        if not same_explicit_state(after, decision.plan):
+            # The planned result's own msg gives way to the failure's (WmiActionError takes msg by name).
+            keys = {key: value for key, value in result.items() if key != "msg"}
             raise WmiActionError(
                 f"{self.request.namespace}: the descriptor read back after SetSD differs from the one written",
-                **{**result, "changed": True, "expected_sddl": decision.expected},
+                **{**keys, "changed": True, "expected_sddl": decision.expected},
             )
         return Decision(
             "remediated",
@@ -188,4 +177,5 @@ class NamespaceSd(Control):
             diff=decision.diff,
             result=result,
             warnings=decision.warnings,
+            plan=decision.plan,
         )

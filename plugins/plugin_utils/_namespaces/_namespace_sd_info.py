@@ -13,33 +13,15 @@ from __future__ import annotations
 import typing as t
 
 from .._control import Control, Decision, HostContext
-from .._sd._sd import SecurityDescriptorError
 from .._text import plural
-from .._wmi_errors import WmiActionError, op_value
-from ._namespace_findings import namespace_reports, normalise_namespace
+from .._wmi_errors import WmiActionError
+from ._namespace_findings import normalise_namespace, read_reports
 
 
 def sd_reads(namespaces: t.Sequence[str], *, recurse: bool, resolve_names: bool) -> list[dict[str, t.Any]]:
     return [
         {"op": "sd_get", "namespace": name, "recurse": recurse, "resolve_names": resolve_names} for name in namespaces
     ]
-
-
-def read_reports(
-    namespaces: t.Sequence[str], results: t.Sequence[t.Mapping[str, t.Any]], *, resolve_names: bool
-) -> list[dict[str, t.Any]]:
-    """sd_get results -> one readable report per namespace read (each once, in the order read)."""
-    entries: list[t.Mapping[str, t.Any]] = []
-    resolved: dict[str, str | None] | None = {} if resolve_names else None
-    for name, sd_result in zip(namespaces, results, strict=True):
-        value = op_value(sd_result, f"reading the security descriptors of {name}")
-        entries.extend(value.get("namespaces") or [])
-        if resolved is not None:
-            resolved.update(value.get("principals") or {})
-    try:
-        return namespace_reports(entries, resolved)
-    except SecurityDescriptorError as exc:
-        raise WmiActionError(f"The host returned a security descriptor this collection cannot parse: {exc}") from None
 
 
 def parse_namespaces(names: t.Sequence[str], option: str = "namespaces") -> list[str]:

@@ -32,6 +32,7 @@ from ._event_subscriptions import (
     EventConsumer,
     EventFilter,
     Inventory,
+    SubscriptionPart,
     parse_inventory,
 )
 
@@ -169,27 +170,12 @@ class EventSubscriptionRemoval(Control):
         if plan.empty:
             result["msg"] = f"{self.subscription} is absent."
             return Decision("compliant", expected, "absent", result=result)
-        counts = (
-            f"{plural(len(plan.bindings), 'binding')}, {plural(len(plan.consumers), 'consumer')} and "
-            f"{plural(len(plan.filters), 'filter')}"
-        )
-        verb = "would be removed" if not host.will_write else "removed"
-        result["msg"] = f"{self.subscription}: {counts} {verb}."
-        before = describe(plan)
-        return Decision(
-            "drift",
-            expected,
-            f"present ({counts})",
-            writes=plan.operations(self.namespace),
-            changes=[f"remove {line}" for line in before.splitlines()],
-            remediation=f"Remove {self.subscription} (winsec.wmi.event_subscription, state=absent).",
-            automatic=True,
-            diff=repository_diff(self.subscription, plan, removed=True),
-            result=result,
+        return parts_drift(
+            host, self.subscription, plan, removing=True, writes=plan.operations(self.namespace), result=result
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
-        removed, warnings = parts_written(
+        return verify_parts(
             decision,
             results,
             "removed",
@@ -198,12 +184,41 @@ class EventSubscriptionRemoval(Control):
                 f"{json.dumps(operation['expected_instance'], sort_keys=True)} of {self.subscription}"
             ),
         )
-        return replace(
-            decision,
-            status="remediated",
-            result={**decision.result, "removed": removed},
-            warnings=[*decision.warnings, *warnings],
-        )
+
+
+def parts_drift(
+    host: HostContext,
+    subscription: str,
+    parts: RemovalPlan,
+    *,
+    removing: bool,
+    writes: list[dict[str, t.Any]],
+    result: dict[str, t.Any],
+    warnings: t.Sequence[str] = (),
+) -> Decision:
+    """The drift of a subscription whose ``parts`` are to be removed (``removing``) or created: what is counted and
+    said, the changes and the diff, for the removal and the restore alike (each in the order its writes go)."""
+    expected = result["subscription"] + (" absent" if removing else " present as defined")
+    kinds = [("binding", parts.bindings), ("consumer", parts.consumers), ("filter", parts.filters)]
+    counted = [plural(len(items), kind) for kind, items in (kinds if removing else kinds[::-1])]
+    counts = f"{', '.join(counted[:-1])} and {counted[-1]}"
+    done = "removed" if removing else "created"
+    result["msg"] = f"{subscription}: {counts} {done if host.will_write else 'would be ' + done}."
+    return Decision(
+        "drift",
+        expected,
+        f"{'present' if removing else 'missing'} ({counts})",
+        writes=writes,
+        changes=[f"{'remove' if removing else 'create'} {line}" for line in describe(parts).splitlines()],
+        remediation=(
+            f"{'Remove' if removing else 'Restore'} {subscription} (winsec.wmi.event_subscription, "
+            f"state={'absent' if removing else 'present'})."
+        ),
+        automatic=True,
+        diff=repository_diff(subscription, parts, removed=removing),
+        result=result,
+        warnings=list(warnings),
+    )
 
 
 def repository_diff(subscription: str, plan: RemovalPlan, *, removed: bool) -> dict[str, str]:
@@ -215,6 +230,23 @@ def repository_diff(subscription: str, plan: RemovalPlan, *, removed: bool) -> d
         *(("binding", b.to_dict()) for b in plan.bindings),
     ]
     return subscription_diff(subscription, before=parts if removed else [], after=[] if removed else parts)
+
+
+def verify_parts(
+    decision: Decision,
+    results: t.Sequence[t.Mapping[str, t.Any]],
+    done: str,
+    what: t.Callable[[t.Mapping[str, t.Any]], str],
+) -> Decision:
+    """The verification of a removal or a restore (``done``: removed, created): remediated, the result recording
+    the parts each write did as planned (parts_written), a warning per host answer that disagrees."""
+    parts, warnings = parts_written(decision, results, done, what)
+    return replace(
+        decision,
+        status="remediated",
+        result={**decision.result, done: parts},
+        warnings=[*decision.warnings, *warnings],
+    )
 
 
 def parts_written(
@@ -297,11 +329,6 @@ def with_creator(part: dict[str, t.Any], echo: t.Mapping[str, t.Any]) -> dict[st
 CREATOR_SID_PROPERTY = "CreatorSID"
 
 
-def part_key(identity: type, entry: t.Mapping[str, t.Any]) -> tuple[str, ...]:
-    if identity is EventConsumer:
-        return EventConsumer(str(entry["namespace"]), str(entry["name"]), str(entry["class"])).key
-    if identity is EventFilter:
-        return EventFilter(str(entry["namespace"]), str(entry["name"])).key
-    return EventBinding(
-        str(entry["namespace"]), str(entry["filter"]), str(entry["consumer"]), entry.get("consumer_class")
-    ).key
+def part_key(identity: type[SubscriptionPart], entry: t.Mapping[str, t.Any]) -> tuple[str, ...]:
+    """The identity of a part the host echoed, as WMI compares it; KeyError when the echo lacks a key of it."""
+    return identity.from_reply(entry, strict=True).key

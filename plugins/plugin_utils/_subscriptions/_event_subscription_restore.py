@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import json
 import typing as t
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .._control import Control, Decision, HostContext
 from .._namespaces._namespace_findings import normalise_namespace
 from .._text import as_written, plural, truncate_for_message
 from .._wmi_errors import WmiActionError, op_value
 from .._wmi_names import class_key, instance_key, namespace_key, property_key
-from ._event_subscription import CREATOR_SID_PROPERTY, RemovalPlan, describe, parts_written, repository_diff
+from ._event_subscription import CREATOR_SID_PROPERTY, RemovalPlan, parts_drift, verify_parts
 from ._event_subscriptions import (
     DOCS_PERMANENT_CONSUMERS,
     MITRE_T1546_003,
@@ -566,31 +566,21 @@ class EventSubscriptionRestore(Control):
         if plan.empty:
             result["msg"] = f"{self.subscription}: present as defined ({plural(plan.present, 'part')})."
             return Decision("compliant", expected, "present", result=result)
-        counts = (
-            f"{plural(len(plan.filters), 'filter')}, {plural(len(plan.consumers), 'consumer')} and "
-            f"{plural(len(plan.bindings), 'binding')}"
-        )
-        verb = "would be created" if not host.will_write else "created"
-        result["msg"] = f"{self.subscription}: {counts} {verb}."
         parts = RemovalPlan(plan.bindings, plan.consumers, plan.filters)
-        after = describe(parts)
         warnings = [restore_warning(consumer, host) for consumer in plan.consumers]
-        return Decision(
-            "drift",
-            expected,
-            f"missing ({counts})",
+        return parts_drift(
+            host,
+            self.subscription,
+            parts,
+            removing=False,
             writes=plan.operations(),
-            changes=[f"create {line}" for line in after.splitlines()],
-            remediation=f"Restore {self.subscription} (winsec.wmi.event_subscription, state=present).",
-            automatic=True,
-            diff=repository_diff(self.subscription, parts, removed=False),
             result=result,
             warnings=[warning for warning in warnings if warning],
         )
 
     def verify(self, host: HostContext, decision: Decision, results: list[t.Mapping[str, t.Any]]) -> Decision:
         # The parts created before a failed one exist now: they are returned, and a re-run finds them present.
-        created, warnings = parts_written(
+        return verify_parts(
             decision,
             results,
             "created",
@@ -598,12 +588,6 @@ class EventSubscriptionRestore(Control):
                 f"creating the {operation['kind']} "
                 f"{json.dumps(operation['instance'], sort_keys=True)} in {operation['namespace']}"
             ),
-        )
-        return replace(
-            decision,
-            status="remediated",
-            result={**decision.result, "created": created},
-            warnings=[*decision.warnings, *warnings],
         )
 
 

@@ -22,7 +22,7 @@ import base64
 import binascii
 import re
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .._control import Control, Decision, HostContext, Reference
 from .._controls._exceptions import NO_EXCEPTIONS, ControlExceptions
@@ -79,9 +79,54 @@ CLASSIFICATIONS = ("builtin", "allowed", "suspicious", "unrecognised")
 
 # --- the objects as the host reports them ----------------------------------------------------------------------
 
+# The key a field has in wmi_state's reply (plugins/modules/wmi_state.yml RETURN) where its name differs.
+_REPLY_KEYS = {"cls": "class"}
+
+
+class SubscriptionPart:
+    """What the three parts of a subscription share: each is built from, and shown as, the dictionary wmi_state
+    returns for it (the same keys), by one builder over the dataclass's fields - a field typed ``str`` is the host's
+    text, one that may be None stays None when the host says null, ``properties`` is a dictionary."""
+
+    @classmethod
+    def from_reply(cls, raw: t.Mapping[str, t.Any], *, strict: bool = False) -> t.Self:
+        """The part as the host reported it. ``strict``: a missing key of the part's identity raises KeyError (an
+        echo that does not name a part), else it reads as the text 'None', as a checked reply never has it."""
+        values: dict[str, t.Any] = {}
+        for item in fields(t.cast(t.Any, cls)):
+            key = _REPLY_KEYS.get(item.name, item.name)
+            if strict and _is_identity(item) and key not in raw:
+                raise KeyError(key)
+            value = raw.get(key)
+            if item.name == "properties":
+                values[item.name] = dict(value or {})
+            elif _is_identity(item):
+                values[item.name] = str(value)
+            else:
+                values[item.name] = _text(value)
+        return cls(**values)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The part's identity as WMI compares it: its namespace and its key properties (each part names them)."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, t.Any]:
+        return {
+            _REPLY_KEYS.get(item.name, item.name): (
+                dict(getattr(self, item.name)) if item.name == "properties" else getattr(self, item.name)
+            )
+            for item in fields(t.cast(t.Any, self))
+        }
+
+
+def _is_identity(item: t.Any) -> bool:
+    """A field the part always has (typed ``str``, never None): its namespace and key properties."""
+    return str(item.type) == "str"
+
 
 @dataclass(frozen=True)
-class EventFilter:
+class EventFilter(SubscriptionPart):
     namespace: str
     name: str
     query: str | None = None
@@ -94,16 +139,6 @@ class EventFilter:
         """A filter's identity: its namespace and its Name (the key of __EventFilter), as WMI compares them."""
         return (namespace_key(self.namespace), instance_key(self.name))
 
-    def to_dict(self) -> dict[str, t.Any]:
-        return {
-            "namespace": self.namespace,
-            "name": self.name,
-            "query": self.query,
-            "query_language": self.query_language,
-            "event_namespace": self.event_namespace,
-            "creator_sid": self.creator_sid,
-        }
-
     def expected(self) -> dict[str, t.Any]:
         """What event_subscription_remove compares before it deletes this filter (the definition read)."""
         return {key: value for key, value in self.to_dict().items() if key != "namespace"}
@@ -113,7 +148,7 @@ CONSUMER_TEXT_FIELDS = ("command_line_template", "executable_path", "script_text
 
 
 @dataclass(frozen=True)
-class EventConsumer:
+class EventConsumer(SubscriptionPart):
     namespace: str
     name: str
     cls: str
@@ -130,25 +165,12 @@ class EventConsumer:
     def key(self) -> tuple[str, str, str]:
         return (namespace_key(self.namespace), class_key(self.cls), instance_key(self.name))
 
-    def to_dict(self) -> dict[str, t.Any]:
-        return {
-            "namespace": self.namespace,
-            "name": self.name,
-            "class": self.cls,
-            "command_line_template": self.command_line_template,
-            "executable_path": self.executable_path,
-            "script_text": self.script_text,
-            "script_file_name": self.script_file_name,
-            "scripting_engine": self.scripting_engine,
-            "properties": dict(self.properties),
-        }
-
     def expected(self) -> dict[str, t.Any]:
         return {key: value for key, value in self.to_dict().items() if key not in ("namespace", "properties")}
 
 
 @dataclass(frozen=True)
-class EventBinding:
+class EventBinding(SubscriptionPart):
     namespace: str
     filter: str
     consumer: str
@@ -163,14 +185,6 @@ class EventBinding:
             class_key(self.consumer_class),
             instance_key(self.consumer),
         )
-
-    def to_dict(self) -> dict[str, t.Any]:
-        return {
-            "namespace": self.namespace,
-            "filter": self.filter,
-            "consumer": self.consumer,
-            "consumer_class": self.consumer_class,
-        }
 
     def expected(self) -> dict[str, t.Any]:
         return {"filter": self.filter, "consumer": self.consumer, "consumer_class": self.consumer_class}
@@ -194,36 +208,11 @@ def parse_inventory(results: t.Iterable[t.Mapping[str, t.Any]]) -> Inventory:
     consumers: dict[tuple[str, str, str], EventConsumer] = {}
     bindings: dict[tuple[str, str, str, str], EventBinding] = {}
     for result in results:
-        for raw in result.get("filters") or []:
-            item = EventFilter(
-                namespace=str(raw.get("namespace")),
-                name=str(raw.get("name")),
-                query=_text(raw.get("query")),
-                query_language=_text(raw.get("query_language")),
-                event_namespace=_text(raw.get("event_namespace")),
-                creator_sid=_text(raw.get("creator_sid")),
-            )
+        for item in (EventFilter.from_reply(raw) for raw in result.get("filters") or []):
             filters.setdefault(item.key, item)
-        for raw in result.get("consumers") or []:
-            consumer = EventConsumer(
-                namespace=str(raw.get("namespace")),
-                name=str(raw.get("name")),
-                cls=str(raw.get("class")),
-                command_line_template=_text(raw.get("command_line_template")),
-                executable_path=_text(raw.get("executable_path")),
-                script_text=_text(raw.get("script_text")),
-                script_file_name=_text(raw.get("script_file_name")),
-                scripting_engine=_text(raw.get("scripting_engine")),
-                properties=dict(raw.get("properties") or {}),
-            )
+        for consumer in (EventConsumer.from_reply(raw) for raw in result.get("consumers") or []):
             consumers.setdefault(consumer.key, consumer)
-        for raw in result.get("bindings") or []:
-            binding = EventBinding(
-                namespace=str(raw.get("namespace")),
-                filter=str(raw.get("filter")),
-                consumer=str(raw.get("consumer")),
-                consumer_class=_text(raw.get("consumer_class")),
-            )
+        for binding in (EventBinding.from_reply(raw) for raw in result.get("bindings") or []):
             bindings.setdefault(binding.key, binding)
     return Inventory(tuple(filters.values()), tuple(consumers.values()), tuple(bindings.values()))
 

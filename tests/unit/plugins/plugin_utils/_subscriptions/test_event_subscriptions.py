@@ -384,3 +384,32 @@ def test_the_builtin_list_obeys_the_same_rule():
     assert decision.result["subscriptions"][0]["reasons"][0]["message"].startswith("The built-in entry")
     bvt["consumers"][0]["executable_path"] = "C:\\tools\\kernrate\\kernrate.exe"
     assert run(bvt, facts=FACTS_2003).result["subscriptions"][0]["classification"] == "builtin"
+
+
+# --- one builder for the three parts: a part is built from, and shown as, the dictionary wmi_state returns --------
+
+
+def test_each_part_is_built_from_and_shown_as_the_hosts_dictionary():
+    reply = {
+        "filters": [
+            {"namespace": SUB, "name": "F", "query": "select * from X", "query_language": None, "creator_sid": 5}
+        ],
+        "consumers": [
+            {"namespace": SUB, "name": "C", "class": "LogFileEventConsumer", "properties": {"Filename": "c:\\l.txt"}}
+        ],
+        "bindings": [{"namespace": SUB, "filter": "F", "consumer": "C"}],
+    }
+    inventory = parse_inventory([reply])
+    (event_filter,), (consumer,), (binding,) = inventory.filters, inventory.consumers, inventory.bindings
+    assert event_filter.creator_sid == "5" and event_filter.event_namespace is None  # text, or None where absent
+    assert consumer.cls == "LogFileEventConsumer" and consumer.properties == {"Filename": "c:\\l.txt"}
+    assert binding.consumer_class is None
+    for part in (event_filter, consumer, binding):
+        assert type(part).from_reply(part.to_dict()) == part
+    assert set(consumer.to_dict()) >= {"namespace", "name", "class", "properties"}
+
+
+def test_an_echo_without_a_key_of_the_parts_identity_names_no_part():
+    with pytest.raises(KeyError):
+        EventConsumer.from_reply({"namespace": SUB, "name": "C"}, strict=True)
+    assert EventConsumer.from_reply({"namespace": SUB, "name": "C"}).cls == "None"
