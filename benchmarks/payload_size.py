@@ -43,7 +43,7 @@ def composition() -> dict[str, t.Any]:
     from ansible.template import Templar
 
     init_plugin_loader([str(COLLECTIONS)])
-    built = module_common.modify_module(  # type: ignore[call-arg]  # keyword-only from ansible-core 2.19
+    built = module_common.modify_module(  # keyword-only from ansible-core 2.19
         module_name="winsec.wmi.wmi_state",
         module_path=str(MODULE),
         module_args=dict(ARGS),
@@ -53,8 +53,10 @@ def composition() -> dict[str, t.Any]:
     data: bytes = built.b_module_data
     bootstrap, manifest = data.split(b"\n\0\0\0\0\n")[:2]
     scripts = json.loads(manifest)["scripts"]
-    parts = [{"part": "exec_wrapper.ps1 (bootstrap)", "owner": "ansible-core (every PowerShell module)",
-              "bytes": len(bootstrap)}]  # fmt: skip
+    every_module = "ansible-core (every PowerShell module)"
+    parts: list[dict[str, t.Any]] = [
+        {"part": "exec_wrapper.ps1 (bootstrap)", "owner": every_module, "bytes": len(bootstrap)}
+    ]
     for name, script in scripts.items():
         encoded = len(script["script"])
         parts.append(
