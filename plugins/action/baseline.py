@@ -6,7 +6,6 @@ import datetime
 import typing as t
 from pathlib import Path
 
-import yaml
 from ansible.utils.display import Display
 from ansible_collections.winsec.wmi.plugins.action.event_subscription_info import (
     ActionModule as EventSubscriptionInfoAction,
@@ -14,19 +13,37 @@ from ansible_collections.winsec.wmi.plugins.action.event_subscription_info impor
 from ansible_collections.winsec.wmi.plugins.action.namespace_sd import ActionModule as NamespaceSdAction
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._role import (
+    RoleSpec,
     controls_from_tags,
+    role_arguments,
     unknown_role_variables,
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._run import run_baseline
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import OptionSpec, WmiAction
 
-# The role's variables are documented once, in its argument specification (shipped in the same collection).
+# The role's variables are documented once, in its argument specification (shipped in the same collection), read
+# here at import: in ansible-playbook's main process, once, not once per host.
 display = Display()
-ROLE_SPEC = Path(__file__).resolve().parents[2] / "roles" / "wmi_hardening" / "meta" / "argument_specs.yml"
+ROLE_SPEC = RoleSpec(Path(__file__).resolve().parents[2] / "roles" / "wmi_hardening" / "meta" / "argument_specs.yml")
+
+
+def in_the_role(task: t.Any) -> bool:
+    """Whether the task runs inside the wmi_hardening role (the wmi_hardening_ prefix is its namespace)."""
+    role = getattr(task, "_role", None)
+    return role is not None and role.get_name().endswith("wmi_hardening")
 
 
 class ActionModule(WmiAction):
     DOCUMENTATION = DOCUMENTATION
+
+    def arguments(self, task_vars: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        given = super().arguments(task_vars)
+        if not in_the_role(self._task):
+            return given
+        # The role's task gives no arguments: its variables are the options, resolved here per host (see
+        # _baseline/_role). Without a templar (a unit test) the values are taken as they are.
+        template = self._templar.template if self._templar is not None else (lambda value: value)
+        return role_arguments(given, task_vars, template)
 
     def nested_options(self) -> dict[str, OptionSpec | None]:
         # Every item is checked before any host is contacted, each error naming its path. namespace_sds items and
@@ -43,13 +60,13 @@ class ActionModule(WmiAction):
 
     def run_wmi(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
         task_vars = self._wmi_task_vars
-        role = getattr(self._task, "_role", None)
-        if role is not None and role.get_name().endswith("wmi_hardening") and ROLE_SPEC.is_file():
-            # Only inside the role (the wmi_hardening_ prefix is its namespace), and before the host is contacted:
-            # displayed, not returned, so an unreachable host still shows it. Identical on every host: printed once.
-            spec = yaml.safe_load(ROLE_SPEC.read_text(encoding="utf-8"))
-            for warning in unknown_role_variables(task_vars, spec["argument_specs"]["main"]["options"]):
-                display.warning(warning)
+        if in_the_role(self._task):
+            # Only inside the role, and before the host is contacted: displayed, not returned, so an unreachable
+            # host still shows it. Identical on every host: printed once.
+            known = ROLE_SPEC.option_names()
+            if known:
+                for warning in unknown_role_variables(task_vars, known):
+                    display.warning(warning)
             # The role's tags named after control IDs select controls (documented in its argument spec).
             params = controls_from_tags(
                 params, task_vars.get("ansible_run_tags") or [], task_vars.get("ansible_skip_tags") or []

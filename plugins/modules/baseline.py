@@ -221,6 +221,10 @@ notes:
     compliant.
   - Windows Server 2003 and older cannot run ansible-core's PowerShell bootstrap (PowerShell 3.0 for ansible-core
     2.18, 5.1 from 2.19). Declare them with O(inventory_os); otherwise they show as unreachable or failed.
+  - Inside the R(winsec.wmi.wmi_hardening role,ansible_collections.winsec.wmi.wmi_hardening_role) (a role whose name
+    ends in C(wmi_hardening)), an option the task does not give is read from the role's variable for it
+    (C(wmi_hardening_mode), C(wmi_hardening_namespaces), ..., the host's C(winsec_wmi_os)), and tags named after
+    control IDs (C(--tags WMI-004), C(--skip-tags WMI-005)) add to O(controls) and O(skip_controls).
 seealso:
   - module: winsec.wmi.unsecapp_lockdown
   - module: winsec.wmi.namespace_sd

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import copy
+import functools
 import typing as t
 from dataclasses import dataclass
 
@@ -60,9 +61,16 @@ def argspec_from_options(options: t.Mapping[str, t.Any]) -> dict[str, dict[str, 
     return spec
 
 
+@functools.lru_cache(maxsize=64)
+def _documented_options(documentation: str) -> t.Mapping[str, t.Any]:
+    """The 'options' of a module's DOCUMENTATION, parsed once per process. Callers get copies (argspec_from_options
+    deep-copies every value it keeps), so the cached parse is never changed."""
+    return yaml.load(documentation, Loader=_YAML_LOADER).get("options") or {}
+
+
 def argspec_from_doc(documentation: str) -> dict[str, dict[str, t.Any]]:
     """The argument spec of a module, read from its DOCUMENTATION YAML."""
-    return argspec_from_options(yaml.load(documentation, Loader=_YAML_LOADER).get("options") or {})
+    return argspec_from_options(_documented_options(documentation))
 
 
 @dataclass(frozen=True)
@@ -203,6 +211,14 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
     REQUIRED_IF: t.ClassVar[list[tuple[str, t.Any, list[str]]]] = []
     REQUIRED_TOGETHER: t.ClassVar[list[list[str]]] = []
 
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Parsed when the class is defined: ansible-playbook's strategy loads each task's action class in the main
+        # process (linear strategy, action_loader.get(..., class_only=True)) before it forks a worker per host and
+        # task, so every worker inherits the parse instead of paying it again.
+        if cls.DOCUMENTATION:
+            _documented_options(cls.DOCUMENTATION)
+
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True
         # Async would wrap wmi_state in async_wrapper.ps1 and poll with ansible.windows.async_status, a dependency
@@ -214,7 +230,7 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
         self.round_trips = 0
         self._target_warnings: list[str] = []
 
-        user_args = plain_data(dict(self._task.args))
+        user_args = plain_data(self.arguments(self._wmi_task_vars))
         validated, no_log_values, error = self._validate(user_args)
         invocation_args = remove_values(validated if error is None else user_args, no_log_values)
         try:
@@ -241,6 +257,11 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
         # The user's arguments, not the wmi_state operations that carried them (cf. ansible.windows win_powershell).
         result["invocation"] = {"module_args": invocation_args}
         return result
+
+    def arguments(self, task_vars: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """The module's arguments: the task's (a subclass may add some from the host's variables)."""
+        del task_vars
+        return dict(self._task.args)
 
     def nested_options(self) -> dict[str, OptionSpec | None]:
         """Options whose items are validated one by one, each error naming its path (``namespace_sds[1].mode``):
