@@ -24,13 +24,21 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import Opti
 # The role's variables are documented once, in its argument specification (shipped in the same collection), read
 # here at import: in ansible-playbook's main process, once, not once per host.
 display = Display()
-ROLE_SPEC = RoleSpec(Path(__file__).resolve().parents[2] / "roles" / "wmi_hardening" / "meta" / "argument_specs.yml")
+ROLE_DIR = Path(__file__).resolve().parents[2] / "roles" / "wmi_hardening"
+ROLE_SPEC = RoleSpec(ROLE_DIR / "meta" / "argument_specs.yml")
 
 
 def in_the_role(task: t.Any) -> bool:
-    """Whether the task runs inside the wmi_hardening role (the wmi_hardening_ prefix is its namespace)."""
+    """Whether the task runs inside this collection's wmi_hardening role (the wmi_hardening_ prefix is its
+    namespace): the role's directory, not its name, so a user's own role called ``my_wmi_hardening`` (or a copy of
+    ours) never has its options filled from wmi_hardening_* variables."""
     role = getattr(task, "_role", None)
-    return role is not None and role.get_name().endswith("wmi_hardening")
+    if role is None:
+        return False
+    try:
+        return Path(role.get_role_path()).resolve() == ROLE_DIR
+    except (OSError, TypeError):
+        return False
 
 
 class ActionModule(WmiAction):

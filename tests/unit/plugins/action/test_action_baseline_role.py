@@ -25,10 +25,10 @@ ROLE_DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encodi
 REPORT_VARIABLES = {name for name in ROLE_DEFAULTS if name.startswith("wmi_hardening_report_")}
 
 
-def in_role(args: dict[str, t.Any], *, name: str = "winsec.wmi.wmi_hardening") -> t.Any:
+def in_role(args: dict[str, t.Any], *, path: Path = ROLE) -> t.Any:
     action = make_action(baseline, args, action_name="winsec.wmi.baseline")
     role = MagicMock()
-    role.get_name.return_value = name
+    role.get_role_path.return_value = str(path)
     action._task._role = role
     return action
 
@@ -99,9 +99,14 @@ def test_role_arguments_keep_the_tasks_own_and_leave_out_what_is_undefined():
     assert "inventory_os" not in arguments and "{{ chosen }}" in templated
 
 
-def test_outside_the_role_the_variables_are_not_read():
+def test_outside_the_role_the_variables_are_not_read(tmp_path: Path):
     action = make_action(baseline, {"mode": "audit"}, action_name="winsec.wmi.baseline")
     assert action.arguments({"wmi_hardening_namespaces": ["root\\cimv2"]}) == {"mode": "audit"}
+    # A user's own role whose name ends like ours (or a copy of ours) is not the role either.
+    for other in (tmp_path / "roles" / "my_wmi_hardening", tmp_path / "roles" / "wmi_hardening"):
+        other.mkdir(parents=True)
+        action = in_role({"mode": "audit"}, path=other)
+        assert action.arguments({"wmi_hardening_namespaces": ["root\\cimv2"]}) == {"mode": "audit"}
 
 
 def test_no_yaml_is_parsed_per_host(monkeypatch: pytest.MonkeyPatch):
