@@ -47,6 +47,40 @@ os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
 
 antsibull_nox.load_antsibull_nox_toml()
 
+
+def _warnings_fail(session_name: str) -> None:
+    """Make every warning of an antsibull-nox session fail it.
+
+    antsibull-nox 1.10's build-import-check turns the ``ERROR:`` lines of galaxy-importer's log into one
+    ``session.warn`` and passes, and galaxy-importer itself exits 0 even when the import failed
+    (``galaxy_importer.main`` logs "The import failed for the following reason" and returns). Galaxy would refuse or
+    flag such a tarball, so here the session fails with the importer's errors instead. nox runs sessions one at a time
+    in this process, so the class-level hook is in place only while this session runs.
+    """
+    registered = nox.registry.get()[session_name]
+    run_session = registered.func
+
+    def strict(session: nox.Session, *args: object, **kwargs: object) -> None:
+        warnings: list[str] = []
+        warn = nox.Session.warn
+
+        def record(self: nox.Session, message: object, *rest: object, **options: object) -> None:
+            warnings.append(str(message) % rest if rest else str(message))
+            warn(self, message, *rest, **options)
+
+        nox.Session.warn = record  # type: ignore[method-assign]
+        try:
+            run_session(session, *args, **kwargs)
+        finally:
+            nox.Session.warn = warn  # type: ignore[method-assign]
+        if warnings:
+            session.error(f"{session_name} warned, which fails it here:\n" + "\n".join(warnings))
+
+    registered.func = strict
+
+
+_warnings_fail("build-import-check")
+
 SANITY_CORE = "2.21"
 SANITY_PYTHON = "3.13"
 # The tree-sitter PowerShell grammar reads a module's $spec without PowerShell (tools/gates/ps_spec.py).
