@@ -81,12 +81,16 @@ collections-tree:
 	@for entry in * .[!.]*; do [ "$$entry" = collections ] || ln -s "$(CURDIR)/$$entry" "$(COLLECTION_LINKS).new/$$entry"; done
 	@rm -rf $(COLLECTION_LINKS) && mv $(COLLECTION_LINKS).new $(COLLECTION_LINKS)
 
+# Random-sample tests (the reply fuzzer) draw their whole sample on the default ansible-core and a fixed subset of it
+# on the others (tests/conftest.py, --reduced): every test still runs on every core.
+reduced_on = $(if $(filter $(1),$(CORE_DEFAULT)),,--reduced)
+
 # A static pattern rule: make skips implicit-rule search for .PHONY targets, so a plain pytest-% would never run.
 # Each run has its own pytest temporary directory, so runs side by side never clean up each other's.
 $(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed browser collections-tree
 	@echo "--- pytest on ansible-core $*"
 	@mkdir -p build  # pytest creates --basetemp itself but not its parent (a fresh clone has no build/)
-	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-$* $(PYTEST_ARGS)
+	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-$* $(call reduced_on,$*) $(PYTEST_ARGS)
 
 demo: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 	$(VENV_DIR)/$(CORE_DEFAULT)/bin/python -m tools.demo
