@@ -15,8 +15,9 @@ CORE_OLDEST := 2.18
 CORE_NEWEST := 2.21
 CORE_DEFAULT := 2.19
 PYTEST_ARGS ?=
-# make test runs the four pytest runs and the nox checks as five jobs, JOBS at a time (2 fit the 2-core CI machine);
-# output is grouped per job. The pytest runs share ./collections, made once before any of them starts.
+# make test runs the nox checks and, per ansible-core, the unit and the end-to-end tests as nine jobs, JOBS at a time
+# (2 fit the 2-core CI machine), longest first; output is grouped per job. The pytest runs share ./collections, made
+# once before any of them starts.
 JOBS ?= 2
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
@@ -42,7 +43,8 @@ NOX_VENV := $(VENV_DIR)/nox
 NOX := $(NOX_VENV)/bin/nox
 NOX_ARGS ?=
 
-.PHONY: help demo demo-harden test matrix venv browser checks gates collections-tree $(addprefix pytest-,$(CORES))
+.PHONY: help demo demo-harden test matrix venv browser checks gates collections-tree $(addprefix pytest-,$(CORES)) \
+	$(addprefix pytest-unit-,$(CORES)) $(addprefix pytest-e2e-,$(CORES))
 
 help:
 	@sed -n '2,7p' Makefile
@@ -92,6 +94,20 @@ $(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed browser collec
 	@mkdir -p build  # pytest creates --basetemp itself but not its parent (a fresh clone has no build/)
 	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-$* $(call reduced_on,$*) $(PYTEST_ARGS)
 
+# The same run in two halves, so make test can schedule nine jobs of 1-6 minutes instead of five of 4-8 (two slots
+# then finish close together). The browser test is a unit test; the e2e half needs no browser.
+$(addprefix pytest-unit-,$(CORES)): pytest-unit-%: $(VENV_DIR)/%/.installed browser collections-tree
+	@echo "--- pytest tests/unit on ansible-core $*"
+	@mkdir -p build
+	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-unit-$* $(call reduced_on,$*) \
+		$(PYTEST_ARGS) tests/unit
+
+$(addprefix pytest-e2e-,$(CORES)): pytest-e2e-%: $(VENV_DIR)/%/.installed collections-tree
+	@echo "--- pytest tests/e2e on ansible-core $*"
+	@mkdir -p build
+	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-e2e-$* $(call reduced_on,$*) \
+		$(PYTEST_ARGS) tests/e2e
+
 demo: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 	$(VENV_DIR)/$(CORE_DEFAULT)/bin/python -m tools.demo
 
@@ -113,8 +129,10 @@ TEST_CORES ?= $(CORES)
 
 # Everything runs (make -k: a failure stops nothing else); the exit code says whether anything failed. nox prints
 # its own table of sessions at the end of the checks; pytest its summary per ansible-core.
+# make starts jobs in the order listed: the e2e halves (4-6 minutes each), the checks (about 4), the unit halves (1-3).
 test:
-	@$(MAKE) --no-print-directory -k -j$(JOBS) --output-sync=target checks $(addprefix pytest-,$(TEST_CORES))
+	@$(MAKE) --no-print-directory -k -j$(JOBS) --output-sync=target \
+		$(addprefix pytest-e2e-,$(TEST_CORES)) checks $(addprefix pytest-unit-,$(TEST_CORES))
 
 # The nox sessions: antsibull-nox's (lint, docs-check, license-check, extra-checks, build-import-check, ansible-lint)
 # and ours (ansible-test-sanity, ps-argspec, changelog, docsite, ee-requirements); `$(NOX) --list` lists them.
