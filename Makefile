@@ -83,8 +83,8 @@ collections-tree:
 	@for entry in * .[!.]*; do [ "$$entry" = collections ] || ln -s "$(CURDIR)/$$entry" "$(COLLECTION_LINKS).new/$$entry"; done
 	@rm -rf $(COLLECTION_LINKS) && mv $(COLLECTION_LINKS).new $(COLLECTION_LINKS)
 
-# Random-sample tests (the reply fuzzer) draw their whole sample on the default ansible-core and a fixed subset of it
-# on the others (tests/conftest.py, --reduced): every test still runs on every core.
+# Random-sample tests (the reply fuzzer, Hypothesis properties) draw their whole sample on the default ansible-core
+# and a quarter of it on the others (tests/conftest.py, --reduced): every test still runs on every core.
 reduced_on = $(if $(filter $(1),$(CORE_DEFAULT)),,--reduced)
 
 # A static pattern rule: make skips implicit-rule search for .PHONY targets, so a plain pytest-% would never run.
