@@ -67,11 +67,15 @@ class FleetPool:
         return Fleet(fleet_file_or_name, self.workdir / f"fleet-{self.started}")
 
     def give_back(self, key: str, fleet: Fleet) -> None:
-        if fleet.process.poll() is not None:
-            fleet.stop()
-            return
-        fleet.reset()
-        self.idle.setdefault(key, []).append(fleet)
+        """Reset ``fleet`` and keep it for the next ``take`` of ``key``; stop it if it cannot be reset."""
+        try:
+            if fleet.process.poll() is None:
+                fleet.reset()
+                self.idle.setdefault(key, []).append(fleet)
+                return
+        except OSError:  # the control API does not answer
+            pass
+        fleet.stop()
 
     def stop_all(self) -> None:
         for fleets in self.idle.values():
@@ -100,10 +104,7 @@ def fleet_factory(fleet_pool: FleetPool) -> Iterator[Callable[[str | Path], Flee
 
     yield start
     for key, fleet in taken:
-        try:
-            fleet_pool.give_back(key, fleet)
-        except OSError:  # the control API does not answer: the fleet is not reused
-            fleet.stop()
+        fleet_pool.give_back(key, fleet)
 
 
 @pytest.fixture

@@ -140,14 +140,19 @@ def test_http_500_fault_and_unknown_host(fleet_server: FleetServer) -> None:
     assert status == 404
 
 
+def control(server: FleetServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One call of the control API: the HTTP status and the JSON answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request(method, path, body=json.dumps(body) if body is not None else None)
+    response = connection.getresponse()
+    status, data = response.status, json.loads(response.read())
+    connection.close()
+    return status, data
+
+
 def test_control_api(fleet_server: FleetServer) -> None:
     def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        connection = http.client.HTTPConnection("127.0.0.1", fleet_server.port, timeout=10)
-        connection.request(method, path, body=json.dumps(body) if body is not None else None)
-        response = connection.getresponse()
-        status, data = response.status, json.loads(response.read())
-        connection.close()
-        return status, data
+        return control(fleet_server, method, path, body)
 
     status, fleet = call("GET", "/_control/fleet")
     assert status == 200 and set(fleet["hosts"]) == {"ws2022", "ws2016", "ws2012", "ws2003", "w2000"}
@@ -168,12 +173,7 @@ def test_reset_gives_back_every_host_as_the_fleet_file_describes(fleet_server: F
     """POST /_control/reset: what a test wrote, injected or counted is gone, as after a restart of the simulator."""
 
     def call(method: str, path: str, body: Any = None) -> Any:
-        connection = http.client.HTTPConnection("127.0.0.1", fleet_server.port, timeout=10)
-        connection.request(method, path, body=json.dumps(body) if body is not None else None)
-        response = connection.getresponse()
-        data = json.loads(response.read())
-        connection.close()
-        return data
+        return control(fleet_server, method, path, body)[1]
 
     at_start = {host: call("GET", f"/_control/hosts/{host}/state") for host in fleet_server.state.hosts}
     counters_at_start = call("GET", "/_control/counters")
