@@ -50,21 +50,21 @@ help:
 	@sed -n '2,7p' Makefile
 
 # --- virtual environments -------------------------------------------------------------------------------------------
-# This machine's pip config lists extra local indexes that are often absent; pip warns once per package about them.
-PIP_NOISE := ^WARNING: Location 'file:///.*' is ignored
+# Installed once per interpreter and pinned requirement files into VENV_CACHE, .venv/<name> a link to it, so a fresh
+# clone reuses what an earlier run installed from the same pins (tools/gates/venv.sh); VENV_CACHE= installs into
+# .venv/ itself.
+VENV_CACHE ?= $(HOME)/.cache/winsec-wmi/venvs
+export VENV_CACHE
 define make_venv
 	@test -n "$(2)" || { echo "No Python interpreter for $(1): set PYTHON_$(notdir $(1))=..."; exit 1; }
-	rm -rf $(1)
-	$(2) -m venv $(1)
-	$(1)/bin/python -m pip install -q --disable-pip-version-check $(3) 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
-	touch $(1)/.installed
+	tools/gates/venv.sh $(1) $(2) $(3)
 endef
 
 $(VENV_DIR)/%/.installed: tests/requirements/core-%.txt tests/requirements/test.txt
-	$(call make_venv,$(VENV_DIR)/$*,$(PYTHON_$*),-r tests/requirements/core-$*.txt -r tests/requirements/test.txt)
+	$(call make_venv,$(VENV_DIR)/$*,$(PYTHON_$*),tests/requirements/core-$*.txt tests/requirements/test.txt)
 
 $(NOX_VENV)/.installed: tests/requirements/nox.txt
-	$(call make_venv,$(NOX_VENV),$(PYTHON_nox),-r tests/requirements/nox.txt)
+	$(call make_venv,$(NOX_VENV),$(PYTHON_nox),tests/requirements/nox.txt)
 
 venv: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 
