@@ -69,11 +69,11 @@ def _warnings_fail(session_name: str) -> None:
             warnings.append(str(message) % rest if rest else str(message))
             warn(self, message, *rest, **options)
 
-        nox.Session.warn = record  # type: ignore[method-assign]
+        nox.Session.warn = record
         try:
             run_session(session, *args, **kwargs)
         finally:
-            nox.Session.warn = warn  # type: ignore[method-assign]
+            nox.Session.warn = warn
         if warnings:
             session.error(f"{session_name} warned, which fails it here:\n" + "\n".join(warnings))
 
