@@ -20,6 +20,7 @@ Sessions defined here (antsibull-nox cannot run them, or not offline):
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sys
@@ -47,6 +48,40 @@ os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
 
 antsibull_nox.load_antsibull_nox_toml()
 
+
+def _warnings_fail(session_name: str) -> None:
+    """Make every warning of an antsibull-nox session fail it.
+
+    antsibull-nox 1.10's build-import-check turns the ``ERROR:`` lines of galaxy-importer's log into one
+    ``session.warn`` and passes, and galaxy-importer itself exits 0 even when the import failed
+    (``galaxy_importer.main`` logs "The import failed for the following reason" and returns). Galaxy would refuse or
+    flag such a tarball, so here the session fails with the importer's errors instead. nox runs sessions one at a time
+    in this process, so the class-level hook is in place only while this session runs.
+    """
+    registered = nox.registry.get()[session_name]
+    run_session = registered.func
+
+    def strict(session: nox.Session, *args: object, **kwargs: object) -> None:
+        warnings: list[str] = []
+        warn = nox.Session.warn
+
+        def record(self: nox.Session, message: object, *rest: object, **options: object) -> None:
+            warnings.append(str(message) % rest if rest else str(message))
+            warn(self, message, *rest, **options)
+
+        nox.Session.warn = record
+        try:
+            run_session(session, *args, **kwargs)
+        finally:
+            nox.Session.warn = warn
+        if warnings:
+            session.error(f"{session_name} warned, which fails it here:\n" + "\n".join(warnings))
+
+    registered.func = strict
+
+
+_warnings_fail("build-import-check")
+
 SANITY_CORE = "2.21"
 SANITY_PYTHON = "3.13"
 # The tree-sitter PowerShell grammar reads a module's $spec without PowerShell (tools/gates/ps_spec.py).
@@ -69,16 +104,19 @@ def ansible_test_sanity(session: nox.Session) -> None:
         session.error("tests/sanity holds an ignore file: fix the finding instead")
     session.install(f"ansible-core=={SANITY_CORE}.*", *PS_READER)
     work = _work_dir(session, "sanity")
-    # ansible-test caches its per-test venvs (and looks for get-pip) under ~/.ansible/test. A venv another checkout
-    # was still creating, or one a killed run left without pip, would be reused and fail; so each checkout gets its
-    # own HOME for ansible-test, while pip keeps the real config and cache directories.
-    home = work / "home"
-    venvs = home / ".ansible" / "test" / "venv"
-    venvs.mkdir(parents=True, exist_ok=True)
-    for venv in venvs.glob("*/*/*"):
-        if venv.is_dir() and not (venv / "bin" / "pip").exists():
-            session.log(f"removing incomplete ansible-test venv {venv}")
-            shutil.rmtree(venv)
+    # ansible-test installs one venv per sanity test (ten; about a minute) under ~/.ansible/test/venv, keyed by a hash
+    # of its pip commands, reuses one that has its marker.txt and recreates one without (a run killed while installing;
+    # ansible_test/_internal/commands/sanity/__init__.py, create_sanity_virtualenv), and looks for get-pip there. Its
+    # own HOME, shared by every checkout of this collection (a fresh clone reuses the venvs an earlier run installed, as
+    # CI caches them), locked while ansible-test runs: a venv another checkout is still creating has no marker yet and
+    # would be removed under it. pip keeps the real config and cache directories.
+    home = (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "winsec-wmi" / f"ansible-test-{SANITY_CORE}"
+    )
+    home.mkdir(parents=True, exist_ok=True)
+    lock = (home / "lock").open("w")
+    session.log(f"ansible-test's HOME is {home}; waiting for any other checkout's sanity run there")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     env = {
         "HOME": str(home),
         "XDG_CONFIG_HOME": os.environ.get("XDG_CONFIG_HOME", str(Path.home() / ".config")),
@@ -111,8 +149,11 @@ def ansible_test_sanity(session: nox.Session) -> None:
         env["PATH"] = f"{bin_dir}{os.pathsep}{session.bin}{os.pathsep}{os.environ['PATH']}"
         args += ["--skip-test", "pslint"]
         session.log("no pwsh: .ps1 arg specs read statically by tools/gates/pwsh_argspec.py; pslint skipped")
-    with session.chdir(work / "tree" / "ansible_collections" / "winsec" / "wmi"):
-        session.run("ansible-test", "sanity", *args, *session.posargs, env=env)
+    try:
+        with session.chdir(work / "tree" / "ansible_collections" / "winsec" / "wmi"):
+            session.run("ansible-test", "sanity", *args, *session.posargs, env=env)
+    finally:
+        lock.close()  # releases the flock
 
 
 @nox.session(name="ps-argspec", default=True)

@@ -280,7 +280,15 @@ def callers_admin_sid(host: Host) -> str:
 
 def load_fleet(name_or_path: str | Path) -> Fleet:
     path = resolve_fleet_path(name_or_path)
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return fleet_from_document(path.stem, yaml.safe_load(path.read_text(encoding="utf-8")) or {}, where=str(path))
+
+
+def fleet_from_document(name: str, document: dict[str, Any], *, where: str = "") -> Fleet:
+    """The fleet a fleet file describes, every host as it starts; called again on the same document, the same fleet
+    (``POST /_control/reset`` rebuilds it from ``Fleet.source``). The document itself is never changed."""
+    # Hosts are built from a copy (a host may keep parts of its spec), so ``source`` stays as the file said.
+    source, document = copy.deepcopy(document), copy.deepcopy(document)
+    where = where or name
     defaults = document.get("defaults") or {}
     hosts: dict[str, Host] = {}
     for entry in document.get("hosts") or []:
@@ -294,8 +302,8 @@ def load_fleet(name_or_path: str | Path) -> Fleet:
             host_spec = _merge(defaults, {k: v for k, v in host_spec.items() if k != "count"})
             host = build_host(host_spec)
             if host.name in hosts:
-                raise ValueError(f"duplicate host name {host.name!r} in {path}")
+                raise ValueError(f"duplicate host name {host.name!r} in {where}")
             hosts[host.name] = host
     if not hosts:
-        raise ValueError(f"fleet {path} has no hosts")
-    return Fleet(name=path.stem, hosts=hosts, source=document)
+        raise ValueError(f"fleet {where} has no hosts")
+    return Fleet(name=name, hosts=hosts, source=source)

@@ -113,6 +113,10 @@ class Fleet:
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
+    def reset(self) -> None:
+        """Every host back to what the fleet file describes (state, faults, counters): the fleet as it started."""
+        self._call("POST", "/reset", {})
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

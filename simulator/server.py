@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from . import bootstrap, wsman
 from .dispatch import Execution, execute
-from .fleet import Fleet
+from .fleet import Fleet, fleet_from_document
 from .host import Caller, Host
 from .payload import ModuleCall, PayloadError, ScriptCall, parse_payload
 
@@ -73,6 +73,14 @@ class FleetState:
         self.hosts = fleet.hosts
         self.shells: dict[str, dict[str, Shell]] = {name: {} for name in fleet.hosts}
         self.lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Every host as the fleet file describes it (state, faults, counters), no open shell: the fleet as it started,
+        so a test harness can hand one process to the next test instead of starting another (tests/e2e/conftest.py)."""
+        fleet = fleet_from_document(self.fleet.name, self.fleet.source)
+        with self.lock:
+            self.fleet, self.hosts = fleet, fleet.hosts
+            self.shells = {name: {} for name in fleet.hosts}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -361,6 +369,11 @@ class Handler(BaseHTTPRequestHandler):
                 with host.lock:
                     host.faults.clear()
             self._json(200, {"cleared": sorted(state.hosts)})
+        elif path == "/_control/reset" and method == "POST":
+            state.reset()
+            if self.server.record is not None:
+                self.server.record.clear()
+            self._json(200, {"reset": sorted(state.hosts)})
         elif path == "/_control/records" and method == "GET":
             self._json(200, self.server.record or [])
         elif path == "/_control/shutdown" and method == "POST":

@@ -3,12 +3,13 @@
 Interface (kept stable for every e2e test):
 
 * ``fleet`` - the simulator serving ``simulator/fleets/small.yml``, as the test starts: unchanged since it started.
-* ``fleet_factory(fleet_file_or_name)`` - another fleet (``"demo"``, ``"small"`` or a path), as it started. A fleet
-  a test did not write to is kept for the next test that asks for the same one (``FleetPool``); others are stopped.
-* ``fleet_from_text(text, name="fleet")`` - start a fleet described by YAML text (written to ``tmp_path/<name>.yml``,
-  simulator/README.md describes the format); stopped after the test like ``fleet_factory``'s.
+* ``fleet_factory(fleet_file_or_name)`` - another fleet (``"demo"``, ``"small"`` or a path), as it started. After the
+  test the fleet is reset through the control API and kept for the next test that asks for the same one
+  (``FleetPool``), so a session starts each distinct fleet about once.
+* ``fleet_from_text(text, name="fleet")`` - a fleet described by YAML text (written to ``tmp_path/<name>.yml``,
+  simulator/README.md describes the format); pooled like ``fleet_factory``'s, keyed by the text.
 * ``Fleet``: ``.inventory`` (Path), ``.hosts`` (list[str]), ``.state(host)``, ``.counters(host)``,
-  ``.reset_counters()``, ``.set_fault(host, **fault)``, ``.clear_faults()``, ``.control_url``.
+  ``.reset_counters()``, ``.set_fault(host, **fault)``, ``.clear_faults()``, ``.reset()``, ``.control_url``.
 * ``run_playbook(fleet, tasks, *, hosts="all", check=False, diff=False, extra_vars=None, gather_facts=False)``
   -> ``PlaybookRun`` with ``.rc``, ``.stdout``, ``.stderr``, ``.result(host, task_index_or_name)``,
   ``.status(host, task)``, ``.results(task)``.
@@ -42,17 +43,16 @@ __all__ = ["Fleet", "PlaybookRun", "run_adhoc", "run_playbook"]
 class FleetPool:
     """Simulated fleets that outlive a test, so the next test asking for the same fleet gets it without a restart.
 
-    A fleet goes back to the pool only when the test left it exactly as it started: every host's whole state
-    (GET /_control/hosts/<host>/state) and configured faults (GET /_control/fleet) equal to the first snapshot, no write
-    counted and no fault injected. Its counters are reset through the control API before it is handed out again; any
-    other fleet is stopped. Fleets are keyed by name or by the text of their file.
+    When a test is done with a fleet, the fleet is reset through the control API (POST /_control/reset: every host,
+    its faults and its counters as the fleet file describes them; tests/unit/simulator proves a reset fleet equals a
+    new one) and waits for the next test that asks for the same fleet. A fleet whose process ended, or whose control
+    API does not answer, is stopped instead. Fleets are keyed by name or by the text of their file.
     """
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.idle: dict[str, list[Fleet]] = {}
         self.started = 0
-        self.at_start: dict[int, object] = {}
 
     @staticmethod
     def key(fleet_file_or_name: str | Path) -> str:
@@ -64,30 +64,18 @@ class FleetPool:
         if idle:
             return idle.pop()
         self.started += 1
-        fleet = Fleet(fleet_file_or_name, self.workdir / f"fleet-{self.started}")
-        self.at_start[id(fleet)] = self.snapshot(fleet)
-        return fleet
+        return Fleet(fleet_file_or_name, self.workdir / f"fleet-{self.started}")
 
-    @staticmethod
-    def snapshot(fleet: Fleet) -> object:
-        faults = {name: host["faults"] for name, host in fleet._call("GET", "/fleet")["hosts"].items()}
-        return faults, [fleet.state(host) for host in fleet.hosts]
-
-    def give_back(self, fleet_file_or_name: str | Path, fleet: Fleet) -> None:
-        untouched = (
-            fleet.process.poll() is None
-            and all(
-                counters["writes"] == 0 and not counters["faults_injected"]
-                for counters in fleet.all_counters().values()
-            )
-            and self.snapshot(fleet) == self.at_start[id(fleet)]
-        )
-        if not untouched:
-            self.at_start.pop(id(fleet), None)
-            fleet.stop()
-            return
-        fleet.reset_counters()
-        self.idle.setdefault(self.key(fleet_file_or_name), []).append(fleet)
+    def give_back(self, key: str, fleet: Fleet) -> None:
+        """Reset ``fleet`` and keep it for the next ``take`` of ``key``; stop it if it cannot be reset."""
+        try:
+            if fleet.process.poll() is None:
+                fleet.reset()
+                self.idle.setdefault(key, []).append(fleet)
+                return
+        except OSError:  # the control API does not answer
+            pass
+        fleet.stop()
 
     def stop_all(self) -> None:
         for fleets in self.idle.values():
@@ -105,19 +93,18 @@ def fleet_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetPool]:
 
 @pytest.fixture
 def fleet_factory(fleet_pool: FleetPool) -> Iterator[Callable[[str | Path], Fleet]]:
-    taken: list[tuple[str | Path, Fleet]] = []
+    taken: list[tuple[str, Fleet]] = []
 
     def start(fleet_file_or_name: str | Path) -> Fleet:
+        # Keyed by the file's text as the fleet started: a test may change or remove its file afterwards.
+        key = fleet_pool.key(fleet_file_or_name)
         fleet = fleet_pool.take(fleet_file_or_name)
-        taken.append((fleet_file_or_name, fleet))
+        taken.append((key, fleet))
         return fleet
 
     yield start
-    for fleet_file_or_name, fleet in taken:
-        try:
-            fleet_pool.give_back(fleet_file_or_name, fleet)
-        except OSError:  # the control API does not answer: the fleet is not reused
-            fleet.stop()
+    for key, fleet in taken:
+        fleet_pool.give_back(key, fleet)
 
 
 @pytest.fixture

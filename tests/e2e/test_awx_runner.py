@@ -98,11 +98,11 @@ def demo(fleet_factory) -> Fleet:
 
 
 @pytest.fixture(scope="module")
-def audit_job(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[tuple[t.Any, Path, int]]:
+def audit_job(fleet_pool, tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[tuple[t.Any, Path, int]]:
     """One audit job with the survey's defaults on the whole demo fleet: the job, its report directory, and the
     writes the simulator saw."""
     workdir = tmp_path_factory.mktemp("awx-audit")
-    fleet = Fleet("demo", workdir / "fleet")
+    fleet = fleet_pool.take("demo")
     try:
         report_dir = workdir / "reports"
         extra_vars = survey_extra_vars("wmi_compliance_audit.json", wmi_hardening_report_dir=str(report_dir))
@@ -110,7 +110,7 @@ def audit_job(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[tuple[t.An
         writes = sum(counters["writes"] for counters in fleet.all_counters().values())
         yield job, report_dir, writes
     finally:
-        fleet.stop()
+        fleet_pool.give_back(fleet_pool.key("demo"), fleet)
 
 
 def test_the_audit_job_reports_every_host_and_publishes_its_summary(audit_job) -> None:

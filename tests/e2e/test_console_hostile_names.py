@@ -7,7 +7,6 @@ warning and msg passes the one console sanitizer (plugins/plugin_utils/_text.py,
 from __future__ import annotations
 
 import json
-import pathlib
 import re
 
 import pytest
@@ -32,12 +31,10 @@ def strings(value: object) -> set[str]:
     return set()
 
 
-def test_hostile_names_reach_the_console_escaped(fleet_factory, run_playbook, tmp_path: pathlib.Path):
-    path = tmp_path / "fleet.yml"
+def test_hostile_names_reach_the_console_escaped(fleet_from_text, run_playbook):
     fleet_doc = {"hosts": [{"name": "hostile", "profile": "2022", "unsecapp": 1,
                             "subscriptions": ["scm", {"preset": "malicious", "name": HOSTILE}]}]}  # fmt: skip
-    path.write_text(json.dumps(fleet_doc), encoding="utf-8")  # JSON is YAML, and keeps every character escaped
-    fleet = fleet_factory(path)
+    fleet = fleet_from_text(json.dumps(fleet_doc))  # JSON is YAML, and keeps every character escaped
     verdict = "{{ _baseline.msg }}"
     tasks = [
         {

@@ -40,10 +40,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def rollout_fleet(fleet_factory, tmp_path) -> Fleet:
-    fleet_file = tmp_path / "rollout.yml"
-    fleet_file.write_text(FLEET, encoding="utf-8")
-    return fleet_factory(fleet_file)
+def rollout_fleet(fleet_from_text) -> Fleet:
+    return fleet_from_text(FLEET, "rollout")
 
 
 def harden(fleet: Fleet, report_dir: Path, max_fail_percentage: int, **extra):

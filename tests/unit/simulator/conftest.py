@@ -38,11 +38,24 @@ def host_factory() -> Callable[..., Host]:
 
 
 @pytest.fixture
-def fleet_server(small_fleet: Fleet) -> Iterator[FleetServer]:
-    """An in-process server for protocol tests (no Ansible forks here, so threads in-process are safe)."""
-    server = FleetServer(small_fleet, 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def serve_fleet() -> Iterator[Callable[[Fleet], FleetServer]]:
+    """Serve a fleet in-process for protocol tests (no Ansible forks here, so threads in-process are safe); every
+    server started is stopped after the test."""
+    servers: list[FleetServer] = []
+
+    def serve(fleet: Fleet) -> FleetServer:
+        server = FleetServer(fleet, 0)
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return server
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fleet_server(small_fleet: Fleet, serve_fleet: Callable[[Fleet], FleetServer]) -> FleetServer:
+    """The small fleet, served in-process."""
+    return serve_fleet(small_fleet)

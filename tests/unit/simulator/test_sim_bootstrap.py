@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -94,20 +93,16 @@ def test_inventory_points_hosts_without_winrm_at_a_refusing_port() -> None:
 
 
 @pytest.fixture
-def server() -> Iterator[FleetServer]:
+def server(serve_fleet: Callable[[Fleet], FleetServer]) -> FleetServer:
     specs: dict[str, dict[str, object]] = {
         "w2016": {"profile": "2016"},
         "w2012": {"profile": "2012r2", "wmf51": False},
         "w2003": {"profile": "2003"},
         "w2000": {"profile": "2000"},
     }
-    fleet = Fleet("bootstrap", {name: build_host({"name": name, **spec}) for name, spec in specs.items()}, {})
-    fleet_server = FleetServer(fleet, 0)
-    thread = threading.Thread(target=fleet_server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fleet_server
-    fleet_server.shutdown()
-    fleet_server.server_close()
+    return serve_fleet(
+        Fleet("bootstrap", {name: build_host({"name": name, **spec}) for name, spec in specs.items()}, {})
+    )
 
 
 def run_payload(server: FleetServer, host: str, payload: bytes) -> tuple[bytes, int]:

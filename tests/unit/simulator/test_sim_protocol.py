@@ -140,14 +140,19 @@ def test_http_500_fault_and_unknown_host(fleet_server: FleetServer) -> None:
     assert status == 404
 
 
+def control(server: FleetServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One call of the control API: the HTTP status and the JSON answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request(method, path, body=json.dumps(body) if body is not None else None)
+    response = connection.getresponse()
+    status, data = response.status, json.loads(response.read())
+    connection.close()
+    return status, data
+
+
 def test_control_api(fleet_server: FleetServer) -> None:
     def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        connection = http.client.HTTPConnection("127.0.0.1", fleet_server.port, timeout=10)
-        connection.request(method, path, body=json.dumps(body) if body is not None else None)
-        response = connection.getresponse()
-        status, data = response.status, json.loads(response.read())
-        connection.close()
-        return status, data
+        return control(fleet_server, method, path, body)
 
     status, fleet = call("GET", "/_control/fleet")
     assert status == 200 and set(fleet["hosts"]) == {"ws2022", "ws2016", "ws2012", "ws2003", "w2000"}
@@ -162,6 +167,35 @@ def test_control_api(fleet_server: FleetServer) -> None:
     assert call("GET", "/_control/hosts/ws2016/counters")[1]["writes"] == 0
     assert call("POST", "/_control/reset-counters", {})[0] == 200
     assert call("GET", "/_control/hosts/nohost/state")[0] == 404
+
+
+def test_reset_gives_back_every_host_as_the_fleet_file_describes(fleet_server: FleetServer) -> None:
+    """POST /_control/reset: what a test wrote, injected or counted is gone, as after a restart of the simulator."""
+
+    def call(method: str, path: str, body: Any = None) -> Any:
+        return control(fleet_server, method, path, body)[1]
+
+    at_start = {host: call("GET", f"/_control/hosts/{host}/state") for host in fleet_server.state.hosts}
+    counters_at_start = call("GET", "/_control/counters")
+    host = fleet_server.state.hosts["ws2016"]
+    host.registry.set(r"HKLM\SOFTWARE\Microsoft\WBEM\CIMOM", "UnsecAppAccessControlDefault", "REG_DWORD", 1)
+    host.namespaces.add("root\\Added", "O:BAG:BAD:(A;;CC;;;WD)")
+    host.counters.count("writes", "registry")
+    call("POST", "/_control/hosts/ws2022/faults", {"http_500": 3})
+    protocol(fleet_server, "ws2012").open_shell(codepage=65001)  # left open; its requests are counted
+    assert fleet_server.state.shells["ws2012"]
+    changed = {name: call("GET", f"/_control/hosts/{name}/state") for name in ("ws2016", "ws2022")}
+    assert changed["ws2016"] != at_start["ws2016"] and changed["ws2022"] != at_start["ws2022"]
+
+    assert call("POST", "/_control/reset", {}) == {"reset": sorted(at_start)}
+    assert {name: call("GET", f"/_control/hosts/{name}/state") for name in at_start} == at_start
+    assert call("GET", "/_control/counters") == counters_at_start
+    assert all(not shells for shells in fleet_server.state.shells.values())
+    # The fleet still serves, and a second reset is the same fleet again.
+    client = protocol(fleet_server, "ws2016")
+    client.close_shell(client.open_shell(codepage=65001))
+    call("POST", "/_control/reset", {})
+    assert call("GET", "/_control/hosts/ws2016/state") == at_start["ws2016"]
 
 
 def test_chunked_stdin_and_shell_bound(fleet_server: FleetServer) -> None:
