@@ -44,11 +44,11 @@ def test_every_role_variable_but_the_reports_is_a_baseline_option():
     # A variable added to the role but not here would be validated by the role and then silently ignored.
     spec = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
     options = set(spec["argument_specs"]["main"]["options"])
-    mapped = {variable for _, variable in ROLE_ARGUMENTS}
+    mapped = {variable for _path, variable in ROLE_ARGUMENTS}
     assert options - REPORT_VARIABLES == mapped - {"winsec_wmi_os"}
     baseline_options = _wmi_action.argspec_from_doc(baseline.ActionModule.DOCUMENTATION)
     nested = in_role({}).nested_options()
-    for path, _ in ROLE_ARGUMENTS:
+    for path, _variable in ROLE_ARGUMENTS:
         options_here = baseline_options
         for name in path[:-1]:
             # event_subscriptions takes winsec.wmi.event_subscription_info's options (its OptionSpec).
@@ -117,7 +117,7 @@ def test_no_yaml_is_parsed_per_host(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setattr(yaml, "safe_load", refuse)
     monkeypatch.setattr(yaml, "load", refuse)
-    result, _ = role_run({"wmi_hardening_mod": "enforce"})
+    result, _target = role_run({"wmi_hardening_mod": "enforce"})
     assert not result.get("failed"), result
 
 
@@ -125,9 +125,14 @@ def test_the_role_spec_is_read_again_only_when_it_changes(tmp_path: Path, monkey
     path = tmp_path / "argument_specs.yml"
     path.write_text("argument_specs: {main: {options: {wmi_hardening_mode: {type: str}}}}\n", encoding="utf-8")
     spec = RoleSpec(path)
-    loads = []
+    loads: list[int] = []
     real_load = yaml.load
-    monkeypatch.setattr(yaml, "load", lambda *a, **k: loads.append(1) or real_load(*a, **k))
+
+    def counted_load(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        loads.append(1)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(yaml, "load", counted_load)
     assert spec.option_names() == {"wmi_hardening_mode"} and loads == []
     path.write_text("argument_specs: {main: {options: {wmi_hardening_modes: {type: str}}}}\n", encoding="utf-8")
     os.utime(path, ns=(1, 1))
@@ -137,9 +142,14 @@ def test_the_role_spec_is_read_again_only_when_it_changes(tmp_path: Path, monkey
 
 
 def test_a_documentation_is_parsed_once_per_process(monkeypatch: pytest.MonkeyPatch):
-    calls = []
+    calls: list[int] = []
     real_load = yaml.load
-    monkeypatch.setattr(yaml, "load", lambda *a, **k: calls.append(1) or real_load(*a, **k))
+
+    def counted_load(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        calls.append(1)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(yaml, "load", counted_load)
     documentation = "options:\n  name: {type: str, required: true}\n"
 
     class Action(_wmi_action.WmiAction):
