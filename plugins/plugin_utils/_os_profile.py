@@ -18,11 +18,15 @@ from dataclasses import dataclass
 # XP Professional x64 is also 5.2: it was built from the Server 2003 SP1 code base and has the 2003 behaviour.
 SERVER_2003_VERSION = (5, 2)
 
-PRE_2003_MITIGATIONS = (
+# Why the unsecapp control does not apply before Server 2003, and what to do instead: two texts, because reports show
+# them side by side ("Why", "Mitigation").
+PRE_2003_WHY = (
     "This host predates Windows Server 2003 and has no unsecapp access check, so the registry value "
-    "UnsecAppAccessControlDefault does nothing here. Mitigate by script review instead: make WMI scripts "
-    "synchronous or semisynchronous (no SWbemSink, ExecNotificationQueryAsync or *Async_ calls), and never run "
-    "asynchronous callbacks in an administrative context."
+    "UnsecAppAccessControlDefault does nothing here."
+)
+PRE_2003_MITIGATION = (
+    "Mitigate by script review instead: make WMI scripts synchronous or semisynchronous (no SWbemSink, "
+    "ExecNotificationQueryAsync or *Async_ calls), and never run asynchronous callbacks in an administrative context."
 )
 
 

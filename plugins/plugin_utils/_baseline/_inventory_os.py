@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .._os_profile import PRE_2003_MITIGATIONS
+from .._os_profile import PRE_2003_MITIGATION, PRE_2003_WHY
 
 # Inventory values (the documented host variable winsec_wmi_os, AD's operatingSystem attribute, or a
 # Win32_OperatingSystem Caption) of releases Ansible cannot manage: NT 4.0, 2000 and XP have no WinRM; Server 2003
@@ -75,9 +75,11 @@ _ITANIUM_SYSTEMS = re.compile(r"\bfor (?:64 bit )?itanium based systems\b")
 
 SERVER_2003_REASON = (
     "Windows Server 2003 has PowerShell 2.0 at most, below the PowerShell that ansible-core's bootstrap requires "
-    "(3.0 for ansible-core 2.18, 5.1 from 2.19), so Ansible cannot audit it. Check by hand that "
-    "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault is 1, prefer synchronous or "
-    "semisynchronous WMI scripts, and plan the host's retirement."
+    "(3.0 for ansible-core 2.18, 5.1 from 2.19), so Ansible cannot audit it."
+)
+SERVER_2003_MITIGATION = (
+    "Check by hand that HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM\\UnsecAppAccessControlDefault is 1, prefer "
+    "synchronous or semisynchronous WMI scripts, and plan the host's retirement."
 )
 
 
@@ -103,13 +105,13 @@ def _release_words(inventory_os: str) -> tuple[str, ...]:
     return tuple(core)
 
 
-def unmanageable_os(inventory_os: str | None) -> tuple[str, str] | None:
-    """(family, reason) when the inventory says Ansible cannot manage this host; None otherwise (connect)."""
+def unmanageable_os(inventory_os: str | None) -> tuple[str, str, str] | None:
+    """(family, why, mitigation) when the inventory says Ansible cannot manage this host; None otherwise (connect)."""
     if not inventory_os or not isinstance(inventory_os, str):
         return None
     family = _RELEASES.get(_release_words(inventory_os))
     if family is None:
         return None
     if family == SERVER_2003:
-        return family, SERVER_2003_REASON
-    return family, f"{family} has no WinRM, so Ansible cannot connect. {PRE_2003_MITIGATIONS}"
+        return family, SERVER_2003_REASON, SERVER_2003_MITIGATION
+    return family, f"{family} has no WinRM, so Ansible cannot connect. {PRE_2003_WHY}", PRE_2003_MITIGATION

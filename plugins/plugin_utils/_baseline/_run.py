@@ -43,13 +43,15 @@ def _record(run: ControlRun, evidence: bool) -> dict[str, t.Any]:
 
 
 def not_applicable_result(
-    params: t.Mapping[str, t.Any], exceptions: ControlExceptions, family: str, reason: str
+    params: t.Mapping[str, t.Any], exceptions: ControlExceptions, family: str, reason: str, mitigation: str
 ) -> dict[str, t.Any]:
     """A host the inventory says Ansible cannot manage: every control not applicable, never contacted. Its options
     and exceptions are refused as on any host (a misspelt control ID is the same mistake on a Server 2003 host), but
     no exception is matched: no finding is judged."""
     controls = build_controls(params, exceptions)
-    records = [control.outcome(Decision("not_applicable", reason=reason, remediation=reason)) for control in controls]
+    records = [
+        control.outcome(Decision("not_applicable", reason=reason, remediation=mitigation)) for control in controls
+    ]
     return summarise(
         records,
         {"family": family, "pre_2003": family != SERVER_2003, "source": "inventory"},

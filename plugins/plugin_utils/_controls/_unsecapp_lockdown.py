@@ -13,7 +13,7 @@ from __future__ import annotations
 import typing as t
 
 from .._control import Control, Decision, HostContext, Reference
-from .._os_profile import PRE_2003_MITIGATIONS
+from .._os_profile import PRE_2003_MITIGATION, PRE_2003_WHY
 from .._wmi_errors import op_value
 from ._exceptions import NO_EXCEPTIONS, ControlExceptions
 from ._unsecapp import REGISTRY_PATH, REGISTRY_VALUE, WRITE_TYPES, diff, normalise, plan, shown_data
@@ -64,10 +64,10 @@ class UnsecappLockdown(Control):
         expected = f"{REGISTRY_PATH} = {1 if self.state == 'enabled' else 0}"
         actual = current.describe().strip()
         if host.profile.pre_2003:
-            reason = f"Not applicable on {host.profile.family}. {PRE_2003_MITIGATIONS}"
-            result.update(applicable=False, compliant=False, msg=reason)
+            reason = f"Not applicable on {host.profile.family}. {PRE_2003_WHY}"
+            result.update(applicable=False, compliant=False, msg=f"{reason} {PRE_2003_MITIGATION}")
             return Decision(
-                "not_applicable", expected, actual, reason=reason, remediation=PRE_2003_MITIGATIONS, result=result
+                "not_applicable", expected, actual, reason=reason, remediation=PRE_2003_MITIGATION, result=result
             )
 
         decision = plan(read, self.state, self.value_type, check_mode=not host.will_write)
