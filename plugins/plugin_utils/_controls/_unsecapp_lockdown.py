@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import typing as t
+from dataclasses import replace
 
 from .._control import Control, Decision, HostContext, Reference
 from .._os_profile import PRE_2003_MITIGATION, PRE_2003_WHY
@@ -126,17 +127,6 @@ class UnsecappLockdown(Control):
                 result=result,
             )
         result.update(compliant=True, msg=f"UnsecAppAccessControlDefault set to {desired} ({after.type}).")
-        return Decision(
-            "remediated",
-            decision.expected,
-            after.describe().strip(),
-            decision.findings,
-            decision.writes,
-            decision.changes,
-            decision.remediation,
-            automatic=True,
-            # The diff planned from the read: the host's echo of before/after is checked above, never reported as it.
-            diff=decision.diff,
-            result=result,
-            warnings=decision.warnings,
-        )
+        # Everything else is the drift decision's: the diff stays the one planned from the read (the host's echo of
+        # before/after is checked above, never reported as it).
+        return replace(decision, status="remediated", actual=after.describe().strip(), result=result)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import typing as t
+from dataclasses import replace
 
 from .._control import Control, Decision, HostContext, Reference
 from .._diff import descriptor_diff
@@ -164,18 +165,6 @@ class NamespaceSd(Control):
                 f"{self.request.namespace}: the descriptor read back after SetSD differs from the one written",
                 **{**keys, "changed": True, "expected_sddl": decision.expected},
             )
-        return Decision(
-            "remediated",
-            decision.expected,
-            result["sddl"],
-            decision.findings,
-            decision.writes,
-            decision.changes,
-            decision.remediation,
-            automatic=True,
-            # The diff stays the one planned from the read: what the host echoes is checked above, not reported.
-            diff=decision.diff,
-            result=result,
-            warnings=decision.warnings,
-            plan=decision.plan,
-        )
+        # Everything else is the drift decision's: the diff stays the one planned from the read (what the host echoes
+        # is checked above, not reported).
+        return replace(decision, status="remediated", actual=result["sddl"], result=result)
