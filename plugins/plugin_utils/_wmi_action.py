@@ -43,7 +43,7 @@ VALIDATION_MESSAGE_LIMIT = 500
 
 # libyaml's loader when PyYAML has one, as ansible-core's own YAML loading does: parsing a module's DOCUMENTATION
 # with the pure-Python loader took 6 ms and every task pays it again (each runs in a freshly forked worker).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # DOCUMENTATION option keys that are also argument-spec keys (sub-options are 'options' in an argument spec).
 _SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log", "apply_defaults")
@@ -65,7 +65,7 @@ def argspec_from_options(options: t.Mapping[str, t.Any]) -> dict[str, dict[str, 
 def _documented_options(documentation: str) -> t.Mapping[str, t.Any]:
     """The 'options' of a module's DOCUMENTATION, parsed once per process. Callers get copies (argspec_from_options
     deep-copies every value it keeps), so the cached parse is never changed."""
-    return yaml.load(documentation, Loader=_YAML_LOADER).get("options") or {}
+    return yaml.load(documentation, Loader=YAML_LOADER).get("options") or {}
 
 
 def argspec_from_doc(documentation: str) -> dict[str, dict[str, t.Any]]:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from .._wmi_action import YAML_LOADER
+
 ROLE_PREFIX = "wmi_hardening_"
 _CONTROL_TAG = re.compile(r"^WMI-[0-9]+$", re.IGNORECASE)
 # Set by the role itself, not by the user (the baseline's registered result).
@@ -57,9 +59,6 @@ def controls_from_tags(
     controls = list(dict.fromkeys([*(params.get("controls") or []), *selected])) or None
     return {**params, "controls": controls, "skip_controls": [*(params.get("skip_controls") or []), *skipped]}
 
-
-# libyaml's loader when PyYAML has one, as ansible-core's own YAML loading does.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # baseline option (a path into its nested options) <- the role variable that sets it.
 ROLE_ARGUMENTS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -131,7 +130,7 @@ class RoleSpec:
             return frozenset()
         stamp = (status.st_mtime_ns, status.st_size)
         if stamp != self._stamp:
-            document = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+            document = yaml.load(self.path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
             self._names = frozenset(document["argument_specs"]["main"]["options"])
             self._stamp = stamp
         return self._names
