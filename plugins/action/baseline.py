@@ -19,6 +19,7 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._role import 
     unknown_role_variables,
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._run import run_baseline
+from ansible_collections.winsec.wmi.plugins.plugin_utils._text import console_text
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import OptionSpec, WmiAction
 
 # The role's variables are documented once, in its argument specification (shipped in the same collection), read
@@ -74,7 +75,9 @@ class ActionModule(WmiAction):
             known = ROLE_SPEC.option_names()
             if known:
                 for warning in unknown_role_variables(task_vars, known):
-                    display.warning(warning)
+                    # A variable's name can come from a dynamic inventory: the one console sanitizer, as for
+                    # every warning of a result.
+                    display.warning(console_text(warning))
             # The role's tags named after control IDs select controls (documented in its argument spec).
             params = controls_from_tags(
                 params, task_vars.get("ansible_run_tags") or [], task_vars.get("ansible_skip_tags") or []

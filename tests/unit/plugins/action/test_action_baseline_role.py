@@ -162,3 +162,11 @@ def test_a_documentation_is_parsed_once_per_process(monkeypatch: pytest.MonkeyPa
     first = _wmi_action.argspec_from_doc(documentation)
     first["name"]["required"] = False  # a caller changing its copy changes no other caller's
     assert _wmi_action.argspec_from_doc(documentation)["name"]["required"] is True and calls == [1]
+
+
+def test_an_unknown_variable_name_is_shown_through_the_console_sanitizer(monkeypatch: pytest.MonkeyPatch):
+    shown: list[str] = []
+    monkeypatch.setattr(baseline.display, "warning", shown.append)
+    role_run({"wmi_hardening_mode\x1b[2J\u202e": "audit"})
+    (warning,) = [text for text in shown if "is not a variable" in text]
+    assert "\x1b" not in warning and "\u202e" not in warning and "\\x1b" in warning
