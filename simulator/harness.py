@@ -229,6 +229,25 @@ def run_playbook(
     return run_playbook_file(fleet, playbook, check=check, diff=diff, extra_vars=extra_vars, timeout=timeout)
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of a scenario: its ansible-playbook run and what the simulator counted on each host during it."""
+
+    run: PlaybookRun
+    counters: dict[str, dict[str, Any]]
+
+    def writes(self, host: str) -> int:
+        return int(self.counters[host]["writes"])
+
+
+def run_step(fleet: Fleet, tasks: list[dict[str, Any]] | str, **options: Any) -> Step:
+    """``run_playbook`` with the fleet's counters reset first and read after: one run over several hosts serves as
+    the same step of each host's scenario (a check-mode step asserts zero writes host by host)."""
+    fleet.reset_counters()
+    run = run_playbook(fleet, tasks, **options)
+    return Step(run, fleet.all_counters())
+
+
 def run_playbook_file(
     fleet: Fleet,
     playbook: Path,

@@ -6,6 +6,8 @@ Interface (kept stable for every e2e test):
 * ``fleet_factory(fleet_file_or_name)`` - another fleet (``"demo"``, ``"small"`` or a path), as it started. After the
   test the fleet is reset through the control API and kept for the next test that asks for the same one
   (``FleetPool``), so a session starts each distinct fleet about once.
+* ``module_fleet_factory(fleet_file_or_name)`` - ``fleet_factory`` for module-scoped fixtures: a scenario run once
+  (``run_step`` per step, over every host it concerns) whose steps several tests assert on.
 * ``fleet_from_text(text, name="fleet")`` - a fleet described by YAML text (written to ``tmp_path/<name>.yml``,
   simulator/README.md describes the format); pooled like ``fleet_factory``'s, keyed by the text.
 * ``Fleet``: ``.inventory`` (Path), ``.hosts`` (list[str]), ``.state(host)``, ``.counters(host)``,
@@ -13,6 +15,9 @@ Interface (kept stable for every e2e test):
 * ``run_playbook(fleet, tasks, *, hosts="all", check=False, diff=False, extra_vars=None, gather_facts=False)``
   -> ``PlaybookRun`` with ``.rc``, ``.stdout``, ``.stderr``, ``.result(host, task_index_or_name)``,
   ``.status(host, task)``, ``.results(task)``.
+* ``simulator.harness.run_step(fleet, tasks, **run_playbook_options)`` -> ``Step`` with ``.run`` (``PlaybookRun``)
+  and ``.counters`` (every host's simulator counters, counted from the step's start): one run as the same step of
+  several hosts' scenarios.
 * ``run_adhoc(fleet, module, args="", *, hosts="all")`` -> ``subprocess.CompletedProcess`` of ``ansible -m``.
 
 The machinery lives in ``simulator/harness.py`` (also ``run_playbook_file`` for existing playbooks,
@@ -91,20 +96,40 @@ def fleet_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetPool]:
     pool.stop_all()
 
 
-@pytest.fixture
-def fleet_factory(fleet_pool: FleetPool) -> Iterator[Callable[[str | Path], Fleet]]:
-    taken: list[tuple[str, Fleet]] = []
+class FleetLoan:
+    """The fleets one test (or one module) took from the pool, given back together when it is done."""
 
-    def start(fleet_file_or_name: str | Path) -> Fleet:
+    def __init__(self, pool: FleetPool) -> None:
+        self.pool = pool
+        self.taken: list[tuple[str, Fleet]] = []
+
+    def __call__(self, fleet_file_or_name: str | Path) -> Fleet:
         # Keyed by the file's text as the fleet started: a test may change or remove its file afterwards.
-        key = fleet_pool.key(fleet_file_or_name)
-        fleet = fleet_pool.take(fleet_file_or_name)
-        taken.append((key, fleet))
+        key = self.pool.key(fleet_file_or_name)
+        fleet = self.pool.take(fleet_file_or_name)
+        self.taken.append((key, fleet))
         return fleet
 
-    yield start
-    for key, fleet in taken:
-        fleet_pool.give_back(key, fleet)
+    def give_back(self) -> None:
+        for key, fleet in self.taken:
+            self.pool.give_back(key, fleet)
+        self.taken.clear()
+
+
+@pytest.fixture
+def fleet_factory(fleet_pool: FleetPool) -> Iterator[Callable[[str | Path], Fleet]]:
+    loan = FleetLoan(fleet_pool)
+    yield loan
+    loan.give_back()
+
+
+@pytest.fixture(scope="module")
+def module_fleet_factory(fleet_pool: FleetPool) -> Iterator[Callable[[str | Path], Fleet]]:
+    """``fleet_factory`` for a module-scoped scenario: one set of playbook runs whose steps several tests assert on
+    (``simulator.harness.run_step``). The fleet is the module's until its last test; nothing else may change it."""
+    loan = FleetLoan(fleet_pool)
+    yield loan
+    loan.give_back()
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from simulator.harness import Step, run_step
+
 pytestmark = pytest.mark.e2e
 
 ADMIN = "(A;CI;CCDCLCSWRPWPRCWD;;;BA)"
@@ -14,56 +16,77 @@ MONITORING = "(A;CI;CCDCWPRC;;;S-1-5-32-558)"  # Performance Monitor Users: Enab
 EXACT = {"namespace": "ROOT/CIMV2", "sddl": "O:BAG:BAD:" + ADMIN + MONITORING}
 
 
-def executions(fleet, host):
-    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
+def executions(fleet_or_step, host):
+    """wmi_state runs on ``host``: counted by the fleet since its last counter reset, or during one ``Step``."""
+    counters = fleet_or_step.counters[host] if isinstance(fleet_or_step, Step) else fleet_or_step.counters(host)
+    return counters["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
 def cimv2(fleet, host):
     return fleet.state(host)["namespaces"]["root\\cimv2"]
 
 
-@pytest.mark.parametrize("host", ["ws2016", "ws2022", "ws2012"])
-def test_four_steps_exact(fleet, run_playbook, host):
+FOUR_STEP_HOSTS = ("ws2016", "ws2022", "ws2012")
+
+
+@pytest.fixture(scope="module")
+def four_steps(module_fleet_factory):
+    """The four steps once, each one run over every host of FOUR_STEP_HOSTS (each host's outcome is its own): the
+    descriptors before, and per step the run, the simulator's counters and each host's root\\cimv2 after it."""
+    fleet = module_fleet_factory("small")
     tasks = [{"name": "sd", "winsec.wmi.namespace_sd": EXACT}]
-    before = cimv2(fleet, host)
+    hosts = ":".join(FOUR_STEP_HOSTS)
+    before = {host: cimv2(fleet, host) for host in FOUR_STEP_HOSTS}
+    steps = {}
+    for name, options in (
+        ("checked", {"check": True, "diff": True}),
+        ("applied", {}),
+        ("rerun", {}),
+        ("checked_again", {"check": True}),
+    ):
+        step = run_step(fleet, tasks, hosts=hosts, **options)
+        steps[name] = (step, {host: cimv2(fleet, host) for host in FOUR_STEP_HOSTS})
+    return before, steps
+
+
+@pytest.mark.parametrize("host", FOUR_STEP_HOSTS)
+def test_four_steps_exact(four_steps, host):
+    before, steps = four_steps
 
     # 1. check mode predicts, writes nothing, one round trip
-    checked = run_playbook(fleet, tasks, hosts=host, check=True, diff=True)
-    assert checked.rc == 0, checked.stdout
-    predicted = checked.result(host, "sd")
+    checked, after_check = steps["checked"]
+    assert checked.run.rc == 0, checked.run.stdout
+    predicted = checked.run.result(host, "sd")
     assert predicted["changed"] is True
-    assert predicted["previous_sddl"] == before
+    assert predicted["previous_sddl"] == before[host]
     if host == "ws2016":  # the drifting host: Everyone has write and remote access on root\cimv2
         assert any(change.startswith("removed: allow Everyone (S-1-1-0)") for change in predicted["changes"])
     assert any(change.startswith("added: allow BUILTIN\\Performance Monitor Users") for change in predicted["changes"])
-    assert predicted["diff"]["before"].startswith("sddl: " + before)
+    assert predicted["diff"]["before"].startswith("sddl: " + before[host])
     assert "BUILTIN\\Performance Monitor Users (S-1-5-32-558): Enable" in predicted["diff"]["after"]
     # WMI compares namespace names case-insensitively; the result keeps the spelling the host answered with.
     assert predicted["namespace"].lower() == "root\\cimv2"
     # The callback printed it.
     header = f"before: {predicted['namespace']} (namespace security descriptor)"
-    assert header in checked.stdout, checked.stdout
-    assert executions(fleet, host) == 1 and fleet.counters(host)["writes"] == 0
-    assert cimv2(fleet, host) == before
+    assert header in checked.run.stdout, checked.run.stdout
+    assert executions(checked, host) == 1 and checked.writes(host) == 0
+    assert after_check[host] == before[host]
 
     # 2. apply: read, then write + read-back; the host ends where check mode said
-    fleet.reset_counters()
-    applied = run_playbook(fleet, tasks, hosts=host)
-    assert applied.rc == 0, applied.stdout
-    result = applied.result(host, "sd")
+    applied, after_apply = steps["applied"]
+    assert applied.run.rc == 0, applied.run.stdout
+    result = applied.run.result(host, "sd")
     assert result["changed"] is True
-    assert result["sddl"] == predicted["sddl"] == cimv2(fleet, host)
-    assert executions(fleet, host) == 2
-    assert fleet.counters(host)["writes_by_kind"] == {"namespace_sd": 1}
+    assert result["sddl"] == predicted["sddl"] == after_apply[host]
+    assert executions(applied, host) == 2
+    assert applied.counters[host]["writes_by_kind"] == {"namespace_sd": 1}
 
     # 3. idempotent re-run and 4. check mode again: no change, one round trip, no write
-    for check in (False, True):
-        fleet.reset_counters()
-        again = run_playbook(fleet, tasks, hosts=host, check=check)
-        assert again.rc == 0, again.stdout
-        assert again.result(host, "sd")["changed"] is False
-        assert again.result(host, "sd")["changes"] == []
-        assert executions(fleet, host) == 1 and fleet.counters(host)["writes"] == 0
+    for again, _ in (steps["rerun"], steps["checked_again"]):
+        assert again.run.rc == 0, again.run.stdout
+        assert again.run.result(host, "sd")["changed"] is False
+        assert again.run.result(host, "sd")["changes"] == []
+        assert executions(again, host) == 1 and again.writes(host) == 0
 
 
 def test_present_and_absent_with_names_and_orphans(fleet, run_playbook):
