@@ -20,7 +20,7 @@ cProfile in every ansible process (benchmarks/_profile_ansible.py) and splits co
 ``--report`` runs benchmarks/report_render.py (10,000 hosts x 10 controls, every format).
 
     .venv/2.19/bin/python benchmarks/fleet_audit.py                 # the full run (make bench)
-    .venv/2.19/bin/python benchmarks/fleet_audit.py --quick         # 5 hosts, one fork count: a sanity run
+    .venv/2.19/bin/python benchmarks/fleet_audit.py --quick         # 2 hosts, forks 2: a sanity run
 
 Real hosts also spend time on every module run before the module does anything: powershell.exe and ansible-core's
 exec wrapper start. Over WinRM that start-up was measured at about 6 s per task on Windows images whose .NET
@@ -484,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="skip benchmarks/report_render.py")
     parser.add_argument("--report-hosts", type=int, default=10000)
     parser.add_argument(
-        "--quick", action="store_true", help="5 hosts, forks 5, no scaling, profile or report run (sanity check)"
+        "--quick", action="store_true", help="2 hosts, forks 2, no scaling, profile or report run (sanity check)"
     )
     parser.add_argument(
         "--full",
@@ -520,10 +520,12 @@ def main(argv: list[str] | None = None) -> int:
     if options.full:
         options.sizes, options.scaling_forks = [50, 200, 500], [5, 10, 25, 50, 100]
     if options.quick:
-        options.sizes, options.forks, options.scaling_forks = [5], [5], []
+        # Two hosts at forks 2: still parallel workers, and every run kind once; each run costs little more than
+        # ansible-playbook's own start-up (tests/e2e/test_bench_smoke.py runs this on every ansible-core).
+        options.sizes, options.forks, options.scaling_forks = [2], [2], []
         options.profile_hosts, options.no_report = 0, True
-        options.controller_hosts = options.host_bound_hosts = 3
-        options.controller_forks = options.host_bound_forks = 3
+        options.controller_hosts = options.host_bound_hosts = 2
+        options.controller_forks = options.host_bound_forks = 2
         options.host_costs, options.sweep_repeats = [0.3], 1
     if options.controller_only:
         return controller_only(options)
