@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -70,26 +72,36 @@ def collections_path(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return path
 
 
-@pytest.mark.parametrize("name", [*sorted(ACTION_MODULES), "wmi_state"])
-def test_ansible_doc_renders(name, collections_path):
+DOCUMENTED_MODULES = [*sorted(ACTION_MODULES), "wmi_state"]
+
+
+@pytest.fixture(scope="module")
+def ansible_doc_output(collections_path: pathlib.Path) -> tuple[dict[str, str], str, dict[str, object]]:
+    """``ansible-doc`` once over every module (text, then --json): each module's text section by name, the run's
+    stderr, and the JSON by full name. One run per format instead of one per module: ansible-doc starts in ~0.5 s."""
     ansible_doc = pathlib.Path(sys.executable).parent / "ansible-doc"
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections_path), "ANSIBLE_NOCOLOR": "1"}
+    names = [f"winsec.wmi.{name}" for name in DOCUMENTED_MODULES]
     rendered = subprocess.run(
-        [str(ansible_doc), f"winsec.wmi.{name}"], capture_output=True, text=True, env=env, timeout=120, check=False
+        [str(ansible_doc), *names], capture_output=True, text=True, env=env, timeout=120, check=False
     )
     assert rendered.returncode == 0, rendered.stderr
-    assert f"winsec.wmi.{name}" in rendered.stdout
-    assert "EXAMPLES" in rendered.stdout and "RETURN VALUES" in rendered.stdout
-    assert "ERROR" not in rendered.stderr and "WARNING" not in rendered.stderr, rendered.stderr
+    # Each plugin's text starts with "> MODULE <full name> (<path>)" (ansible-core 2.18 to 2.21).
+    parts = re.split(r"^> MODULE (winsec\.wmi\.\w+) ", rendered.stdout, flags=re.MULTILINE)
+    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
     as_json = subprocess.run(
-        [str(ansible_doc), "--json", f"winsec.wmi.{name}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
+        [str(ansible_doc), "--json", *names], capture_output=True, text=True, env=env, timeout=120, check=True
     )
-    assert f"winsec.wmi.{name}" in as_json.stdout
+    return sections, rendered.stderr, json.loads(as_json.stdout)
+
+
+@pytest.mark.parametrize("name", DOCUMENTED_MODULES)
+def test_ansible_doc_renders(name, ansible_doc_output):
+    sections, stderr, as_json = ansible_doc_output
+    section = sections.get(f"winsec.wmi.{name}", "")
+    assert "EXAMPLES" in section and "RETURN VALUES" in section
+    assert "ERROR" not in stderr and "WARNING" not in stderr, stderr
+    assert f"winsec.wmi.{name}" in as_json
 
 
 def _action(args, replies):
