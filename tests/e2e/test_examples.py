@@ -44,7 +44,8 @@ def examples_on_compliant_hosts(module_fleet_factory, tmp_path_factory) -> tuple
     ws2022 = next(host for host in small["hosts"] if host["name"] == "ws2022")
     workdir = tmp_path_factory.mktemp("examples")
     fleet_file = workdir / "compliant.yml"
-    fleet_file.write_text(yaml.safe_dump({"hosts": [{**ws2022, "name": compliant_host(n)} for n in MODULES]}))
+    hosts = [{**ws2022, "name": compliant_host(name)} for name in MODULES]
+    fleet_file.write_text(yaml.safe_dump({"hosts": hosts}), encoding="utf-8")
     fleet = module_fleet_factory(fleet_file)
     plays: list[dict] = []
     first_task: dict[str, int] = {}
@@ -58,12 +59,10 @@ def examples_on_compliant_hosts(module_fleet_factory, tmp_path_factory) -> tuple
 @pytest.mark.parametrize("name", MODULES)
 def test_examples_run_on_compliant_hosts(examples_on_compliant_hosts, name):
     run, first_task = examples_on_compliant_hosts
-    tasks = example_tasks(name)
+    host = compliant_host(name)
     assert run.rc == 0, run.stdout[-4000:]
-    for host in (compliant_host(name),):
-        for index, task in enumerate(tasks):
-            status = run.status(host, first_task[name] + index)
-            assert status in ("ok", "skipped"), (host, task.get("name"), run.result(host, first_task[name] + index))
+    for index, task in enumerate(example_tasks(name), start=first_task[name]):
+        assert run.status(host, index) in ("ok", "skipped"), (host, task.get("name"), run.result(host, index))
 
 
 def test_examples_run_in_check_mode_everywhere_without_writes(fleet, run_playbook):
