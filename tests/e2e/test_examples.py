@@ -9,10 +9,13 @@ import pathlib
 import pytest
 import yaml
 
+from simulator.harness import PlaybookRun, run_playbook_file
+
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 PY_DOC_MODULES = ["unsecapp_lockdown", "namespace_sd_info", "namespace_sd", "baseline"]
+MODULES = [*PY_DOC_MODULES, "wmi_state"]
 
 
 def examples(name: str) -> list[dict]:
@@ -22,16 +25,44 @@ def examples(name: str) -> list[dict]:
     return yaml.safe_load(module.EXAMPLES)
 
 
-@pytest.mark.parametrize("name", [*PY_DOC_MODULES, "wmi_state"])
-def test_examples_run_on_compliant_hosts(fleet, run_playbook, name):
+def example_tasks(name: str) -> list[dict]:
     tasks = examples(name)
-    if isinstance(tasks, str):
-        tasks = yaml.safe_load(tasks)
-    run = run_playbook(fleet, tasks, hosts="ws2022")
+    return yaml.safe_load(tasks) if isinstance(tasks, str) else tasks
+
+
+def compliant_host(name: str) -> str:
+    """The copy of the small fleet's compliant ws2022 that ``name``'s examples run on."""
+    return f"ws2022-{name}"
+
+
+@pytest.fixture(scope="module")
+def examples_on_compliant_hosts(module_fleet_factory, tmp_path_factory) -> tuple[PlaybookRun, dict[str, int]]:
+    """Every module's examples as its own play on its own copy of ws2022 (each starts from the same compliant host,
+    none sees another's changes), in one ansible-playbook run: the run, and per module the run's index of its first
+    task (the results count tasks in the order they start)."""
+    small = yaml.safe_load((REPO_ROOT / "simulator" / "fleets" / "small.yml").read_text(encoding="utf-8"))
+    ws2022 = next(host for host in small["hosts"] if host["name"] == "ws2022")
+    workdir = tmp_path_factory.mktemp("examples")
+    fleet_file = workdir / "compliant.yml"
+    hosts = [{**ws2022, "name": compliant_host(name)} for name in MODULES]
+    fleet_file.write_text(yaml.safe_dump({"hosts": hosts}), encoding="utf-8")
+    fleet = module_fleet_factory(fleet_file)
+    plays: list[dict] = []
+    first_task: dict[str, int] = {}
+    for name in MODULES:
+        first_task[name] = sum(len(play["tasks"]) for play in plays)
+        plays.append({"name": name, "hosts": compliant_host(name), "gather_facts": False, "tasks": example_tasks(name)})
+    (workdir / "examples.yml").write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+    return run_playbook_file(fleet, workdir / "examples.yml"), first_task
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_examples_run_on_compliant_hosts(examples_on_compliant_hosts, name):
+    run, first_task = examples_on_compliant_hosts
+    host = compliant_host(name)
     assert run.rc == 0, run.stdout[-4000:]
-    for host in ("ws2022",):
-        for index, task in enumerate(tasks):
-            assert run.status(host, index) in ("ok", "skipped"), (host, task.get("name"), run.result(host, index))
+    for index, task in enumerate(example_tasks(name), start=first_task[name]):
+        assert run.status(host, index) in ("ok", "skipped"), (host, task.get("name"), run.result(host, index))
 
 
 def test_examples_run_in_check_mode_everywhere_without_writes(fleet, run_playbook):

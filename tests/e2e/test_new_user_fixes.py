@@ -1,10 +1,22 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a new user hit, end to end over WinRM against the simulator: SDDL written over several YAML lines, a REG_SZ
-UnsecAppAccessControlDefault holding digits that are not ASCII, and the pre-Windows 2000 warning's tense."""
+UnsecAppAccessControlDefault holding digits that are not ASCII, and the pre-Windows 2000 warning's tense.
+
+The tests' runs are three steps of one scenario (check mode, the real run, the SD stated again on one line): each
+step is one ansible-playbook run with one play per test, on that test's own hosts, and each test asserts its hosts'
+slice of it.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import NamedTuple
+
 import pytest
+import yaml
+
+from simulator.harness import Fleet, Step, run_playbook_file
 
 pytestmark = pytest.mark.e2e
 
@@ -24,54 +36,12 @@ hosts:
     unsecapp: {type: REG_SZ, data: "1"}
   - name: absent
     profile: "2022"
+  - name: sd_target
+    profile: "2022"
 """
 ENABLE = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {"state": "enabled"}}]
+ENABLE_AS_DWORD = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {"state": "enabled", "value_type": "dword"}}]
 PRE_2000 = "pre-Windows 2000"
-
-
-@pytest.fixture
-def new_user_fleet(fleet_from_text):
-    return fleet_from_text(FLEET)
-
-
-def test_non_ascii_digits_are_drift_shown_as_read(new_user_fleet, run_playbook):
-    fleet = new_user_fleet
-    run = run_playbook(fleet, ENABLE, hosts="superscript,arabic,fullwidth", check=True)
-    assert run.rc == 0, run.stdout
-    for host, data in (("superscript", "\u00b2"), ("arabic", "\u0661"), ("fullwidth", "\uff11")):
-        result = run.result(host, "unsecapp")
-        assert result["compliant"] is False and result["changed"] is True, result
-        assert result["before"] == {"exists": True, "type": "REG_SZ", "data": data, "value": None}
-        assert any(f"holds '{data}' (REG_SZ), which is not a number" in w for w in result["warnings"]), result
-        assert fleet.counters(host)["writes"] == 0
-
-
-def test_pre_2000_warning_says_what_happens_in_this_run(new_user_fleet, run_playbook):
-    fleet = new_user_fleet
-    checked = run_playbook(fleet, ENABLE, hosts="absent", check=True)
-    assert checked.rc == 0, checked.stdout
-    warnings = checked.result("absent", "unsecapp")["warnings"]
-    assert any(PRE_2000 in w and "would fail" in w for w in warnings), warnings
-    assert not any("now fail" in w for w in warnings), warnings
-    assert fleet.counters("absent")["writes"] == 0
-
-    applied = run_playbook(fleet, ENABLE, hosts="absent")
-    assert applied.rc == 0, applied.stdout
-    warnings = applied.result("absent", "unsecapp")["warnings"]
-    assert any(PRE_2000 in w and "now fail" in w for w in warnings), warnings
-    assert fleet.counters("absent")["writes"] == 1
-
-
-@pytest.mark.parametrize("check", [True, False])
-def test_no_pre_2000_warning_when_only_the_type_changes(new_user_fleet, run_playbook, check):
-    tasks = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {"state": "enabled", "value_type": "dword"}}]
-    run = run_playbook(new_user_fleet, tasks, hosts="string_one", check=check)
-    assert run.rc == 0, run.stdout
-    result = run.result("string_one", "unsecapp")
-    assert result["changed"] is True  # REG_SZ '1' -> REG_DWORD 1, as asked
-    assert not any(PRE_2000 in w for w in result.get("warnings", [])), result
-
-
 SDDL_OVER_LINES = """\
 - name: sd
   winsec.wmi.namespace_sd:
@@ -94,18 +64,86 @@ SDDL_ONE_LINE = [
 ]
 
 
-def test_namespace_sd_takes_sddl_written_one_ace_per_line(new_user_fleet, run_playbook):
-    fleet = new_user_fleet
-    checked = run_playbook(fleet, SDDL_OVER_LINES, hosts="absent", check=True)
-    assert checked.rc == 0, checked.stdout
-    assert checked.result("absent", "sd")["changed"] is True
-    assert fleet.counters("absent")["writes"] == 0
+def run_step_plays(fleet: Fleet, playbook: Path, plays: list[tuple[str, list[dict] | str]], **options) -> Step:
+    """One step: one ansible-playbook run of one play per (hosts, tasks), with the fleet's counters reset before it
+    and read after (tasks as YAML text are loaded like ``run_playbook`` loads them)."""
+    loaded = [(hosts, yaml.safe_load(tasks) if isinstance(tasks, str) else tasks) for hosts, tasks in plays]
+    documents = [{"name": hosts, "hosts": hosts, "gather_facts": False, "tasks": tasks} for hosts, tasks in loaded]
+    playbook.write_text(json.dumps(documents), encoding="utf-8")
+    fleet.reset_counters()
+    run = run_playbook_file(fleet, playbook, **options)
+    return Step(run, fleet.all_counters())
 
-    applied = run_playbook(fleet, SDDL_OVER_LINES, hosts="absent")
-    assert applied.rc == 0, applied.stdout
-    assert "(A;CI;CCDCWPRC;;;MU)" in fleet.state("absent")["namespaces"]["root\\cimv2"]  # MU is S-1-5-32-558
+
+class Scenario(NamedTuple):
+    checked: Step  # check mode
+    applied: Step  # the real run
+    applied_sd: str  # sd_target's root\\cimv2 as the real run left it
+    again: Step  # the same SD stated on one line
+
+
+@pytest.fixture(scope="module")
+def new_user_steps(module_fleet_factory, tmp_path_factory) -> Scenario:
+    workdir = tmp_path_factory.mktemp("new-user")
+    (workdir / "fleet.yml").write_text(FLEET, encoding="utf-8")
+    fleet = module_fleet_factory(workdir / "fleet.yml")
+    # sd_target is a plain 2022 host of its own: absent's write count stays the unsecapp test's.
+    plays = [("absent", ENABLE), ("string_one", ENABLE_AS_DWORD), ("sd_target", SDDL_OVER_LINES)]
+    checked = run_step_plays(
+        fleet, workdir / "checked.yml", [("superscript:arabic:fullwidth", ENABLE), *plays], check=True
+    )
+    applied = run_step_plays(fleet, workdir / "applied.yml", plays)
+    applied_sd = fleet.state("sd_target")["namespaces"]["root\\cimv2"]
+    again = run_step_plays(fleet, workdir / "again.yml", [("sd_target", SDDL_ONE_LINE)])
+    return Scenario(checked, applied, applied_sd, again)
+
+
+def test_non_ascii_digits_are_drift_shown_as_read(new_user_steps):
+    checked = new_user_steps.checked
+    assert checked.run.rc == 0, checked.run.stdout
+    for host, data in (("superscript", "\u00b2"), ("arabic", "\u0661"), ("fullwidth", "\uff11")):
+        result = checked.run.result(host, "unsecapp")
+        assert result["compliant"] is False and result["changed"] is True, result
+        assert result["before"] == {"exists": True, "type": "REG_SZ", "data": data, "value": None}
+        assert any(f"holds '{data}' (REG_SZ), which is not a number" in w for w in result["warnings"]), result
+        assert checked.writes(host) == 0
+
+
+def test_pre_2000_warning_says_what_happens_in_this_run(new_user_steps):
+    checked = new_user_steps.checked
+    assert checked.run.rc == 0, checked.run.stdout
+    warnings = checked.run.result("absent", "unsecapp")["warnings"]
+    assert any(PRE_2000 in w and "would fail" in w for w in warnings), warnings
+    assert not any("now fail" in w for w in warnings), warnings
+    assert checked.writes("absent") == 0
+
+    applied = new_user_steps.applied
+    assert applied.run.rc == 0, applied.run.stdout
+    warnings = applied.run.result("absent", "unsecapp")["warnings"]
+    assert any(PRE_2000 in w and "now fail" in w for w in warnings), warnings
+    assert applied.writes("absent") == 1
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_no_pre_2000_warning_when_only_the_type_changes(new_user_steps, check):
+    run = (new_user_steps.checked if check else new_user_steps.applied).run
+    assert run.rc == 0, run.stdout
+    result = run.result("string_one", "unsecapp")
+    assert result["changed"] is True  # REG_SZ '1' -> REG_DWORD 1, as asked
+    assert not any(PRE_2000 in w for w in result.get("warnings", [])), result
+
+
+def test_namespace_sd_takes_sddl_written_one_ace_per_line(new_user_steps):
+    checked = new_user_steps.checked
+    assert checked.run.rc == 0, checked.run.stdout
+    assert checked.run.result("sd_target", "sd")["changed"] is True
+    assert checked.writes("sd_target") == 0
+
+    applied = new_user_steps.applied
+    assert applied.run.rc == 0, applied.run.stdout
+    assert "(A;CI;CCDCWPRC;;;MU)" in new_user_steps.applied_sd  # MU is S-1-5-32-558
 
     # the same SD written on one line: nothing left to change
-    again = run_playbook(fleet, SDDL_ONE_LINE, hosts="absent")
+    again = new_user_steps.again.run
     assert again.rc == 0, again.stdout
-    assert again.result("absent", "sd")["changed"] is False
+    assert again.result("sd_target", "sd")["changed"] is False

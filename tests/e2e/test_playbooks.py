@@ -51,23 +51,42 @@ def changed(report: dict) -> dict[str, list[str]]:
     }
 
 
-def wmi_state_calls(fleet: Fleet) -> dict[str, int]:
+def all_counters(fleet_or_counters: Fleet | dict[str, dict]) -> dict[str, dict]:
+    """Every host's counters: the fleet's now, or as read after a step (``Fleet.all_counters()``)."""
+    return fleet_or_counters.all_counters() if isinstance(fleet_or_counters, Fleet) else fleet_or_counters
+
+
+def wmi_state_calls(fleet_or_counters: Fleet | dict[str, dict]) -> dict[str, int]:
     return {
         host: counters["module_executions"].get("winsec.wmi.wmi_state", 0)
-        for host, counters in fleet.all_counters().items()
+        for host, counters in all_counters(fleet_or_counters).items()
     }
 
 
-def total_writes(fleet: Fleet) -> int:
-    return sum(counters["writes"] for counters in fleet.all_counters().values())
+def total_writes(fleet_or_counters: Fleet | dict[str, dict]) -> int:
+    return sum(counters["writes"] for counters in all_counters(fleet_or_counters).values())
 
 
-def test_audit_harden_audit(fleet_factory, tmp_path) -> None:
-    fleet = fleet_factory("demo")
+@pytest.fixture(scope="module")
+def first_audit(module_fleet_factory, tmp_path_factory) -> tuple[Fleet, PlaybookRun, dict, dict[str, dict]]:
+    """audit.yml once on the demo fleet as it starts, with ok results hidden (ANSIBLE_DISPLAY_OK_HOSTS=false, which
+    changes the console only): the fleet, the run, its report and every host's counters after it.
 
-    _, audit = run(fleet, "audit.yml", tmp_path / "audit")
+    test_audit_harden_audit goes on to harden this fleet; the other test that uses it reads the run and the report
+    only, never the fleet."""
+    fleet = module_fleet_factory("demo")
+    fleet.reset_counters()
+    result, report = run(
+        fleet, "audit.yml", tmp_path_factory.mktemp("first-audit"), env={"ANSIBLE_DISPLAY_OK_HOSTS": "false"}
+    )
+    return fleet, result, report, fleet.all_counters()
+
+
+def test_audit_harden_audit(first_audit, tmp_path) -> None:
+    fleet, _, audit, audit_counters = first_audit
+
     before = statuses(audit)
-    assert total_writes(fleet) == 0
+    assert total_writes(audit_counters) == 0
     assert len(before) == 24  # every host of the play is in the report, the unreachable one too
     assert before["branch-srv"] == "unreachable"
     assert {before[host] for host in DECLARED_LEGACY} == {"not_applicable"}
@@ -75,7 +94,7 @@ def test_audit_harden_audit(fleet_factory, tmp_path) -> None:
     assert legacy_erp["status"] == "error" and "PowerShell" in str(legacy_erp["reason"]), legacy_erp
     assert {before[h] for h in ("web01", "web02", "file01", "print01", "app02", "sql02", "backup01")} == {"drift"}
     assert before["dc01"] == before["app01"] == "compliant"  # app01 holds "1" as REG_SZ: compliant, type reported
-    calls = wmi_state_calls(fleet)
+    calls = wmi_state_calls(audit_counters)
     # One round trip per reachable host, whatever the number of controls and namespaces; declared legacy hosts and
     # the unreachable one: none.
     assert {calls[host] for host in (*DECLARED_LEGACY, "branch-srv")} == {0}
@@ -111,11 +130,10 @@ def test_audit_harden_audit(fleet_factory, tmp_path) -> None:
     assert after["branch-srv"] == "unreachable"
 
 
-def test_drift_and_errors_show_when_ok_hosts_are_hidden(fleet_factory, tmp_path) -> None:
+def test_drift_and_errors_show_when_ok_hosts_are_hidden(first_audit) -> None:
     """ANSIBLE_DISPLAY_OK_HOSTS=false (common on big fleets) hides ok results and their warnings; the report task
     still prints the fleet's counts and one line per host that is not compliant, worst first."""
-    fleet = fleet_factory("demo")
-    result, report = run(fleet, "audit.yml", tmp_path / "audit", env={"ANSIBLE_DISPLAY_OK_HOSTS": "false"})
+    _, result, report, _ = first_audit
     lines = result.stdout.splitlines()
     summary = next(index for index, line in enumerate(lines) if line.startswith("WMI compliance (check):"))
     listed = [line.strip().split(":")[0] for line in lines[summary + 1 :] if line.startswith("  ")]
