@@ -74,13 +74,15 @@ def consumer_names(fleet, host):
 
 class SideBySide:
     """Plans (generators, one a test, each on hosts of its own) run side by side: each yields its next play (``hosts``,
-    ``tasks``, optional play keywords such as ``check_mode`` and ``diff``) and receives that round's ``Step``; a round's
-    plays are one ansible-playbook run. A plan's failure is kept for its test to raise; the others go on. A task that
-    is meant to fail says ``ignore_errors``: a play whose only host fails would end the run for every plan."""
+    ``tasks``, optional play keywords such as ``check_mode`` and ``diff``), or a list of plays, and receives that
+    round's ``Step``; a round's plays are one ansible-playbook run. A plan's failure is kept for its test to raise; the
+    others go on. A task that is meant to fail says ``ignore_errors``: a play whose hosts all fail ends the run.
+
+    Other e2e modules import it from here; it belongs with ``run_step`` in simulator/harness.py."""
 
     def __init__(self, fleet, plans):
         self.errors = {}
-        pending = {name: plan for name, plan in plans.items()}
+        pending = dict(plans)
         plays = self._advance(pending, None)
         while plays:
             fleet.reset_counters()
@@ -99,7 +101,9 @@ class SideBySide:
                 self.errors[name] = error
                 del pending[name]
             else:
-                plays.append({"name": name, "gather_facts": False, **play})
+                plays += [
+                    {"name": name, "gather_facts": False, **one} for one in ([play] if isinstance(play, dict) else play)
+                ]
         return plays
 
     def outcome(self, name):
