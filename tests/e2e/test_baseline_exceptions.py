@@ -148,22 +148,17 @@ def an_unquoted_yaml_date_is_an_expiry(fleet, host):
     assert all(f["reason"] == "exception expired on 2020-01-31: product X" for f in expired["findings"])
 
 
-PLANS = {  # host: plan
-    "wmi002": wmi002_partial_exception_writes_only_the_unexcepted_namespace,
-    "wmi022": wmi022_partial_exception_adds_the_audit_entry_only_where_no_exception_covers,
-    "grant": an_exception_where_a_grant_applies_keeps_it,
-    "typo": an_exception_that_matches_nothing_is_a_warning_naming_it,
-    "empty-expires": an_empty_expires_from_a_template_default_is_refused_before_contact,
-    "yaml-date": an_unquoted_yaml_date_is_an_expiry,
-}
-
-
 @pytest.fixture(scope="module")
 def plans(module_fleet_factory, tmp_path_factory):
-    path = tmp_path_factory.mktemp("exceptions") / "fleet.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    fleet = module_fleet_factory(path)
-    return SideBySide(fleet, {host: plan(fleet, host) for host, plan in PLANS.items()})
+    by_host = {
+        "wmi002": wmi002_partial_exception_writes_only_the_unexcepted_namespace,
+        "wmi022": wmi022_partial_exception_adds_the_audit_entry_only_where_no_exception_covers,
+        "grant": an_exception_where_a_grant_applies_keeps_it,
+        "typo": an_exception_that_matches_nothing_is_a_warning_naming_it,
+        "empty-expires": an_empty_expires_from_a_template_default_is_refused_before_contact,
+        "yaml-date": an_unquoted_yaml_date_is_an_expiry,
+    }
+    return SideBySide.on_new_fleet(module_fleet_factory, tmp_path_factory, FLEET, by_host)
 
 
 def test_wmi002_partial_exception_writes_only_the_unexcepted_namespace(plans):

@@ -106,6 +106,14 @@ class SideBySide:
                 ]
         return plays
 
+    @classmethod
+    def on_new_fleet(cls, module_fleet_factory, tmp_path_factory, fleet_text, plans):
+        """``plans`` (``{host: plan}``, each called as ``plan(fleet, host)``) on the fleet ``fleet_text`` describes."""
+        path = tmp_path_factory.mktemp("side-by-side") / "fleet.yml"
+        path.write_text(fleet_text, encoding="utf-8")
+        fleet = module_fleet_factory(path)
+        return cls(fleet, {host: plan(fleet, host) for host, plan in plans.items()})
+
     def outcome(self, name):
         if name in self.errors:
             raise self.errors[name]
@@ -262,10 +270,7 @@ PLANS = {  # host: plan
 
 @pytest.fixture(scope="module")
 def plans(module_fleet_factory, tmp_path_factory):
-    path = tmp_path_factory.mktemp("restore") / "fleet.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    fleet = module_fleet_factory(path)
-    return SideBySide(fleet, {host: plan(fleet, host) for host, plan in PLANS.items()})
+    return SideBySide.on_new_fleet(module_fleet_factory, tmp_path_factory, FLEET, PLANS)
 
 
 def test_restore_what_was_removed_in_four_steps(plans):
