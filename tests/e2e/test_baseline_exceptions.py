@@ -42,12 +42,21 @@ CIMV2 = "root\\cimv2"
 DEFAULT = "root\\default"
 
 
-def baseline(host, args, *, check=False):
-    """``simulator.harness.run_baseline`` as a plan's step: the round's ``Step`` and the task's result, plus
-    ``task_status`` (errors kept for the plan to assert)."""
+def baseline_play(host, args, *, check=False):
+    """``simulator.harness.run_baseline``'s play, for a plan: errors kept for the plan to assert."""
     task = {"name": "baseline", "winsec.wmi.baseline": args, "ignore_errors": True}
-    step = yield {"hosts": host, "tasks": [task], **({"check_mode": True} if check else {})}
-    return step, {**step.run.result(host, "baseline"), "task_status": step.run.status(host, "baseline")}
+    return {"hosts": host, "tasks": [task], **({"check_mode": True} if check else {})}
+
+
+def baseline_result(step, host):
+    """``simulator.harness.run_baseline``'s answer: the task's result on ``host``, plus ``task_status``."""
+    return {**step.run.result(host, "baseline"), "task_status": step.run.status(host, "baseline")}
+
+
+def baseline(host, args, *, check=False):
+    """A plan's baseline step on one host: the round's ``Step`` and ``baseline_result``."""
+    step = yield baseline_play(host, args, check=check)
+    return step, baseline_result(step, host)
 
 
 def wmi002_partial_exception_writes_only_the_unexcepted_namespace(fleet, host):

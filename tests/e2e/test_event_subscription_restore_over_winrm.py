@@ -106,12 +106,17 @@ class SideBySide:
                 ]
         return plays
 
+    @staticmethod
+    def start_fleet(module_fleet_factory, tmp_path_factory, fleet_text):
+        """The module's fleet, as ``fleet_text`` describes it."""
+        path = tmp_path_factory.mktemp("side-by-side") / "fleet.yml"
+        path.write_text(fleet_text, encoding="utf-8")
+        return module_fleet_factory(path)
+
     @classmethod
     def on_new_fleet(cls, module_fleet_factory, tmp_path_factory, fleet_text, plans):
         """``plans`` (``{host: plan}``, each called as ``plan(fleet, host)``) on the fleet ``fleet_text`` describes."""
-        path = tmp_path_factory.mktemp("side-by-side") / "fleet.yml"
-        path.write_text(fleet_text, encoding="utf-8")
-        fleet = module_fleet_factory(path)
+        fleet = cls.start_fleet(module_fleet_factory, tmp_path_factory, fleet_text)
         return cls(fleet, {host: plan(fleet, host) for host, plan in plans.items()})
 
     def outcome(self, name):
