@@ -73,15 +73,18 @@ def consumer_names(fleet, host):
 
 
 class SideBySide:
-    """Plans (generators, one a test, each on hosts of its own) run side by side: each yields its next play (``hosts``,
-    ``tasks``, optional play keywords such as ``check_mode`` and ``diff``), or a list of plays, and receives that
-    round's ``Step``; a round's plays are one ansible-playbook run. A plan's failure is kept for its test to raise; the
-    others go on. A task that is meant to fail says ``ignore_errors``: a play whose hosts all fail ends the run.
+    """Plans (generators, one a test, each on hosts of its own) run side by side: each yields its next play (``hosts``
+    as ``a:b``, ``tasks``, optional play keywords such as ``check_mode`` and ``diff``), or a list of plays, and
+    receives that round's ``Step``; a round's plays are one ansible-playbook run. A plan's failure is kept for its test
+    to raise; the others go on. A task that is meant to fail says ``ignore_errors``: a play whose hosts all fail ends
+    the run. A host is the first plan's that names it: another plan naming it fails, as its counters would mix.
 
     Other e2e modules import it from here; it belongs with ``run_step`` in simulator/harness.py."""
 
     def __init__(self, fleet, plans):
         self.errors = {}
+        self.finished = set()
+        self.owners = {}  # host: the plan it belongs to
         pending = dict(plans)
         plays = self._advance(pending, None)
         while plays:
@@ -89,21 +92,26 @@ class SideBySide:
             playbook = fleet.workdir / f"side-by-side-{time.monotonic_ns()}.yml"
             playbook.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
             plays = self._advance(pending, Step(run_playbook_file(fleet, playbook), fleet.all_counters()))
+        for name in pending:  # it yielded no play: nothing ran its next step
+            self.errors[name] = AssertionError(f"plan {name!r} yielded no play and never finished")
 
     def _advance(self, pending, step):
         plays = []
         for name, plan in list(pending.items()):
             try:
                 play = next(plan) if step is None else plan.send(step)
+                own = [play] if isinstance(play, dict) else list(play)
+                for host in (host for one in own for host in one["hosts"].split(":")):
+                    owner = self.owners.setdefault(host, name)
+                    assert owner == name, f"plan {name!r} names {host!r}, plan {owner!r}'s host"
             except StopIteration:
+                self.finished.add(name)
                 del pending[name]
             except Exception as error:  # an assertion of that test's (or a run it could not read)
                 self.errors[name] = error
                 del pending[name]
             else:
-                plays += [
-                    {"name": name, "gather_facts": False, **one} for one in ([play] if isinstance(play, dict) else play)
-                ]
+                plays += [{"name": name, "gather_facts": False, **one} for one in own]
         return plays
 
     @staticmethod
@@ -120,8 +128,10 @@ class SideBySide:
         return cls(fleet, {host: plan(fleet, host) for host, plan in plans.items()})
 
     def outcome(self, name):
+        """Raise what failed plan ``name``; nothing when it ran to its end."""
         if name in self.errors:
             raise self.errors[name]
+        assert name in self.finished, f"no plan {name!r}"
 
 
 def remove(host, before=()):
