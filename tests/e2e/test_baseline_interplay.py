@@ -2,7 +2,10 @@
 """Controls of one baseline run that touch the same thing, over the real path (ansible-playbook -> WinRM ->
 simulator): a verdict is "remediated" only for what a write really took away; two controls never both rewrite one
 namespace in one run (check mode predicts exactly that); settings that undo each other are refused before contact;
-a failed write announces nothing and changes nothing."""
+a failed write announces nothing and changes nothing.
+
+The tests but the harden playbook's are plans, each on hosts of its own, run side by side: one ansible-playbook run
+for the three (SideBySide)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ import json
 import pathlib
 
 import pytest
+from test_baseline_exceptions import baseline, baseline_play, baseline_result
+from test_event_subscription_restore_over_winrm import SideBySide
 
-from simulator.harness import control_result, run_baseline, run_playbook_file
+from simulator.harness import control_result, run_playbook_file
 
 pytestmark = pytest.mark.e2e
 
@@ -42,6 +47,7 @@ hosts:
       root: >-
         O:BAG:BAD:(A;CI;CCDCLCSWRPWPRCWD;;;SY)(A;CI;CCLCSWRPWPRCWD;;;BA)(A;CI;CCDCRP;;;NS)(A;CI;CCDCRP;;;LS)(A;CI;CCDCRPWP;;;AU)
   - name: clean
+  - name: clean-excepted
   - {name: registry, unsecapp: 0, dcom: {require_integrity: 0}, faults: {change_before_write: 1}}
 """
 
@@ -51,15 +57,19 @@ def interplay(fleet_from_text):
     return fleet_from_text(FLEET)
 
 
-def test_remediated_only_for_what_a_write_took_away(interplay, run_playbook):
+def remediated_only_for_what_a_write_took_away(fleet):
     # A refused fix (root\DEFAULT) and a grant inherited from an ancestor that was not read (root) stay drift.
-    refused = run_baseline(interplay, "refused", {"mode": "enforce", "controls": ["WMI-004"]})
-    assert "(A;CI;CCDCLCSWRPWP;;;WD)" in interplay.state("refused")["namespaces"]["root\\default"]
-    assert "CCDCLCSWRPWP;;;WD)" not in interplay.state("refused")["namespaces"]["root\\cimv2"]  # this one was fixed
-    assert control_result(refused, "WMI-004")["status"] == "drift" and refused["status"] == "drift"
     args = {"mode": "enforce", "controls": ["WMI-004"], "namespaces": ["root\\cimv2"]}
-    inherit = run_baseline(interplay, "inherit", args)
-    assert "(A;CIID;CCDCLCSWRPWP;;;AU)" in interplay.state("inherit")["namespaces"]["root\\cimv2"]
+    step = yield [
+        baseline_play("refused", {"mode": "enforce", "controls": ["WMI-004"]}),
+        baseline_play("inherit", args),
+    ]
+    refused = baseline_result(step, "refused")
+    assert "(A;CI;CCDCLCSWRPWP;;;WD)" in fleet.state("refused")["namespaces"]["root\\default"]
+    assert "CCDCLCSWRPWP;;;WD)" not in fleet.state("refused")["namespaces"]["root\\cimv2"]  # this one was fixed
+    assert control_result(refused, "WMI-004")["status"] == "drift" and refused["status"] == "drift"
+    inherit = baseline_result(step, "inherit")
+    assert "(A;CIID;CCDCLCSWRPWP;;;AU)" in fleet.state("inherit")["namespaces"]["root\\cimv2"]
     assert control_result(inherit, "WMI-004")["status"] == "drift"
 
 
@@ -90,22 +100,48 @@ def test_the_shipped_harden_playbook_does_what_its_check_predicts(interplay, tmp
     assert "WP;;;AU)" not in interplay.state("rootdefault")["namespaces"]["root"]
 
 
-def test_settings_that_undo_each_other_are_refused_before_contact(interplay, run_playbook):
+def settings_that_undo_each_other_are_refused_before_contact(fleet):
     grant = ["Enable", "FullWrite", "PartialWrite", "ProviderWrite", "RemoteAccess", "WriteSecurity"]
     item = {"namespace": "root\\cimv2", "mode": "present", "aces": [{"principal": "Everyone", "rights": grant}]}
     args = {"mode": "enforce", "controls": ["WMI-002", "WMI-004"], "namespace_sds": [item]}
-    interplay.reset_counters()
-    result = run_baseline(interplay, "clean", args)
-    assert result["task_status"] == "failed" and "undo each other" in result["msg"] and "Everyone" in result["msg"]
-    assert interplay.counters("clean")["module_executions"].get("winsec.wmi.wmi_state", 0) == 0
     accepted = {"control": "WMI-004", "namespace": "root\\cimv2", "principal": "Everyone", "reason": "lab"}
-    result = run_baseline(interplay, "clean", {**args, "exceptions": [accepted]})
+    # The refused run contacts no host, so the run with the exception (on another clean host) is in the same round.
+    step = yield [baseline_play("clean", args), baseline_play("clean-excepted", {**args, "exceptions": [accepted]})]
+    result = baseline_result(step, "clean")
+    assert result["task_status"] == "failed" and "undo each other" in result["msg"] and "Everyone" in result["msg"]
+    assert step.counters["clean"]["module_executions"].get("winsec.wmi.wmi_state", 0) == 0
+    result = baseline_result(step, "clean-excepted")
     assert "undo each other" not in str(result.get("msg"))
 
 
-def test_a_failed_write_announces_nothing_and_changes_nothing(interplay, run_playbook):
+def a_failed_write_announces_nothing_and_changes_nothing(fleet):
     # change_before_write: the first registry write finds the value changed and is refused; the next is skipped.
-    result = run_baseline(interplay, "registry", {"mode": "enforce", "controls": ["WMI-001", "WMI-021"]})
-    assert interplay.counters("registry")["writes"] == 0
+    step, result = yield from baseline("registry", {"mode": "enforce", "controls": ["WMI-001", "WMI-021"]})
+    assert step.writes("registry") == 0
     assert result["changed"] is False and result["status"] == "error"
     assert not any("now" in warning or "restart" in warning for warning in result.get("warnings", []))
+
+
+@pytest.fixture(scope="module")
+def plans(module_fleet_factory, tmp_path_factory):
+    fleet = SideBySide.start_fleet(module_fleet_factory, tmp_path_factory, FLEET)
+    return SideBySide(
+        fleet,
+        {
+            "remediated": remediated_only_for_what_a_write_took_away(fleet),
+            "undo": settings_that_undo_each_other_are_refused_before_contact(fleet),
+            "failed-write": a_failed_write_announces_nothing_and_changes_nothing(fleet),
+        },
+    )
+
+
+def test_remediated_only_for_what_a_write_took_away(plans):
+    plans.outcome("remediated")
+
+
+def test_settings_that_undo_each_other_are_refused_before_contact(plans):
+    plans.outcome("undo")
+
+
+def test_a_failed_write_announces_nothing_and_changes_nothing(plans):
+    plans.outcome("failed-write")

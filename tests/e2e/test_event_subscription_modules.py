@@ -6,6 +6,9 @@ Fleet (written below): clean (Server 2022, the built-in SCM subscription only), 
 SCM subscription; a CommandLineEventConsumer named "SCM Event Log Consumer" bound to the SCM filter; an encoded
 PowerShell download cradle; an ActiveScriptEventConsumer in root\\default; an administrator's LogFileEventConsumer).
 Server 2003's built-in BVT consumer is covered by the unit tests: ansible-core 2.19+ cannot reach Server 2003.
+
+The tests but the examples' are plans, each on hosts of its own (copies of mixed where it changes it), run side by side:
+one ansible-playbook run per round (SideBySide).
 """
 
 from __future__ import annotations
@@ -14,19 +17,31 @@ import importlib
 
 import pytest
 import yaml
+from test_event_subscription_restore_over_winrm import SideBySide
 
 pytestmark = pytest.mark.e2e
 
 FLEET = r"""
 hosts:
   - {name: clean, profile: "2022"}
-  - name: mixed
+  - &mixed
+    name: mixed
     profile: "2022"
     subscriptions: [scm, impostor, malicious, active_script, disk_log]
     # Administrators are denied Enable on it: a recursive inventory lists it as unreadable and reads the rest.
     namespaces: {'root\Locked': "O:BAG:BAD:(D;;CC;;;BA)"}
 """
 
+# mixed again for each plan that changes it or counts its round trips alone.
+SIDE_BY_SIDE_FLEET = (
+    FLEET
+    + r"""
+  - {<<: *mixed, name: allow-list}
+  - {<<: *mixed, name: impostor}
+  - {<<: *mixed, name: changed-host}
+  - {<<: *mixed, name: by-consumer}
+"""
+)
 INFO = [{"name": "info", "winsec.wmi.event_subscription_info": {}}]
 IMPOSTOR = {"consumer": "SCM Event Log Consumer", "consumer_class": "CommandLineEventConsumer"}
 
@@ -36,8 +51,8 @@ def subscription_fleet(fleet_from_text):
     return fleet_from_text(FLEET)
 
 
-def executions(fleet, host):
-    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
+def executions(step, host):
+    return step.counters[host]["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
 def by_consumer(result):
@@ -48,9 +63,9 @@ def consumers_on(fleet, host):
     return sorted((c["class"], c["name"]) for c in fleet.state(host)["subscriptions"]["consumers"])
 
 
-def test_inventory_classifies_malicious_and_keeps_builtins(subscription_fleet, run_playbook):
-    fleet = subscription_fleet
-    run = run_playbook(fleet, INFO, check=True)
+def inventory_classifies_malicious_and_keeps_builtins(fleet, hosts=("clean", "mixed")):
+    step = yield {"hosts": ":".join(hosts), "tasks": INFO, "check_mode": True}
+    run = step.run
     assert run.rc == 0, run.stdout
 
     clean = run.result("clean", "info")
@@ -89,13 +104,12 @@ def test_inventory_classifies_malicious_and_keeps_builtins(subscription_fleet, r
         "unrecognised_event_consumer",
         "namespace_unreadable",
     }
-    for host in fleet.hosts:
-        assert fleet.counters(host)["writes"] == 0
-        assert executions(fleet, host) == 1  # one round trip per host, facts included
+    for host in hosts:
+        assert step.writes(host) == 0
+        assert executions(step, host) == 1  # one round trip per host, facts included
 
 
-def test_allow_list_and_every_namespace(subscription_fleet, run_playbook):
-    fleet = subscription_fleet
+def allow_list_and_every_namespace(fleet, host):
     allowed = {"consumer": "DiskSpaceLog", "consumer_class": "LogFileEventConsumer", "description": "ops disk log"}
     tasks = [
         {
@@ -109,9 +123,10 @@ def test_allow_list_and_every_namespace(subscription_fleet, run_playbook):
             "ignore_errors": True,
         },
     ]
-    run = run_playbook(fleet, tasks, hosts="mixed")
+    step = yield {"hosts": host, "tasks": tasks}
+    run = step.run
     assert run.rc == 0, run.stdout
-    mixed = run.result("mixed", "info")
+    mixed = run.result(host, "info")
     subscriptions = by_consumer(mixed)
     assert subscriptions[("LogFileEventConsumer", "DiskSpaceLog")]["classification"] == "allowed"
     assert subscriptions[("LogFileEventConsumer", "DiskSpaceLog")]["known_as"] == "ops disk log"
@@ -122,32 +137,30 @@ def test_allow_list_and_every_namespace(subscription_fleet, run_playbook):
         ("root\\Locked", "WBEM_E_ACCESS_DENIED")
     ]
     assert mixed["compliant"] is False
-    assert run.status("mixed", "bad") == "failed"
-    assert "consumer_class" in run.result("mixed", "bad")["msg"]
+    assert run.status(host, "bad") == "failed"
+    assert "consumer_class" in run.result(host, "bad")["msg"]
 
 
-def test_remove_impostor_in_four_steps(subscription_fleet, run_playbook):
-    fleet = subscription_fleet
+def remove_impostor_in_four_steps(fleet, host):
     remove = [{"name": "remove", "winsec.wmi.event_subscription": {**IMPOSTOR, "state": "absent"}}]
-    before = consumers_on(fleet, "mixed")
+    before = consumers_on(fleet, host)
 
     # 1. check mode: what would be removed, with its definition; nothing written
-    run = run_playbook(fleet, remove, hosts="mixed", check=True, diff=True)
-    assert run.rc == 0, run.stdout
-    checked = run.result("mixed", "remove")
+    step = yield {"hosts": host, "tasks": remove, "check_mode": True, "diff": True}
+    assert step.run.rc == 0, step.run.stdout
+    checked = step.run.result(host, "remove")
     assert checked["changed"] is True
     assert [c["class"] for c in checked["removed"]["consumers"]] == ["CommandLineEventConsumer"]
     assert checked["removed"]["filters"] == []  # the SCM filter is still bound to the built-in consumer
     assert "rundll32.exe" in checked["diff"]["before"] and checked["diff"]["after"] == ""
     assert "would be removed" in checked["msg"]
-    assert fleet.counters("mixed")["writes"] == 0
-    assert consumers_on(fleet, "mixed") == before
+    assert step.writes(host) == 0
+    assert consumers_on(fleet, host) == before
 
     # 2. apply: binding, then consumer; the built-in namesake stays
-    fleet.reset_counters()
-    run = run_playbook(fleet, remove, hosts="mixed", diff=True)
-    assert run.rc == 0, run.stdout
-    applied = run.result("mixed", "remove")
+    step = yield {"hosts": host, "tasks": remove, "diff": True}
+    assert step.run.rc == 0, step.run.stdout
+    applied = step.run.result(host, "remove")
     assert applied["changed"] is True
     consumer = applied["removed"]["consumers"][0]
     assert consumer["command_line_template"].startswith("C:\\Windows\\System32\\rundll32.exe")
@@ -159,69 +172,102 @@ def test_remove_impostor_in_four_steps(subscription_fleet, run_playbook):
             "consumer_class": "CommandLineEventConsumer",
         }
     ]
-    assert fleet.counters("mixed")["writes_by_kind"] == {"event_subscription": 2}
-    assert executions(fleet, "mixed") == 2
-    after = consumers_on(fleet, "mixed")
+    assert step.counters[host]["writes_by_kind"] == {"event_subscription": 2}
+    assert executions(step, host) == 2
+    after = consumers_on(fleet, host)
     assert ("CommandLineEventConsumer", "SCM Event Log Consumer") not in after
     assert ("NTEventLogEventConsumer", "SCM Event Log Consumer") in after
 
     # 3. idempotent
-    fleet.reset_counters()
-    run = run_playbook(fleet, remove, hosts="mixed")
-    assert run.rc == 0, run.stdout
-    again = run.result("mixed", "remove")
+    step = yield {"hosts": host, "tasks": remove}
+    assert step.run.rc == 0, step.run.stdout
+    again = step.run.result(host, "remove")
     assert again["changed"] is False and "is absent" in again["msg"]
-    assert fleet.counters("mixed")["writes"] == 0 and executions(fleet, "mixed") == 1
+    assert step.writes(host) == 0 and executions(step, host) == 1
 
-    # 4. check again: nothing to do, nothing written
-    run = run_playbook(fleet, remove, hosts="mixed", check=True)
-    assert run.rc == 0, run.stdout
-    assert run.result("mixed", "remove")["changed"] is False
-    assert fleet.counters("mixed")["writes"] == 0
+    # 4. check again: nothing to do, nothing written (the inventory, read-only, runs in the same check-mode play)
+    step = yield {"hosts": host, "tasks": remove + INFO, "check_mode": True}
+    assert step.run.rc == 0, step.run.stdout
+    assert step.run.result(host, "remove")["changed"] is False
+    assert step.writes(host) == 0
 
     # The inventory now sees the built-in only, where the impostor was.
-    run = run_playbook(fleet, INFO, hosts="mixed", check=True)
-    assert ("CommandLineEventConsumer", "SCM Event Log Consumer") not in by_consumer(run.result("mixed", "info"))
+    assert ("CommandLineEventConsumer", "SCM Event Log Consumer") not in by_consumer(step.run.result(host, "info"))
 
 
-def test_changed_host_is_refused_and_the_rerun_converges(subscription_fleet, run_playbook):
-    fleet = subscription_fleet
+def changed_host_is_refused_and_the_rerun_converges(fleet, host):
     args = {"consumer": "WindowsUpdateHealth", "consumer_class": "CommandLineEventConsumer"}
     remove = [{"name": "remove", "winsec.wmi.event_subscription": args}]
 
     # Another administrator changes the binding between our read and our write: nothing is removed.
-    fleet.set_fault("mixed", change_before_write=1)
-    run = run_playbook(fleet, remove, hosts="mixed")
-    failed = run.result("mixed", "remove")
-    assert run.status("mixed", "remove") == "failed"
+    fleet.set_fault(host, change_before_write=1)
+    step = yield {"hosts": host, "tasks": [{**remove[0], "ignore_errors": True}]}
+    failed = step.run.result(host, "remove")
+    assert step.run.status(host, "remove") == "failed"
     assert failed["error"]["code"] == "CHANGED_SINCE_READ"
     assert failed["removed"] == {"bindings": [], "consumers": [], "filters": []}
-    assert ("CommandLineEventConsumer", "WindowsUpdateHealth") in consumers_on(fleet, "mixed")
+    assert ("CommandLineEventConsumer", "WindowsUpdateHealth") in consumers_on(fleet, host)
 
     # The re-run converges. The binding the other administrator deleted no longer links the filter to this consumer,
     # so only the consumer goes; the filter is left unbound, and the inventory reports it as an orphan.
-    run = run_playbook(fleet, remove, hosts="mixed")
-    assert run.rc == 0, run.stdout
-    removed = run.result("mixed", "remove")["removed"]
+    step = yield {"hosts": host, "tasks": remove}
+    assert step.run.rc == 0, step.run.stdout
+    removed = step.run.result(host, "remove")["removed"]
     assert removed["bindings"] == [] and removed["filters"] == []
     assert "-Enc" in removed["consumers"][0]["command_line_template"]
-    run = run_playbook(fleet, INFO, hosts="mixed", check=True)
-    orphans = [f for f in run.result("mixed", "info")["findings"] if f["id"] == "orphan_filter"]
+    step = yield {"hosts": host, "tasks": INFO, "check_mode": True}
+    orphans = [f for f in step.run.result(host, "info")["findings"] if f["id"] == "orphan_filter"]
     assert [f["filter"] for f in orphans] == ["WindowsUpdateHealth"]
 
 
-def test_remove_by_consumer_takes_the_filter_bound_to_it_alone(subscription_fleet, run_playbook):
-    fleet = subscription_fleet
+def remove_by_consumer_takes_the_filter_bound_to_it_alone(fleet, host):
     args = {"namespace": "root/default", "consumer": "LogonAudit", "consumer_class": "ActiveScriptEventConsumer"}
-    run = run_playbook(fleet, [{"name": "remove", "winsec.wmi.event_subscription": args}], hosts="mixed")
-    assert run.rc == 0, run.stdout
-    removed = run.result("mixed", "remove")["removed"]
+    step = yield {"hosts": host, "tasks": [{"name": "remove", "winsec.wmi.event_subscription": args}]}
+    assert step.run.rc == 0, step.run.stdout
+    removed = step.run.result(host, "remove")["removed"]
     assert [len(removed[kind]) for kind in ("bindings", "consumers", "filters")] == [1, 1, 1]
     assert removed["consumers"][0]["script_text"].startswith('Set sh = CreateObject("WScript.Shell")')
     assert removed["filters"][0]["query"].startswith("SELECT * FROM __InstanceCreationEvent")
-    state = fleet.state("mixed")["subscriptions"]
+    state = fleet.state(host)["subscriptions"]
     assert "LogonAudit" not in {f["name"] for f in state["filters"]} | {c["name"] for c in state["consumers"]}
-    assert fleet.counters("mixed")["writes_by_kind"] == {"event_subscription": 3}
+    assert step.counters[host]["writes_by_kind"] == {"event_subscription": 3}
+
+
+@pytest.fixture(scope="module")
+def plans(module_fleet_factory, tmp_path_factory):
+    path = tmp_path_factory.mktemp("subscriptions") / "fleet.yml"
+    path.write_text(SIDE_BY_SIDE_FLEET, encoding="utf-8")
+    fleet = module_fleet_factory(path)
+    return SideBySide(
+        fleet,
+        {
+            "inventory": inventory_classifies_malicious_and_keeps_builtins(fleet),
+            "allow-list": allow_list_and_every_namespace(fleet, "allow-list"),
+            "impostor": remove_impostor_in_four_steps(fleet, "impostor"),
+            "changed-host": changed_host_is_refused_and_the_rerun_converges(fleet, "changed-host"),
+            "by-consumer": remove_by_consumer_takes_the_filter_bound_to_it_alone(fleet, "by-consumer"),
+        },
+    )
+
+
+def test_inventory_classifies_malicious_and_keeps_builtins(plans):
+    plans.outcome("inventory")
+
+
+def test_allow_list_and_every_namespace(plans):
+    plans.outcome("allow-list")
+
+
+def test_remove_impostor_in_four_steps(plans):
+    plans.outcome("impostor")
+
+
+def test_changed_host_is_refused_and_the_rerun_converges(plans):
+    plans.outcome("changed-host")
+
+
+def test_remove_by_consumer_takes_the_filter_bound_to_it_alone(plans):
+    plans.outcome("by-consumer")
 
 
 def examples(name):

@@ -1,30 +1,53 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""winsec.wmi.event_subscription state=present end to end: real ansible-playbook over WinRM against the small fleet's
-ws2016, which holds the built-in SCM subscription and the WindowsUpdateHealth command-line consumer (T1546.003).
+"""winsec.wmi.event_subscription state=present end to end: real ansible-playbook over WinRM against copies of the
+small fleet's ws2016, which holds the built-in SCM subscription and the WindowsUpdateHealth command-line consumer
+(T1546.003).
 
 A subscription is removed (its ``removed`` kept), then restored from that value in four steps - check, apply, apply
 again, check - and event_subscription_info afterwards shows the definitions it showed before the removal.
+
+Each test is a plan on a host of its own (a generator yielding its plays, asserting on each run); the plans run side by
+side, one ansible-playbook run per round, so five tests cost five runs instead of seventeen.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
+import yaml
+
+from simulator.harness import Step, run_playbook_file
 
 pytestmark = pytest.mark.e2e
 
-HOST = "ws2016"
+# ws2016 of simulator/fleets/small.yml, once per test.
+FLEET = r"""
+defaults:
+  profile: "2016"
+  namespaces:
+    root\cimv2: "O:BAG:BAD:(A;CI;CCDCLCSWRPWP;;;WD)(A;CI;CCDCRP;;;{machine}-1109)"
+  subscriptions: [scm, malicious]
+  scripts: [legacy_adsi, async_sink, clean]
+hosts:
+  - name: four-steps
+  - name: conflicting
+  - name: invalid
+  - name: created-meanwhile
+  - name: hand-written
+"""
 CONSUMER = {"consumer": "WindowsUpdateHealth", "consumer_class": "CommandLineEventConsumer"}
 INFO = [{"name": "info", "winsec.wmi.event_subscription_info": {}}]
 
 
-def executions(fleet):
-    return fleet.counters(HOST)["module_executions"].get("winsec.wmi.wmi_state", 0)
+def executions(step, host):
+    return step.counters[host]["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
-def restore(definition):
-    return [{"name": "restore", "winsec.wmi.event_subscription": {"state": "present", "definition": definition}}]
+def restore(definition, **keywords):
+    task = {"name": "restore", "winsec.wmi.event_subscription": {"state": "present", "definition": definition}}
+    return [{**task, **keywords}]
 
 
 def without_creator(definition):
@@ -45,113 +68,171 @@ def subscription_parts(info, name):
     }
 
 
-def remove(fleet, run_playbook):
-    run = run_playbook(fleet, [{"name": "remove", "winsec.wmi.event_subscription": CONSUMER}], hosts=HOST)
-    assert run.rc == 0, run.stdout
-    removed = run.result(HOST, "remove")["removed"]
+def consumer_names(fleet, host):
+    return {c["name"] for c in fleet.state(host)["subscriptions"]["consumers"]}
+
+
+class SideBySide:
+    """Plans (generators, one a test, each on hosts of its own) run side by side: each yields its next play (``hosts``
+    as ``a:b``, ``tasks``, optional play keywords such as ``check_mode`` and ``diff``), or a list of plays, and
+    receives that round's ``Step``; a round's plays are one ansible-playbook run. A plan's failure is kept for its test
+    to raise; the others go on. A task that is meant to fail says ``ignore_errors``: a play whose hosts all fail ends
+    the run. A host is the first plan's that names it: another plan naming it fails, as its counters would mix.
+
+    Other e2e modules import it from here; it belongs with ``run_step`` in simulator/harness.py."""
+
+    def __init__(self, fleet, plans):
+        self.errors = {}
+        self.finished = set()
+        self.owners = {}  # host: the plan it belongs to
+        pending = dict(plans)
+        plays = self._advance(pending, None)
+        while plays:
+            fleet.reset_counters()
+            playbook = fleet.workdir / f"side-by-side-{time.monotonic_ns()}.yml"
+            playbook.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+            plays = self._advance(pending, Step(run_playbook_file(fleet, playbook), fleet.all_counters()))
+        for name in pending:  # it yielded no play: nothing ran its next step
+            self.errors[name] = AssertionError(f"plan {name!r} yielded no play and never finished")
+
+    def _advance(self, pending, step):
+        plays = []
+        for name, plan in list(pending.items()):
+            try:
+                play = next(plan) if step is None else plan.send(step)
+                own = [play] if isinstance(play, dict) else list(play)
+                for host in (host for one in own for host in one["hosts"].split(":")):
+                    owner = self.owners.setdefault(host, name)
+                    assert owner == name, f"plan {name!r} names {host!r}, plan {owner!r}'s host"
+            except StopIteration:
+                self.finished.add(name)
+                del pending[name]
+            except Exception as error:  # an assertion of that test's (or a run it could not read)
+                self.errors[name] = error
+                del pending[name]
+            else:
+                plays += [{"name": name, "gather_facts": False, **one} for one in own]
+        return plays
+
+    @staticmethod
+    def start_fleet(module_fleet_factory, tmp_path_factory, fleet_text):
+        """The module's fleet, as ``fleet_text`` describes it."""
+        path = tmp_path_factory.mktemp("side-by-side") / "fleet.yml"
+        path.write_text(fleet_text, encoding="utf-8")
+        return module_fleet_factory(path)
+
+    @classmethod
+    def on_new_fleet(cls, module_fleet_factory, tmp_path_factory, fleet_text, plans):
+        """``plans`` (``{host: plan}``, each called as ``plan(fleet, host)``) on the fleet ``fleet_text`` describes."""
+        fleet = cls.start_fleet(module_fleet_factory, tmp_path_factory, fleet_text)
+        return cls(fleet, {host: plan(fleet, host) for host, plan in plans.items()})
+
+    def outcome(self, name):
+        """Raise what failed plan ``name``; nothing when it ran to its end."""
+        if name in self.errors:
+            raise self.errors[name]
+        assert name in self.finished, f"no plan {name!r}"
+
+
+def remove(host, before=()):
+    """Remove WindowsUpdateHealth (after the tasks ``before``): that round's step and the ``removed`` value."""
+    step = yield {"hosts": host, "tasks": [*before, {"name": "remove", "winsec.wmi.event_subscription": CONSUMER}]}
+    assert step.run.rc == 0, step.run.stdout
+    removed = step.run.result(host, "remove")["removed"]
     assert [len(removed[kind]) for kind in ("bindings", "consumers", "filters")] == [1, 1, 1]
-    return removed
+    return step, removed
 
 
-def test_restore_what_was_removed_in_four_steps(fleet, run_playbook):
-    run = run_playbook(fleet, INFO, hosts=HOST, check=True)
-    before = subscription_parts(run.result(HOST, "info"), "WindowsUpdateHealth")
-    removed = remove(fleet, run_playbook)
+def restore_what_was_removed_in_four_steps(fleet, host):
+    step, removed = yield from remove(host, before=[{**INFO[0], "check_mode": True}])
+    before = subscription_parts(step.run.result(host, "info"), "WindowsUpdateHealth")
     assert without_creator(removed) == without_creator(before)
 
     # 1. check mode: the creation predicted, with its diff; nothing written
-    fleet.reset_counters()
-    run = run_playbook(fleet, restore(removed), hosts=HOST, check=True, diff=True)
-    assert run.rc == 0, run.stdout
-    checked = run.result(HOST, "restore")
+    step = yield {"hosts": host, "tasks": restore(removed), "check_mode": True, "diff": True}
+    assert step.run.rc == 0, step.run.stdout
+    checked = step.run.result(host, "restore")
     assert checked["changed"] is True and "would be created" in checked["msg"]
     assert checked["created"] == removed
     assert checked["diff"]["before"] == "" and "-Enc" in checked["diff"]["after"]
-    assert fleet.counters(HOST)["writes"] == 0 and executions(fleet) == 1
-    assert "WindowsUpdateHealth" not in {c["name"] for c in fleet.state(HOST)["subscriptions"]["consumers"]}
+    assert step.writes(host) == 0 and executions(step, host) == 1
+    assert "WindowsUpdateHealth" not in consumer_names(fleet, host)
 
     # 2. apply: one write per part, in a second round trip
-    fleet.reset_counters()
-    run = run_playbook(fleet, restore(removed), hosts=HOST)
-    assert run.rc == 0, run.stdout
-    applied = run.result(HOST, "restore")
+    step = yield {"hosts": host, "tasks": restore(removed)}
+    assert step.run.rc == 0, step.run.stdout
+    applied = step.run.result(host, "restore")
     assert applied["changed"] is True
     assert without_creator(applied["created"]) == without_creator(removed)
-    assert fleet.counters(HOST)["writes_by_kind"] == {"event_subscription": 3}
-    assert executions(fleet) == 2
+    assert step.counters[host]["writes_by_kind"] == {"event_subscription": 3}
+    assert executions(step, host) == 2
 
     # 3. idempotent: one read, nothing written
-    fleet.reset_counters()
-    run = run_playbook(fleet, restore(removed), hosts=HOST)
-    assert run.rc == 0, run.stdout
-    again = run.result(HOST, "restore")
+    step = yield {"hosts": host, "tasks": restore(removed)}
+    assert step.run.rc == 0, step.run.stdout
+    again = step.run.result(host, "restore")
     assert again["changed"] is False and "present as defined (3 parts)" in again["msg"]
     assert again["created"] == {"bindings": [], "consumers": [], "filters": []}
-    assert fleet.counters(HOST)["writes"] == 0 and executions(fleet) == 1
+    assert step.writes(host) == 0 and executions(step, host) == 1
 
-    # 4. check again: nothing to do
-    run = run_playbook(fleet, restore(removed), hosts=HOST, check=True)
-    assert run.rc == 0, run.stdout
-    assert run.result(HOST, "restore")["changed"] is False
-    assert fleet.counters(HOST)["writes"] == 0
+    # 4. check again: nothing to do (the inventory, read-only, runs in the same check-mode play)
+    step = yield {"hosts": host, "tasks": restore(removed) + INFO, "check_mode": True}
+    assert step.run.rc == 0, step.run.stdout
+    assert step.run.result(host, "restore")["changed"] is False
+    assert step.writes(host) == 0
 
     # The inventory shows the definitions it showed before the removal - and still calls the consumer suspicious.
-    run = run_playbook(fleet, INFO, hosts=HOST, check=True)
-    info = run.result(HOST, "info")
+    info = step.run.result(host, "info")
     assert without_creator(subscription_parts(info, "WindowsUpdateHealth")) == without_creator(before)
     restored = [s for s in info["subscriptions"] if s["consumer"] and s["consumer"]["name"] == "WindowsUpdateHealth"]
     assert [s["classification"] for s in restored] == ["suspicious"]
 
 
-def test_a_conflicting_definition_fails_and_writes_nothing(fleet, run_playbook):
-    removed = remove(fleet, run_playbook)
+def a_conflicting_definition_fails_and_writes_nothing(fleet, host):
+    _, removed = yield from remove(host)
     # Someone else has since put a filter of that name back, with another query: it is never overwritten.
     other_filter = {**removed["filters"][0], "query": "SELECT * FROM __InstanceCreationEvent WITHIN 5"}
-    run = run_playbook(fleet, restore({"filters": [other_filter]}), hosts=HOST)
-    assert run.rc == 0, run.stdout
-    fleet.reset_counters()
-    run = run_playbook(fleet, restore(removed), hosts=HOST)
-    failed = run.result(HOST, "restore")
-    assert run.status(HOST, "restore") == "failed"
+    step = yield {"hosts": host, "tasks": restore({"filters": [other_filter]})}
+    assert step.run.rc == 0, step.run.stdout
+    step = yield {"hosts": host, "tasks": restore(removed, ignore_errors=True)}
+    failed = step.run.result(host, "restore")
+    assert step.run.status(host, "restore") == "failed"
     assert "exists with another definition" in failed["msg"] and "query is" in failed["msg"]
     assert failed["conflicts"] and failed["changed"] is False
-    assert fleet.counters(HOST)["writes"] == 0 and executions(fleet) == 1
-    consumers = {c["name"] for c in fleet.state(HOST)["subscriptions"]["consumers"]}
-    assert "WindowsUpdateHealth" not in consumers
+    assert step.writes(host) == 0 and executions(step, host) == 1
+    assert "WindowsUpdateHealth" not in consumer_names(fleet, host)
 
 
-def test_an_invalid_definition_never_reaches_the_host(fleet, run_playbook):
-    removed = remove(fleet, run_playbook)
+def an_invalid_definition_never_reaches_the_host(fleet, host):
+    _, removed = yield from remove(host)
     removed["consumers"][0]["class"] = "EvilProviderConsumer"
-    fleet.reset_counters()
-    run = run_playbook(fleet, restore(removed), hosts=HOST)
-    assert run.status(HOST, "restore") == "failed"
+    step = yield {"hosts": host, "tasks": restore(removed, ignore_errors=True)}
+    assert step.run.status(host, "restore") == "failed"
     assert (
         "definition.consumers[0]: class EvilProviderConsumer is not a standard consumer class"
-        in (run.result(HOST, "restore")["msg"])
+        in (step.run.result(host, "restore")["msg"])
     )
-    assert executions(fleet) == 0
+    assert executions(step, host) == 0
 
 
-def test_a_part_created_by_someone_else_meanwhile_is_not_replaced_and_the_rerun_converges(fleet, run_playbook):
-    removed = remove(fleet, run_playbook)
+def a_part_created_by_someone_else_meanwhile_is_not_replaced_and_the_rerun_converges(fleet, host):
+    _, removed = yield from remove(host)
     # Another administrator creates the filter between our read and our first write.
-    fleet.set_fault(HOST, change_before_write=1)
-    run = run_playbook(fleet, restore(removed), hosts=HOST)
-    failed = run.result(HOST, "restore")
-    assert run.status(HOST, "restore") == "failed"
+    fleet.set_fault(host, change_before_write=1)
+    step = yield {"hosts": host, "tasks": restore(removed, ignore_errors=True)}
+    failed = step.run.result(host, "restore")
+    assert step.run.status(host, "restore") == "failed"
     assert failed["error"]["code"] == "CHANGED_SINCE_READ"
     assert failed["created"] == {"bindings": [], "consumers": [], "filters": []}
     # The re-run finds that filter present as defined and creates the consumer and the binding.
-    fleet.reset_counters()
-    run = run_playbook(fleet, restore(removed), hosts=HOST)
-    assert run.rc == 0, run.stdout
-    created = run.result(HOST, "restore")["created"]
+    step = yield {"hosts": host, "tasks": restore(removed)}
+    assert step.run.rc == 0, step.run.stdout
+    created = step.run.result(host, "restore")["created"]
     assert [len(created[kind]) for kind in ("bindings", "consumers", "filters")] == [1, 1, 0]
-    assert fleet.counters(HOST)["writes_by_kind"] == {"event_subscription": 2}
+    assert step.counters[host]["writes_by_kind"] == {"event_subscription": 2}
 
 
-def test_a_hand_written_definition_is_restored_once_against_wmis_defaults(fleet, run_playbook):
+def a_hand_written_definition_is_restored_once_against_wmis_defaults(fleet, host):
     # The definition names KillTimeout only; WMI stores every default the class declares (Priority = 0x20, ...) and
     # types KillTimeout as the uint32 the class declares. The second run must find it present, not "another
     # definition".
@@ -182,13 +263,46 @@ def test_a_hand_written_definition_is_restored_once_against_wmis_defaults(fleet,
             }
         ],
     }
-    run = run_playbook(fleet, restore(definition), hosts=HOST)
-    assert run.rc == 0, run.stdout
-    assert run.result(HOST, "restore")["changed"] is True
-    stored = next(c for c in fleet.state(HOST)["subscriptions"]["consumers"] if c["name"] == "Agent")
+    step = yield {"hosts": host, "tasks": restore(definition)}
+    assert step.run.rc == 0, step.run.stdout
+    assert step.run.result(host, "restore")["changed"] is True
+    stored = next(c for c in fleet.state(host)["subscriptions"]["consumers"] if c["name"] == "Agent")
     assert stored["properties"]["KillTimeout"] == 30 and stored["properties"]["Priority"] == 32
-    fleet.reset_counters()
-    run = run_playbook(fleet, restore(definition), hosts=HOST)
-    assert run.rc == 0, run.stdout
-    assert run.result(HOST, "restore")["changed"] is False
-    assert fleet.counters(HOST)["writes"] == 0
+    step = yield {"hosts": host, "tasks": restore(definition)}
+    assert step.run.rc == 0, step.run.stdout
+    assert step.run.result(host, "restore")["changed"] is False
+    assert step.writes(host) == 0
+
+
+PLANS = {  # host: plan
+    "four-steps": restore_what_was_removed_in_four_steps,
+    "conflicting": a_conflicting_definition_fails_and_writes_nothing,
+    "invalid": an_invalid_definition_never_reaches_the_host,
+    "created-meanwhile": a_part_created_by_someone_else_meanwhile_is_not_replaced_and_the_rerun_converges,
+    "hand-written": a_hand_written_definition_is_restored_once_against_wmis_defaults,
+}
+
+
+@pytest.fixture(scope="module")
+def plans(module_fleet_factory, tmp_path_factory):
+    return SideBySide.on_new_fleet(module_fleet_factory, tmp_path_factory, FLEET, PLANS)
+
+
+def test_restore_what_was_removed_in_four_steps(plans):
+    plans.outcome("four-steps")
+
+
+def test_a_conflicting_definition_fails_and_writes_nothing(plans):
+    plans.outcome("conflicting")
+
+
+def test_an_invalid_definition_never_reaches_the_host(plans):
+    plans.outcome("invalid")
+
+
+def test_a_part_created_by_someone_else_meanwhile_is_not_replaced_and_the_rerun_converges(plans):
+    plans.outcome("created-meanwhile")
+
+
+def test_a_hand_written_definition_is_restored_once_against_wmis_defaults(plans):
+    plans.outcome("hand-written")

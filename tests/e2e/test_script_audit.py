@@ -2,6 +2,9 @@
 """winsec.wmi.script_audit end to end: real ansible-playbook over WinRM against simulated hosts that carry scripts
 (simulator/content.py presets), one round trip per host, SARIF on the controller; and a controller-side src scan that
 never contacts a host.
+
+The tests but the documented examples' are plans, each on hosts of its own, run side by side: one ansible-playbook run
+per round (SideBySide).
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import jsonschema
 import pytest
 import yaml
 from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._scripts.script_corpus_files import materialize
+from test_event_subscription_restore_over_winrm import SideBySide
+
+from simulator.harness import Step
 
 pytestmark = pytest.mark.e2e
 
@@ -26,6 +32,19 @@ hosts:
   - {name: async-on, profile: "2012r2", unsecapp: 1, scripts: [async_sink]}
   - {name: clean, profile: "2025", unsecapp: 1, scripts: [clean]}
 """
+# The same three again for the controller-side scan, a legacy-off for the budgets, a clean for the truncated scripts.
+SIDE_BY_SIDE_FLEET = (
+    FLEET
+    + """
+  - {name: src-legacy-off, profile: "2019", scripts: [legacy_adsi, async_sink, clean]}
+  - {name: src-async-on, profile: "2012r2", unsecapp: 1, scripts: [async_sink]}
+  - {name: src-clean, profile: "2025", unsecapp: 1, scripts: [clean]}
+  - {name: budgets, profile: "2019", scripts: [legacy_adsi, async_sink, clean]}
+  - {name: truncated, profile: "2025", unsecapp: 1, scripts: [clean]}
+"""
+)
+SCAN_HOSTS = ("legacy-off", "async-on", "clean")
+SRC_HOSTS = ("src-legacy-off", "src-async-on", "src-clean")
 
 
 @pytest.fixture
@@ -33,8 +52,10 @@ def script_fleet(fleet_from_text):
     return fleet_from_text(FLEET)
 
 
-def executions(fleet, host):
-    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
+def executions(fleet_or_step, host):
+    """wmi_state runs on ``host``: counted by the fleet since its last counter reset, or during one ``Step``."""
+    counters = fleet_or_step.counters[host] if isinstance(fleet_or_step, Step) else fleet_or_step.counters(host)
+    return counters["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
 def summary(result):
@@ -43,7 +64,7 @@ def summary(result):
     ]
 
 
-def test_host_scan_one_round_trip_per_host_with_host_dependent_severity(script_fleet, run_playbook, tmp_path):
+def host_scan_one_round_trip_per_host_with_host_dependent_severity(fleet, tmp_path, hosts=SCAN_HOSTS):
     task = {
         "name": "audit",
         "winsec.wmi.script_audit": {
@@ -51,7 +72,8 @@ def test_host_scan_one_round_trip_per_host_with_host_dependent_severity(script_f
             "sarif_path": str(tmp_path / "sarif" / "{{ inventory_hostname }}.sarif"),
         },
     }
-    run = run_playbook(script_fleet, [task], check=True)
+    step = yield {"hosts": ":".join(hosts), "tasks": [task], "check_mode": True}
+    run = step.run
     assert run.rc == 0, run.stdout + run.stderr
 
     off = run.result("legacy-off", "audit")
@@ -78,57 +100,58 @@ def test_host_scan_one_round_trip_per_host_with_host_dependent_severity(script_f
     assert clean["compliant"] is True and clean["findings"] == []
     assert [record["status"] for record in clean["files"]] == ["scanned", "scanned"]
 
-    for host in script_fleet.hosts:
-        assert executions(script_fleet, host) == 1  # facts, unsecapp and the files: one wmi_state call
-        assert script_fleet.counters(host)["writes"] == 0
+    for host in hosts:
+        assert executions(step, host) == 1  # facts, unsecapp and the files: one wmi_state call
+        assert step.writes(host) == 0
         log = json.loads((tmp_path / "sarif" / f"{host}.sarif").read_text())
         jsonschema.Draft4Validator(SCHEMA).validate(log)
         assert len(log["runs"][0]["results"]) == len(run.result(host, "audit")["findings"])
         assert log["runs"][0]["properties"] == {"host": host}
 
 
-def test_budgets_stop_the_host_and_the_verdict_says_so(script_fleet, run_playbook):
+def budgets_stop_the_host_and_the_verdict_says_so(fleet, host):
     task = {"name": "audit", "winsec.wmi.script_audit": {"paths": ["C:\\Scripts"], "max_files": 2}}
-    run = run_playbook(script_fleet, [task], hosts="legacy-off")
-    assert run.rc == 0, run.stdout + run.stderr
-    result = run.result("legacy-off", "audit")
+    step = yield {"hosts": host, "tasks": [task]}
+    assert step.run.rc == 0, step.run.stdout + step.run.stderr
+    result = step.run.result(host, "audit")
     assert result["summary"]["files"] == 2
     assert any("max_files" in warning for warning in result["warnings"])
-    assert executions(script_fleet, "legacy-off") == 1
+    assert executions(step, host) == 1
 
-    script_fleet.reset_counters()
-    task["winsec.wmi.script_audit"] = {"paths": ["C:\\Scripts"], "max_total_bytes": 300}
-    run = run_playbook(script_fleet, [task], hosts="legacy-off")
-    result = run.result("legacy-off", "audit")
+    task = {**task, "winsec.wmi.script_audit": {"paths": ["C:\\Scripts"], "max_total_bytes": 300}}
+    step = yield {"hosts": host, "tasks": [task]}
+    result = step.run.result(host, "audit")
     assert result["compliant"] is False
     assert [record["status"] for record in result["files"]][-1] == "error"
     assert "BUDGET" in result["files"][-1]["message"]
     assert any("max_total_bytes" in warning for warning in result["warnings"])
 
 
-def test_src_scan_on_the_controller_contacts_no_host(script_fleet, run_playbook, tmp_path):
+def src_scan_on_the_controller_contacts_no_host(fleet, tmp_path, hosts=SRC_HOSTS):
     corpus = materialize(tmp_path)
     task = {
         "name": "repository",
         "winsec.wmi.script_audit": {"src": str(corpus), "rules": ["adsi"], "sarif_path": str(tmp_path / "repo.sarif")},
     }
     # Run on a Windows inventory host without delegation: its winrm connection must never be opened.
-    run = run_playbook(script_fleet, [task], hosts="clean")
+    clean = hosts[-1]
+    step = yield {"hosts": clean, "tasks": [task]}
+    run = step.run
     assert run.rc == 0, run.stdout + run.stderr
-    result = run.result("clean", "repository")
+    result = run.result(clean, "repository")
     assert result["unsecapp_lockdown"] is None
     assert {f["finding_id"] for f in result["findings"]} == {"adsi_wmi_extension"}
     assert ("vbs/adsi_inventory.vbs", 7) in {(f["file"], f["line"]) for f in result["findings"]}
-    counters = script_fleet.counters("clean")
+    counters = step.counters[clean]
     assert (counters["requests"], counters["round_trips"]) == (0, 0)
     jsonschema.Draft4Validator(SCHEMA).validate(json.loads((tmp_path / "repo.sarif").read_text()))
 
     # And the usual form: delegated to the controller, once for the play.
     task["delegate_to"] = "localhost"
     task["run_once"] = True
-    run = run_playbook(script_fleet, [task])
-    assert run.rc == 0, run.stdout + run.stderr
-    assert sum(script_fleet.counters(host)["requests"] for host in script_fleet.hosts) == 0
+    step = yield {"hosts": ":".join(hosts), "tasks": [task]}
+    assert step.run.rc == 0, step.run.stdout + step.run.stderr
+    assert sum(step.counters[host]["requests"] for host in hosts) == 0
 
 
 def test_documented_examples_run_as_written(script_fleet, tmp_path):
@@ -154,7 +177,7 @@ def test_documented_examples_run_as_written(script_fleet, tmp_path):
     assert executions(script_fleet, "legacy-off") == 1
 
 
-def test_a_script_the_host_did_not_fully_read_is_never_evidence_of_compliance(script_fleet, run_playbook):
+def a_script_the_host_did_not_fully_read_is_never_evidence_of_compliance(fleet, host):
     # "clean" is compliant when every script is read; with max_file_bytes below the size of its scripts, the host
     # lists them unread (truncated), and neither the module nor WMI-010/WMI-011 may call the host compliant.
     tasks = [
@@ -169,14 +192,47 @@ def test_a_script_the_host_did_not_fully_read_is_never_evidence_of_compliance(sc
             "ignore_errors": True,  # the baseline fails the task on an error verdict; the test reads it
         },
     ]
-    run = run_playbook(script_fleet, tasks, hosts="clean", check=True)
+    step = yield {"hosts": host, "tasks": tasks, "check_mode": True}
+    run = step.run
     assert run.rc == 0, run.stdout + run.stderr
-    audit = run.result("clean", "audit")
+    audit = run.result(host, "audit")
     assert audit["compliant"] is False
     assert "too_large" in {record["status"] for record in audit["files"]}
-    baseline = run.result("clean", "baseline")
+    baseline = run.result(host, "baseline")
     assert baseline["status"] == "error"
     for control in baseline["controls"]:
         assert control["status"] == "error", control
         assert "not evidence of compliance" in control["reason"] and "Get-Inventory.ps1" in control["reason"]
         assert any(finding["id"] == "script_not_scanned" for finding in control["findings"])
+
+
+@pytest.fixture(scope="module")
+def plans(module_fleet_factory, tmp_path_factory):
+    fleet = SideBySide.start_fleet(module_fleet_factory, tmp_path_factory, SIDE_BY_SIDE_FLEET)
+    return SideBySide(
+        fleet,
+        {
+            "host-scan": host_scan_one_round_trip_per_host_with_host_dependent_severity(
+                fleet, tmp_path_factory.mktemp("host-scan")
+            ),
+            "budgets": budgets_stop_the_host_and_the_verdict_says_so(fleet, "budgets"),
+            "src-scan": src_scan_on_the_controller_contacts_no_host(fleet, tmp_path_factory.mktemp("src-scan")),
+            "truncated": a_script_the_host_did_not_fully_read_is_never_evidence_of_compliance(fleet, "truncated"),
+        },
+    )
+
+
+def test_host_scan_one_round_trip_per_host_with_host_dependent_severity(plans):
+    plans.outcome("host-scan")
+
+
+def test_budgets_stop_the_host_and_the_verdict_says_so(plans):
+    plans.outcome("budgets")
+
+
+def test_src_scan_on_the_controller_contacts_no_host(plans):
+    plans.outcome("src-scan")
+
+
+def test_a_script_the_host_did_not_fully_read_is_never_evidence_of_compliance(plans):
+    plans.outcome("truncated")
