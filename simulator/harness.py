@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,13 +221,27 @@ def run_playbook(
     timeout: float = 300,
 ) -> PlaybookRun:
     """Write a one-play playbook around ``tasks`` (a list of task dicts, or YAML text) and run ansible-playbook."""
-    task_list = yaml.safe_load(tasks) if isinstance(tasks, str) else tasks
+    play = {"name": "simulator e2e", "hosts": hosts, "gather_facts": gather_facts, "tasks": tasks}
+    playbook = write_playbook(fleet, [play])
+    return run_playbook_file(fleet, playbook, check=check, diff=diff, extra_vars=extra_vars, timeout=timeout)
+
+
+def write_playbook(fleet: Fleet, plays: list[dict[str, Any]]) -> Path:
+    """``plays`` as a playbook in a directory of its own under the fleet's: a play gathers no facts unless it says so,
+    and its ``tasks`` may be YAML text."""
     run_dir = fleet.workdir / f"run-{time.monotonic_ns()}"
     run_dir.mkdir(parents=True)
     playbook = run_dir / "playbook.yml"
-    play = {"name": "simulator e2e", "hosts": hosts, "gather_facts": gather_facts, "tasks": task_list}
-    playbook.write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-    return run_playbook_file(fleet, playbook, check=check, diff=diff, extra_vars=extra_vars, timeout=timeout)
+    documents = [
+        {
+            "gather_facts": False,
+            **play,
+            "tasks": yaml.safe_load(play["tasks"]) if isinstance(play["tasks"], str) else play["tasks"],
+        }
+        for play in plays
+    ]
+    playbook.write_text(yaml.safe_dump(documents, sort_keys=False), encoding="utf-8")
+    return playbook
 
 
 @dataclass(frozen=True)
@@ -246,6 +261,71 @@ def run_step(fleet: Fleet, tasks: list[dict[str, Any]] | str, **options: Any) ->
     fleet.reset_counters()
     run = run_playbook(fleet, tasks, **options)
     return Step(run, fleet.all_counters())
+
+
+def run_plays_step(fleet: Fleet, plays: list[dict[str, Any]], **options: Any) -> Step:
+    """``run_step`` of several plays (``hosts``, ``tasks``, play keywords such as ``check_mode``) in one run;
+    ``options`` as ``run_playbook_file`` takes them."""
+    playbook = write_playbook(fleet, plays)
+    fleet.reset_counters()
+    run = run_playbook_file(fleet, playbook, **options)
+    return Step(run, fleet.all_counters())
+
+
+Plan = Generator[Any, Step, Any]
+
+
+class SideBySide:
+    """Scenarios of several tests, run side by side: one ansible-playbook run per round instead of one per test step.
+
+    Each plan (a generator, one per test, on hosts of its own) yields its next play (``hosts`` as ``a:b``, ``tasks``,
+    play keywords such as ``check_mode`` and ``diff``) or a list of plays, and receives that round's ``Step``; it
+    asserts as its test would. A round's plays from every plan are one run. A plan's failure is kept for its test to
+    raise (``outcome``); the others go on. A host belongs to the first plan that names it (another plan naming it fails:
+    their counters would mix). A task meant to fail says ``ignore_errors``: ansible-playbook ends the whole run when
+    every host of a play has failed.
+    """
+
+    def __init__(self, fleet: Fleet, plans: dict[str, Plan]) -> None:
+        self.errors: dict[str, BaseException] = {}
+        self.finished: set[str] = set()
+        self.owners: dict[str, str] = {}  # host: the plan it belongs to
+        pending = dict(plans)
+        plays = self._advance(pending, None)
+        while plays:
+            plays = self._advance(pending, run_plays_step(fleet, plays))
+        for name in pending:  # it yielded no play: nothing ran its next step
+            self.errors[name] = AssertionError(f"plan {name!r} yielded no play and never finished")
+
+    @classmethod
+    def per_host(cls, fleet: Fleet, plans: dict[str, Callable[[Fleet, str], Plan]]) -> SideBySide:
+        """``{host: plan function}``: each plan made as ``plan(fleet, host)`` and named after its host."""
+        return cls(fleet, {host: plan(fleet, host) for host, plan in plans.items()})
+
+    def _advance(self, pending: dict[str, Plan], step: Step | None) -> list[dict[str, Any]]:
+        plays: list[dict[str, Any]] = []
+        for name, plan in list(pending.items()):
+            try:
+                play = next(plan) if step is None else plan.send(step)
+                own = [play] if isinstance(play, dict) else list(play)
+                for host in (host for one in own for host in one["hosts"].split(":")):
+                    owner = self.owners.setdefault(host, name)
+                    assert owner == name, f"plan {name!r} names {host!r}, plan {owner!r}'s host"
+            except StopIteration:
+                self.finished.add(name)
+                del pending[name]
+            except Exception as error:  # an assertion of that test's (or a run it could not read)
+                self.errors[name] = error
+                del pending[name]
+            else:
+                plays += [{"name": name, **one} for one in own]
+        return plays
+
+    def outcome(self, name: str) -> None:
+        """Raise what failed plan ``name``; nothing when it ran to its end."""
+        if name in self.errors:
+            raise self.errors[name]
+        assert name in self.finished, f"no plan {name!r}"
 
 
 def run_playbook_file(
@@ -308,12 +388,31 @@ def run_adhoc(
     )
 
 
-def run_baseline(fleet: Fleet, host: str, args: dict[str, Any], *, check: bool = False) -> dict[str, Any]:
-    """One ``winsec.wmi.baseline`` task with ``args`` on ``host`` (errors kept for the caller to assert): its result,
-    plus ``task_status`` (ok, changed, failed, ...) as the run reported it."""
+def baseline_play(host: str, args: dict[str, Any], *, check: bool = False) -> dict[str, Any]:
+    """A play of one ``winsec.wmi.baseline`` task (named ``baseline``) with ``args`` on ``host``, errors kept for the
+    caller to assert."""
     task = {"name": "baseline", "winsec.wmi.baseline": args, "ignore_errors": True}
-    run = run_playbook(fleet, [task], hosts=host, check=check)
+    return {"hosts": host, "tasks": [task], **({"check_mode": True} if check else {})}
+
+
+def baseline_result(run: PlaybookRun, host: str) -> dict[str, Any]:
+    """The ``baseline`` task's result on ``host``, plus ``task_status`` (ok, changed, failed, ...) as the run
+    reported it."""
     return {**run.result(host, "baseline"), "task_status": run.status(host, "baseline")}
+
+
+def baseline_step(host: str, args: dict[str, Any], *, check: bool = False) -> Generator[Any, Step, Any]:
+    """A ``SideBySide`` plan's baseline step on one host (``yield from``): the round's ``Step`` and
+    ``baseline_result``."""
+    step = yield baseline_play(host, args, check=check)
+    return step, baseline_result(step.run, host)
+
+
+def run_baseline(fleet: Fleet, host: str, args: dict[str, Any], *, check: bool = False) -> dict[str, Any]:
+    """One ``winsec.wmi.baseline`` task with ``args`` on ``host``, run alone (``--check`` when ``check``):
+    ``baseline_result``."""
+    run = run_playbook_file(fleet, write_playbook(fleet, [baseline_play(host, args)]), check=check)
+    return baseline_result(run, host)
 
 
 def control_result(result: dict[str, Any], control_id: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ Interface (kept stable for every e2e test):
   (``run_step`` per step, over every host it concerns) whose steps several tests assert on.
 * ``fleet_from_text(text, name="fleet")`` - a fleet described by YAML text (written to ``tmp_path/<name>.yml``,
   simulator/README.md describes the format); pooled like ``fleet_factory``'s, keyed by the text.
+  ``module_fleet_from_text`` is the same for module-scoped scenarios.
 * ``Fleet``: ``.inventory`` (Path), ``.hosts`` (list[str]), ``.state(host)``, ``.counters(host)``,
   ``.reset_counters()``, ``.set_fault(host, **fault)``, ``.clear_faults()``, ``.reset()``, ``.control_url``.
 * ``run_playbook(fleet, tasks, *, hosts="all", check=False, diff=False, extra_vars=None, gather_facts=False)``
@@ -17,7 +18,8 @@ Interface (kept stable for every e2e test):
   ``.status(host, task)``, ``.results(task)``.
 * ``simulator.harness.run_step(fleet, tasks, **run_playbook_options)`` -> ``Step`` with ``.run`` (``PlaybookRun``)
   and ``.counters`` (every host's simulator counters, counted from the step's start): one run as the same step of
-  several hosts' scenarios.
+  several hosts' scenarios; ``run_plays_step(fleet, plays)`` the same with several plays, and ``SideBySide`` runs
+  several tests' scenarios (generators yielding plays) one round per run.
 * ``run_adhoc(fleet, module, args="", *, hosts="all")`` -> ``subprocess.CompletedProcess`` of ``ansible -m``.
 
 The machinery lives in ``simulator/harness.py`` (also ``run_playbook_file`` for existing playbooks,
@@ -130,6 +132,20 @@ def module_fleet_factory(fleet_pool: FleetPool) -> Iterator[Callable[[str | Path
     loan = FleetLoan(fleet_pool)
     yield loan
     loan.give_back()
+
+
+@pytest.fixture(scope="module")
+def module_fleet_from_text(
+    module_fleet_factory: Callable[[str | Path], Fleet], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Fleet]:
+    """``fleet_from_text`` for module-scoped scenarios."""
+
+    def start(text: str, name: str = "fleet") -> Fleet:
+        path = tmp_path_factory.mktemp("module-fleet") / f"{name}.yml"
+        path.write_text(text, encoding="utf-8")
+        return module_fleet_factory(path)
+
+    return start
 
 
 @pytest.fixture

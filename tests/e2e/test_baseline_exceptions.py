@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from test_event_subscription_restore_over_winrm import SideBySide
 
-from simulator.harness import control_result
+from simulator.harness import SideBySide, baseline_step, control_result
 
 pytestmark = pytest.mark.e2e
 
@@ -42,23 +41,6 @@ CIMV2 = "root\\cimv2"
 DEFAULT = "root\\default"
 
 
-def baseline_play(host, args, *, check=False):
-    """``simulator.harness.run_baseline``'s play, for a plan: errors kept for the plan to assert."""
-    task = {"name": "baseline", "winsec.wmi.baseline": args, "ignore_errors": True}
-    return {"hosts": host, "tasks": [task], **({"check_mode": True} if check else {})}
-
-
-def baseline_result(step, host):
-    """``simulator.harness.run_baseline``'s answer: the task's result on ``host``, plus ``task_status``."""
-    return {**step.run.result(host, "baseline"), "task_status": step.run.status(host, "baseline")}
-
-
-def baseline(host, args, *, check=False):
-    """A plan's baseline step on one host: the round's ``Step`` and ``baseline_result``."""
-    step = yield baseline_play(host, args, check=check)
-    return step, baseline_result(step, host)
-
-
 def wmi002_partial_exception_writes_only_the_unexcepted_namespace(fleet, host):
     args = {
         "mode": "enforce",
@@ -71,11 +53,11 @@ def wmi002_partial_exception_writes_only_the_unexcepted_namespace(fleet, host):
     }
     before = fleet.state(host)["namespaces"]
 
-    step, predicted = yield from baseline(host, args, check=True)
+    step, predicted = yield from baseline_step(host, args, check=True)
     assert step.writes(host) == 0
     assert predicted["changed"] is True and len(control_result(predicted, "WMI-002")["changes"]) == 1
 
-    step, result = yield from baseline(host, args)
+    step, result = yield from baseline_step(host, args)
     after = fleet.state(host)["namespaces"]
     assert after[CIMV2] == before[CIMV2], "the excepted namespace was rewritten"
     assert after[DEFAULT] != before[DEFAULT] and "(A;CI;CCDC;;;LS)" in after[DEFAULT]
@@ -86,7 +68,7 @@ def wmi002_partial_exception_writes_only_the_unexcepted_namespace(fleet, host):
     assert cimv2 and all(f["excepted"] and f["reason"] == "vendor descriptor kept" for f in cimv2)
     assert wmi002["status"] == "remediated" and result["changed"] is True
 
-    step, audit = yield from baseline(host, {**args, "mode": "audit"})
+    step, audit = yield from baseline_step(host, {**args, "mode": "audit"})
     assert control_result(audit, "WMI-002")["status"] == "excepted"
     assert step.writes(host) == 0
 
@@ -98,11 +80,11 @@ def wmi022_partial_exception_adds_the_audit_entry_only_where_no_exception_covers
         "namespace_audit": {"enabled": True, "namespaces": [CIMV2, DEFAULT], "set_sacl": True},
         "exceptions": [{"control": "WMI-022", "namespace": CIMV2, "reason": "audited by the SIEM agent"}],
     }
-    step, predicted = yield from baseline(host, args, check=True)
+    step, predicted = yield from baseline_step(host, args, check=True)
     assert control_result(predicted, "WMI-022")["changes"] == [f"{DEFAULT}: SACL + (AU;CISA;WD;;;WD)"]
     assert step.writes(host) == 0
 
-    step, result = yield from baseline(host, args)
+    step, result = yield from baseline_step(host, args)
     assert list(fleet.state(host)["namespace_audit"]) == [DEFAULT]
     assert step.counters[host]["writes_by_kind"] == {"namespace_sacl": 1}
     findings = control_result(result, "WMI-022")["findings"]
@@ -113,8 +95,8 @@ def an_exception_where_a_grant_applies_keeps_it(fleet, host):
     root_before = fleet.state(host)["namespaces"]["root"]
     exceptions = [{"control": "WMI-004", "namespace": CIMV2, "principal": "Everyone", "reason": "product X"}]
     args = {"mode": "enforce", "controls": ["WMI-004"], "exceptions": exceptions}
-    checked, predicted = yield from baseline(host, args, check=True)
-    enforced, result = yield from baseline(host, args)
+    checked, predicted = yield from baseline_step(host, args, check=True)
+    enforced, result = yield from baseline_step(host, args)
     assert fleet.state(host)["namespaces"]["root"] == root_before, "the excepted grant was removed"
     assert checked.writes(host) + enforced.writes(host) == 0
     for outcome in (predicted, result):
@@ -126,7 +108,7 @@ def an_exception_where_a_grant_applies_keeps_it(fleet, host):
 def an_exception_that_matches_nothing_is_a_warning_naming_it(fleet, host):
     typo = "\\\\.\\root\\cimv2"
     exceptions = [{"control": "WMI-004", "namespace": typo, "principal": "Everyone", "reason": "product X"}]
-    _, result = yield from baseline(host, {"mode": "audit", "controls": ["WMI-004"], "exceptions": exceptions})
+    _, result = yield from baseline_step(host, {"mode": "audit", "controls": ["WMI-004"], "exceptions": exceptions})
     assert control_result(result, "WMI-004")["status"] == "drift"
     assert any(
         w.startswith(f"exceptions[0] (WMI-004, namespace '{typo}', principal 'Everyone') matches no finding of WMI-004")
@@ -148,17 +130,17 @@ def an_unquoted_yaml_date_is_an_expiry(fleet, host):
     # The task is written as YAML with the date unquoted (a YAML date, not a string) - read as YYYY-MM-DD.
     exceptions = [{"control": "WMI-004", "principal": "Everyone", "reason": "product X", "expires": date(2099, 12, 31)}]
     args = {"mode": "audit", "controls": ["WMI-004"], "exceptions": exceptions}
-    _, result = yield from baseline(host, args)
+    _, result = yield from baseline_step(host, args)
     assert control_result(result, "WMI-004")["status"] == "excepted"
     exceptions[0]["expires"] = date(2020, 1, 31)
-    _, result = yield from baseline(host, args)
+    _, result = yield from baseline_step(host, args)
     expired = control_result(result, "WMI-004")
     assert expired["status"] == "drift"
     assert all(f["reason"] == "exception expired on 2020-01-31: product X" for f in expired["findings"])
 
 
 @pytest.fixture(scope="module")
-def plans(module_fleet_factory, tmp_path_factory):
+def plans(module_fleet_from_text):
     by_host = {
         "wmi002": wmi002_partial_exception_writes_only_the_unexcepted_namespace,
         "wmi022": wmi022_partial_exception_adds_the_audit_entry_only_where_no_exception_covers,
@@ -167,7 +149,7 @@ def plans(module_fleet_factory, tmp_path_factory):
         "empty-expires": an_empty_expires_from_a_template_default_is_refused_before_contact,
         "yaml-date": an_unquoted_yaml_date_is_an_expiry,
     }
-    return SideBySide.on_new_fleet(module_fleet_factory, tmp_path_factory, FLEET, by_host)
+    return SideBySide.per_host(module_fleet_from_text(FLEET), by_host)
 
 
 def test_wmi002_partial_exception_writes_only_the_unexcepted_namespace(plans):

@@ -13,10 +13,15 @@ import json
 import pathlib
 
 import pytest
-from test_baseline_exceptions import baseline, baseline_play, baseline_result
-from test_event_subscription_restore_over_winrm import SideBySide
 
-from simulator.harness import control_result, run_playbook_file
+from simulator.harness import (
+    SideBySide,
+    baseline_play,
+    baseline_result,
+    baseline_step,
+    control_result,
+    run_playbook_file,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -64,11 +69,11 @@ def remediated_only_for_what_a_write_took_away(fleet):
         baseline_play("refused", {"mode": "enforce", "controls": ["WMI-004"]}),
         baseline_play("inherit", args),
     ]
-    refused = baseline_result(step, "refused")
+    refused = baseline_result(step.run, "refused")
     assert "(A;CI;CCDCLCSWRPWP;;;WD)" in fleet.state("refused")["namespaces"]["root\\default"]
     assert "CCDCLCSWRPWP;;;WD)" not in fleet.state("refused")["namespaces"]["root\\cimv2"]  # this one was fixed
     assert control_result(refused, "WMI-004")["status"] == "drift" and refused["status"] == "drift"
-    inherit = baseline_result(step, "inherit")
+    inherit = baseline_result(step.run, "inherit")
     assert "(A;CIID;CCDCLCSWRPWP;;;AU)" in fleet.state("inherit")["namespaces"]["root\\cimv2"]
     assert control_result(inherit, "WMI-004")["status"] == "drift"
 
@@ -107,24 +112,24 @@ def settings_that_undo_each_other_are_refused_before_contact(fleet):
     accepted = {"control": "WMI-004", "namespace": "root\\cimv2", "principal": "Everyone", "reason": "lab"}
     # The refused run contacts no host, so the run with the exception (on another clean host) is in the same round.
     step = yield [baseline_play("clean", args), baseline_play("clean-excepted", {**args, "exceptions": [accepted]})]
-    result = baseline_result(step, "clean")
+    result = baseline_result(step.run, "clean")
     assert result["task_status"] == "failed" and "undo each other" in result["msg"] and "Everyone" in result["msg"]
     assert step.counters["clean"]["module_executions"].get("winsec.wmi.wmi_state", 0) == 0
-    result = baseline_result(step, "clean-excepted")
+    result = baseline_result(step.run, "clean-excepted")
     assert "undo each other" not in str(result.get("msg"))
 
 
 def a_failed_write_announces_nothing_and_changes_nothing(fleet):
     # change_before_write: the first registry write finds the value changed and is refused; the next is skipped.
-    step, result = yield from baseline("registry", {"mode": "enforce", "controls": ["WMI-001", "WMI-021"]})
+    step, result = yield from baseline_step("registry", {"mode": "enforce", "controls": ["WMI-001", "WMI-021"]})
     assert step.writes("registry") == 0
     assert result["changed"] is False and result["status"] == "error"
     assert not any("now" in warning or "restart" in warning for warning in result.get("warnings", []))
 
 
 @pytest.fixture(scope="module")
-def plans(module_fleet_factory, tmp_path_factory):
-    fleet = SideBySide.start_fleet(module_fleet_factory, tmp_path_factory, FLEET)
+def plans(module_fleet_from_text):
+    fleet = module_fleet_from_text(FLEET)
     return SideBySide(
         fleet,
         {

@@ -17,7 +17,8 @@ import importlib
 
 import pytest
 import yaml
-from test_event_subscription_restore_over_winrm import SideBySide
+
+from simulator.harness import SideBySide
 
 pytestmark = pytest.mark.e2e
 
@@ -234,10 +235,8 @@ def remove_by_consumer_takes_the_filter_bound_to_it_alone(fleet, host):
 
 
 @pytest.fixture(scope="module")
-def plans(module_fleet_factory, tmp_path_factory):
-    path = tmp_path_factory.mktemp("subscriptions") / "fleet.yml"
-    path.write_text(SIDE_BY_SIDE_FLEET, encoding="utf-8")
-    fleet = module_fleet_factory(path)
+def plans(module_fleet_from_text):
+    fleet = module_fleet_from_text(SIDE_BY_SIDE_FLEET)
     return SideBySide(
         fleet,
         {

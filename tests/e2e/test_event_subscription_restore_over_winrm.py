@@ -13,12 +13,10 @@ side, one ansible-playbook run per round, so five tests cost five runs instead o
 from __future__ import annotations
 
 import copy
-import time
 
 import pytest
-import yaml
 
-from simulator.harness import Step, run_playbook_file
+from simulator.harness import SideBySide
 
 pytestmark = pytest.mark.e2e
 
@@ -70,68 +68,6 @@ def subscription_parts(info, name):
 
 def consumer_names(fleet, host):
     return {c["name"] for c in fleet.state(host)["subscriptions"]["consumers"]}
-
-
-class SideBySide:
-    """Plans (generators, one a test, each on hosts of its own) run side by side: each yields its next play (``hosts``
-    as ``a:b``, ``tasks``, optional play keywords such as ``check_mode`` and ``diff``), or a list of plays, and
-    receives that round's ``Step``; a round's plays are one ansible-playbook run. A plan's failure is kept for its test
-    to raise; the others go on. A task that is meant to fail says ``ignore_errors``: a play whose hosts all fail ends
-    the run. A host is the first plan's that names it: another plan naming it fails, as its counters would mix.
-
-    Other e2e modules import it from here; it belongs with ``run_step`` in simulator/harness.py."""
-
-    def __init__(self, fleet, plans):
-        self.errors = {}
-        self.finished = set()
-        self.owners = {}  # host: the plan it belongs to
-        pending = dict(plans)
-        plays = self._advance(pending, None)
-        while plays:
-            fleet.reset_counters()
-            playbook = fleet.workdir / f"side-by-side-{time.monotonic_ns()}.yml"
-            playbook.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
-            plays = self._advance(pending, Step(run_playbook_file(fleet, playbook), fleet.all_counters()))
-        for name in pending:  # it yielded no play: nothing ran its next step
-            self.errors[name] = AssertionError(f"plan {name!r} yielded no play and never finished")
-
-    def _advance(self, pending, step):
-        plays = []
-        for name, plan in list(pending.items()):
-            try:
-                play = next(plan) if step is None else plan.send(step)
-                own = [play] if isinstance(play, dict) else list(play)
-                for host in (host for one in own for host in one["hosts"].split(":")):
-                    owner = self.owners.setdefault(host, name)
-                    assert owner == name, f"plan {name!r} names {host!r}, plan {owner!r}'s host"
-            except StopIteration:
-                self.finished.add(name)
-                del pending[name]
-            except Exception as error:  # an assertion of that test's (or a run it could not read)
-                self.errors[name] = error
-                del pending[name]
-            else:
-                plays += [{"name": name, "gather_facts": False, **one} for one in own]
-        return plays
-
-    @staticmethod
-    def start_fleet(module_fleet_factory, tmp_path_factory, fleet_text):
-        """The module's fleet, as ``fleet_text`` describes it."""
-        path = tmp_path_factory.mktemp("side-by-side") / "fleet.yml"
-        path.write_text(fleet_text, encoding="utf-8")
-        return module_fleet_factory(path)
-
-    @classmethod
-    def on_new_fleet(cls, module_fleet_factory, tmp_path_factory, fleet_text, plans):
-        """``plans`` (``{host: plan}``, each called as ``plan(fleet, host)``) on the fleet ``fleet_text`` describes."""
-        fleet = cls.start_fleet(module_fleet_factory, tmp_path_factory, fleet_text)
-        return cls(fleet, {host: plan(fleet, host) for host, plan in plans.items()})
-
-    def outcome(self, name):
-        """Raise what failed plan ``name``; nothing when it ran to its end."""
-        if name in self.errors:
-            raise self.errors[name]
-        assert name in self.finished, f"no plan {name!r}"
 
 
 def remove(host, before=()):
@@ -284,8 +220,8 @@ PLANS = {  # host: plan
 
 
 @pytest.fixture(scope="module")
-def plans(module_fleet_factory, tmp_path_factory):
-    return SideBySide.on_new_fleet(module_fleet_factory, tmp_path_factory, FLEET, PLANS)
+def plans(module_fleet_from_text):
+    return SideBySide.per_host(module_fleet_from_text(FLEET), PLANS)
 
 
 def test_restore_what_was_removed_in_four_steps(plans):

@@ -9,7 +9,7 @@ import pathlib
 import pytest
 import yaml
 
-from simulator.harness import PlaybookRun, run_playbook_file
+from simulator.harness import PlaybookRun, run_playbook_file, write_playbook
 
 pytestmark = pytest.mark.e2e
 
@@ -36,24 +36,20 @@ def compliant_host(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def examples_on_compliant_hosts(module_fleet_factory, tmp_path_factory) -> tuple[PlaybookRun, dict[str, int]]:
+def examples_on_compliant_hosts(module_fleet_from_text) -> tuple[PlaybookRun, dict[str, int]]:
     """Every module's examples as its own play on its own copy of ws2022 (each starts from the same compliant host,
     none sees another's changes), in one ansible-playbook run: the run, and per module the run's index of its first
     task (the results count tasks in the order they start)."""
     small = yaml.safe_load((REPO_ROOT / "simulator" / "fleets" / "small.yml").read_text(encoding="utf-8"))
     ws2022 = next(host for host in small["hosts"] if host["name"] == "ws2022")
-    workdir = tmp_path_factory.mktemp("examples")
-    fleet_file = workdir / "compliant.yml"
     hosts = [{**ws2022, "name": compliant_host(name)} for name in MODULES]
-    fleet_file.write_text(yaml.safe_dump({"hosts": hosts}), encoding="utf-8")
-    fleet = module_fleet_factory(fleet_file)
+    fleet = module_fleet_from_text(yaml.safe_dump({"hosts": hosts}), "compliant")
     plays: list[dict] = []
     first_task: dict[str, int] = {}
     for name in MODULES:
         first_task[name] = sum(len(play["tasks"]) for play in plays)
-        plays.append({"name": name, "hosts": compliant_host(name), "gather_facts": False, "tasks": example_tasks(name)})
-    (workdir / "examples.yml").write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
-    return run_playbook_file(fleet, workdir / "examples.yml"), first_task
+        plays.append({"name": name, "hosts": compliant_host(name), "tasks": example_tasks(name)})
+    return run_playbook_file(fleet, write_playbook(fleet, plays)), first_task
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -9,14 +9,11 @@ slice of it.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-import yaml
 
-from simulator.harness import Fleet, Step, run_playbook_file
+from simulator.harness import Step, run_plays_step
 
 pytestmark = pytest.mark.e2e
 
@@ -64,17 +61,6 @@ SDDL_ONE_LINE = [
 ]
 
 
-def run_step_plays(fleet: Fleet, playbook: Path, plays: list[tuple[str, list[dict] | str]], **options) -> Step:
-    """One step: one ansible-playbook run of one play per (hosts, tasks), with the fleet's counters reset before it
-    and read after (tasks as YAML text are loaded like ``run_playbook`` loads them)."""
-    loaded = [(hosts, yaml.safe_load(tasks) if isinstance(tasks, str) else tasks) for hosts, tasks in plays]
-    documents = [{"name": hosts, "hosts": hosts, "gather_facts": False, "tasks": tasks} for hosts, tasks in loaded]
-    playbook.write_text(json.dumps(documents), encoding="utf-8")
-    fleet.reset_counters()
-    run = run_playbook_file(fleet, playbook, **options)
-    return Step(run, fleet.all_counters())
-
-
 class Scenario(NamedTuple):
     checked: Step  # check mode
     applied: Step  # the real run
@@ -83,18 +69,18 @@ class Scenario(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def new_user_steps(module_fleet_factory, tmp_path_factory) -> Scenario:
-    workdir = tmp_path_factory.mktemp("new-user")
-    (workdir / "fleet.yml").write_text(FLEET, encoding="utf-8")
-    fleet = module_fleet_factory(workdir / "fleet.yml")
+def new_user_steps(module_fleet_from_text) -> Scenario:
+    fleet = module_fleet_from_text(FLEET)
     # sd_target is a plain 2022 host of its own: absent's write count stays the unsecapp test's.
-    plays = [("absent", ENABLE), ("string_one", ENABLE_AS_DWORD), ("sd_target", SDDL_OVER_LINES)]
-    checked = run_step_plays(
-        fleet, workdir / "checked.yml", [("superscript:arabic:fullwidth", ENABLE), *plays], check=True
-    )
-    applied = run_step_plays(fleet, workdir / "applied.yml", plays)
+    plays = [
+        {"hosts": "absent", "tasks": ENABLE},
+        {"hosts": "string_one", "tasks": ENABLE_AS_DWORD},
+        {"hosts": "sd_target", "tasks": SDDL_OVER_LINES},
+    ]
+    checked = run_plays_step(fleet, [{"hosts": "superscript:arabic:fullwidth", "tasks": ENABLE}, *plays], check=True)
+    applied = run_plays_step(fleet, plays)
     applied_sd = fleet.state("sd_target")["namespaces"]["root\\cimv2"]
-    again = run_step_plays(fleet, workdir / "again.yml", [("sd_target", SDDL_ONE_LINE)])
+    again = run_plays_step(fleet, [{"hosts": "sd_target", "tasks": SDDL_ONE_LINE}])
     return Scenario(checked, applied, applied_sd, again)
 
 

@@ -16,9 +16,8 @@ import jsonschema
 import pytest
 import yaml
 from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._scripts.script_corpus_files import materialize
-from test_event_subscription_restore_over_winrm import SideBySide
 
-from simulator.harness import Step
+from simulator.harness import SideBySide, Step
 
 pytestmark = pytest.mark.e2e
 
@@ -207,8 +206,8 @@ def a_script_the_host_did_not_fully_read_is_never_evidence_of_compliance(fleet, 
 
 
 @pytest.fixture(scope="module")
-def plans(module_fleet_factory, tmp_path_factory):
-    fleet = SideBySide.start_fleet(module_fleet_factory, tmp_path_factory, SIDE_BY_SIDE_FLEET)
+def plans(module_fleet_from_text, tmp_path_factory):
+    fleet = module_fleet_from_text(SIDE_BY_SIDE_FLEET)
     return SideBySide(
         fleet,
         {
