@@ -12,6 +12,8 @@ import pathlib
 
 import pytest
 
+from simulator.harness import run_step
+
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -83,14 +85,34 @@ def test_four_steps_with_round_trips_and_zero_writes_in_check_mode(fleet, run_pl
     assert all(fleet.counters(host)["writes"] == 0 for host in fleet.hosts)
 
 
-def test_hosts_ansible_cannot_run_on_are_never_compliant(fleet, run_playbook):
-    run = run_playbook(fleet, ENABLE, hosts="w2000:ws2003")
+@pytest.fixture(scope="module")
+def untouched(module_fleet_factory):
+    """One run for the four tests that leave the fleet as it started, each on hosts of its own (its task guarded by
+    host, so every other host skips it): the run, and each host's counters during it."""
+    fleet = module_fleet_factory("small")
+    tasks = [
+        # Hosts Ansible cannot run on, and ws2022 for the invocation: ENABLE itself.
+        {**ENABLE[0], "when": "inventory_hostname in ['w2000', 'ws2003', 'ws2022']"},
+        {"name": "bad", "winsec.wmi.unsecapp_lockdown": {"state": "on"}, "when": "inventory_hostname == 'ws2016'"},
+        {
+            "name": "local",
+            "winsec.wmi.unsecapp_lockdown": {},
+            "connection": "local",
+            "when": "inventory_hostname == 'localhost'",
+        },
+    ]
+    return fleet, run_step(fleet, tasks, hosts="w2000:ws2003:ws2022:ws2016:localhost")
+
+
+def test_hosts_ansible_cannot_run_on_are_never_compliant(untouched):
+    _fleet, step = untouched
+    run = step.run
     assert run.rc != 0
     assert run.status("w2000", "unsecapp") == "unreachable"  # Windows 2000 has no WinRM
     refused = run.result("ws2003", "unsecapp")  # PowerShell 2.0: ansible-core's bootstrap refuses the host
     assert run.status("ws2003", "unsecapp") == "failed" and "Ansible requires PowerShell" in refused["msg"]
     assert refused.get("compliant") is not True
-    assert fleet.counters("ws2003")["writes"] == fleet.counters("w2000")["writes"] == 0
+    assert step.writes("ws2003") == step.writes("w2000") == 0
 
 
 def test_reg_sz_is_converted_only_when_asked(fleet, run_playbook):
@@ -111,12 +133,12 @@ def test_disable_keeps_reg_sz(fleet, run_playbook):
     assert unsecapp_value(fleet, "ws2012") == {"type": "REG_SZ", "data": "0"}
 
 
-def test_bad_input_is_refused_before_contact(fleet, run_playbook):
-    tasks = [{"name": "bad", "winsec.wmi.unsecapp_lockdown": {"state": "on"}}]
-    run = run_playbook(fleet, tasks, hosts="ws2016")
+def test_bad_input_is_refused_before_contact(untouched):
+    fleet, step = untouched
+    run = step.run
     assert run.status("ws2016", "bad") == "failed"
     assert "value of state must be one of: enabled, disabled" in run.result("ws2016", "bad")["msg"]
-    assert executions(fleet, "ws2016") == 0
+    assert step.counters["ws2016"]["module_executions"].get("winsec.wmi.wmi_state", 0) == 0
     assert unsecapp_value(fleet, "ws2016") is None
 
 
@@ -132,8 +154,8 @@ def test_non_admin_caller_gets_a_named_error_and_no_write(fleet, run_playbook):
     assert unsecapp_value(fleet, "ws2016") is None
 
 
-def test_the_invocation_shows_the_users_arguments(fleet, run_playbook):
-    run = run_playbook(fleet, ENABLE, hosts="ws2022")
+def test_the_invocation_shows_the_users_arguments(untouched):
+    run = untouched[1].run
     assert run.result("ws2022", "unsecapp")["invocation"] == {"module_args": {"state": "enabled", "value_type": "auto"}}
 
 
@@ -183,8 +205,7 @@ def test_a_value_changed_between_read_and_write_is_not_overwritten(fleet, run_pl
     assert unsecapp_value(fleet, "ws2016") == {"type": "REG_DWORD", "data": 1}
 
 
-def test_non_windows_connection_is_refused_with_a_clear_message(fleet, run_playbook):
-    tasks = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {}, "connection": "local"}]
-    run = run_playbook(fleet, tasks, hosts="localhost")
-    assert run.status("localhost", "unsecapp") == "failed"
-    assert "manages Windows hosts only" in run.result("localhost", "unsecapp")["msg"]
+def test_non_windows_connection_is_refused_with_a_clear_message(untouched):
+    run = untouched[1].run
+    assert run.status("localhost", "local") == "failed"
+    assert "manages Windows hosts only" in run.result("localhost", "local")["msg"]
