@@ -204,13 +204,22 @@ def test_each_refusal_before_any_contact_on_every_os(fleet, run_playbook):
         assert fleet.state(host)["null_sd_namespaces"] == []
 
 
+DOMAIN_ACCOUNT = {
+    "name": "domain",
+    "winsec.wmi.namespace_sd": {
+        "namespace": "root\\cimv2",
+        "mode": "present",
+        "aces": [{"principal": "CORP\\svc_backup", "rights": ["Enable", "MethodExecute", "RemoteAccess"]}],
+    },
+}
 CHANGED_TASKS = [{"name": "sd", "winsec.wmi.namespace_sd": {"namespace": "root\\cimv2", "sddl": "O:BAG:BAD:" + ADMIN}}]
 
 
 @pytest.fixture(scope="module")
-def changed_and_unknown(scenario_fleet):
+def changed_and_accounts(scenario_fleet):
     """A descriptor changed between read and write on ws2016 (the simulator's change_before_write), side by side with
-    an unknown account on ws2022; then ws2016's re-run. Returns each Step with the states after it."""
+    an unknown account on ws2022 (refused, nothing written); then ws2016's re-run, side by side with a domain account
+    by name on ws2022. Returns each Step with the states after it."""
     scenario_fleet.reset()
     # Another administrator adds an ACE for Performance Monitor Users (CI, Enable) between our read and our write.
     scenario_fleet.set_fault("ws2016", change_before_write=1)
@@ -223,12 +232,12 @@ def changed_and_unknown(scenario_fleet):
         },
     }
     first = side_by_side(scenario_fleet, {"ws2016": CHANGED_TASKS, "ws2022": [unknown]})
-    again = side_by_side(scenario_fleet, {"ws2016": CHANGED_TASKS})
+    again = side_by_side(scenario_fleet, {"ws2016": CHANGED_TASKS, "ws2022": [DOMAIN_ACCOUNT]})
     return first, again
 
 
-def test_a_descriptor_changed_between_read_and_write_is_not_overwritten(changed_and_unknown):
-    (step, after), (again, after_again) = changed_and_unknown
+def test_a_descriptor_changed_between_read_and_write_is_not_overwritten(changed_and_accounts):
+    (step, after), (again, after_again) = changed_and_accounts
     run = step.run
     result = run.result("ws2016", "sd")
     assert run.status("ws2016", "sd") == "failed"
@@ -251,30 +260,21 @@ def test_non_admin_caller_gets_access_denied_by_name(fleet, run_playbook):
     assert cimv2(fleet, "ws2016") == before and fleet.counters("ws2016")["writes"] == 0
 
 
-def test_unknown_account_is_refused_after_the_lookup(changed_and_unknown):
-    (step, _), _ = changed_and_unknown
+def test_unknown_account_is_refused_after_the_lookup(changed_and_accounts):
+    (step, _), _ = changed_and_accounts
     result = step.run.result("ws2022", "unknown")
     assert result["refusal"] == "unknown_principal" and "'CORP\\nobody'" in result["msg"]  # as written, not repr
     assert executions(step, "ws2022") == 1 and step.writes("ws2022") == 0
 
 
-def test_domain_account_by_name(fleet, run_playbook):
-    tasks = [
-        {
-            "name": "sd",
-            "winsec.wmi.namespace_sd": {
-                "namespace": "root\\cimv2",
-                "mode": "present",
-                "aces": [{"principal": "CORP\\svc_backup", "rights": ["Enable", "MethodExecute", "RemoteAccess"]}],
-            },
-        }
-    ]
-    run = run_playbook(fleet, tasks, hosts="ws2022")
+def test_domain_account_by_name(changed_and_accounts):
+    _, (step, _) = changed_and_accounts
+    run = step.run
     assert run.rc == 0, run.stdout
-    result = run.result("ws2022", "sd")
+    result = run.result("ws2022", "domain")
     assert result["changed"] is True
     assert any("svc_backup" in change.lower() for change in result["changes"]), result["changes"]
-    assert executions(fleet, "ws2022") == 2
+    assert executions(step, "ws2022") == 2
 
 
 ROLLBACK_REFUSALS = [
