@@ -28,8 +28,8 @@ def cimv2(fleet, host):
 
 @pytest.fixture(scope="module")
 def scenario_fleet(module_fleet_factory):
-    """The small fleet of the module's scenarios (``four_steps``, the side-by-side runs, ``rollbacks``): each resets it
-    first, then keeps what its tests assert on (results, counters, states), so they never see one another."""
+    """The small fleet of the module's scenarios (``four_steps`` and the fixtures after it): each resets it first,
+    then keeps what its tests assert on (results, counters, states), so they never see one another."""
     return module_fleet_factory("small")
 
 
@@ -329,10 +329,11 @@ def change_and_rollback(namespace):
 
 
 @pytest.fixture(scope="module")
-def rollbacks(scenario_fleet):
+def rollbacks_and_lockout(scenario_fleet):
     """On ws2016, per namespace of ROLLBACK_NAMESPACES, from the fleet as it started: one run that changes the
     descriptor and rolls it back (the host's namespaces before and after it). Then one run that rolls back every one
-    of them again to what it was (a task per namespace)."""
+    of them again to what it was (a task per namespace), side by side with a deny that takes the connecting
+    account's own access on ws2022 (allow_lockout)."""
     fleet, host = scenario_fleet, "ws2016"
     changes = {}
     for namespace in ROLLBACK_NAMESPACES:
@@ -347,13 +348,14 @@ def rollbacks(scenario_fleet):
         }
         for namespace, (original, _, _) in changes.items()
     ]
-    return changes, run_step(fleet, again, hosts=host)
+    took_access = _deny_to_the_connecting_account(["ReadSecurity"], allow_lockout=True)
+    return changes, side_by_side(fleet, {host: again, "ws2022": [took_access]})[0]
 
 
 @pytest.mark.parametrize("namespace", ROLLBACK_NAMESPACES)
-def test_rollback_restores_the_saved_descriptor_exactly(rollbacks, namespace):
+def test_rollback_restores_the_saved_descriptor_exactly(rollbacks_and_lockout, namespace):
     host = "ws2016"
-    changes, again = rollbacks
+    changes, again = rollbacks_and_lockout
     original, run, after = changes[namespace]
     assert run.rc == 0, run.stdout[-4000:]
     assert run.result(host, "change")["changed"] is True and run.result(host, "rollback")["changed"] is True
@@ -395,11 +397,12 @@ def test_a_deny_to_the_account_this_collection_connects_with_is_refused(present_
     assert step.writes("ws2022") == 0
 
 
-def test_a_write_that_took_the_accounts_own_access_says_it_was_written(fleet, run_playbook):
+def test_a_write_that_took_the_accounts_own_access_says_it_was_written(rollbacks_and_lockout):
     # With allow_lockout the write goes through and the read-back fails: the result is failed AND changed, with
     # what to do, never "changed: false" as if nothing had been written.
-    run = run_playbook(fleet, [_deny_to_the_connecting_account(["ReadSecurity"], allow_lockout=True)], hosts="ws2022")
+    _, step = rollbacks_and_lockout
+    run = step.run
     deny = run.result("ws2022", "deny")
-    assert fleet.counters("ws2022")["writes"] == 1
+    assert step.writes("ws2022") == 1
     assert run.status("ws2022", "deny") == "failed" and deny["changed"] is True, deny
     assert "the write was made" in deny["msg"] and deny["read_back_error"]["name"] == "WBEM_E_ACCESS_DENIED"

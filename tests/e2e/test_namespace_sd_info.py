@@ -81,10 +81,14 @@ def test_drift_findings_with_names_and_orphans(read_all):
     assert {f["namespace"].lower() for f in everyone_findings} == {"root\\cimv2"}
 
 
+MISSING = {"name": "missing", "winsec.wmi.namespace_sd_info": {"namespaces": ["root/nope"]}}
+
+
 @pytest.fixture(scope="module")
 def side_by_side(unchanged_fleet):
-    """One run for two tests on hosts of their own, each task guarded by host: the full and the findings-only read
-    of ws2016, and the two spellings on ws2012 and ws2022."""
+    """One run for three tests, each task guarded to its hosts: the full and the findings-only read of ws2016, the
+    two spellings on ws2012 and ws2022, then a missing namespace on ws2022 (its failure ignored, so the play goes on;
+    the callback still records it as failed)."""
     on_ws2016 = {"when": "inventory_hostname == 'ws2016'"}
     tasks = [
         {**READ_ALL[0], **on_ws2016},
@@ -98,6 +102,7 @@ def side_by_side(unchanged_fleet):
             "winsec.wmi.namespace_sd_info": {"namespaces": ["ROOT/CIMV2", "root\\subscription"]},
             "when": "inventory_hostname in ['ws2012', 'ws2022']",
         },
+        {**MISSING, "ignore_errors": True, "when": "inventory_hostname == 'ws2022'"},
     ]
     return run_step(unchanged_fleet, tasks, hosts="ws2016:ws2012:ws2022")
 
@@ -121,11 +126,10 @@ def test_namespace_spellings(side_by_side):
         assert result["os"]["pre_2003"] is False
 
 
-def test_missing_namespace_is_named(fleet, run_playbook):
-    tasks = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["root/nope"]}}]
-    run = run_playbook(fleet, tasks, hosts="ws2022")
-    result = run.result("ws2022", "sd")
-    assert run.status("ws2022", "sd") == "failed"
+def test_missing_namespace_is_named(side_by_side):
+    run = side_by_side.run
+    result = run.result("ws2022", "missing")
+    assert run.status("ws2022", "missing") == "failed"
     assert "WBEM_E_INVALID_NAMESPACE (0x8004100E)" in result["msg"]
 
 
