@@ -121,9 +121,11 @@ def wmi_022(run, host):
 def wmi_022_steps(module_fleet, reads):
     """The steps of the two WMI-022 scenarios (after ``reads`` has read the fleet as it started): legacy-dcom (no
     SACL) is checked, short-audit (an entry that stops short) is audited, then both are enforced and enforced again
-    in one run each, and legacy-dcom is checked once more. Each step: the Step, and the hosts' states after it."""
+    in one run each, and legacy-dcom is checked once more. The hosts' states before, and per step the Step and the
+    hosts' states after it."""
     hosts = ("legacy-dcom", "short-audit")
-    steps = {"before": (None, {host: module_fleet.state(host) for host in hosts})}
+    before = {host: module_fleet.state(host) for host in hosts}
+    steps = {}
     for name, tasks, options in (
         ("check", baseline_task("enforce"), {"hosts": "legacy-dcom", "check": True, "diff": True}),
         ("audit", baseline_task("audit"), {"hosts": "short-audit"}),
@@ -132,23 +134,23 @@ def wmi_022_steps(module_fleet, reads):
         ("final_check", baseline_task("enforce"), {"hosts": "legacy-dcom", "check": True}),
     ):
         steps[name] = (run_step(module_fleet, tasks, **options), {host: module_fleet.state(host) for host in hosts})
-    return steps
+    return before, steps
 
 
 def test_set_sacl_in_four_steps_and_the_dacl_never_changes(wmi_022_steps):
     """check (predicts, writes nothing), enforce (one SACL write), enforce again (nothing), check (nothing)."""
     host = "legacy-dcom"
-    _, before = wmi_022_steps["before"]
+    before, steps = wmi_022_steps
     dacls_before = before[host]["namespaces"]
     assert before[host]["namespace_audit"] == {}
 
-    check, _ = wmi_022_steps["check"]
+    check, _ = steps["check"]
     result, control = wmi_022(check.run, host)
     assert result["changed"] is True and control["status"] == "drift"
     assert control["changes"] == ["root: SACL + (AU;CISA;WD;;;WD)"] and control["remediation"]["automatic"]
     assert check.writes(host) == 0
 
-    applied, after = wmi_022_steps["enforce"]
+    applied, after = steps["enforce"]
     result, control = wmi_022(applied.run, host)
     assert result["changed"] is True and control["status"] == "remediated", applied.run.stdout
     assert applied.counters[host]["writes_by_kind"] == {"namespace_sacl": 1}
@@ -156,10 +158,10 @@ def test_set_sacl_in_four_steps_and_the_dacl_never_changes(wmi_022_steps):
     assert state["namespace_audit"] == {"root": [{"type": 2, "flags": 0x42, "mask": 0x40000, "sid": "S-1-1-0"}]}
     assert state["namespaces"] == dacls_before  # every namespace's DACL, owner and group as before
 
-    again, _ = wmi_022_steps["again"]
+    again, _ = steps["again"]
     result, control = wmi_022(again.run, host)
     assert result["changed"] is False and control["status"] == "compliant"
-    final_check, _ = wmi_022_steps["final_check"]
+    final_check, _ = steps["final_check"]
     assert wmi_022(final_check.run, host)[1]["status"] == "compliant"
     assert again.writes(host) == final_check.writes(host) == 0
 
@@ -201,7 +203,8 @@ def test_the_demo_reports_wmi_022_with_its_evidence(fleet_factory, tmp_path):
 
 def test_an_entry_that_stops_short_is_found_below_and_fixed_at_the_root(wmi_022_steps):
     host = "short-audit"
-    audit, _ = wmi_022_steps["audit"]
+    _, steps = wmi_022_steps
+    audit, _ = steps["audit"]
     _result, control = wmi_022(audit.run, host)
     assert control["status"] == "drift", audit.run.stdout
     (finding,) = control["findings"]  # one finding, on root, whose entry stops short
@@ -209,10 +212,10 @@ def test_an_entry_that_stops_short_is_found_below_and_fixed_at_the_root(wmi_022_
     assert "root\\CIMV2\\Security" in finding["namespaces"] and "root\\CIMV2" not in finding["namespaces"]
     assert finding["sacl"] == "S:(AU;CINPSA;WD;;;WD)"
 
-    enforced, after = wmi_022_steps["enforce"]
+    enforced, after = steps["enforce"]
     assert wmi_022(enforced.run, host)[1]["status"] == "remediated"
     own = after[host]["namespace_audit"]["root"]
     assert [(ace["flags"], ace["sid"]) for ace in own] == [(0x46, "S-1-1-0"), (0x42, "S-1-1-0")]  # kept, then added
-    again, _ = wmi_022_steps["again"]
+    again, _ = steps["again"]
     assert wmi_022(again.run, host)[1]["status"] == "compliant"
     assert again.writes(host) == 0

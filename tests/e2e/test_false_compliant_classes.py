@@ -7,6 +7,8 @@ DCOM value back as the documented REG_DWORD 1."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from simulator.harness import run_step
@@ -70,7 +72,7 @@ def audit(fleet):
         event_subscriptions={"allowed": [ALLOWED]},
         dcom={"remove_legacy_exception": True},
     )
-    tasks = [
+    tasks: list[dict[str, Any]] = [
         task,
         {"name": "unpinned", "winsec.wmi.event_subscription_info": {"allowed": [ALLOWED]}, **on_cradle},
         {"name": "read", "winsec.wmi.event_subscription_info": {}, **on_cradle},

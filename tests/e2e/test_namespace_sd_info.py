@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,7 @@ def side_by_side(unchanged_fleet):
     two spellings on ws2012 and ws2022, then a missing namespace on ws2022 (its failure ignored, so the play goes on;
     the callback still records it as failed)."""
     on_ws2016 = {"when": "inventory_hostname == 'ws2016'"}
-    tasks = [
+    tasks: list[dict[str, Any]] = [
         {**READ_ALL[0], **on_ws2016},
         {
             "name": "lean",
