@@ -13,6 +13,8 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._dcom_hardeni
 from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._namespace_audit import NamespaceAudit
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 
+from simulator.harness import run_step
+
 pytestmark = pytest.mark.e2e
 
 FLEET = r"""
@@ -31,29 +33,47 @@ def controls_fleet(fleet_from_text):
     return fleet_from_text(FLEET)
 
 
-def decide(control, run, host, check_mode=True):
-    facts, *reads = run.result(host, "reads")["results"]
+@pytest.fixture(scope="module")
+def module_fleet(module_fleet_factory, tmp_path_factory):
+    """FLEET for the module's scenarios: ``reads`` reads it as it started, then ``wmi_022_steps`` changes the SACLs of
+    legacy-dcom and short-audit."""
+    path = tmp_path_factory.mktemp("dcom_and_namespace_audit") / "fleet.yml"
+    path.write_text(FLEET, encoding="utf-8")
+    return module_fleet_factory(path)
+
+
+def decide(control, run, host, check_mode=True, task="reads"):
+    facts, *reads = run.result(host, task)["results"]
     context = HostContext(facts, os_profile(facts), check_mode=check_mode, diff_mode=False, enforce=not check_mode)
     return control.decide(context, reads)
 
 
-def reads_task(control):
-    return [{"name": "reads", "winsec.wmi.wmi_state": {"operations": [{"op": "facts"}, *control.reads()]}}]
+def reads_task(control, name="reads"):
+    return [{"name": name, "winsec.wmi.wmi_state": {"operations": [{"op": "facts"}, *control.reads()]}}]
 
 
-def test_dcom_hardening_per_build(controls_fleet, run_playbook):
+@pytest.fixture(scope="module")
+def reads(module_fleet):
+    """One check-mode run over every host, as the fleet started, with the reads of WMI-021 and of WMI-022 as two tasks
+    (each test decides on its own task's results)."""
+    return run_step(
+        module_fleet, reads_task(DcomHardening(), "dcom") + reads_task(NamespaceAudit(), "audit"), check=True
+    )
+
+
+def test_dcom_hardening_per_build(module_fleet, reads):
     control = DcomHardening()
-    run = run_playbook(controls_fleet, reads_task(control), check=True)
+    run = reads.run
     assert run.rc == 0, run.stdout
-    hardened = decide(control, run, "hardened")
+    hardened = decide(control, run, "hardened", task="dcom")
     assert hardened.status == "compliant" and hardened.result["raise_level"]["value"] == 2
-    legacy = decide(control, run, "legacy-dcom")
+    legacy = decide(control, run, "legacy-dcom", task="dcom")
     assert legacy.status == "drift" and legacy.writes == []  # report only unless asked
     assert "Legacy exception present" in legacy.findings[0]["message"]
-    newer = decide(control, run, "new-build")
+    newer = decide(control, run, "new-build", task="dcom")
     assert newer.status == "compliant" and newer.findings[0]["severity"] == "low"
-    for host in controls_fleet.hosts:
-        assert controls_fleet.counters(host)["writes"] == 0
+    for host in module_fleet.hosts:
+        assert reads.writes(host) == 0
 
 
 def test_dcom_exception_removed_when_asked(controls_fleet, run_playbook):
@@ -70,12 +90,12 @@ def test_dcom_exception_removed_when_asked(controls_fleet, run_playbook):
     assert decide(control, again, "legacy-dcom").status == "compliant"
 
 
-def test_namespace_audit(controls_fleet, run_playbook):
+def test_namespace_audit(reads):
     control = NamespaceAudit()
-    run = run_playbook(controls_fleet, reads_task(control), check=True)
+    run = reads.run
     assert run.rc == 0, run.stdout
-    assert decide(control, run, "hardened").status == "compliant"
-    bare = decide(control, run, "legacy-dcom")
+    assert decide(control, run, "hardened", task="audit").status == "compliant"
+    bare = decide(control, run, "legacy-dcom", task="audit")
     assert bare.status == "drift" and bare.findings[0]["id"] == "security_changes_not_audited"
 
 
@@ -97,32 +117,53 @@ def wmi_022(run, host):
     return result, next(control for control in result["controls"] if control["id"] == "WMI-022")
 
 
-def test_set_sacl_in_four_steps_and_the_dacl_never_changes(controls_fleet, run_playbook):
-    """check (predicts, writes nothing), enforce (one SACL write), enforce again (nothing), check (nothing)."""
-    dacls_before = controls_fleet.state("legacy-dcom")["namespaces"]
-    assert controls_fleet.state("legacy-dcom")["namespace_audit"] == {}
+@pytest.fixture(scope="module")
+def wmi_022_steps(module_fleet, reads):
+    """The steps of the two WMI-022 scenarios (after ``reads`` has read the fleet as it started): legacy-dcom (no
+    SACL) is checked, short-audit (an entry that stops short) is audited, then both are enforced and enforced again
+    in one run each, and legacy-dcom is checked once more. The hosts' states before, and per step the Step and the
+    hosts' states after it."""
+    hosts = ("legacy-dcom", "short-audit")
+    before = {host: module_fleet.state(host) for host in hosts}
+    steps = {}
+    for name, tasks, options in (
+        ("check", baseline_task("enforce"), {"hosts": "legacy-dcom", "check": True, "diff": True}),
+        ("audit", baseline_task("audit"), {"hosts": "short-audit"}),
+        ("enforce", baseline_task("enforce"), {"hosts": ":".join(hosts)}),
+        ("again", baseline_task("enforce"), {"hosts": ":".join(hosts)}),
+        ("final_check", baseline_task("enforce"), {"hosts": "legacy-dcom", "check": True}),
+    ):
+        steps[name] = (run_step(module_fleet, tasks, **options), {host: module_fleet.state(host) for host in hosts})
+    return before, steps
 
-    check = run_playbook(controls_fleet, baseline_task("enforce"), hosts="legacy-dcom", check=True, diff=True)
-    result, control = wmi_022(check, "legacy-dcom")
+
+def test_set_sacl_in_four_steps_and_the_dacl_never_changes(wmi_022_steps):
+    """check (predicts, writes nothing), enforce (one SACL write), enforce again (nothing), check (nothing)."""
+    host = "legacy-dcom"
+    before, steps = wmi_022_steps
+    dacls_before = before[host]["namespaces"]
+    assert before[host]["namespace_audit"] == {}
+
+    check, _ = steps["check"]
+    result, control = wmi_022(check.run, host)
     assert result["changed"] is True and control["status"] == "drift"
     assert control["changes"] == ["root: SACL + (AU;CISA;WD;;;WD)"] and control["remediation"]["automatic"]
-    assert controls_fleet.counters("legacy-dcom")["writes"] == 0
+    assert check.writes(host) == 0
 
-    applied = run_playbook(controls_fleet, baseline_task("enforce"), hosts="legacy-dcom")
-    result, control = wmi_022(applied, "legacy-dcom")
-    assert result["changed"] is True and control["status"] == "remediated", applied.stdout
-    assert controls_fleet.counters("legacy-dcom")["writes_by_kind"] == {"namespace_sacl": 1}
-    state = controls_fleet.state("legacy-dcom")
+    applied, after = steps["enforce"]
+    result, control = wmi_022(applied.run, host)
+    assert result["changed"] is True and control["status"] == "remediated", applied.run.stdout
+    assert applied.counters[host]["writes_by_kind"] == {"namespace_sacl": 1}
+    state = after[host]
     assert state["namespace_audit"] == {"root": [{"type": 2, "flags": 0x42, "mask": 0x40000, "sid": "S-1-1-0"}]}
     assert state["namespaces"] == dacls_before  # every namespace's DACL, owner and group as before
 
-    controls_fleet.reset_counters()
-    again = run_playbook(controls_fleet, baseline_task("enforce"), hosts="legacy-dcom")
-    result, control = wmi_022(again, "legacy-dcom")
+    again, _ = steps["again"]
+    result, control = wmi_022(again.run, host)
     assert result["changed"] is False and control["status"] == "compliant"
-    final_check = run_playbook(controls_fleet, baseline_task("enforce"), hosts="legacy-dcom", check=True)
-    assert wmi_022(final_check, "legacy-dcom")[1]["status"] == "compliant"
-    assert controls_fleet.counters("legacy-dcom")["writes"] == 0
+    final_check, _ = steps["final_check"]
+    assert wmi_022(final_check.run, host)[1]["status"] == "compliant"
+    assert again.writes(host) == final_check.writes(host) == 0
 
 
 def test_set_sacl_without_the_privilege_writes_nothing_and_says_why(controls_fleet, run_playbook):
@@ -160,20 +201,21 @@ def test_the_demo_reports_wmi_022_with_its_evidence(fleet_factory, tmp_path):
     assert fleet.counters("web03")["writes"] == 0
 
 
-def test_an_entry_that_stops_short_is_found_below_and_fixed_at_the_root(controls_fleet, run_playbook):
-    audit = run_playbook(controls_fleet, baseline_task("audit"), hosts="short-audit")
-    _result, control = wmi_022(audit, "short-audit")
-    assert control["status"] == "drift", audit.stdout
+def test_an_entry_that_stops_short_is_found_below_and_fixed_at_the_root(wmi_022_steps):
+    host = "short-audit"
+    _, steps = wmi_022_steps
+    audit, _ = steps["audit"]
+    _result, control = wmi_022(audit.run, host)
+    assert control["status"] == "drift", audit.run.stdout
     (finding,) = control["findings"]  # one finding, on root, whose entry stops short
     assert finding["id"] == "security_audit_not_inherited" and finding["namespace"] == "root"
     assert "root\\CIMV2\\Security" in finding["namespaces"] and "root\\CIMV2" not in finding["namespaces"]
     assert finding["sacl"] == "S:(AU;CINPSA;WD;;;WD)"
 
-    enforced = run_playbook(controls_fleet, baseline_task("enforce"), hosts="short-audit")
-    assert wmi_022(enforced, "short-audit")[1]["status"] == "remediated"
-    own = controls_fleet.state("short-audit")["namespace_audit"]["root"]
+    enforced, after = steps["enforce"]
+    assert wmi_022(enforced.run, host)[1]["status"] == "remediated"
+    own = after[host]["namespace_audit"]["root"]
     assert [(ace["flags"], ace["sid"]) for ace in own] == [(0x46, "S-1-1-0"), (0x42, "S-1-1-0")]  # kept, then added
-    controls_fleet.reset_counters()
-    again = run_playbook(controls_fleet, baseline_task("enforce"), hosts="short-audit")
-    assert wmi_022(again, "short-audit")[1]["status"] == "compliant"
-    assert controls_fleet.counters("short-audit")["writes"] == 0
+    again, _ = steps["again"]
+    assert wmi_022(again.run, host)[1]["status"] == "compliant"
+    assert again.writes(host) == 0

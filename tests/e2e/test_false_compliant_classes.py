@@ -7,7 +7,11 @@ DCOM value back as the documented REG_DWORD 1."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+
+from simulator.harness import run_step
 
 pytestmark = pytest.mark.e2e
 
@@ -50,9 +54,30 @@ def baseline(controls: list[str], **options: object) -> dict[str, object]:
     }
 
 
-@pytest.fixture
-def fleet(fleet_from_text):
-    return fleet_from_text(FLEET)
+@pytest.fixture(scope="module")
+def fleet(module_fleet_factory, tmp_path_factory):
+    """The module's fleet: the audit below reads it as it started, then the enforce steps change the DCOM hosts."""
+    path = tmp_path_factory.mktemp("false_compliant") / "fleet.yml"
+    path.write_text(FLEET, encoding="utf-8")
+    return module_fleet_factory(path)
+
+
+@pytest.fixture(scope="module")
+def audit(fleet):
+    """One check-mode run over the fleet as it started, for the two tests that only read it: the audit on every
+    host, and the two event_subscription_info reads on cradle (guarded by host, so the other hosts skip them)."""
+    on_cradle = {"when": "inventory_hostname == 'cradle'"}
+    task = baseline(
+        ["WMI-003", "WMI-004", "WMI-020", "WMI-021"],
+        event_subscriptions={"allowed": [ALLOWED]},
+        dcom={"remove_legacy_exception": True},
+    )
+    tasks: list[dict[str, Any]] = [
+        task,
+        {"name": "unpinned", "winsec.wmi.event_subscription_info": {"allowed": [ALLOWED]}, **on_cradle},
+        {"name": "read", "winsec.wmi.event_subscription_info": {}, **on_cradle},
+    ]
+    return run_step(fleet, tasks, check=True)
 
 
 def statuses(run, host: str) -> dict[str, str]:
@@ -64,13 +89,8 @@ def findings(run, host: str, control_id: str) -> list[dict[str, object]]:
     return control["findings"]
 
 
-def test_each_class_is_drift_in_an_audit_that_writes_nothing(fleet, run_playbook):
-    task = baseline(
-        ["WMI-003", "WMI-004", "WMI-020", "WMI-021"],
-        event_subscriptions={"allowed": [ALLOWED]},
-        dcom={"remove_legacy_exception": True},
-    )
-    run = run_playbook(fleet, [task], check=True)
+def test_each_class_is_drift_in_an_audit_that_writes_nothing(fleet, audit):
+    run = audit.run
     assert run.rc == 0, run.stdout
     every = {"WMI-003": "compliant", "WMI-004": "compliant", "WMI-020": "compliant", "WMI-021": "compliant"}
     assert statuses(run, "clean") == every
@@ -95,37 +115,44 @@ def test_each_class_is_drift_in_an_audit_that_writes_nothing(fleet, run_playbook
     assert [reason["id"] for reason in consumer["reasons"]][:2] == ["allow_list_unpinned", "code_running_consumer"]
 
     for host in fleet.hosts:
-        assert fleet.counters(host)["writes"] == 0, host
+        assert audit.writes(host) == 0, host
 
 
-def test_event_subscription_info_keeps_an_unpinned_allowed_consumer_suspicious(fleet, run_playbook):
-    tasks = [
-        {"name": "unpinned", "winsec.wmi.event_subscription_info": {"allowed": [ALLOWED]}},
-        {"name": "read", "winsec.wmi.event_subscription_info": {}},
-    ]
-    run = run_playbook(fleet, tasks, hosts="cradle", check=True)
+def test_event_subscription_info_keeps_an_unpinned_allowed_consumer_suspicious(fleet, audit):
+    run = audit.run
     assert run.rc == 0, run.stdout
     unpinned = run.result("cradle", "unpinned")
     assert unpinned["compliant"] is False and unpinned["counts"]["suspicious"] == 1
     # Pinned to the command line the host holds, the same entry admits it: a person reviewed what it runs.
     [consumer] = [c for c in run.result("cradle", "read")["consumers"] if c["name"] == "WindowsUpdateHealth"]
     pinned_entry = {**ALLOWED, "command_line": consumer["command_line_template"]}
-    pinned = run_playbook(
+    pinned = run_step(
         fleet, [{"name": "pinned", "winsec.wmi.event_subscription_info": {"allowed": [pinned_entry]}}], hosts="cradle"
     )
-    assert pinned.result("cradle", "pinned")["compliant"] is True
-    assert fleet.counters("cradle")["writes"] == 0
+    assert pinned.run.result("cradle", "pinned")["compliant"] is True
+    assert audit.writes("cradle") == pinned.writes("cradle") == 0
 
 
-@pytest.mark.parametrize("host", ["dcom-qword", "dcom-binary"])
-def test_enforce_rewrites_the_exception_as_a_dword_one(fleet, run_playbook, host):
+ENFORCE_HOSTS = ("dcom-qword", "dcom-binary")
+
+
+@pytest.fixture(scope="module")
+def enforced(fleet, audit):
+    """Enforce, then a check-mode audit, each one run over both ENFORCE_HOSTS (after the audit above has read the
+    fleet as it started)."""
     task = baseline(["WMI-021"], dcom={"remove_legacy_exception": True})
     task["winsec.wmi.baseline"]["mode"] = "enforce"
-    run = run_playbook(fleet, [task], hosts=host)
+    hosts = ":".join(ENFORCE_HOSTS)
+    return run_step(fleet, [task], hosts=hosts), run_step(fleet, [baseline(["WMI-021"])], hosts=hosts, check=True)
+
+
+@pytest.mark.parametrize("host", ENFORCE_HOSTS)
+def test_enforce_rewrites_the_exception_as_a_dword_one(enforced, host):
+    enforce, again = enforced
+    run = enforce.run
     assert run.rc == 0, run.stdout
     assert statuses(run, host) == {"WMI-021": "remediated"}
-    assert fleet.counters(host)["writes_by_kind"] == {"registry": 1}
-    again = run_playbook(fleet, [baseline(["WMI-021"])], hosts=host, check=True)
-    assert statuses(again, host) == {"WMI-021": "compliant"}
-    control = again.result(host, "baseline")["controls"][0]
+    assert enforce.counters[host]["writes_by_kind"] == {"registry": 1}
+    assert statuses(again.run, host) == {"WMI-021": "compliant"}
+    control = again.run.result(host, "baseline")["controls"][0]
     assert "1 (REG_DWORD)" in str(control["actual"])

@@ -26,14 +26,32 @@ def cimv2(fleet, host):
     return fleet.state(host)["namespaces"]["root\\cimv2"]
 
 
+@pytest.fixture(scope="module")
+def scenario_fleet(module_fleet_factory):
+    """The small fleet of the module's scenarios (``four_steps`` and the fixtures after it): each resets it first,
+    then keeps what its tests assert on (results, counters, states), so they never see one another."""
+    return module_fleet_factory("small")
+
+
+def side_by_side(fleet, tasks_by_host):
+    """Each host's tasks (two tests' plays, on hosts of their own) in one run, every task guarded to its host so the
+    other hosts skip it: the Step (each host's results and counters are its own) and each host's state after it."""
+    guarded = [
+        {**task, "when": f"inventory_hostname == '{host}'"} for host, tasks in tasks_by_host.items() for task in tasks
+    ]
+    step = run_step(fleet, guarded, hosts=":".join(tasks_by_host))
+    return step, {host: fleet.state(host) for host in tasks_by_host}
+
+
 FOUR_STEP_HOSTS = ("ws2016", "ws2022", "ws2012")
 
 
 @pytest.fixture(scope="module")
-def four_steps(module_fleet_factory):
+def four_steps(scenario_fleet):
     """The four steps once, each one run over every host of FOUR_STEP_HOSTS (each host's outcome is its own): the
     descriptors before, and per step the run, the simulator's counters and each host's root\\cimv2 after it."""
-    fleet = module_fleet_factory("small")
+    fleet = scenario_fleet
+    fleet.reset()
     tasks = [{"name": "sd", "winsec.wmi.namespace_sd": EXACT}]
     hosts = ":".join(FOUR_STEP_HOSTS)
     before = {host: cimv2(fleet, host) for host in FOUR_STEP_HOSTS}
@@ -89,9 +107,8 @@ def test_four_steps_exact(four_steps, host):
         assert executions(again, host) == 1 and again.writes(host) == 0
 
 
-def test_present_and_absent_with_names_and_orphans(fleet, run_playbook):
-    orphan = re.search(r"S-1-5-21-[0-9-]+-1109", cimv2(fleet, "ws2016")).group(0)
-    tasks = [
+def present_and_absent_tasks(orphan):
+    return [
         {
             "name": "add",
             "winsec.wmi.namespace_sd": {
@@ -120,7 +137,23 @@ def test_present_and_absent_with_names_and_orphans(fleet, run_playbook):
             },
         },
     ]
-    run = run_playbook(fleet, tasks, hosts="ws2016")
+
+
+@pytest.fixture(scope="module")
+def present_and_deny(scenario_fleet):
+    """One run: present and absent on ws2016, side by side with the refused deny to the connecting account on
+    ws2022. Returns ws2016's orphaned SID, ws2022's root\\cimv2 before, the Step and the states after."""
+    scenario_fleet.reset()
+    orphan = re.search(r"S-1-5-21-[0-9-]+-1109", cimv2(scenario_fleet, "ws2016")).group(0)
+    before = cimv2(scenario_fleet, "ws2022")
+    deny = _deny_to_the_connecting_account(["Enable", "ReadSecurity", "WriteSecurity"])
+    step, after = side_by_side(scenario_fleet, {"ws2016": present_and_absent_tasks(orphan), "ws2022": [deny]})
+    return orphan, before, step, after
+
+
+def test_present_and_absent_with_names_and_orphans(present_and_deny):
+    orphan, _, step, after = present_and_deny
+    run = step.run
     assert run.rc == 0, run.stdout
     assert run.result("ws2016", "add")["changed"] is True
     assert orphan in run.result("ws2016", "add")["sddl"]  # present keeps what it was not asked about
@@ -128,7 +161,7 @@ def test_present_and_absent_with_names_and_orphans(fleet, run_playbook):
     assert dropped["changed"] is True
     assert any(orphan in change and change.startswith("removed:") for change in dropped["changes"])
     assert run.result("ws2016", "again")["changed"] is False
-    final = cimv2(fleet, "ws2016")
+    final = after["ws2016"]["namespaces"]["root\\cimv2"]
     assert "WD)" not in final.split("(A;CIID")[0] and orphan not in final
     assert "(A;;CCWP;;;RM)" in final  # Remote Management Users, inherit: this
 
@@ -171,19 +204,48 @@ def test_each_refusal_before_any_contact_on_every_os(fleet, run_playbook):
         assert fleet.state(host)["null_sd_namespaces"] == []
 
 
-def test_a_descriptor_changed_between_read_and_write_is_not_overwritten(fleet, run_playbook):
+DOMAIN_ACCOUNT = {
+    "name": "domain",
+    "winsec.wmi.namespace_sd": {
+        "namespace": "root\\cimv2",
+        "mode": "present",
+        "aces": [{"principal": "CORP\\svc_backup", "rights": ["Enable", "MethodExecute", "RemoteAccess"]}],
+    },
+}
+CHANGED_TASKS = [{"name": "sd", "winsec.wmi.namespace_sd": {"namespace": "root\\cimv2", "sddl": "O:BAG:BAD:" + ADMIN}}]
+
+
+@pytest.fixture(scope="module")
+def changed_and_accounts(scenario_fleet):
+    """A descriptor changed between read and write on ws2016 (the simulator's change_before_write), side by side with
+    an unknown account on ws2022 (refused, nothing written); then ws2016's re-run, side by side with a domain account
+    by name on ws2022. Returns each Step with the states after it."""
+    scenario_fleet.reset()
     # Another administrator adds an ACE for Performance Monitor Users (CI, Enable) between our read and our write.
-    tasks = [{"name": "sd", "winsec.wmi.namespace_sd": {"namespace": "root\\cimv2", "sddl": "O:BAG:BAD:" + ADMIN}}]
-    fleet.set_fault("ws2016", change_before_write=1)
-    run = run_playbook(fleet, tasks, hosts="ws2016")
+    scenario_fleet.set_fault("ws2016", change_before_write=1)
+    unknown = {
+        "name": "unknown",
+        "winsec.wmi.namespace_sd": {
+            "namespace": "root\\cimv2",
+            "mode": "present",
+            "aces": [{"principal": "CORP\\nobody", "rights": ["Enable"]}],
+        },
+    }
+    first = side_by_side(scenario_fleet, {"ws2016": CHANGED_TASKS, "ws2022": [unknown]})
+    again = side_by_side(scenario_fleet, {"ws2016": CHANGED_TASKS, "ws2022": [DOMAIN_ACCOUNT]})
+    return first, again
+
+
+def test_a_descriptor_changed_between_read_and_write_is_not_overwritten(changed_and_accounts):
+    (step, after), (again, after_again) = changed_and_accounts
+    run = step.run
     result = run.result("ws2016", "sd")
     assert run.status("ws2016", "sd") == "failed"
     assert result["error"]["code"] == "CHANGED_SINCE_READ" and "nothing was written" in result["msg"]
-    assert "(A;CI;CC;;;MU)" in cimv2(fleet, "ws2016")  # their change stands
-    assert fleet.counters("ws2016")["writes"] == 0
-    again = run_playbook(fleet, tasks, hosts="ws2016")
-    assert again.result("ws2016", "sd")["changed"] is True
-    assert cimv2(fleet, "ws2016").startswith("O:BAG:BAD:" + ADMIN + "(A;CIID;")
+    assert "(A;CI;CC;;;MU)" in after["ws2016"]["namespaces"]["root\\cimv2"]  # their change stands
+    assert step.writes("ws2016") == 0
+    assert again.run.result("ws2016", "sd")["changed"] is True
+    assert after_again["ws2016"]["namespaces"]["root\\cimv2"].startswith("O:BAG:BAD:" + ADMIN + "(A;CIID;")
 
 
 def test_non_admin_caller_gets_access_denied_by_name(fleet, run_playbook):
@@ -198,57 +260,58 @@ def test_non_admin_caller_gets_access_denied_by_name(fleet, run_playbook):
     assert cimv2(fleet, "ws2016") == before and fleet.counters("ws2016")["writes"] == 0
 
 
-def test_unknown_account_is_refused_after_the_lookup(fleet, run_playbook):
-    tasks = [
-        {
-            "name": "sd",
-            "winsec.wmi.namespace_sd": {
-                "namespace": "root\\cimv2",
-                "mode": "present",
-                "aces": [{"principal": "CORP\\nobody", "rights": ["Enable"]}],
-            },
-        }
-    ]
-    run = run_playbook(fleet, tasks, hosts="ws2022")
-    result = run.result("ws2022", "sd")
+def test_unknown_account_is_refused_after_the_lookup(changed_and_accounts):
+    (step, _), _ = changed_and_accounts
+    result = step.run.result("ws2022", "unknown")
     assert result["refusal"] == "unknown_principal" and "'CORP\\nobody'" in result["msg"]  # as written, not repr
-    assert executions(fleet, "ws2022") == 1 and fleet.counters("ws2022")["writes"] == 0
+    assert executions(step, "ws2022") == 1 and step.writes("ws2022") == 0
 
 
-def test_domain_account_by_name(fleet, run_playbook):
-    tasks = [
-        {
-            "name": "sd",
-            "winsec.wmi.namespace_sd": {
-                "namespace": "root\\cimv2",
-                "mode": "present",
-                "aces": [{"principal": "CORP\\svc_backup", "rights": ["Enable", "MethodExecute", "RemoteAccess"]}],
-            },
-        }
-    ]
-    run = run_playbook(fleet, tasks, hosts="ws2022")
+def test_domain_account_by_name(changed_and_accounts):
+    _, (step, _) = changed_and_accounts
+    run = step.run
     assert run.rc == 0, run.stdout
-    result = run.result("ws2022", "sd")
+    result = run.result("ws2022", "domain")
     assert result["changed"] is True
     assert any("svc_backup" in change.lower() for change in result["changes"]), result["changes"]
-    assert executions(fleet, "ws2022") == 2
+    assert executions(step, "ws2022") == 2
 
 
-def test_child_namespace_back_to_inherited_only(fleet, run_playbook):
+ROLLBACK_REFUSALS = [
+    {
+        "name": "present",
+        "winsec.wmi.namespace_sd": {"namespace": "root", "mode": "present", "rollback_from": "O:BAG:BAD:"},
+    },
+    {"name": "nodacl", "winsec.wmi.namespace_sd": {"namespace": "root", "rollback_from": "O:BAG:BA"}},
+]
+
+
+@pytest.fixture(scope="module")
+def child_and_rollback_refusals(scenario_fleet):
+    """One run: root\\cimv2 back to inherited-only on ws2016, side by side with the rollback refusals on ws2022."""
+    scenario_fleet.reset()
     # An empty explicit DACL on a child namespace is not an empty DACL: the ACEs inherited from root stay.
-    tasks = [{"name": "sd", "winsec.wmi.namespace_sd": {"namespace": "root\\cimv2", "sddl": "O:BAG:BAD:"}}]
-    run = run_playbook(fleet, tasks, hosts="ws2016")
+    child = {"name": "sd", "winsec.wmi.namespace_sd": {"namespace": "root\\cimv2", "sddl": "O:BAG:BAD:"}}
+    refusals = [{**task, "ignore_errors": True} for task in ROLLBACK_REFUSALS]
+    return side_by_side(scenario_fleet, {"ws2016": [child], "ws2022": refusals})
+
+
+def test_child_namespace_back_to_inherited_only(child_and_rollback_refusals):
+    step, after = child_and_rollback_refusals
+    run = step.run
     assert run.rc == 0, run.stdout
     result = run.result("ws2016", "sd")
     assert result["changed"] is True
-    assert result["sddl"] == cimv2(fleet, "ws2016") == cimv2(fleet, "ws2022")
+    assert (
+        result["sddl"] == after["ws2016"]["namespaces"]["root\\cimv2"] == after["ws2022"]["namespaces"]["root\\cimv2"]
+    )
     assert "(A;CIID;CCDCLCSWRPWPRCWD;;;BA)" in result["sddl"]
 
 
-@pytest.mark.parametrize("namespace", ["root\\cimv2", "root"])
-def test_rollback_restores_the_saved_descriptor_exactly(fleet, run_playbook, namespace):
-    host = "ws2016"
-    original = fleet.state(host)["namespaces"]
+ROLLBACK_NAMESPACES = ["root\\cimv2", "root"]
+
+
+def change_and_rollback(namespace):
     change = {
         "name": "change",
         "winsec.wmi.namespace_sd": {
@@ -262,39 +325,53 @@ def test_rollback_restores_the_saved_descriptor_exactly(fleet, run_playbook, nam
         "name": "rollback",
         "winsec.wmi.namespace_sd": {"namespace": namespace, "rollback_from": "{{ change.previous_sddl }}"},
     }
-    run = run_playbook(fleet, [change, rollback], hosts=host)
+    return [change, rollback]
+
+
+@pytest.fixture(scope="module")
+def rollbacks_and_lockout(scenario_fleet):
+    """On ws2016, per namespace of ROLLBACK_NAMESPACES, from the fleet as it started: one run that changes the
+    descriptor and rolls it back (the host's namespaces before and after it). Then one run that rolls back every one
+    of them again to what it was (a task per namespace), side by side with a deny that takes the connecting
+    account's own access on ws2022 (allow_lockout)."""
+    fleet, host = scenario_fleet, "ws2016"
+    changes = {}
+    for namespace in ROLLBACK_NAMESPACES:
+        fleet.reset()
+        original = fleet.state(host)["namespaces"]
+        run = run_step(fleet, change_and_rollback(namespace), hosts=host).run
+        changes[namespace] = (original, run, fleet.state(host)["namespaces"])
+    again = [
+        {
+            "name": f"rollback {namespace}",
+            "winsec.wmi.namespace_sd": {"namespace": namespace, "rollback_from": original[namespace]},
+        }
+        for namespace, (original, _, _) in changes.items()
+    ]
+    took_access = _deny_to_the_connecting_account(["ReadSecurity"], allow_lockout=True)
+    return changes, side_by_side(fleet, {host: again, "ws2022": [took_access]})[0]
+
+
+@pytest.mark.parametrize("namespace", ROLLBACK_NAMESPACES)
+def test_rollback_restores_the_saved_descriptor_exactly(rollbacks_and_lockout, namespace):
+    host = "ws2016"
+    changes, again = rollbacks_and_lockout
+    original, run, after = changes[namespace]
     assert run.rc == 0, run.stdout[-4000:]
     assert run.result(host, "change")["changed"] is True and run.result(host, "rollback")["changed"] is True
     # Every namespace of the host, the children included, is back to exactly what it was.
-    assert fleet.state(host)["namespaces"] == original
+    assert after == original
     # Rolling back again changes nothing; in check mode it writes nothing either.
-    fleet.reset_counters()
-    again = run_playbook(
-        fleet,
-        [
-            {
-                "name": "rollback",
-                "winsec.wmi.namespace_sd": {"namespace": namespace, "rollback_from": original[namespace]},
-            }
-        ],
-        hosts=host,
-    )
-    assert again.result(host, "rollback")["changed"] is False
-    assert fleet.counters(host)["writes"] == 0
+    assert again.run.result(host, f"rollback {namespace}")["changed"] is False
+    assert again.writes(host) == 0
 
 
-def test_rollback_needs_exact_mode_and_a_dacl(fleet, run_playbook):
-    tasks = [
-        {
-            "name": "present",
-            "winsec.wmi.namespace_sd": {"namespace": "root", "mode": "present", "rollback_from": "O:BAG:BAD:"},
-        },
-        {"name": "nodacl", "winsec.wmi.namespace_sd": {"namespace": "root", "rollback_from": "O:BAG:BA"}},
-    ]
-    run = run_playbook(fleet, [{**task, "ignore_errors": True} for task in tasks], hosts="ws2022")
+def test_rollback_needs_exact_mode_and_a_dacl(child_and_rollback_refusals):
+    step, _ = child_and_rollback_refusals
+    run = step.run
     assert "needs mode=exact" in run.result("ws2022", "present")["msg"]
     assert run.result("ws2022", "nodacl")["refusal"] == "no_dacl"
-    assert fleet.counters("ws2022")["module_executions"] == {}
+    assert step.counters["ws2022"]["module_executions"] == {}
 
 
 def _deny_to_the_connecting_account(rights, **extra):
@@ -310,24 +387,22 @@ def _deny_to_the_connecting_account(rights, **extra):
     }
 
 
-def test_a_deny_to_the_account_this_collection_connects_with_is_refused(fleet, run_playbook):
+def test_a_deny_to_the_account_this_collection_connects_with_is_refused(present_and_deny):
     # The modelled administrator tokens cannot hold one account's own SID: the guard also checks the token the host
     # reports for the connecting account (wmi_state facts), so a deny to it is a lock-out.
-    before = fleet.state("ws2022")["namespaces"]["root\\cimv2"]
-    run = run_playbook(
-        fleet, [_deny_to_the_connecting_account(["Enable", "ReadSecurity", "WriteSecurity"])], hosts="ws2022"
-    )
-    deny = run.result("ws2022", "deny")
+    _, before, step, after = present_and_deny
+    deny = step.run.result("ws2022", "deny")
     assert deny.get("refusal") == "lockout" and "connects with" in deny["msg"], deny
-    assert fleet.state("ws2022")["namespaces"]["root\\cimv2"] == before
-    assert fleet.counters("ws2022")["writes"] == 0
+    assert after["ws2022"]["namespaces"]["root\\cimv2"] == before
+    assert step.writes("ws2022") == 0
 
 
-def test_a_write_that_took_the_accounts_own_access_says_it_was_written(fleet, run_playbook):
+def test_a_write_that_took_the_accounts_own_access_says_it_was_written(rollbacks_and_lockout):
     # With allow_lockout the write goes through and the read-back fails: the result is failed AND changed, with
     # what to do, never "changed: false" as if nothing had been written.
-    run = run_playbook(fleet, [_deny_to_the_connecting_account(["ReadSecurity"], allow_lockout=True)], hosts="ws2022")
+    _, step = rollbacks_and_lockout
+    run = step.run
     deny = run.result("ws2022", "deny")
-    assert fleet.counters("ws2022")["writes"] == 1
+    assert step.writes("ws2022") == 1
     assert run.status("ws2022", "deny") == "failed" and deny["changed"] is True, deny
     assert "the write was made" in deny["msg"] and deny["read_back_error"]["name"] == "WBEM_E_ACCESS_DENIED"

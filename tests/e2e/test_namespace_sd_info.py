@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import pathlib
+from typing import Any
 
 import pytest
+
+from simulator.harness import Step, run_step
 
 pytestmark = pytest.mark.e2e
 
@@ -20,21 +23,36 @@ REACHABLE = "ws2022:ws2016:ws2012"  # ws2003 fails at ansible-core's bootstrap, 
 READ_ALL = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["root"], "recurse": True}}]
 
 
-def executions(fleet, host):
-    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
+def executions(fleet_or_step, host):
+    """wmi_state runs on ``host``: counted by the fleet since its last counter reset, or during one ``Step``."""
+    counters = fleet_or_step.counters[host] if isinstance(fleet_or_step, Step) else fleet_or_step.counters(host)
+    return counters["module_executions"].get("winsec.wmi.wmi_state", 0)
+
+
+@pytest.fixture(scope="module")
+def unchanged_fleet(module_fleet_factory):
+    """The module's fleet for the tests that share runs: each of those runs only reads it."""
+    return module_fleet_factory("small")
+
+
+@pytest.fixture(scope="module")
+def read_all(unchanged_fleet):
+    """READ_ALL over REACHABLE once in check mode and once not: ``{check: Step}``."""
+    return {check: run_step(unchanged_fleet, READ_ALL, hosts=REACHABLE, check=check) for check in (True, False)}
 
 
 @pytest.mark.parametrize("check", [True, False], ids=["check", "run"])
-def test_whole_tree_in_one_round_trip_per_host(fleet, run_playbook, check):
-    run = run_playbook(fleet, READ_ALL, hosts=REACHABLE, check=check)
+def test_whole_tree_in_one_round_trip_per_host(read_all, check):
+    step = read_all[check]
+    run = step.run
     assert run.rc == 0, run.stdout
     for host in REACHABLE.split(":"):
         result = run.result(host, "sd")
         assert result["changed"] is False
         names = [entry["namespace"].lower() for entry in result["namespaces"]]
         assert names[0] == "root" and "root\\cimv2" in names and len(names) == len(set(names)) > 3
-        assert executions(fleet, host) == 1
-        assert fleet.counters(host)["writes"] == 0
+        assert executions(step, host) == 1
+        assert step.writes(host) == 0
     clean = run.result("ws2022", "sd")
     assert clean["findings"] == [] and clean["finding_count"] == 0
     root = clean["namespaces"][0]
@@ -45,8 +63,8 @@ def test_whole_tree_in_one_round_trip_per_host(fleet, run_playbook, check):
     }
 
 
-def test_drift_findings_with_names_and_orphans(fleet, run_playbook):
-    run = run_playbook(fleet, READ_ALL, hosts="ws2016")
+def test_drift_findings_with_names_and_orphans(read_all):
+    run = read_all[False].run
     assert run.rc == 0, run.stdout
     result = run.result("ws2016", "sd")
     cimv2 = next(entry for entry in result["namespaces"] if entry["namespace"].lower() == "root\\cimv2")
@@ -64,15 +82,34 @@ def test_drift_findings_with_names_and_orphans(fleet, run_playbook):
     assert {f["namespace"].lower() for f in everyone_findings} == {"root\\cimv2"}
 
 
-def test_findings_only_output_is_a_fraction_of_the_full_one(fleet, run_playbook):
-    tasks = [
-        READ_ALL[0],
+MISSING = {"name": "missing", "winsec.wmi.namespace_sd_info": {"namespaces": ["root/nope"]}}
+
+
+@pytest.fixture(scope="module")
+def side_by_side(unchanged_fleet):
+    """One run for three tests, each task guarded to its hosts: the full and the findings-only read of ws2016, the
+    two spellings on ws2012 and ws2022, then a missing namespace on ws2022 (its failure ignored, so the play goes on;
+    the callback still records it as failed)."""
+    on_ws2016 = {"when": "inventory_hostname == 'ws2016'"}
+    tasks: list[dict[str, Any]] = [
+        {**READ_ALL[0], **on_ws2016},
         {
             "name": "lean",
             "winsec.wmi.namespace_sd_info": {"namespaces": ["root"], "recurse": True, "output": "findings"},
+            **on_ws2016,
         },
+        {
+            "name": "spellings",
+            "winsec.wmi.namespace_sd_info": {"namespaces": ["ROOT/CIMV2", "root\\subscription"]},
+            "when": "inventory_hostname in ['ws2012', 'ws2022']",
+        },
+        {**MISSING, "ignore_errors": True, "when": "inventory_hostname == 'ws2022'"},
     ]
-    run = run_playbook(fleet, tasks, hosts="ws2016")
+    return run_step(unchanged_fleet, tasks, hosts="ws2016:ws2012:ws2022")
+
+
+def test_findings_only_output_is_a_fraction_of_the_full_one(side_by_side):
+    run = side_by_side.run
     assert run.rc == 0, run.stdout
     full, lean = run.result("ws2016", "sd"), run.result("ws2016", "lean")
     assert lean["findings"] == full["findings"] and lean["finding_count"] == full["finding_count"] > 0
@@ -80,22 +117,20 @@ def test_findings_only_output_is_a_fraction_of_the_full_one(fleet, run_playbook)
     assert len(json.dumps(lean)) * 3 < len(json.dumps(full))
 
 
-def test_namespace_spellings(fleet, run_playbook):
-    tasks = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["ROOT/CIMV2", "root\\subscription"]}}]
-    run = run_playbook(fleet, tasks, hosts="ws2012:ws2022")
+def test_namespace_spellings(side_by_side):
+    run = side_by_side.run
     assert run.rc == 0, run.stdout
     for host in ("ws2012", "ws2022"):
-        result = run.result(host, "sd")
+        result = run.result(host, "spellings")
         assert [entry["namespace"].lower() for entry in result["namespaces"]] == ["root\\cimv2", "root\\subscription"]
         assert all(entry["sddl"].startswith("O:") for entry in result["namespaces"])
         assert result["os"]["pre_2003"] is False
 
 
-def test_missing_namespace_is_named(fleet, run_playbook):
-    tasks = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["root/nope"]}}]
-    run = run_playbook(fleet, tasks, hosts="ws2022")
-    result = run.result("ws2022", "sd")
-    assert run.status("ws2022", "sd") == "failed"
+def test_missing_namespace_is_named(side_by_side):
+    run = side_by_side.run
+    result = run.result("ws2022", "missing")
+    assert run.status("ws2022", "missing") == "failed"
     assert "WBEM_E_INVALID_NAMESPACE (0x8004100E)" in result["msg"]
 
 

@@ -12,6 +12,8 @@ import pathlib
 
 import pytest
 
+from simulator.harness import run_step
+
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -83,41 +85,109 @@ def test_four_steps_with_round_trips_and_zero_writes_in_check_mode(fleet, run_pl
     assert all(fleet.counters(host)["writes"] == 0 for host in fleet.hosts)
 
 
-def test_hosts_ansible_cannot_run_on_are_never_compliant(fleet, run_playbook):
-    run = run_playbook(fleet, ENABLE, hosts="w2000:ws2003")
+@pytest.fixture(scope="module")
+def module_fleet(module_fleet_factory):
+    """The small fleet of the module's scenarios below: each resets it first, then keeps what its tests assert on."""
+    return module_fleet_factory("small")
+
+
+def each_on_its_host(tasks_by_host):
+    """Several tests' tasks in one play over their hosts: each task runs on its own host, every other host skips it."""
+    return [
+        {**task, "when": f"inventory_hostname == '{host}'"} for host, tasks in tasks_by_host.items() for task in tasks
+    ]
+
+
+@pytest.fixture(scope="module")
+def untouched(module_fleet):
+    """One run for the four tests that leave the fleet as it started, each on hosts of its own (its task guarded by
+    host, so every other host skips it): the Step, and ws2016's value after it."""
+    fleet = module_fleet
+    fleet.reset()
+    tasks = [
+        # Hosts Ansible cannot run on, and ws2022 for the invocation: ENABLE itself.
+        {**ENABLE[0], "when": "inventory_hostname in ['w2000', 'ws2003', 'ws2022']"},
+        {"name": "bad", "winsec.wmi.unsecapp_lockdown": {"state": "on"}, "when": "inventory_hostname == 'ws2016'"},
+        {
+            "name": "local",
+            "winsec.wmi.unsecapp_lockdown": {},
+            "connection": "local",
+            "when": "inventory_hostname == 'localhost'",
+        },
+    ]
+    step = run_step(fleet, tasks, hosts="w2000:ws2003:ws2022:ws2016:localhost")
+    return step, unsecapp_value(fleet, "ws2016")
+
+
+def test_hosts_ansible_cannot_run_on_are_never_compliant(untouched):
+    step, _ = untouched
+    run = step.run
     assert run.rc != 0
     assert run.status("w2000", "unsecapp") == "unreachable"  # Windows 2000 has no WinRM
     refused = run.result("ws2003", "unsecapp")  # PowerShell 2.0: ansible-core's bootstrap refuses the host
     assert run.status("ws2003", "unsecapp") == "failed" and "Ansible requires PowerShell" in refused["msg"]
     assert refused.get("compliant") is not True
-    assert fleet.counters("ws2003")["writes"] == fleet.counters("w2000")["writes"] == 0
+    assert step.writes("ws2003") == step.writes("w2000") == 0
 
 
-def test_reg_sz_is_converted_only_when_asked(fleet, run_playbook):
-    tasks = [{"name": "dword", "winsec.wmi.unsecapp_lockdown": {"state": "enabled", "value_type": "dword"}}]
-    run = run_playbook(fleet, tasks, hosts="ws2012")
+DWORD = [{"name": "dword", "winsec.wmi.unsecapp_lockdown": {"state": "enabled", "value_type": "dword"}}]
+OFF = [{"name": "off", "winsec.wmi.unsecapp_lockdown": {"state": "disabled"}}]
+STEP_HOSTS = ("ws2016", "ws2012")
+
+
+@pytest.fixture(scope="module")
+def lost_reply(module_fleet):
+    """ENABLE on ws2016 whose reply is lost after the write (fault fail_after_write); then, the fault cleared, its
+    re-run, side by side with DWORD on ws2012 (REG_SZ "1"). Each Step, with the two hosts' values after it."""
+    fleet = module_fleet
+    fleet.reset()
+    fleet.set_fault("ws2016", fail_after_write=1)
+    lost = run_step(fleet, ENABLE, hosts="ws2016")
+    lost_values = {host: unsecapp_value(fleet, host) for host in STEP_HOSTS}
+    fleet.clear_faults()
+    again = run_step(fleet, each_on_its_host({"ws2016": ENABLE, "ws2012": DWORD}), hosts=":".join(STEP_HOSTS))
+    return (lost, lost_values), (again, {host: unsecapp_value(fleet, host) for host in STEP_HOSTS})
+
+
+@pytest.fixture(scope="module")
+def changed_before_write(module_fleet):
+    """ENABLE on ws2016 while another administrator writes 7 between its read and its write (fault
+    change_before_write); then its re-run, side by side with OFF on ws2012 (REG_SZ "1"). Each Step, with the two
+    hosts' values after it."""
+    fleet = module_fleet
+    fleet.reset()
+    fleet.set_fault("ws2016", change_before_write=1)
+    changed = run_step(fleet, ENABLE, hosts="ws2016")
+    changed_values = {host: unsecapp_value(fleet, host) for host in STEP_HOSTS}
+    again = run_step(fleet, each_on_its_host({"ws2016": ENABLE, "ws2012": OFF}), hosts=":".join(STEP_HOSTS))
+    return (changed, changed_values), (again, {host: unsecapp_value(fleet, host) for host in STEP_HOSTS})
+
+
+def test_reg_sz_is_converted_only_when_asked(lost_reply):
+    _, (step, values) = lost_reply
+    run = step.run
     assert run.rc == 0, run.stdout
     assert run.result("ws2012", "dword")["changed"] is True
     assert run.result("ws2012", "dword")["before"]["type"] == "REG_SZ"
-    assert unsecapp_value(fleet, "ws2012") == {"type": "REG_DWORD", "data": 1}
+    assert values["ws2012"] == {"type": "REG_DWORD", "data": 1}
 
 
-def test_disable_keeps_reg_sz(fleet, run_playbook):
-    tasks = [{"name": "off", "winsec.wmi.unsecapp_lockdown": {"state": "disabled"}}]
-    run = run_playbook(fleet, tasks, hosts="ws2012")
+def test_disable_keeps_reg_sz(changed_before_write):
+    _, (step, values) = changed_before_write
+    run = step.run
     assert run.rc == 0, run.stdout
     assert run.result("ws2012", "off")["after"] == {"exists": True, "type": "REG_SZ", "data": "0", "value": 0}
     assert "warnings" not in run.result("ws2012", "off")
-    assert unsecapp_value(fleet, "ws2012") == {"type": "REG_SZ", "data": "0"}
+    assert values["ws2012"] == {"type": "REG_SZ", "data": "0"}
 
 
-def test_bad_input_is_refused_before_contact(fleet, run_playbook):
-    tasks = [{"name": "bad", "winsec.wmi.unsecapp_lockdown": {"state": "on"}}]
-    run = run_playbook(fleet, tasks, hosts="ws2016")
+def test_bad_input_is_refused_before_contact(untouched):
+    step, ws2016_value = untouched
+    run = step.run
     assert run.status("ws2016", "bad") == "failed"
     assert "value of state must be one of: enabled, disabled" in run.result("ws2016", "bad")["msg"]
-    assert executions(fleet, "ws2016") == 0
-    assert unsecapp_value(fleet, "ws2016") is None
+    assert step.counters["ws2016"]["module_executions"].get("winsec.wmi.wmi_state", 0) == 0
+    assert ws2016_value is None
 
 
 def test_non_admin_caller_gets_a_named_error_and_no_write(fleet, run_playbook):
@@ -132,8 +202,8 @@ def test_non_admin_caller_gets_a_named_error_and_no_write(fleet, run_playbook):
     assert unsecapp_value(fleet, "ws2016") is None
 
 
-def test_the_invocation_shows_the_users_arguments(fleet, run_playbook):
-    run = run_playbook(fleet, ENABLE, hosts="ws2022")
+def test_the_invocation_shows_the_users_arguments(untouched):
+    run = untouched[0].run
     assert run.result("ws2022", "unsecapp")["invocation"] == {"module_args": {"state": "enabled", "value_type": "auto"}}
 
 
@@ -147,9 +217,9 @@ def test_real_host_integration_target_passes_against_the_simulator(fleet, run_pl
     assert unsecapp_value(fleet, "ws2016") is None  # restored to absent
 
 
-def test_lost_reply_after_the_write_never_reports_compliant_and_the_rerun_converges(fleet, run_playbook):
-    fleet.set_fault("ws2016", fail_after_write=1)
-    run = run_playbook(fleet, ENABLE, hosts="ws2016")
+def test_lost_reply_after_the_write_never_reports_compliant_and_the_rerun_converges(lost_reply):
+    (step, values), (again, _) = lost_reply
+    run = step.run
     assert run.rc != 0
     lost = run.result("ws2016", "unsecapp")
     # Not "unreachable" with a bare ConnectionResetError: the user learns the write may have happened, and what to do.
@@ -157,34 +227,29 @@ def test_lost_reply_after_the_write_never_reports_compliant_and_the_rerun_conver
     assert lost["write_outcome"] == "unknown" and lost["writes_sent"] == 1
     assert "may or may not have applied" in lost["msg"] and "check mode" in lost["msg"]
     assert lost.get("compliant") is not True
-    assert unsecapp_value(fleet, "ws2016") == {"type": "REG_DWORD", "data": 1}  # the write did happen
-    fleet.clear_faults()
-    fleet.reset_counters()
-    again = run_playbook(fleet, ENABLE, hosts="ws2016")
-    assert again.rc == 0, again.stdout
-    assert again.result("ws2016", "unsecapp")["changed"] is False
-    assert again.result("ws2016", "unsecapp")["compliant"] is True
-    assert executions(fleet, "ws2016") == 1
+    assert values["ws2016"] == {"type": "REG_DWORD", "data": 1}  # the write did happen
+    assert again.run.rc == 0, again.run.stdout
+    assert again.run.result("ws2016", "unsecapp")["changed"] is False
+    assert again.run.result("ws2016", "unsecapp")["compliant"] is True
+    assert again.counters["ws2016"]["module_executions"].get("winsec.wmi.wmi_state", 0) == 1
 
 
-def test_a_value_changed_between_read_and_write_is_not_overwritten(fleet, run_playbook):
+def test_a_value_changed_between_read_and_write_is_not_overwritten(changed_before_write):
     # Another administrator writes 7 after our read and before our write (simulator fault change_before_write).
-    fleet.set_fault("ws2016", change_before_write=1)
-    run = run_playbook(fleet, ENABLE, hosts="ws2016")
+    (step, values), (again, values_again) = changed_before_write
+    run = step.run
     result = run.result("ws2016", "unsecapp")
     assert run.status("ws2016", "unsecapp") == "failed"
     assert result["error"]["code"] == "CHANGED_SINCE_READ" and "nothing was written" in result["msg"]
     assert result.get("compliant") is not True
-    assert unsecapp_value(fleet, "ws2016") == {"type": "REG_DWORD", "data": 7}  # theirs, not ours
-    assert fleet.counters("ws2016")["writes"] == 0
+    assert values["ws2016"] == {"type": "REG_DWORD", "data": 7}  # theirs, not ours
+    assert step.writes("ws2016") == 0
     # The re-run reads the new value and converges.
-    again = run_playbook(fleet, ENABLE, hosts="ws2016")
-    assert again.result("ws2016", "unsecapp")["changed"] is True
-    assert unsecapp_value(fleet, "ws2016") == {"type": "REG_DWORD", "data": 1}
+    assert again.run.result("ws2016", "unsecapp")["changed"] is True
+    assert values_again["ws2016"] == {"type": "REG_DWORD", "data": 1}
 
 
-def test_non_windows_connection_is_refused_with_a_clear_message(fleet, run_playbook):
-    tasks = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {}, "connection": "local"}]
-    run = run_playbook(fleet, tasks, hosts="localhost")
-    assert run.status("localhost", "unsecapp") == "failed"
-    assert "manages Windows hosts only" in run.result("localhost", "unsecapp")["msg"]
+def test_non_windows_connection_is_refused_with_a_clear_message(untouched):
+    run = untouched[0].run
+    assert run.status("localhost", "local") == "failed"
+    assert "manages Windows hosts only" in run.result("localhost", "local")["msg"]
