@@ -263,6 +263,14 @@ def run_step(fleet: Fleet, tasks: list[dict[str, Any]] | str, **options: Any) ->
     return Step(run, fleet.all_counters())
 
 
+def each_on_its_host(tasks_by_host: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Several tests' tasks as one play's: each task guarded to its own host, so every other host skips it. Unlike a
+    play per host, a host whose task fails leaves the others' tasks running (``run_step(fleet, tasks, hosts=...)``)."""
+    return [
+        {**task, "when": f"inventory_hostname == '{host}'"} for host, tasks in tasks_by_host.items() for task in tasks
+    ]
+
+
 def run_plays_step(fleet: Fleet, plays: list[dict[str, Any]], **options: Any) -> Step:
     """``run_step`` of several plays (``hosts``, ``tasks``, play keywords such as ``check_mode``) in one run;
     ``options`` as ``run_playbook_file`` takes them."""

@@ -18,8 +18,9 @@ Interface (kept stable for every e2e test):
   ``.status(host, task)``, ``.results(task)``.
 * ``simulator.harness.run_step(fleet, tasks, **run_playbook_options)`` -> ``Step`` with ``.run`` (``PlaybookRun``)
   and ``.counters`` (every host's simulator counters, counted from the step's start): one run as the same step of
-  several hosts' scenarios; ``run_plays_step(fleet, plays)`` the same with several plays, and ``SideBySide`` runs
-  several tests' scenarios (generators yielding plays) one round per run.
+  several hosts' scenarios (``each_on_its_host`` guards each test's tasks to its own host); ``run_plays_step(fleet,
+  plays)`` the same with several plays, and ``SideBySide`` runs several tests' scenarios (generators yielding plays)
+  one round per run.
 * ``run_adhoc(fleet, module, args="", *, hosts="all")`` -> ``subprocess.CompletedProcess`` of ``ansible -m``.
 
 The machinery lives in ``simulator/harness.py`` (also ``run_playbook_file`` for existing playbooks,

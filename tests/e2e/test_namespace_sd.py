@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from simulator.harness import Step, run_step
+from simulator.harness import Step, each_on_its_host, run_step
 
 pytestmark = pytest.mark.e2e
 
@@ -36,10 +36,7 @@ def scenario_fleet(module_fleet_factory):
 def side_by_side(fleet, tasks_by_host):
     """Each host's tasks (two tests' plays, on hosts of their own) in one run, every task guarded to its host so the
     other hosts skip it: the Step (each host's results and counters are its own) and each host's state after it."""
-    guarded = [
-        {**task, "when": f"inventory_hostname == '{host}'"} for host, tasks in tasks_by_host.items() for task in tasks
-    ]
-    step = run_step(fleet, guarded, hosts=":".join(tasks_by_host))
+    step = run_step(fleet, each_on_its_host(tasks_by_host), hosts=":".join(tasks_by_host))
     return step, {host: fleet.state(host) for host in tasks_by_host}
 
 

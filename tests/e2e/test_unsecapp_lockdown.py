@@ -12,7 +12,7 @@ import pathlib
 
 import pytest
 
-from simulator.harness import run_step
+from simulator.harness import each_on_its_host, run_step
 
 pytestmark = pytest.mark.e2e
 
@@ -89,13 +89,6 @@ def test_four_steps_with_round_trips_and_zero_writes_in_check_mode(fleet, run_pl
 def module_fleet(module_fleet_factory):
     """The small fleet of the module's scenarios below: each resets it first, then keeps what its tests assert on."""
     return module_fleet_factory("small")
-
-
-def each_on_its_host(tasks_by_host):
-    """Several tests' tasks in one play over their hosts: each task runs on its own host, every other host skips it."""
-    return [
-        {**task, "when": f"inventory_hostname == '{host}'"} for host, tasks in tasks_by_host.items() for task in tasks
-    ]
 
 
 @pytest.fixture(scope="module")
