@@ -34,12 +34,10 @@ def controls_fleet(fleet_from_text):
 
 
 @pytest.fixture(scope="module")
-def module_fleet(module_fleet_factory, tmp_path_factory):
+def module_fleet(module_fleet_from_text):
     """FLEET for the module's scenarios: ``reads`` reads it as it started, then ``wmi_022_steps`` changes the SACLs of
     legacy-dcom and short-audit."""
-    path = tmp_path_factory.mktemp("dcom_and_namespace_audit") / "fleet.yml"
-    path.write_text(FLEET, encoding="utf-8")
-    return module_fleet_factory(path)
+    return module_fleet_from_text(FLEET)
 
 
 def decide(control, run, host, check_mode=True, task="reads"):
