@@ -7,12 +7,14 @@ without finishing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from simulator import harness
-from simulator.harness import PlaybookRun, SideBySide, Step
+from simulator.harness import Fleet, PlaybookRun, SideBySide, Step
+
+NO_FLEET = cast(Fleet, object())  # the runs are faked: SideBySide only hands the fleet to run_plays_step
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def steps(host: str, count: int, log: list[str]) -> harness.Plan:
 
 def test_each_round_is_one_run_of_every_unfinished_plans_next_play(rounds: list[list[dict[str, Any]]]) -> None:
     log: list[str] = []
-    plans = SideBySide(object(), {"long": steps("a", 3, log), "short": steps("b", 1, log)})  # type: ignore[arg-type]
+    plans = SideBySide(NO_FLEET, {"long": steps("a", 3, log), "short": steps("b", 1, log)})
     assert [[(play["name"], play["hosts"]) for play in plays] for plays in rounds] == [
         [("long", "a"), ("short", "b")],
         [("long", "a")],
@@ -53,7 +55,7 @@ def test_a_plans_failure_is_its_tests_and_the_others_go_on(rounds: list[list[dic
         assert step.run.rc == 4, "the run should have failed"
 
     log: list[str] = []
-    plans = SideBySide(object(), {"failing": failing("a"), "fine": steps("b", 2, log)})  # type: ignore[arg-type]
+    plans = SideBySide(NO_FLEET, {"failing": failing("a"), "fine": steps("b", 2, log)})
     with pytest.raises(AssertionError, match="the run should have failed"):
         plans.outcome("failing")
     plans.outcome("fine")
@@ -64,7 +66,7 @@ def test_a_plan_may_yield_several_plays_in_one_round(rounds: list[list[dict[str,
     def two_plays() -> harness.Plan:
         yield [{"hosts": "a", "tasks": []}, {"hosts": "b:c", "tasks": [], "check_mode": True}]
 
-    SideBySide(object(), {"both": two_plays()}).outcome("both")  # type: ignore[arg-type]
+    SideBySide(NO_FLEET, {"both": two_plays()}).outcome("both")
     assert rounds == [
         [{"name": "both", "hosts": "a", "tasks": []}, {"name": "both", "hosts": "b:c", "tasks": [], "check_mode": True}]
     ]
@@ -72,7 +74,7 @@ def test_a_plan_may_yield_several_plays_in_one_round(rounds: list[list[dict[str,
 
 def test_a_host_belongs_to_the_first_plan_that_names_it(rounds: list[list[dict[str, Any]]]) -> None:
     log: list[str] = []
-    plans = SideBySide(object(), {"first": steps("a", 2, log), "second": steps("b:a", 1, log)})  # type: ignore[arg-type]
+    plans = SideBySide(NO_FLEET, {"first": steps("a", 2, log), "second": steps("b:a", 1, log)})
     with pytest.raises(AssertionError, match="plan 'second' names 'a', plan 'first''s host"):
         plans.outcome("second")
     plans.outcome("first")
@@ -84,7 +86,7 @@ def test_a_plan_that_never_finished_or_never_was_fails(rounds: list[list[dict[st
         yield []  # no play: nothing would ever run its next step
         yield {"hosts": "a", "tasks": []}
 
-    plans = SideBySide(object(), {"stalled": stalled()})  # type: ignore[arg-type]
+    plans = SideBySide(NO_FLEET, {"stalled": stalled()})
     with pytest.raises(AssertionError, match="plan 'stalled' yielded no play and never finished"):
         plans.outcome("stalled")
     assert rounds == []
