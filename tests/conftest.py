@@ -4,8 +4,7 @@
 random sample runs it whole on the default ansible-core and a smaller one on the others:
 
 * the reply fuzzer (its own ``reduced`` branch): every fourth of its 1,600 cases;
-* every Hypothesis property: a quarter of its ``max_examples`` (at least 10);
-* the script scanner's linear-time test: files of a quarter megabyte instead of one (test_script_grammar.py).
+* every Hypothesis property: a quarter of its ``max_examples`` (at least 10).
 
 A reduced test still runs and still asserts everything it asserts at full size; only how many cases it draws differs.
 A plain ``pytest`` runs everything at full size.

@@ -5,7 +5,6 @@ form the language has, and takes time linear in the file's size whatever the fil
 from __future__ import annotations
 
 import time
-import typing as t
 
 import pytest
 from ansible_collections.winsec.wmi.plugins.plugin_utils._scripts._script_lexers import (
@@ -158,20 +157,11 @@ def test_semisynchronous_dotnet_watching_is_not_a_finding():
 # --- linear time ----------------------------------------------------------------------------------------------------
 
 SIZE = 1_000_000
-# With --reduced (tests/conftest.py: make test's non-default ansible-cores) a quarter of it. A rule that searches to
-# the end of the file once per occurrence grows with the square of the size: at 250 kB it still takes minutes where a
-# clean file takes a quarter of a second, far beyond the ratio asserted below.
-REDUCED_SIZE = SIZE // 4
 
 
-def _fill(unit: str, prefix: str = "", suffix: str = "") -> t.Callable[[int], str]:
-    """A file of ``size`` characters: ``prefix``, ``unit`` repeated, ``suffix``."""
-
-    def text(size: int) -> str:
-        body = (unit * (size // len(unit) + 1))[: size - len(prefix) - len(suffix)]
-        return prefix + body + suffix
-
-    return text
+def _fill(unit: str, prefix: str = "", suffix: str = "") -> str:
+    body = (unit * (SIZE // len(unit) + 1))[: SIZE - len(prefix) - len(suffix)]
+    return prefix + body + suffix
 
 
 # Clean files of ordinary code (a statement per line, calls, member access, short strings): the yardstick.
@@ -207,11 +197,10 @@ ADVERSARIAL = {
 
 
 @pytest.mark.parametrize("path", sorted(ADVERSARIAL))
-def test_an_adversarial_megabyte_scans_in_a_small_multiple_of_a_clean_one(path, reduced):
-    size = REDUCED_SIZE if reduced else SIZE
-    clean = CLEAN.get(path, CLEAN["x.wsf"])(size).encode()
-    adversarial = ADVERSARIAL[path](size).encode()
-    assert len(clean) == len(adversarial) == size
+def test_an_adversarial_megabyte_scans_in_a_small_multiple_of_a_clean_one(path):
+    clean = CLEAN.get(path, CLEAN["x.wsf"]).encode()
+    adversarial = ADVERSARIAL[path].encode()
+    assert len(clean) == len(adversarial) == SIZE
     started = time.process_time()
     scan_script(path, clean)
     clean_seconds = time.process_time() - started
