@@ -85,29 +85,32 @@ collections-tree:
 	@for entry in * .[!.]*; do [ "$$entry" = collections ] || ln -s "$(CURDIR)/$$entry" "$(COLLECTION_LINKS).new/$$entry"; done
 	@rm -rf $(COLLECTION_LINKS) && mv $(COLLECTION_LINKS).new $(COLLECTION_LINKS)
 
-# Random-sample tests (the reply fuzzer, Hypothesis properties) draw their whole sample on the default ansible-core
-# and a quarter of it on the others (tests/conftest.py, --reduced): every test still runs on every core.
-reduced_on = $(if $(filter $(1),$(CORE_DEFAULT)),,--reduced)
+# Random-sample tests (the reply fuzzer, Hypothesis properties): under make test the K-th of its N cores draws share
+# K/N of each sample (tests/conftest.py, --sample-share), so the matrix draws every sample whole, once; every test still
+# runs on every core. A pytest target run alone (SAMPLE_CORES empty) draws the whole sample.
+SAMPLE_CORES ?=
+sample_share = $(if $(filter $(1),$(SAMPLE_CORES)),--sample-share $(shell n=0; for core in $(SAMPLE_CORES); do \
+	[ "$$core" = "$(1)" ] && echo $$n; n=$$((n + 1)); done)/$(words $(SAMPLE_CORES)))
 
 # A static pattern rule: make skips implicit-rule search for .PHONY targets, so a plain pytest-% would never run.
 # Each run has its own pytest temporary directory, so runs side by side never clean up each other's.
 $(addprefix pytest-,$(CORES)): pytest-%: $(VENV_DIR)/%/.installed browser collections-tree
 	@echo "--- pytest on ansible-core $*"
 	@mkdir -p build  # pytest creates --basetemp itself but not its parent (a fresh clone has no build/)
-	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-$* $(call reduced_on,$*) $(PYTEST_ARGS)
+	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-$* $(call sample_share,$*) $(PYTEST_ARGS)
 
 # The same run in two halves, so make test can schedule nine jobs of 1-6 minutes instead of five of 4-8 (two slots
 # then finish close together). The browser test is a unit test; the e2e half needs no browser.
 $(addprefix pytest-unit-,$(CORES)): pytest-unit-%: $(VENV_DIR)/%/.installed browser collections-tree
 	@echo "--- pytest tests/unit on ansible-core $*"
 	@mkdir -p build
-	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-unit-$* $(call reduced_on,$*) \
+	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-unit-$* $(call sample_share,$*) \
 		$(PYTEST_ARGS) tests/unit
 
 $(addprefix pytest-e2e-,$(CORES)): pytest-e2e-%: $(VENV_DIR)/%/.installed collections-tree
 	@echo "--- pytest tests/e2e on ansible-core $*"
 	@mkdir -p build
-	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-e2e-$* $(call reduced_on,$*) \
+	$(VENV_DIR)/$*/bin/python -m pytest -p no:cacheprovider --basetemp=build/pytest-e2e-$* $(call sample_share,$*) \
 		$(PYTEST_ARGS) tests/e2e
 
 demo: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
@@ -117,7 +120,8 @@ demo: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 demo-harden: $(VENV_DIR)/$(CORE_DEFAULT)/.installed
 	$(VENV_DIR)/$(CORE_DEFAULT)/bin/python -m tools.demo --harden
 
-matrix: $(addprefix pytest-,$(CORES))
+matrix:
+	@$(MAKE) --no-print-directory SAMPLE_CORES="$(TEST_CORES)" $(addprefix pytest-,$(TEST_CORES))
 
 # The fleet benchmark: about 8 minutes on 2 cores (BENCH_ARGS=--full adds 500 hosts, about 20; --quick 30 s; --help).
 .PHONY: bench
@@ -133,7 +137,7 @@ TEST_CORES ?= $(CORES)
 # its own table of sessions at the end of the checks; pytest its summary per ansible-core.
 # make starts jobs in the order listed: the e2e halves (4-6 minutes each), the checks (about 4), the unit halves (1-3).
 test:
-	@$(MAKE) --no-print-directory -k -j$(JOBS) --output-sync=target \
+	@$(MAKE) --no-print-directory -k -j$(JOBS) --output-sync=target SAMPLE_CORES="$(TEST_CORES)" \
 		$(addprefix pytest-e2e-,$(TEST_CORES)) checks $(addprefix pytest-unit-,$(TEST_CORES))
 
 # The nox sessions: antsibull-nox's (lint, docs-check, license-check, extra-checks, build-import-check, ansible-lint)

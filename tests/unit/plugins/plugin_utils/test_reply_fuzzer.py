@@ -12,7 +12,8 @@ mode and in enforce mode under check mode. Properties, per case:
 * check mode sends no write.
 
 The cases are every (op, path, substitute) of the reply, sampled with a fixed seed (deterministic): 1,600 cases, or
-with ``--reduced`` (make test's non-default ansible-core) every fourth of them, 400, which still cover every op.
+with ``--sample-share K/N`` (tests/conftest.py: make test gives each of its N ansible-cores a share) every N-th of them
+from the K-th, so the matrix runs each case once; a share of a quarter, 400 cases, still covers every op.
 """
 
 from __future__ import annotations
@@ -47,8 +48,6 @@ from simulator.fleet import build_host  # noqa: E402
 
 TODAY = datetime.date(2026, 12, 7)
 CASES = 1600
-# --reduced runs every fourth case of the same sample.
-REDUCED_STEP = 4
 # A host with something for every control to find: a product namespace granting WriteSecurity, Everyone writing
 # root\cimv2, a namespace audit entry, DCOM drift, three subscriptions (one malicious), legacy and async scripts.
 HOST = yaml.safe_load(r"""
@@ -175,16 +174,15 @@ def all_cases(clean: dict[str, t.Any]) -> list[tuple[int, tuple[t.Any, ...], t.A
     return found
 
 
-def sampled_cases(clean: dict[str, t.Any], reduced: bool) -> list[tuple[int, tuple[t.Any, ...], t.Any]]:
-    """The fixed-seed sample of CASES cases; reduced, every REDUCED_STEP-th of them (a subset of the full run's)."""
-    cases = random.Random(19).sample(all_cases(clean), CASES)
-    return cases[::REDUCED_STEP] if reduced else cases
+def sampled_cases(clean: dict[str, t.Any], share: t.Any) -> list[tuple[int, tuple[t.Any, ...], t.Any]]:
+    """This run's ``share`` (the ``sample_share`` fixture) of the fixed-seed sample of CASES cases."""
+    return share.of(random.Random(19).sample(all_cases(clean), CASES))
 
 
-def test_the_fuzzer_covers_every_op_with_enough_cases(clean, reduced):
+def test_the_fuzzer_covers_every_op_with_enough_cases(clean, sample_share):
     assert len(all_cases(clean)) >= CASES
-    sampled = sampled_cases(clean, reduced)
-    assert len(sampled) == (CASES // REDUCED_STEP if reduced else CASES)
+    sampled = sampled_cases(clean, sample_share)
+    assert len(sampled) == len(range(sample_share.index, CASES, sample_share.count))
     ops = {clean["operations"][index]["op"] for index, _path, _new in sampled}
     assert ops == {operation["op"] for operation in clean["operations"]}
     # Every op the baseline reads: facts, registry_read, sd_get (twice), event_subscriptions, script_files.
@@ -220,8 +218,8 @@ def run_case(clean: dict[str, t.Any], index: int, path: tuple[t.Any, ...], new: 
 
 
 @pytest.mark.parametrize("part", range(8))
-def test_one_changed_value_never_escapes_the_boundary(clean, reduced, part):
-    for number, (index, path, new) in enumerate(sampled_cases(clean, reduced)[part::8]):
+def test_one_changed_value_never_escapes_the_boundary(clean, sample_share, part):
+    for number, (index, path, new) in enumerate(sampled_cases(clean, sample_share)[part::8]):
         run_case(clean, index, path, new, "audit" if number % 2 else "enforce")
 
 
