@@ -25,7 +25,7 @@ install_collection_path()
 
 # The converter the action plugins validate task arguments with: one converter, so the host and the controller read
 # a module's documented options the same way.
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_options  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._argspec import argspec_from_options  # noqa: E402
 
 MISMATCH_PREFIX = "SIMULATOR ARGSPEC MISMATCH"
 

@@ -20,6 +20,7 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible_collections.winsec.wmi.plugins.modules.compliance_report import DOCUMENTATION
+from ansible_collections.winsec.wmi.plugins.plugin_utils._argspec import argspec_from_doc
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_html import render_html
 from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_model import (
     ReportMergeError,
@@ -41,7 +42,6 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._report._report_render 
     render_junit,
     render_markdown,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc
 
 # Stable file names: pipelines and AWX notifications point at them.
 FILE_NAMES = {

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import abc
 import copy
-import functools
 import typing as t
 from dataclasses import dataclass
 
-import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.validation import (
@@ -34,43 +32,13 @@ from ansible.module_utils.common.validation import (
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
+from ._argspec import argspec_from_doc, documented_options
 from ._text import console_text, plain_data, truncate_for_message
 from ._wmi_errors import WmiActionError, op_value
 from ._wmi_state_contract import WRITE_OPS
 
 WMI_STATE = "winsec.wmi.wmi_state"
 VALIDATION_MESSAGE_LIMIT = 500
-
-# libyaml's loader when PyYAML has one, as ansible-core's own YAML loading does: parsing a module's DOCUMENTATION
-# with the pure-Python loader took 6 ms and every task pays it again (each runs in a freshly forked worker).
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-# DOCUMENTATION option keys that are also argument-spec keys (sub-options are 'options' in an argument spec).
-_SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log", "apply_defaults")
-
-
-def argspec_from_options(options: t.Mapping[str, t.Any]) -> dict[str, dict[str, t.Any]]:
-    """Build an argument spec from the 'options' of a module's DOCUMENTATION."""
-    spec: dict[str, dict[str, t.Any]] = {}
-    for name, doc in options.items():
-        entry = {key: copy.deepcopy(doc[key]) for key in _SPEC_KEYS if key in doc}
-        entry.setdefault("type", "str")
-        if "suboptions" in doc:
-            entry["options"] = argspec_from_options(doc["suboptions"])
-        spec[name] = entry
-    return spec
-
-
-@functools.lru_cache(maxsize=64)
-def _documented_options(documentation: str) -> t.Mapping[str, t.Any]:
-    """The 'options' of a module's DOCUMENTATION, parsed once per process. Callers get copies (argspec_from_options
-    deep-copies every value it keeps), so the cached parse is never changed."""
-    return yaml.load(documentation, Loader=YAML_LOADER).get("options") or {}
-
-
-def argspec_from_doc(documentation: str) -> dict[str, dict[str, t.Any]]:
-    """The argument spec of a module, read from its DOCUMENTATION YAML."""
-    return argspec_from_options(_documented_options(documentation))
 
 
 @dataclass(frozen=True)
@@ -217,7 +185,7 @@ class WmiAction(ActionBase, metaclass=abc.ABCMeta):
         # process (linear strategy, action_loader.get(..., class_only=True)) before it forks a worker per host and
         # task, so every worker inherits the parse instead of paying it again.
         if cls.DOCUMENTATION:
-            _documented_options(cls.DOCUMENTATION)
+            documented_options(cls.DOCUMENTATION)
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True

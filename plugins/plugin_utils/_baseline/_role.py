@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from .._wmi_action import YAML_LOADER
+from .._argspec import YAML_LOADER
 
 ROLE_PREFIX = "wmi_hardening_"
 _CONTROL_TAG = re.compile(r"^WMI-[0-9]+$", re.IGNORECASE)

@@ -7,7 +7,7 @@ import base64
 from typing import Any
 
 from ansible_collections.winsec.wmi.plugins.plugin_utils import _wmi_state_contract as contract
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_options
+from ansible_collections.winsec.wmi.plugins.plugin_utils._argspec import argspec_from_options
 
 from simulator import argspec, wmi_state
 from simulator.fleet import Fleet

@@ -35,11 +35,11 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION  # noqa: E402
+from ansible_collections.winsec.wmi.plugins.plugin_utils._argspec import argspec_from_doc  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._run import run_baseline  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import _key  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._exceptions import NO_EXCEPTIONS  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._registry import build_controls  # noqa: E402
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, op_value  # noqa: E402
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_state_contract import WRITE_OPS  # noqa: E402
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.winsec.wmi.plugins.modules import baseline, namespace_sd, namespace_sd_info, unsecapp_lockdown
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc, argspec_from_options
+from ansible_collections.winsec.wmi.plugins.plugin_utils._argspec import argspec_from_doc, argspec_from_options
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 ACTION_MODULES = {

@@ -9,9 +9,10 @@ import datetime
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
+from ansible_collections.winsec.wmi.plugins.plugin_utils._argspec import argspec_from_doc
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._inventory_os import unmanageable_os
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._run import run_baseline
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiActionError, argspec_from_doc
+from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import WmiActionError
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller
 from hypothesis import given, settings
 from hypothesis import strategies as st

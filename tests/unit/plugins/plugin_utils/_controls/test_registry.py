@@ -14,6 +14,7 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
+from ansible_collections.winsec.wmi.plugins.plugin_utils._argspec import argspec_from_doc
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._role import ROLE_ARGUMENTS, controls_from_tags
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import SEVERITIES, Control, Decision
 from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._exceptions import NO_EXCEPTIONS, ControlExceptions
@@ -23,7 +24,6 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._controls._registry imp
     RegisteredControl,
     build_controls,
 )
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError
 
 REPO = Path(__file__).resolve().parents[5]

@@ -19,6 +19,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 sys.path.insert(0, str(Path(__file__).resolve().parents[5]))  # the simulator package lives at the repository root
 
 from ansible_collections.winsec.wmi.plugins.modules.baseline import DOCUMENTATION
+from ansible_collections.winsec.wmi.plugins.plugin_utils._argspec import argspec_from_doc
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._run import run_baseline
 from ansible_collections.winsec.wmi.plugins.plugin_utils._control import (
     Control,
@@ -34,7 +35,6 @@ from ansible_collections.winsec.wmi.plugins.plugin_utils._namespaces._namespace_
 )
 from ansible_collections.winsec.wmi.plugins.plugin_utils._os_profile import os_profile
 from ansible_collections.winsec.wmi.plugins.plugin_utils._sd._sd import sd_from_sddl, sd_to_bytes
-from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_action import argspec_from_doc
 from ansible_collections.winsec.wmi.plugins.plugin_utils._wmi_errors import WmiActionError, op_value
 from ansible_collections.winsec.wmi.tests.unit.plugins.fakes import FakeWmiCaller, facts
 
