@@ -133,7 +133,9 @@ def ansible_test_sanity(session: nox.Session) -> None:
         "--keep",
         "tests/sanity",
         "--drop",
-        "tests/unit/simulator",  # tests of the simulator, which is no collection content (galaxy.yml build_ignore)
+        "tests/unit/simulator",  # tests of the simulator and the benchmarks, which are no collection content
+        "--drop",
+        "tests/unit/benchmarks",  # (galaxy.yml build_ignore)
     )
     args = ["--python", SANITY_PYTHON, "--color", "no"]
     if shutil.which("pwsh"):
