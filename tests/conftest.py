@@ -34,9 +34,9 @@ class SampleShare:
 
     @classmethod
     def parse(cls, text: str) -> SampleShare:
-        index, _, count = text.partition("/")
+        parts = text.split("/")
         try:
-            share = cls(int(index), int(count))
+            share = cls(int(parts[0]), int(parts[1])) if len(parts) == 2 else cls(-1, 0)
         except ValueError:
             share = cls(-1, 0)
         if not 0 <= share.index < share.count:
