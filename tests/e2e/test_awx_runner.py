@@ -181,7 +181,9 @@ def test_the_demo_report_opens_in_chromium_with_every_row_and_no_console_error(a
 
 
 def test_the_job_status_follows_fail_on_drift_and_fail_on_unjudged(demo, tmp_path) -> None:
-    limit = f"all:!{BOOTSTRAP_FAILS}"
+    # The verdicts the job status depends on, not the whole demo fleet (each host audited is a module run, three jobs
+    # over): the unreachable host, the known drift, a compliant host and a declared legacy (not applicable) one.
+    limit = ":".join(sorted({UNREACHABLE, *KNOWN_DRIFT, "dc01", "nt4-lab"}))
     report_dir = str(tmp_path / "reports")
     default = run_job(
         demo, tmp_path / "default",
@@ -199,7 +201,7 @@ def test_the_job_status_follows_fail_on_drift_and_fail_on_unjudged(demo, tmp_pat
                           wmi_hardening_fail_on_unjudged="false"),
         limit=limit,
     )  # fmt: skip
-    # Told to report unjudged hosts only: an unreachable host and seven drifting hosts, and the job succeeds.
+    # Told to report unjudged hosts only: an unreachable host and five drifting hosts, and the job succeeds.
     assert (lenient.status, lenient.rc) == ("successful", 0), lenient.stdout.read()[-3000:]
     assert custom_stats(lenient)["wmi_compliance_summary"]["status_counts"]["unreachable"] == 1
 
