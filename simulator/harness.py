@@ -255,6 +255,13 @@ class Step:
         return int(self.counters[host]["writes"])
 
 
+def wmi_state_runs(fleet_or_step: Fleet | Step, host: str) -> int:
+    """How often winsec.wmi.wmi_state ran on ``host`` (the collection's round trips): during one ``Step``, or since
+    the fleet's counters were last reset."""
+    counters = fleet_or_step.counters[host] if isinstance(fleet_or_step, Step) else fleet_or_step.counters(host)
+    return int(counters["module_executions"].get("winsec.wmi.wmi_state", 0))
+
+
 def run_step(fleet: Fleet, tasks: list[dict[str, Any]] | str, **options: Any) -> Step:
     """``run_playbook`` with the fleet's counters reset first and read after: one run over several hosts serves as
     the same step of each host's scenario (a check-mode step asserts zero writes host by host)."""

@@ -18,7 +18,7 @@ import importlib
 import pytest
 import yaml
 
-from simulator.harness import SideBySide
+from simulator.harness import SideBySide, wmi_state_runs
 
 pytestmark = pytest.mark.e2e
 
@@ -50,10 +50,6 @@ IMPOSTOR = {"consumer": "SCM Event Log Consumer", "consumer_class": "CommandLine
 @pytest.fixture
 def subscription_fleet(fleet_from_text):
     return fleet_from_text(FLEET)
-
-
-def executions(step, host):
-    return step.counters[host]["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
 def by_consumer(result):
@@ -107,7 +103,7 @@ def inventory_classifies_malicious_and_keeps_builtins(fleet, hosts=("clean", "mi
     }
     for host in hosts:
         assert step.writes(host) == 0
-        assert executions(step, host) == 1  # one round trip per host, facts included
+        assert wmi_state_runs(step, host) == 1  # one round trip per host, facts included
 
 
 def allow_list_and_every_namespace(fleet, host):
@@ -174,7 +170,7 @@ def remove_impostor_in_four_steps(fleet, host):
         }
     ]
     assert step.counters[host]["writes_by_kind"] == {"event_subscription": 2}
-    assert executions(step, host) == 2
+    assert wmi_state_runs(step, host) == 2
     after = consumers_on(fleet, host)
     assert ("CommandLineEventConsumer", "SCM Event Log Consumer") not in after
     assert ("NTEventLogEventConsumer", "SCM Event Log Consumer") in after
@@ -184,7 +180,7 @@ def remove_impostor_in_four_steps(fleet, host):
     assert step.run.rc == 0, step.run.stdout
     again = step.run.result(host, "remove")
     assert again["changed"] is False and "is absent" in again["msg"]
-    assert step.writes(host) == 0 and executions(step, host) == 1
+    assert step.writes(host) == 0 and wmi_state_runs(step, host) == 1
 
     # 4. check again: nothing to do, nothing written (the inventory, read-only, runs in the same check-mode play)
     step = yield {"hosts": host, "tasks": remove + INFO, "check_mode": True}

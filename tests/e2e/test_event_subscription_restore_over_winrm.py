@@ -16,7 +16,7 @@ import copy
 
 import pytest
 
-from simulator.harness import SideBySide
+from simulator.harness import SideBySide, wmi_state_runs
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +37,6 @@ hosts:
 """
 CONSUMER = {"consumer": "WindowsUpdateHealth", "consumer_class": "CommandLineEventConsumer"}
 INFO = [{"name": "info", "winsec.wmi.event_subscription_info": {}}]
-
-
-def executions(step, host):
-    return step.counters[host]["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
 def restore(definition, **keywords):
@@ -91,7 +87,7 @@ def restore_what_was_removed_in_four_steps(fleet, host):
     assert checked["changed"] is True and "would be created" in checked["msg"]
     assert checked["created"] == removed
     assert checked["diff"]["before"] == "" and "-Enc" in checked["diff"]["after"]
-    assert step.writes(host) == 0 and executions(step, host) == 1
+    assert step.writes(host) == 0 and wmi_state_runs(step, host) == 1
     assert "WindowsUpdateHealth" not in consumer_names(fleet, host)
 
     # 2. apply: one write per part, in a second round trip
@@ -101,7 +97,7 @@ def restore_what_was_removed_in_four_steps(fleet, host):
     assert applied["changed"] is True
     assert without_creator(applied["created"]) == without_creator(removed)
     assert step.counters[host]["writes_by_kind"] == {"event_subscription": 3}
-    assert executions(step, host) == 2
+    assert wmi_state_runs(step, host) == 2
 
     # 3. idempotent: one read, nothing written
     step = yield {"hosts": host, "tasks": restore(removed)}
@@ -109,7 +105,7 @@ def restore_what_was_removed_in_four_steps(fleet, host):
     again = step.run.result(host, "restore")
     assert again["changed"] is False and "present as defined (3 parts)" in again["msg"]
     assert again["created"] == {"bindings": [], "consumers": [], "filters": []}
-    assert step.writes(host) == 0 and executions(step, host) == 1
+    assert step.writes(host) == 0 and wmi_state_runs(step, host) == 1
 
     # 4. check again: nothing to do (the inventory, read-only, runs in the same check-mode play)
     step = yield {"hosts": host, "tasks": restore(removed) + INFO, "check_mode": True}
@@ -135,7 +131,7 @@ def a_conflicting_definition_fails_and_writes_nothing(fleet, host):
     assert step.run.status(host, "restore") == "failed"
     assert "exists with another definition" in failed["msg"] and "query is" in failed["msg"]
     assert failed["conflicts"] and failed["changed"] is False
-    assert step.writes(host) == 0 and executions(step, host) == 1
+    assert step.writes(host) == 0 and wmi_state_runs(step, host) == 1
     assert "WindowsUpdateHealth" not in consumer_names(fleet, host)
 
 
@@ -148,7 +144,7 @@ def an_invalid_definition_never_reaches_the_host(fleet, host):
         "definition.consumers[0]: class EvilProviderConsumer is not a standard consumer class"
         in (step.run.result(host, "restore")["msg"])
     )
-    assert executions(step, host) == 0
+    assert wmi_state_runs(step, host) == 0
 
 
 def a_part_created_by_someone_else_meanwhile_is_not_replaced_and_the_rerun_converges(fleet, host):

@@ -7,19 +7,13 @@ import re
 
 import pytest
 
-from simulator.harness import Step, each_on_its_host, run_step
+from simulator.harness import each_on_its_host, run_step, wmi_state_runs
 
 pytestmark = pytest.mark.e2e
 
 ADMIN = "(A;CI;CCDCLCSWRPWPRCWD;;;BA)"
 MONITORING = "(A;CI;CCDCWPRC;;;S-1-5-32-558)"  # Performance Monitor Users: Enable, MethodExecute, Remote, ReadSecurity
 EXACT = {"namespace": "ROOT/CIMV2", "sddl": "O:BAG:BAD:" + ADMIN + MONITORING}
-
-
-def executions(fleet_or_step, host):
-    """wmi_state runs on ``host``: counted by the fleet since its last counter reset, or during one ``Step``."""
-    counters = fleet_or_step.counters[host] if isinstance(fleet_or_step, Step) else fleet_or_step.counters(host)
-    return counters["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
 def cimv2(fleet, host):
@@ -84,7 +78,7 @@ def test_four_steps_exact(four_steps, host):
     # The callback printed it.
     header = f"before: {predicted['namespace']} (namespace security descriptor)"
     assert header in checked.run.stdout, checked.run.stdout
-    assert executions(checked, host) == 1 and checked.writes(host) == 0
+    assert wmi_state_runs(checked, host) == 1 and checked.writes(host) == 0
     assert after_check[host] == before[host]
 
     # 2. apply: read, then write + read-back; the host ends where check mode said
@@ -93,7 +87,7 @@ def test_four_steps_exact(four_steps, host):
     result = applied.run.result(host, "sd")
     assert result["changed"] is True
     assert result["sddl"] == predicted["sddl"] == after_apply[host]
-    assert executions(applied, host) == 2
+    assert wmi_state_runs(applied, host) == 2
     assert applied.counters[host]["writes_by_kind"] == {"namespace_sd": 1}
 
     # 3. idempotent re-run and 4. check mode again: no change, one round trip, no write
@@ -101,7 +95,7 @@ def test_four_steps_exact(four_steps, host):
         assert again.run.rc == 0, again.run.stdout
         assert again.run.result(host, "sd")["changed"] is False
         assert again.run.result(host, "sd")["changes"] == []
-        assert executions(again, host) == 1 and again.writes(host) == 0
+        assert wmi_state_runs(again, host) == 1 and again.writes(host) == 0
 
 
 def present_and_absent_tasks(orphan):
@@ -196,7 +190,7 @@ def test_each_refusal_before_any_contact_on_every_os(fleet, run_playbook):
             assert run.status(host, f"{index}-{code}") == "failed", (host, code, result)
             assert result["refusal"] == code, (host, code, result["msg"])
             assert words in result["msg"] and "nothing written" in result["msg"]
-        assert executions(fleet, host) == 0
+        assert wmi_state_runs(fleet, host) == 0
         assert fleet.state(host)["namespaces"] == before[host]
         assert fleet.state(host)["null_sd_namespaces"] == []
 
@@ -261,7 +255,7 @@ def test_unknown_account_is_refused_after_the_lookup(changed_and_accounts):
     (step, _), _ = changed_and_accounts
     result = step.run.result("ws2022", "unknown")
     assert result["refusal"] == "unknown_principal" and "'CORP\\nobody'" in result["msg"]  # as written, not repr
-    assert executions(step, "ws2022") == 1 and step.writes("ws2022") == 0
+    assert wmi_state_runs(step, "ws2022") == 1 and step.writes("ws2022") == 0
 
 
 def test_domain_account_by_name(changed_and_accounts):
@@ -271,7 +265,7 @@ def test_domain_account_by_name(changed_and_accounts):
     result = run.result("ws2022", "domain")
     assert result["changed"] is True
     assert any("svc_backup" in change.lower() for change in result["changes"]), result["changes"]
-    assert executions(step, "ws2022") == 2
+    assert wmi_state_runs(step, "ws2022") == 2
 
 
 ROLLBACK_REFUSALS = [

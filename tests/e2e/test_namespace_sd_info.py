@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from simulator.harness import Step, run_step
+from simulator.harness import run_step, wmi_state_runs
 
 pytestmark = pytest.mark.e2e
 
@@ -21,12 +21,6 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 REACHABLE = "ws2022:ws2016:ws2012"  # ws2003 fails at ansible-core's bootstrap, w2000 has no WinRM
 READ_ALL = [{"name": "sd", "winsec.wmi.namespace_sd_info": {"namespaces": ["root"], "recurse": True}}]
-
-
-def executions(fleet_or_step, host):
-    """wmi_state runs on ``host``: counted by the fleet since its last counter reset, or during one ``Step``."""
-    counters = fleet_or_step.counters[host] if isinstance(fleet_or_step, Step) else fleet_or_step.counters(host)
-    return counters["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +45,7 @@ def test_whole_tree_in_one_round_trip_per_host(read_all, check):
         assert result["changed"] is False
         names = [entry["namespace"].lower() for entry in result["namespaces"]]
         assert names[0] == "root" and "root\\cimv2" in names and len(names) == len(set(names)) > 3
-        assert executions(step, host) == 1
+        assert wmi_state_runs(step, host) == 1
         assert step.writes(host) == 0
     clean = run.result("ws2022", "sd")
     assert clean["findings"] == [] and clean["finding_count"] == 0
@@ -149,7 +143,7 @@ def test_bad_namespace_is_refused_before_contact(fleet, run_playbook):
     run = run_playbook(fleet, tasks, hosts="ws2022")
     assert run.status("ws2022", "sd") == "failed"
     assert "must start with root" in run.result("ws2022", "sd")["msg"]
-    assert executions(fleet, "ws2022") == 0
+    assert wmi_state_runs(fleet, "ws2022") == 0
 
 
 def test_real_host_integration_target_passes_against_the_simulator(fleet, run_playbook):

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from ansible_collections.winsec.wmi.tests.unit.plugins.plugin_utils._scripts.script_corpus_files import materialize
 
-from simulator.harness import SideBySide, Step
+from simulator.harness import SideBySide, wmi_state_runs
 
 pytestmark = pytest.mark.e2e
 
@@ -49,12 +49,6 @@ SRC_HOSTS = ("src-legacy-off", "src-async-on", "src-clean")
 @pytest.fixture
 def script_fleet(fleet_from_text):
     return fleet_from_text(FLEET)
-
-
-def executions(fleet_or_step, host):
-    """wmi_state runs on ``host``: counted by the fleet since its last counter reset, or during one ``Step``."""
-    counters = fleet_or_step.counters[host] if isinstance(fleet_or_step, Step) else fleet_or_step.counters(host)
-    return counters["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
 def summary(result):
@@ -100,7 +94,7 @@ def host_scan_one_round_trip_per_host_with_host_dependent_severity(fleet, tmp_pa
     assert [record["status"] for record in clean["files"]] == ["scanned", "scanned"]
 
     for host in hosts:
-        assert executions(step, host) == 1  # facts, unsecapp and the files: one wmi_state call
+        assert wmi_state_runs(step, host) == 1  # facts, unsecapp and the files: one wmi_state call
         assert step.writes(host) == 0
         log = json.loads((tmp_path / "sarif" / f"{host}.sarif").read_text())
         jsonschema.Draft4Validator(SCHEMA).validate(log)
@@ -115,7 +109,7 @@ def budgets_stop_the_host_and_the_verdict_says_so(fleet, host):
     result = step.run.result(host, "audit")
     assert result["summary"]["files"] == 2
     assert any("max_files" in warning for warning in result["warnings"])
-    assert executions(step, host) == 1
+    assert wmi_state_runs(step, host) == 1
 
     task = {**task, "winsec.wmi.script_audit": {"paths": ["C:\\Scripts"], "max_total_bytes": 300}}
     step = yield {"hosts": host, "tasks": [task]}
@@ -173,7 +167,7 @@ def test_documented_examples_run_as_written(script_fleet, tmp_path):
     assert (tmp_path / "reports" / "legacy-off.sarif").exists() and (tmp_path / "reports" / "scripts.sarif").exists()
     repository = run.result("legacy-off", 2)
     assert {f["finding_id"] for f in repository["findings"]} == {"adsi_wmi_extension"}
-    assert executions(script_fleet, "legacy-off") == 1
+    assert wmi_state_runs(script_fleet, "legacy-off") == 1
 
 
 def a_script_the_host_did_not_fully_read_is_never_evidence_of_compliance(fleet, host):

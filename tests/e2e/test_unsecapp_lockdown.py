@@ -12,7 +12,7 @@ import pathlib
 
 import pytest
 
-from simulator.harness import each_on_its_host, run_step
+from simulator.harness import each_on_its_host, run_step, wmi_state_runs
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +25,6 @@ ENABLE = [{"name": "unsecapp", "winsec.wmi.unsecapp_lockdown": {"state": "enable
 
 def unsecapp_value(fleet, host):
     return fleet.state(host)["registry"].get(KEY, {}).get("UnsecAppAccessControlDefault")
-
-
-def executions(fleet, host):
-    return fleet.counters(host)["module_executions"].get("winsec.wmi.wmi_state", 0)
 
 
 def test_four_steps_with_round_trips_and_zero_writes_in_check_mode(fleet, run_playbook):
@@ -47,7 +43,7 @@ def test_four_steps_with_round_trips_and_zero_writes_in_check_mode(fleet, run_pl
     assert run.result("ws2012", "unsecapp")["observed_type"] == "REG_SZ"
     for host in REACHABLE.split(":"):
         assert fleet.counters(host)["writes"] == 0
-        assert executions(fleet, host) == 1
+        assert wmi_state_runs(fleet, host) == 1
     assert unsecapp_value(fleet, "ws2016") is None
 
     # 2. apply: the drifting host is fixed in two round trips (read, then write + read-back)
@@ -59,10 +55,10 @@ def test_four_steps_with_round_trips_and_zero_writes_in_check_mode(fleet, run_pl
     assert fixed["after"] == {"exists": True, "type": "REG_DWORD", "data": 1, "value": 1}
     assert any("pre-Windows 2000" in warning for warning in fixed["warnings"])
     assert unsecapp_value(fleet, "ws2016") == {"type": "REG_DWORD", "data": 1}
-    assert executions(fleet, "ws2016") == 2
+    assert wmi_state_runs(fleet, "ws2016") == 2
     assert fleet.counters("ws2016")["writes_by_kind"] == {"registry": 1}
     for host in ("ws2022", "ws2012"):
-        assert executions(fleet, host) == 1
+        assert wmi_state_runs(fleet, host) == 1
         assert fleet.counters(host)["writes"] == 0
     assert unsecapp_value(fleet, "ws2012") == {"type": "REG_SZ", "data": "1"}  # auto never rewrites a good REG_SZ
 
@@ -72,7 +68,7 @@ def test_four_steps_with_round_trips_and_zero_writes_in_check_mode(fleet, run_pl
     assert run.rc == 0, run.stdout
     for host in REACHABLE.split(":"):
         assert run.result(host, "unsecapp")["changed"] is False
-        assert executions(fleet, host) == 1
+        assert wmi_state_runs(fleet, host) == 1
         assert fleet.counters(host)["writes"] == 0
 
     # 4. check mode again: compliant, nothing to do, nothing written
@@ -179,7 +175,7 @@ def test_bad_input_is_refused_before_contact(untouched):
     run = step.run
     assert run.status("ws2016", "bad") == "failed"
     assert "value of state must be one of: enabled, disabled" in run.result("ws2016", "bad")["msg"]
-    assert step.counters["ws2016"]["module_executions"].get("winsec.wmi.wmi_state", 0) == 0
+    assert wmi_state_runs(step, "ws2016") == 0
     assert ws2016_value is None
 
 
@@ -224,7 +220,7 @@ def test_lost_reply_after_the_write_never_reports_compliant_and_the_rerun_conver
     assert again.run.rc == 0, again.run.stdout
     assert again.run.result("ws2016", "unsecapp")["changed"] is False
     assert again.run.result("ws2016", "unsecapp")["compliant"] is True
-    assert again.counters["ws2016"]["module_executions"].get("winsec.wmi.wmi_state", 0) == 1
+    assert wmi_state_runs(again, "ws2016") == 1
 
 
 def test_a_value_changed_between_read_and_write_is_not_overwritten(changed_before_write):
