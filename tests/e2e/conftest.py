@@ -92,6 +92,13 @@ class FleetPool:
         self.idle.clear()
 
 
+def fleet_from_file_text(factory: Callable[[str | Path], Fleet], directory: Path, text: str, name: str) -> Fleet:
+    """The fleet ``text`` describes, written to ``directory/<name>.yml`` and taken through ``factory``."""
+    path = directory / f"{name}.yml"
+    path.write_text(text, encoding="utf-8")
+    return factory(path)
+
+
 @pytest.fixture(scope="session")
 def fleet_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetPool]:
     pool = FleetPool(tmp_path_factory.mktemp("fleets"))
@@ -142,9 +149,7 @@ def module_fleet_from_text(
     """``fleet_from_text`` for module-scoped scenarios."""
 
     def start(text: str, name: str = "fleet") -> Fleet:
-        path = tmp_path_factory.mktemp("module-fleet") / f"{name}.yml"
-        path.write_text(text, encoding="utf-8")
-        return module_fleet_factory(path)
+        return fleet_from_file_text(module_fleet_factory, tmp_path_factory.mktemp("module-fleet"), text, name)
 
     return start
 
@@ -152,9 +157,7 @@ def module_fleet_from_text(
 @pytest.fixture
 def fleet_from_text(fleet_factory: Callable[[str | Path], Fleet], tmp_path: Path) -> Callable[..., Fleet]:
     def start(text: str, name: str = "fleet") -> Fleet:
-        path = tmp_path / f"{name}.yml"
-        path.write_text(text, encoding="utf-8")
-        return fleet_factory(path)
+        return fleet_from_file_text(fleet_factory, tmp_path, text, name)
 
     return start
 
