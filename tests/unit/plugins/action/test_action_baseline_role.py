@@ -13,7 +13,7 @@ from unittest.mock import MagicMock
 import pytest
 import yaml
 from ansible_collections.winsec.wmi.plugins.action import baseline
-from ansible_collections.winsec.wmi.plugins.plugin_utils import _wmi_action
+from ansible_collections.winsec.wmi.plugins.plugin_utils import _argspec, _wmi_action
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline import _role
 from ansible_collections.winsec.wmi.plugins.plugin_utils._baseline._role import ROLE_ARGUMENTS, RoleSpec
 from ansible_collections.winsec.wmi.tests.unit.plugins.action.conftest import Target, make_action
@@ -46,7 +46,7 @@ def test_every_role_variable_but_the_reports_is_a_baseline_option():
     options = set(spec["argument_specs"]["main"]["options"])
     mapped = {variable for _path, variable in ROLE_ARGUMENTS}
     assert options - REPORT_VARIABLES == mapped - {"winsec_wmi_os"}
-    baseline_options = _wmi_action.argspec_from_doc(baseline.ActionModule.DOCUMENTATION)
+    baseline_options = _argspec.argspec_from_doc(baseline.ActionModule.DOCUMENTATION)
     nested = in_role({}).nested_options()
     for path, _variable in ROLE_ARGUMENTS:
         options_here = baseline_options
@@ -121,10 +121,9 @@ def test_no_yaml_is_parsed_per_host(monkeypatch: pytest.MonkeyPatch):
     assert not result.get("failed"), result
 
 
-def test_the_role_spec_is_read_again_only_when_it_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    path = tmp_path / "argument_specs.yml"
-    path.write_text("argument_specs: {main: {options: {wmi_hardening_mode: {type: str}}}}\n", encoding="utf-8")
-    spec = RoleSpec(path)
+@pytest.fixture
+def yaml_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per yaml.load call from here on (the calls still parse)."""
     loads: list[int] = []
     real_load = yaml.load
 
@@ -133,6 +132,15 @@ def test_the_role_spec_is_read_again_only_when_it_changes(tmp_path: Path, monkey
         return real_load(*args, **kwargs)
 
     monkeypatch.setattr(yaml, "load", counted_load)
+    return loads
+
+
+def test_the_role_spec_is_read_again_only_when_it_changes(tmp_path: Path, yaml_loads: list[int]):
+    path = tmp_path / "argument_specs.yml"
+    path.write_text("argument_specs: {main: {options: {wmi_hardening_mode: {type: str}}}}\n", encoding="utf-8")
+    spec = RoleSpec(path)  # read here, once
+    loads = yaml_loads
+    loads.clear()
     assert spec.option_names() == {"wmi_hardening_mode"} and loads == []
     path.write_text("argument_specs: {main: {options: {wmi_hardening_modes: {type: str}}}}\n", encoding="utf-8")
     os.utime(path, ns=(1, 1))
@@ -141,15 +149,8 @@ def test_the_role_spec_is_read_again_only_when_it_changes(tmp_path: Path, monkey
     assert spec.option_names() == frozenset()
 
 
-def test_a_documentation_is_parsed_once_per_process(monkeypatch: pytest.MonkeyPatch):
-    calls: list[int] = []
-    real_load = yaml.load
-
-    def counted_load(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        calls.append(1)
-        return real_load(*args, **kwargs)
-
-    monkeypatch.setattr(yaml, "load", counted_load)
+def test_a_documentation_is_parsed_once_per_process(yaml_loads: list[int]):
+    calls = yaml_loads
     documentation = "options:\n  name: {type: str, required: true}\n"
 
     class Action(_wmi_action.WmiAction):
@@ -159,9 +160,9 @@ def test_a_documentation_is_parsed_once_per_process(monkeypatch: pytest.MonkeyPa
             return {}
 
     assert calls == [1]  # parsed when the class was defined (ansible-playbook's main process, before forking)
-    first = _wmi_action.argspec_from_doc(documentation)
+    first = _argspec.argspec_from_doc(documentation)
     first["name"]["required"] = False  # a caller changing its copy changes no other caller's
-    assert _wmi_action.argspec_from_doc(documentation)["name"]["required"] is True and calls == [1]
+    assert _argspec.argspec_from_doc(documentation)["name"]["required"] is True and calls == [1]
 
 
 def test_an_unknown_variable_name_is_shown_through_the_console_sanitizer(monkeypatch: pytest.MonkeyPatch):
